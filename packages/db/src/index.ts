@@ -1,0 +1,13 @@
+export { createDatabase, type Database, type DatabaseOptions } from './client.ts';
+export { APPLICATION_ROLE, readDatabaseUrls, type DatabaseUrls } from './config.ts';
+export { hashCredential, verifyCredential } from './credential-hash.ts';
+export { ensureDatabaseExists } from './database-admin.ts';
+export { applyMigrations, syncApplicationRolePassword, type MigrateResult } from './migrate.ts';
+export {
+  defaultRetentionPolicy,
+  maintainTelemetryPartitions,
+  type PartitionMaintenanceResult,
+  type RetentionPolicy,
+} from './partitions.ts';
+export { withTenant, withTenantClient, type DbContext, type TenantTransaction } from './tenant-context.ts';
+export * from './generated/prisma/client.ts';
