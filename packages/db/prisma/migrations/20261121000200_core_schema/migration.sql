@@ -53,7 +53,9 @@ CREATE TABLE zones (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (tenant_id, code)
 );
-CREATE INDEX zones_geom_idx ON zones USING gist (geom);
+-- Spatial indexes lead with tenant_id (btree_gist): row-level security always adds the tenant condition,
+-- and one index then serves both.
+CREATE INDEX zones_tenant_geom_idx ON zones USING gist (tenant_id, geom);
 
 -- People ------------------------------------------------------------------------------------------------
 
@@ -146,9 +148,9 @@ CREATE TABLE assets (
     END
   )
 );
-CREATE INDEX assets_geom_idx ON assets USING gist (geom);
+CREATE INDEX assets_tenant_geom_idx ON assets USING gist (tenant_id, geom);
 -- Radius queries in metres go through geography; this index serves ST_DWithin(geom::geography, ...).
-CREATE INDEX assets_geog_idx ON assets USING gist ((geom::geography));
+CREATE INDEX assets_tenant_geog_idx ON assets USING gist (tenant_id, (geom::geography));
 CREATE INDEX assets_tenant_kind_idx ON assets (tenant_id, kind);
 CREATE INDEX assets_zone_idx ON assets (zone_id);
 CREATE INDEX assets_from_idx ON assets (from_asset_id) WHERE from_asset_id IS NOT NULL;

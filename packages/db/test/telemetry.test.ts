@@ -1,0 +1,120 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { maintainTelemetryPartitions, defaultRetentionPolicy } from '../src/partitions.ts';
+import { asTenant, connect, demoTenantIds, disconnect, type Connections, type TenantIds } from './helpers.ts';
+
+describe('telemetry storage', () => {
+  let db: Connections;
+  let tenants: TenantIds;
+  let seriesA: number;
+  let seriesB: number;
+
+  beforeAll(async () => {
+    db = await connect();
+    tenants = await demoTenantIds(db.admin);
+    const pick = async (tenantId: string): Promise<number> => {
+      const { rows } = await db.admin.query<{ id: number }>('SELECT min(id) AS id FROM series WHERE tenant_id = $1', [tenantId]);
+      return Number(rows[0]?.id);
+    };
+    seriesA = await pick(tenants.a);
+    seriesB = await pick(tenants.b);
+  });
+  afterAll(async () => {
+    await disconnect(db);
+  });
+
+  /** Writes as the application does, in tenant A's context, and commits. */
+  async function write(times: string[], values: number[], seriesId = seriesA): Promise<number> {
+    await db.app.query('BEGIN');
+    try {
+      await db.app.query('SELECT app_set_context($1::uuid, NULL, $2)', [tenants.a, 'operator']);
+      const { rows } = await db.app.query<{ stored: number }>(
+        'SELECT telemetry_write($1::integer[], $2::timestamptz[], $3::float8[]) AS stored',
+        [times.map(() => seriesId), times, values],
+      );
+      await db.app.query('COMMIT');
+      return rows[0]?.stored ?? -1;
+    } catch (error) {
+      await db.app.query('ROLLBACK');
+      throw error;
+    }
+  }
+
+  it('stores a re-sent reading once, and its rollups count it once', async () => {
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 5 * 60_000);
+    const at = (seconds: number): string => new Date(minute.getTime() + seconds * 1000).toISOString();
+
+    const first = await write([at(10), at(20)], [4, 8]);
+    const resent = await write([at(10), at(20), at(30)], [99, 99, 6]);
+    const stored = await db.admin.query<{ value: number }>(
+      'SELECT value FROM telemetry WHERE series_id = $1 AND time >= $2 AND time < $3 ORDER BY time',
+      [seriesA, at(0), at(60)],
+    );
+    const rollup = await db.admin.query(
+      'SELECT min, max, count, avg, first, last FROM telemetry_1m WHERE series_id = $1 AND bucket = $2',
+      [seriesA, at(0)],
+    );
+
+    expect([first, resent]).toEqual([2, 1]);
+    expect(stored.rows.map((row) => row.value)).toEqual([4, 8, 6]);
+    expect(rollup.rows).toEqual([{ min: 4, max: 8, count: 3, avg: 6, first: 4, last: 6 }]);
+  });
+
+  it('rejects a duplicate (series, time) even when written directly', async () => {
+    const time = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 7 * 60_000).toISOString();
+    await db.admin.query('INSERT INTO telemetry (series_id, time, value) VALUES ($1, $2, 1)', [seriesA, time]);
+
+    await expect(
+      db.admin.query('INSERT INTO telemetry (series_id, time, value) VALUES ($1, $2, 2)', [seriesA, time]),
+    ).rejects.toThrow(/duplicate key/);
+  });
+
+  it("refuses to write into another tenant's series", async () => {
+    await expect(write([new Date().toISOString()], [1], seriesB)).rejects.toThrow(/row-level security/);
+  });
+
+  it('keeps BRIN on time and daily partitions under the parent table', async () => {
+    const { rows } = await db.admin.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'telemetry' AND indexdef LIKE '%brin%'`,
+    );
+    const partitions = await db.admin.query<{ count: string }>(
+      `SELECT count(*) FROM pg_inherits WHERE inhparent = 'telemetry'::regclass`,
+    );
+
+    expect(rows).toHaveLength(1);
+    expect(Number(partitions.rows[0]?.count)).toBeGreaterThanOrEqual(8);
+  });
+
+  it('the retention job drops expired partitions, keeps the rest, and creates the ones ahead', async () => {
+    // Arrange: a month of partitions in 2020 holding a reading, as if the server had been running then.
+    await db.admin.query(`SELECT telemetry_ensure_partitions('2020-01-01', '2020-01-31')`);
+    await db.admin.query(`INSERT INTO telemetry (series_id, time, value) VALUES ($1, '2020-01-02T12:00:00Z', 1)`, [seriesA]);
+    const app = new pg.Client({ connectionString: inject('seededAppUrl') });
+    await app.connect();
+
+    // Act: the job as the application role runs it, on 2020-04-20 with 90 days of raw retention.
+    let result: Awaited<ReturnType<typeof maintainTelemetryPartitions>>;
+    try {
+      result = await maintainTelemetryPartitions(app, defaultRetentionPolicy, new Date('2020-04-20T03:00:00Z'));
+    } finally {
+      await app.end();
+    }
+    const remaining = await db.admin.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'telemetry'::regclass AND c.relname LIKE 'telemetry_p2020%' ORDER BY 1`,
+    );
+    const oldReading = await db.admin.query(`SELECT 1 FROM telemetry WHERE time < '2020-02-01'`);
+
+    // Expired: every day that ended on or before 2020-01-21 (90 days before 2020-04-20).
+    expect(result.dropped).toContain('telemetry_p20200102');
+    expect(result.dropped).toContain('telemetry_p20200120');
+    expect(result.dropped).not.toContain('telemetry_p20200121');
+    expect(oldReading.rows).toEqual([]);
+    // Created: 7 days behind and 7 ahead of 2020-04-20, and the 1-minute month partition.
+    expect(remaining.rows.map((row) => row.relname)).toContain('telemetry_p20200427');
+    expect(remaining.rows.map((row) => row.relname)).toContain('telemetry_p20200121');
+    expect(result.created).toBeGreaterThanOrEqual(15);
+
+    await db.admin.query(`SELECT telemetry_drop_partitions('2020-12-31', '2000-01-01', NULL)`);
+  });
+});
