@@ -4,7 +4,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/out/**', '**/generated/**', '**/.turbo/**', 'bench/results/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/out/**',
+      '**/generated/**',
+      '**/.turbo/**',
+      'bench/results/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -23,7 +30,8 @@ export default tseslint.config(
           paths: [
             {
               name: '@prisma/client',
-              message: 'Use the client exported by @tidewatch/db: it sets the tenant context row-level security needs.',
+              message:
+                'Use the client exported by @tidewatch/db: it sets the tenant context row-level security needs.',
             },
           ],
         },

@@ -4,7 +4,11 @@ import { applyMigrations, syncApplicationRolePassword } from '../src/migrate.ts'
 
 const { adminUrl, appUrl } = readDatabaseUrls();
 if (await ensureDatabaseExists(adminUrl)) console.log('created the database');
-const result = await applyMigrations(adminUrl, { log: (line) => console.log(line) });
+const result = await applyMigrations(adminUrl, {
+  log: (line) => {
+    console.log(line);
+  },
+});
 if (await syncApplicationRolePassword(adminUrl, appUrl)) console.log('set the application role password');
 console.log(
   result.applied.length === 0

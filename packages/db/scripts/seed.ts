@@ -7,7 +7,9 @@ const counts = await seedDemo({
   adminUrl,
   ...(process.env.DEMO_PASSWORD ? { demoPassword: process.env.DEMO_PASSWORD } : {}),
   ...(process.env.DEMO_DEVICE_SECRET ? { demoDeviceSecret: process.env.DEMO_DEVICE_SECRET } : {}),
-  log: (line) => console.log(line),
+  log: (line) => {
+    console.log(line);
+  },
 });
 console.table(counts);
 console.log(`seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);

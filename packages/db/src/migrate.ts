@@ -84,10 +84,14 @@ export async function applyMigrations(
       const previous = recorded.get(migration.name);
       if (previous) {
         if (previous.finished_at === null) {
-          throw new Error(`Migration ${migration.name} started earlier and did not finish; resolve it by hand`);
+          throw new Error(
+            `Migration ${migration.name} started earlier and did not finish; resolve it by hand`,
+          );
         }
         if (previous.checksum !== migration.checksum) {
-          throw new Error(`Migration ${migration.name} was changed after it was applied; add a new migration instead`);
+          throw new Error(
+            `Migration ${migration.name} was changed after it was applied; add a new migration instead`,
+          );
         }
         alreadyApplied.push(migration.name);
         continue;
@@ -105,7 +109,9 @@ export async function applyMigrations(
       } catch (error) {
         await client.query('ROLLBACK');
         const reason = error instanceof Error ? error.message : String(error);
-        throw new Error(`Migration ${migration.name} failed and was rolled back: ${reason}`, { cause: error });
+        throw new Error(`Migration ${migration.name} failed and was rolled back: ${reason}`, {
+          cause: error,
+        });
       }
       applied.push(migration.name);
     }

@@ -23,7 +23,7 @@ async function schemaFingerprint(url: string): Promise<string> {
       client.query(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY 1`),
       client.query(`SELECT extname FROM pg_extension ORDER BY 1`),
     ]);
-    return JSON.stringify(parts.map((part) => part.rows));
+    return JSON.stringify(parts.map((part): unknown[] => part.rows));
   } finally {
     await client.end();
   }
@@ -106,7 +106,10 @@ describe('migrations', () => {
       await cp(MIGRATIONS_DIR, dir, { recursive: true });
       const broken = path.join(dir, '29991231000000_broken');
       await cp(path.join(dir, (await readMigrations(dir))[0]?.name ?? ''), broken, { recursive: true });
-      await writeFile(path.join(broken, 'migration.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM missing_table;\n');
+      await writeFile(
+        path.join(broken, 'migration.sql'),
+        'CREATE TABLE half_done (id int);\nSELECT * FROM missing_table;\n',
+      );
       const before = await schemaFingerprint(db.adminUrl);
 
       await expect(applyMigrations(db.adminUrl, { dir })).rejects.toThrow(/29991231000000_broken failed/);

@@ -21,7 +21,9 @@ describe('the Prisma schema matches the migrated database', () => {
   });
 
   it('reads a row of every model through the application role', async () => {
-    const models = Object.values(Prisma.ModelName).map((name) => name.charAt(0).toLowerCase() + name.slice(1));
+    const models = Object.values(Prisma.ModelName).map(
+      (name) => name.charAt(0).toLowerCase() + name.slice(1),
+    );
     const empty: string[] = [];
     await withTenant(db.prisma, { tenantId, userId: null, role: 'tenant_admin' }, async (tx) => {
       for (const model of models) {

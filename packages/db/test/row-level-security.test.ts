@@ -59,7 +59,9 @@ describe('row-level security', () => {
   afterAll(async () => {
     await db.admin.query(`DELETE FROM sessions WHERE user_agent = 'rls-test'`);
     await db.admin.query(`DELETE FROM notification_outbox WHERE target = 'rls-test'`);
-    await db.admin.query(`DELETE FROM device_tags WHERE tag_id IN (SELECT id FROM tags WHERE key = 'rls-test')`);
+    await db.admin.query(
+      `DELETE FROM device_tags WHERE tag_id IN (SELECT id FROM tags WHERE key = 'rls-test')`,
+    );
     await db.admin.query(`DELETE FROM tags WHERE key = 'rls-test'`);
     await disconnect(db);
   });
@@ -119,7 +121,7 @@ describe('row-level security', () => {
     await expect(attempt).rejects.toThrow(/row-level security/);
   });
 
-  it("cannot move a row of A into B by updating its tenant", async () => {
+  it('cannot move a row of A into B by updating its tenant', async () => {
     const attempt = asTenant(db.app, { tenantId: tenants.a, role: 'tenant_admin' }, () =>
       db.app.query(`UPDATE zones SET tenant_id = $1`, [tenants.b]),
     );
@@ -144,7 +146,9 @@ describe('row-level security', () => {
   it('lets the application append to the audit log of its own tenant only', async () => {
     const insert = `INSERT INTO audit_log (tenant_id, actor_type, action, resource_type) VALUES ($1, 'system', 'test.append', 'test')`;
 
-    await asTenant(db.app, { tenantId: tenants.a, role: 'operator' }, () => db.app.query(insert, [tenants.a]));
+    await asTenant(db.app, { tenantId: tenants.a, role: 'operator' }, () =>
+      db.app.query(insert, [tenants.a]),
+    );
     await expect(
       asTenant(db.app, { tenantId: tenants.a, role: 'operator' }, () => db.app.query(insert, [tenants.b])),
     ).rejects.toThrow(/row-level security/);

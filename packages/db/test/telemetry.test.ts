@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { maintainTelemetryPartitions, defaultRetentionPolicy } from '../src/partitions.ts';
-import { asTenant, connect, demoTenantIds, disconnect, type Connections, type TenantIds } from './helpers.ts';
+import { connect, demoTenantIds, disconnect, type Connections, type TenantIds } from './helpers.ts';
 
 describe('telemetry storage', () => {
   let db: Connections;
@@ -13,7 +13,10 @@ describe('telemetry storage', () => {
     db = await connect();
     tenants = await demoTenantIds(db.admin);
     const pick = async (tenantId: string): Promise<number> => {
-      const { rows } = await db.admin.query<{ id: number }>('SELECT min(id) AS id FROM series WHERE tenant_id = $1', [tenantId]);
+      const { rows } = await db.admin.query<{ id: number }>(
+        'SELECT min(id) AS id FROM series WHERE tenant_id = $1',
+        [tenantId],
+      );
       return Number(rows[0]?.id);
     };
     seriesA = await pick(tenants.a);
@@ -62,7 +65,10 @@ describe('telemetry storage', () => {
 
   it('rejects a duplicate (series, time) even when written directly', async () => {
     const time = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 7 * 60_000).toISOString();
-    await db.admin.query('INSERT INTO telemetry (series_id, time, value) VALUES ($1, $2, 1)', [seriesA, time]);
+    await db.admin.query('INSERT INTO telemetry (series_id, time, value) VALUES ($1, $2, 1)', [
+      seriesA,
+      time,
+    ]);
 
     await expect(
       db.admin.query('INSERT INTO telemetry (series_id, time, value) VALUES ($1, $2, 2)', [seriesA, time]),
@@ -88,14 +94,21 @@ describe('telemetry storage', () => {
   it('the retention job drops expired partitions, keeps the rest, and creates the ones ahead', async () => {
     // Arrange: a month of partitions in 2020 holding a reading, as if the server had been running then.
     await db.admin.query(`SELECT telemetry_ensure_partitions('2020-01-01', '2020-01-31')`);
-    await db.admin.query(`INSERT INTO telemetry (series_id, time, value) VALUES ($1, '2020-01-02T12:00:00Z', 1)`, [seriesA]);
+    await db.admin.query(
+      `INSERT INTO telemetry (series_id, time, value) VALUES ($1, '2020-01-02T12:00:00Z', 1)`,
+      [seriesA],
+    );
     const app = new pg.Client({ connectionString: inject('seededAppUrl') });
     await app.connect();
 
     // Act: the job as the application role runs it, on 2020-04-20 with 90 days of raw retention.
     let result: Awaited<ReturnType<typeof maintainTelemetryPartitions>>;
     try {
-      result = await maintainTelemetryPartitions(app, defaultRetentionPolicy, new Date('2020-04-20T03:00:00Z'));
+      result = await maintainTelemetryPartitions(
+        app,
+        defaultRetentionPolicy,
+        new Date('2020-04-20T03:00:00Z'),
+      );
     } finally {
       await app.end();
     }

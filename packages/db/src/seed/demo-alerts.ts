@@ -114,11 +114,25 @@ export function demoLifecycle(input: LifecycleInput, random: Random): DemoAlertL
         escalatedAt: null,
         transitions: [
           raised,
-          { from: 'active_unacknowledged', to: 'active_acknowledged', at: raisedAt + ackDelay, userId: acknowledger, comment, value: null },
+          {
+            from: 'active_unacknowledged',
+            to: 'active_acknowledged',
+            at: raisedAt + ackDelay,
+            userId: acknowledger,
+            comment,
+            value: null,
+          },
         ],
       };
     }
-    return { ...base, state: 'active_unacknowledged', conditionActive: true, acknowledgedAt: null, acknowledgedBy: null, transitions: [raised] };
+    return {
+      ...base,
+      state: 'active_unacknowledged',
+      conditionActive: true,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      transitions: [raised],
+    };
   }
 
   const returned: DemoTransition = {
@@ -132,7 +146,15 @@ export function demoLifecycle(input: LifecycleInput, random: Random): DemoAlertL
   // A recent, non-critical alert that cleared by itself is still waiting for someone to acknowledge it.
   const recentlyReturned = now - clearedAt < 3 * 3_600_000 && raisedAt + ackDelay > clearedAt;
   if (input.newest && !critical && (input.missed || recentlyReturned)) {
-    return { ...base, state: 'returned_unacknowledged', conditionActive: false, acknowledgedAt: null, acknowledgedBy: null, returnedAt: clearedAt, transitions: [raised, returned] };
+    return {
+      ...base,
+      state: 'returned_unacknowledged',
+      conditionActive: false,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      returnedAt: clearedAt,
+      transitions: [raised, returned],
+    };
   }
   const ackAt = raisedAt + ackDelay;
   if (ackAt < clearedAt) {
@@ -145,8 +167,22 @@ export function demoLifecycle(input: LifecycleInput, random: Random): DemoAlertL
       closedAt: clearedAt,
       transitions: [
         raised,
-        { from: 'active_unacknowledged', to: 'active_acknowledged', at: ackAt, userId: acknowledger, comment, value: null },
-        { from: 'active_acknowledged', to: 'normal', at: clearedAt, userId: null, comment: null, value: lastValue },
+        {
+          from: 'active_unacknowledged',
+          to: 'active_acknowledged',
+          at: ackAt,
+          userId: acknowledger,
+          comment,
+          value: null,
+        },
+        {
+          from: 'active_acknowledged',
+          to: 'normal',
+          at: clearedAt,
+          userId: null,
+          comment: null,
+          value: lastValue,
+        },
       ],
     };
   }
@@ -161,8 +197,14 @@ export function demoLifecycle(input: LifecycleInput, random: Random): DemoAlertL
     transitions: [
       raised,
       returned,
-      { from: 'returned_unacknowledged', to: 'normal', at: ackAt, userId: acknowledger, comment, value: null },
+      {
+        from: 'returned_unacknowledged',
+        to: 'normal',
+        at: ackAt,
+        userId: acknowledger,
+        comment,
+        value: null,
+      },
     ],
   };
 }
-

@@ -16,7 +16,9 @@ export interface DemoRule {
   readonly escalateAfterS: number | null;
 }
 
-const rule = (fields: Partial<DemoRule> & Pick<DemoRule, 'name' | 'description' | 'condition' | 'priority' | 'assetKind'>): DemoRule => ({
+const rule = (
+  fields: Partial<DemoRule> & Pick<DemoRule, 'name' | 'description' | 'condition' | 'priority' | 'assetKind'>,
+): DemoRule => ({
   metricKey: null,
   setpoint: null,
   deadband: 0,

@@ -108,28 +108,72 @@ export interface DemoMetric {
 }
 
 export const demoMetrics: readonly DemoMetric[] = [
-  { key: 'level_cm', name: 'Water level', unit: 'cm', kind: 'gauge', validMin: -50, validMax: 2000, decimals: 1 },
-  { key: 'flow_lpm', name: 'Flow rate', unit: 'L/min', kind: 'gauge', validMin: -100, validMax: 200000, decimals: 0 },
-  { key: 'pressure_bar', name: 'Pressure', unit: 'bar', kind: 'gauge', validMin: -1, validMax: 25, decimals: 2 },
-  { key: 'tds_ppm', name: 'Total dissolved solids', unit: 'ppm', kind: 'gauge', validMin: 0, validMax: 5000, decimals: 0 },
+  {
+    key: 'level_cm',
+    name: 'Water level',
+    unit: 'cm',
+    kind: 'gauge',
+    validMin: -50,
+    validMax: 2000,
+    decimals: 1,
+  },
+  {
+    key: 'flow_lpm',
+    name: 'Flow rate',
+    unit: 'L/min',
+    kind: 'gauge',
+    validMin: -100,
+    validMax: 200000,
+    decimals: 0,
+  },
+  {
+    key: 'pressure_bar',
+    name: 'Pressure',
+    unit: 'bar',
+    kind: 'gauge',
+    validMin: -1,
+    validMax: 25,
+    decimals: 2,
+  },
+  {
+    key: 'tds_ppm',
+    name: 'Total dissolved solids',
+    unit: 'ppm',
+    kind: 'gauge',
+    validMin: 0,
+    validMax: 5000,
+    decimals: 0,
+  },
   { key: 'ph', name: 'pH', unit: 'pH', kind: 'gauge', validMin: 0, validMax: 14, decimals: 2 },
-  { key: 'battery_v', name: 'Battery voltage', unit: 'V', kind: 'gauge', validMin: 0, validMax: 6, decimals: 2 },
-  { key: 'temperature_c', name: 'Water temperature', unit: '°C', kind: 'gauge', validMin: -20, validMax: 80, decimals: 1 },
+  {
+    key: 'battery_v',
+    name: 'Battery voltage',
+    unit: 'V',
+    kind: 'gauge',
+    validMin: 0,
+    validMax: 6,
+    decimals: 2,
+  },
+  {
+    key: 'temperature_c',
+    name: 'Water temperature',
+    unit: '°C',
+    kind: 'gauge',
+    validMin: -20,
+    validMax: 80,
+    decimals: 1,
+  },
   { key: 'pump_state', name: 'Pump running', unit: '', kind: 'state', validMin: 0, validMax: 1, decimals: 0 },
-  { key: 'water_table_m', name: 'Water table depth', unit: 'm', kind: 'gauge', validMin: 0, validMax: 500, decimals: 1 },
+  {
+    key: 'water_table_m',
+    name: 'Water table depth',
+    unit: 'm',
+    kind: 'gauge',
+    validMin: 0,
+    validMax: 500,
+    decimals: 1,
+  },
 ];
-
-/** Which metrics a device on each kind of asset reports. Valves and junctions carry no device. */
-export const deviceMetrics: Readonly<Partial<Record<PointAssetKind, readonly string[]>>> = {
-  plant: ['flow_lpm', 'tds_ppm', 'ph'],
-  reservoir: ['level_cm'],
-  tank: ['level_cm', 'battery_v'],
-  sump: ['level_cm'],
-  pump: ['pump_state', 'flow_lpm'],
-  borewell: ['pump_state', 'water_table_m'],
-  flow_meter: ['flow_lpm'],
-  pressure_point: ['pressure_bar', 'battery_v'],
-};
 
 /** Demo logins; every one uses the demo password. */
 export const demoUserRoles = [

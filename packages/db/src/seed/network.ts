@@ -28,7 +28,11 @@ export interface PlannedPipe {
 }
 
 export interface PlannedNetwork {
-  readonly zones: readonly { readonly code: string; readonly name: string; readonly ring: readonly LngLat[] }[];
+  readonly zones: readonly {
+    readonly code: string;
+    readonly name: string;
+    readonly ring: readonly LngLat[];
+  }[];
   readonly points: readonly PlannedPoint[];
   readonly pipes: readonly PlannedPipe[];
 }
@@ -68,8 +72,7 @@ export function planNetwork(tenant: DemoTenant, random: Random): PlannedNetwork 
     ];
     return { ...zone, ring };
   });
-  const zoneOf = ([lng, lat]: LngLat): number =>
-    (lat >= centerLat ? 2 : 0) + (lng >= centerLng ? 1 : 0);
+  const zoneOf = ([lng, lat]: LngLat): number => (lat >= centerLat ? 2 : 0) + (lng >= centerLng ? 1 : 0);
 
   const points: PlannedPoint[] = [];
   const zoneCounters = new Map<string, number>();
@@ -115,7 +118,10 @@ function assetProperties(kind: PointAssetKind, random: Random): Record<string, u
     case 'borewell':
       return { depthM: random.integer(90, 220), casingMm: random.pick([150, 200]) };
     case 'flow_meter':
-      return { sizeMm: random.pick([100, 150, 200, 300]), meterType: random.pick(['electromagnetic', 'ultrasonic']) };
+      return {
+        sizeMm: random.pick([100, 150, 200, 300]),
+        meterType: random.pick(['electromagnetic', 'ultrasonic']),
+      };
     case 'pressure_point':
       return { loggerModel: random.pick(['PL-200', 'PL-300']) };
     case 'valve':
@@ -176,7 +182,9 @@ function planPipes(tenant: DemoTenant, points: readonly PlannedPoint[], random: 
     const up = parent[i] ?? -1;
     if (up >= 0) edges.push({ from: up, to: i, fed: downstream[i] ?? 1 });
   }
-  const linked = new Set(edges.map((edge) => `${Math.min(edge.from, edge.to)}:${Math.max(edge.from, edge.to)}`));
+  const linked = new Set(
+    edges.map((edge) => `${Math.min(edge.from, edge.to)}:${Math.max(edge.from, edge.to)}`),
+  );
   for (let i = 0; i < count; i += 1) {
     const point = points[i];
     if (!point || random.next() > 0.1) continue;

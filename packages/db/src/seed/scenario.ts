@@ -61,5 +61,7 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
 };
 
 export function stepInWindow(stepsAgo: number, window: Window): boolean {
-  return stepsAgo <= window.startStepsAgo && stepsAgo > window.endStepsAgo - (window.endStepsAgo === 0 ? 1 : 0);
+  return (
+    stepsAgo <= window.startStepsAgo && stepsAgo > window.endStepsAgo - (window.endStepsAgo === 0 ? 1 : 0)
+  );
 }

@@ -12,7 +12,6 @@ import {
   demoMetrics,
   demoTenants,
   demoUserRoles,
-  deviceMetrics,
   type DemoTenant,
 } from './demo-tenants.ts';
 import { silenceEpisodes, thresholdEpisodes, type Episode } from './episodes.ts';
@@ -35,7 +34,10 @@ export type SeedCounts = Record<string, number>;
 export const DEFAULT_DEMO_DEVICE_SECRET = 'tidewatch-demo-device';
 
 /** The ThingSpeak channel of ../shared/fixtures/thingspeak, bound to the first Hyderabad tank. */
-const FIXTURE_CHANNEL = { id: 2_417_893, fields: ['level_cm', 'temperature_c', 'tds_ppm', 'battery_v'] } as const;
+const FIXTURE_CHANNEL = {
+  id: 2_417_893,
+  fields: ['level_cm', 'temperature_c', 'tds_ppm', 'battery_v'],
+} as const;
 
 /**
  * Replaces the demo tenants with a freshly generated week of history. Other tenants are untouched,
@@ -73,11 +75,15 @@ export async function seedDemo(options: SeedOptions): Promise<SeedCounts> {
 async function removeDemo(client: pg.Client): Promise<void> {
   const slugs = demoTenants.map((tenant) => tenant.slug);
   // Telemetry has no foreign key to its series (it would tax every insert), so it goes first by hand.
-  const seriesFilter = 'series_id IN (SELECT s.id FROM series s JOIN tenants t ON t.id = s.tenant_id WHERE t.slug = ANY($1))';
+  const seriesFilter =
+    'series_id IN (SELECT s.id FROM series s JOIN tenants t ON t.id = s.tenant_id WHERE t.slug = ANY($1))';
   for (const table of ['telemetry', 'telemetry_1m', 'telemetry_1h']) {
     await client.query(`DELETE FROM ${table} WHERE ${seriesFilter}`, [slugs]);
   }
-  await client.query('DELETE FROM audit_log WHERE tenant_id IN (SELECT id FROM tenants WHERE slug = ANY($1))', [slugs]);
+  await client.query(
+    'DELETE FROM audit_log WHERE tenant_id IN (SELECT id FROM tenants WHERE slug = ANY($1))',
+    [slugs],
+  );
   await client.query('DELETE FROM tenants WHERE slug = ANY($1)', [slugs]);
   await client.query('DELETE FROM users WHERE email = $1', [DEMO_SUPER_ADMIN_EMAIL]);
 }
@@ -90,15 +96,14 @@ interface TenantSeedContext {
 }
 
 /** Inserts rows given as objects through one statement, column types taken from the target table. */
-async function insertRows<T extends object>(
+async function insertRows(
   client: pg.Client,
   table: string,
-  rows: readonly T[],
+  rows: readonly object[],
   returning = 'id',
 ): Promise<Record<string, unknown>[]> {
   if (rows.length === 0) return [];
-  const first = rows[0] as Record<string, unknown>;
-  const columns = Object.keys(first);
+  const columns = Object.keys(rows[0] ?? {});
   const list = columns.map((c) => `"${c}"`).join(', ');
   const result = await client.query(
     `INSERT INTO ${table} (${list})
@@ -150,7 +155,7 @@ async function seedTenant(client: pg.Client, tenant: DemoTenant, context: Tenant
   const devices = await insertDevices(client, tenant, tenantId, network, assetIds, simulation, context);
   const seriesIds = await insertSeries(client, tenantId, devices, metricIds, simulation);
   await insertThingSpeakBinding(client, tenantId, network, devices, seriesIds);
-  await insertDeviceStates(client, tenantId, network, devices, simulation, end);
+  await insertDeviceStates(client, tenantId, devices, simulation, end);
 
   context.log(`  ${simulation.series.length} series, copying telemetry`);
   await copyTelemetry(client, simulation, seriesIds);
@@ -222,9 +227,12 @@ async function insertUsers(
     'id, email',
   );
   const users = new Map(rows.map((row) => [String(row.email).split('@')[0] ?? '', String(row.id)]));
-  await insertRows(client, 'user_zones', [
-    { tenant_id: tenantId, user_id: users.get('zone-operator'), zone_id: zoneIds[0] },
-  ], 'user_id');
+  await insertRows(
+    client,
+    'user_zones',
+    [{ tenant_id: tenantId, user_id: users.get('zone-operator'), zone_id: zoneIds[0] }],
+    'user_id',
+  );
   await insertRows(client, 'notification_rules', [
     {
       tenant_id: tenantId,
@@ -353,20 +361,17 @@ async function insertSeries(
   metricIds: ReadonlyMap<string, string>,
   simulation: Simulation,
 ): Promise<Map<string, number>> {
-  const planned = simulation.series.map((s) => ({
-    key: `${s.assetCode}/${s.metricKey}`,
-    tenant_id: tenantId,
-    device_id: devices.get(s.assetCode)?.id,
-    metric_id: metricIds.get(s.metricKey),
-  }));
   const rows = await insertRows(
     client,
     'series',
-    planned.map(({ key: _key, ...row }) => row),
-    'id, device_id, metric_id',
+    simulation.series.map((s) => ({
+      tenant_id: tenantId,
+      device_id: devices.get(s.assetCode)?.id,
+      metric_id: metricIds.get(s.metricKey),
+    })),
   );
   const ids = new Map<string, number>();
-  planned.forEach((p, index) => ids.set(p.key, Number(rows[index]?.id)));
+  simulation.series.forEach((s, index) => ids.set(`${s.assetCode}/${s.metricKey}`, Number(rows[index]?.id)));
   return ids;
 }
 
@@ -381,7 +386,13 @@ async function insertThingSpeakBinding(
   const device = tank ? devices.get(tank.code) : undefined;
   if (!tank || !device) return;
   const [binding] = await insertRows(client, 'thingspeak_bindings', [
-    { tenant_id: tenantId, device_id: device.id, channel_id: FIXTURE_CHANNEL.id, poll_interval_s: 60, enabled: false },
+    {
+      tenant_id: tenantId,
+      device_id: device.id,
+      channel_id: FIXTURE_CHANNEL.id,
+      poll_interval_s: 60,
+      enabled: false,
+    },
   ]);
   await insertRows(
     client,
@@ -407,7 +418,6 @@ function lastReadingTime(values: Float64Array, start: number): number | null {
 async function insertDeviceStates(
   client: pg.Client,
   tenantId: string,
-  network: PlannedNetwork,
   devices: ReadonlyMap<string, SeededDevice>,
   simulation: Simulation,
   end: number,
@@ -444,7 +454,6 @@ async function insertDeviceStates(
     }
   }
   await insertRows(client, 'device_downtimes', downtimes);
-  void network;
 }
 
 async function copyTelemetry(
@@ -535,10 +544,16 @@ async function insertAlerts(client: pg.Client, input: AlertSeedInput): Promise<S
     (id): id is string => id !== undefined,
   );
   const timeAt = (step: number): number => simulation.start + step * STEP_MS;
-  const alerts: { row: Record<string, unknown>; transitions: Record<string, unknown>[]; meta: Omit<SeededAlert, 'id'> }[] = [];
+  const alerts: {
+    row: Record<string, unknown>;
+    transitions: Record<string, unknown>[];
+    meta: Omit<SeededAlert, 'id'>;
+  }[] = [];
 
   for (const rule of demoRules) {
-    const targets = input.network.points.filter((p) => p.kind === rule.assetKind && input.devices.has(p.code));
+    const targets = input.network.points.filter(
+      (p) => p.kind === rule.assetKind && input.devices.has(p.code),
+    );
     for (const point of targets) {
       const episodes = ruleEpisodes(rule, point, simulation);
       episodes.forEach((episode, index) => {
@@ -548,7 +563,8 @@ async function insertAlerts(client: pg.Client, input: AlertSeedInput): Promise<S
           clearedAt === null &&
           rule.assetKind === 'tank' &&
           (rule.condition === 'low' || rule.condition === 'low_low') &&
-          (scenario?.inletFailures.some((f) => f.tankOrdinal === point.ordinal && f.endStepsAgo === 0) ?? false);
+          (scenario?.inletFailures.some((f) => f.tankOrdinal === point.ordinal && f.endStepsAgo === 0) ??
+            false);
         const lifecycle = demoLifecycle(
           {
             rule,
@@ -561,9 +577,14 @@ async function insertAlerts(client: pg.Client, input: AlertSeedInput): Promise<S
             acknowledgeOpen: rule.condition === 'high' && scenario?.highNowTank === point.ordinal,
             missed:
               rule.assetKind === 'tank' &&
-              (scenario?.inletFailures.some((f) => f.tankOrdinal === point.ordinal && f.endStepsAgo > 0) ?? false),
+              (scenario?.inletFailures.some((f) => f.tankOrdinal === point.ordinal && f.endStepsAgo > 0) ??
+                false),
             shelve: shelveThis
-              ? { by: users.get('supervisor') ?? '', until: end + 4 * 3_600_000, reason: 'Inlet valve replacement in progress; crew on site.' }
+              ? {
+                  by: users.get('supervisor') ?? '',
+                  until: end + 4 * 3_600_000,
+                  reason: 'Inlet valve replacement in progress; crew on site.',
+                }
               : null,
           },
           random,
@@ -617,7 +638,11 @@ async function insertAlerts(client: pg.Client, input: AlertSeedInput): Promise<S
   }
 
   alerts.sort((a, b) => a.meta.raisedAt - b.meta.raisedAt);
-  const rows = await insertRows(client, 'alerts', alerts.map((a) => a.row));
+  const rows = await insertRows(
+    client,
+    'alerts',
+    alerts.map((a) => a.row),
+  );
   const transitions = alerts.flatMap((alert, index) =>
     alert.transitions.map((t) => ({ ...t, alert_id: rows[index]?.id })),
   );
@@ -634,7 +659,13 @@ function ruleEpisodes(rule: DemoRule, point: PlannedPoint, simulation: Simulatio
   if (rule.setpoint === null || !['high', 'high_high', 'low', 'low_low'].includes(rule.condition)) return [];
   const series = simulation.series.find((s) => s.assetCode === point.code && s.metricKey === rule.metricKey);
   if (!series) return [];
-  return thresholdEpisodes(series.values, rule.condition, rule.setpoint, rule.deadband, stepsOf(rule.onDelayS));
+  return thresholdEpisodes(
+    series.values,
+    rule.condition,
+    rule.setpoint,
+    rule.deadband,
+    stepsOf(rule.onDelayS),
+  );
 }
 
 /** The burst of the Hyderabad scenario became an incident: opened from its alerts, repaired, not yet closed. */
@@ -684,7 +715,12 @@ async function insertIncident(
   await insertRows(
     client,
     'incident_alerts',
-    linked.map((a) => ({ tenant_id: tenantId, incident_id: incidentId, alert_id: a.id, linked_at: iso(openedAt) })),
+    linked.map((a) => ({
+      tenant_id: tenantId,
+      incident_id: incidentId,
+      alert_id: a.id,
+      linked_at: iso(openedAt),
+    })),
     'alert_id',
   );
   const note = (minutes: number, author: string, body: string): Record<string, unknown> => ({
@@ -695,9 +731,21 @@ async function insertIncident(
     created_at: iso(openedAt + minutes * 60_000),
   });
   await insertRows(client, 'incident_notes', [
-    note(5, 'supervisor', `Low-low pressure at ${String(linked.length)} loggers; dispatched crew to ${main?.code ?? 'the trunk main'}.`),
-    note(55, 'maintenance', 'Leak located at the road crossing. Section isolated with the two upstream gate valves.'),
-    note(170, 'maintenance', 'Repair finished, section recharged. Pressure back to normal; monitoring before closing.'),
+    note(
+      5,
+      'supervisor',
+      `Low-low pressure at ${String(linked.length)} loggers; dispatched crew to ${main?.code ?? 'the trunk main'}.`,
+    ),
+    note(
+      55,
+      'maintenance',
+      'Leak located at the road crossing. Section isolated with the two upstream gate valves.',
+    ),
+    note(
+      170,
+      'maintenance',
+      'Repair finished, section recharged. Pressure back to normal; monitoring before closing.',
+    ),
   ]);
   await insertRows(client, 'maintenance_logs', [
     {
@@ -761,16 +809,26 @@ async function insertOperationsHistory(
   const tagId = (key: string): string => String(tags.find((t) => t.key === key)?.id);
   const critical = network.points.filter((p) => p.kind === 'plant' || p.kind === 'reservoir');
   const hospitalTank = network.points.find((p) => p.kind === 'tank' && p.ordinal === 4);
-  const oldPipes = network.pipes.filter((p) => p.material === 'asbestos_cement' || p.material === 'cast_iron');
+  const oldPipes = network.pipes.filter(
+    (p) => p.material === 'asbestos_cement' || p.material === 'cast_iron',
+  );
   await insertRows(
     client,
     'asset_tags',
     [
-      ...critical.map((p) => ({ tenant_id: tenantId, asset_id: assetIds.get(p.code), tag_id: tagId('criticality') })),
+      ...critical.map((p) => ({
+        tenant_id: tenantId,
+        asset_id: assetIds.get(p.code),
+        tag_id: tagId('criticality'),
+      })),
       ...(hospitalTank
         ? [{ tenant_id: tenantId, asset_id: assetIds.get(hospitalTank.code), tag_id: tagId('supplies') }]
         : []),
-      ...oldPipes.map((p) => ({ tenant_id: tenantId, asset_id: assetIds.get(p.code), tag_id: tagId('renewal') })),
+      ...oldPipes.map((p) => ({
+        tenant_id: tenantId,
+        asset_id: assetIds.get(p.code),
+        tag_id: tagId('renewal'),
+      })),
     ],
     'asset_id',
   );
@@ -799,10 +857,34 @@ async function insertOperationsHistory(
 }
 
 const countedTables = [
-  'tenants', 'zones', 'users', 'user_zones', 'assets', 'tags', 'asset_tags', 'devices', 'device_states',
-  'device_downtimes', 'metrics', 'series', 'calibrations', 'thingspeak_bindings', 'thingspeak_field_mappings',
-  'device_commands', 'alert_rules', 'alerts', 'alert_transitions', 'incidents', 'incident_alerts', 'incident_notes',
-  'maintenance_logs', 'notification_rules', 'audit_log', 'telemetry', 'telemetry_1m', 'telemetry_1h',
+  'tenants',
+  'zones',
+  'users',
+  'user_zones',
+  'assets',
+  'tags',
+  'asset_tags',
+  'devices',
+  'device_states',
+  'device_downtimes',
+  'metrics',
+  'series',
+  'calibrations',
+  'thingspeak_bindings',
+  'thingspeak_field_mappings',
+  'device_commands',
+  'alert_rules',
+  'alerts',
+  'alert_transitions',
+  'incidents',
+  'incident_alerts',
+  'incident_notes',
+  'maintenance_logs',
+  'notification_rules',
+  'audit_log',
+  'telemetry',
+  'telemetry_1m',
+  'telemetry_1h',
 ];
 
 async function countRows(client: pg.Client): Promise<SeedCounts> {

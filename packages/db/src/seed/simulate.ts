@@ -16,7 +16,8 @@ export interface Simulation {
   readonly series: readonly SimulatedSeries[];
 }
 
-const gauss = (x: number, mean: number, width: number): number => Math.exp(-((x - mean) ** 2) / (2 * width ** 2));
+const gauss = (x: number, mean: number, width: number): number =>
+  Math.exp(-((x - mean) ** 2) / (2 * width ** 2));
 
 /** Relative water demand: a night minimum, the morning peak, a midday shoulder, the evening peak. */
 function demandAt(time: number, utcOffsetMinutes: number): number {
@@ -25,7 +26,9 @@ function demandAt(time: number, utcOffsetMinutes: number): number {
   const weekday = new Date(local).getUTCDay();
   const weekend = weekday === 0 || weekday === 6;
   const morningPeak = weekend ? 8.5 : 7;
-  return 0.35 + 0.95 * gauss(hour, morningPeak, 1.2) + 0.2 * gauss(hour, 13, 2) + 0.65 * gauss(hour, 19.5, 1.5);
+  return (
+    0.35 + 0.95 * gauss(hour, morningPeak, 1.2) + 0.2 * gauss(hour, 13, 2) + 0.65 * gauss(hour, 19.5, 1.5)
+  );
 }
 
 function localHour(time: number, utcOffsetMinutes: number): number {
@@ -48,17 +51,29 @@ export function simulateTenant(
   const start = end - (HISTORY_STEPS - 1) * STEP_MS;
   const timeAt = (step: number): number => start + step * STEP_MS;
   const stepsAgo = (step: number): number => HISTORY_STEPS - 1 - step;
-  const demand = Array.from({ length: HISTORY_STEPS }, (_, step) => demandAt(timeAt(step), tenant.utcOffsetMinutes));
-  const hours = Array.from({ length: HISTORY_STEPS }, (_, step) => localHour(timeAt(step), tenant.utcOffsetMinutes));
+  const demand = Array.from({ length: HISTORY_STEPS }, (_, step) =>
+    demandAt(timeAt(step), tenant.utcOffsetMinutes),
+  );
+  const hours = Array.from({ length: HISTORY_STEPS }, (_, step) =>
+    localHour(timeAt(step), tenant.utcOffsetMinutes),
+  );
   const series: SimulatedSeries[] = [];
-  const emit = (point: PlannedPoint, metricKey: string, value: (step: number) => number, decimals: number): void => {
+  const emit = (
+    point: PlannedPoint,
+    metricKey: string,
+    value: (step: number) => number,
+    decimals: number,
+  ): void => {
     const values = new Float64Array(HISTORY_STEPS);
     for (let step = 0; step < HISTORY_STEPS; step += 1) values[step] = round(value(step), decimals);
     series.push({ assetCode: point.code, metricKey, values });
   };
-  const ofKind = (kind: PlannedPoint['kind']): PlannedPoint[] => network.points.filter((p) => p.kind === kind);
+  const ofKind = (kind: PlannedPoint['kind']): PlannedPoint[] =>
+    network.points.filter((p) => p.kind === kind);
   const inBurst = (point: PlannedPoint, step: number): boolean =>
-    scenario.bursts.some((burst) => burst.zoneIndex === point.zoneIndex && stepInWindow(stepsAgo(step), burst));
+    scenario.bursts.some(
+      (burst) => burst.zoneIndex === point.zoneIndex && stepInWindow(stepsAgo(step), burst),
+    );
   const battery = (point: PlannedPoint): ((step: number) => number) => {
     const fading = scenario.fadingBatteries.some((b) => b.kind === point.kind && b.ordinal === point.ordinal);
     const base = random.between(3.9, 4.05);
@@ -99,7 +114,12 @@ export function simulateTenant(
     emit(tank, 'level_cm', (step) => levels[step] ?? 0, 1);
     if (tenant.codePrefix === 'HYD' && tank.ordinal === 0) {
       // The ThingSpeak-connected tank also reports temperature and TDS, like the fixture channel.
-      emit(tank, 'temperature_c', (step) => 24.5 + 1.6 * gauss(hours[step] ?? 0, 15, 3) + 0.2 * random.gaussian(), 2);
+      emit(
+        tank,
+        'temperature_c',
+        (step) => 24.5 + 1.6 * gauss(hours[step] ?? 0, 15, 3) + 0.2 * random.gaussian(),
+        2,
+      );
       emit(tank, 'tds_ppm', (step) => 305 + 6 * Math.sin(step / 150) + 3 * random.gaussian(), 0);
     }
     emit(tank, 'battery_v', battery(tank), 3);
@@ -110,7 +130,12 @@ export function simulateTenant(
     const running = pumping.get(pump.ordinal % tankCount) ?? new Uint8Array(HISTORY_STEPS);
     const rated = random.integer(8, 20) * 100;
     emit(pump, 'pump_state', (step) => running[step] ?? 0, 0);
-    emit(pump, 'flow_lpm', (step) => ((running[step] ?? 0) === 1 ? rated * (1 + 0.03 * random.gaussian()) : 0), 0);
+    emit(
+      pump,
+      'flow_lpm',
+      (step) => ((running[step] ?? 0) === 1 ? rated * (1 + 0.03 * random.gaussian()) : 0),
+      0,
+    );
   }
 
   // Sumps fill during the municipal supply hours and feed the tanks the rest of the day.
@@ -170,7 +195,8 @@ export function simulateTenant(
     emit(
       meter,
       'flow_lpm',
-      (step) => base * (demand[step] ?? 1) * (inBurst(meter, step) ? 1.7 : 1) * (1 + 0.04 * random.gaussian()),
+      (step) =>
+        base * (demand[step] ?? 1) * (inBurst(meter, step) ? 1.7 : 1) * (1 + 0.04 * random.gaussian()),
       0,
     );
   }
@@ -191,14 +217,21 @@ export function simulateTenant(
   }
 
   for (const plant of ofKind('plant')) {
-    emit(plant, 'flow_lpm', (step) => 30_000 * (0.6 + 0.4 * (demand[step] ?? 1)) + 300 * random.gaussian(), 0);
+    emit(
+      plant,
+      'flow_lpm',
+      (step) => 30_000 * (0.6 + 0.4 * (demand[step] ?? 1)) + 300 * random.gaussian(),
+      0,
+    );
     emit(plant, 'tds_ppm', (step) => 298 + 8 * Math.sin(step / 400) + 2 * random.gaussian(), 0);
     emit(plant, 'ph', (step) => 7.3 + 0.08 * Math.sin(step / 90) + 0.02 * random.gaussian(), 2);
   }
 
   // Silent devices report nothing inside their window.
   for (const silence of scenario.silences) {
-    const point = network.points.find((p) => p.kind === silence.asset.kind && p.ordinal === silence.asset.ordinal);
+    const point = network.points.find(
+      (p) => p.kind === silence.asset.kind && p.ordinal === silence.asset.ordinal,
+    );
     for (const item of series.filter((s) => s.assetCode === point?.code)) {
       for (let step = 0; step < HISTORY_STEPS; step += 1) {
         if (stepInWindow(stepsAgo(step), silence)) item.values[step] = Number.NaN;

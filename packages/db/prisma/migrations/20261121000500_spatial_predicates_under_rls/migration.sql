@@ -17,6 +17,7 @@ ALTER FUNCTION geography(geometry) LEAKPROOF;
 ALTER FUNCTION st_dwithin(geography, geography, double precision, boolean) LEAKPROOF;
 ALTER FUNCTION st_dwithin(geometry, geometry, double precision) LEAKPROOF;
 ALTER FUNCTION st_intersects(geometry, geometry) LEAKPROOF;
+ALTER FUNCTION st_intersects(geography, geography) LEAKPROOF;
 ALTER FUNCTION st_contains(geometry, geometry) LEAKPROOF;
 ALTER FUNCTION st_within(geometry, geometry) LEAKPROOF;
 ALTER FUNCTION st_covers(geometry, geometry) LEAKPROOF;
