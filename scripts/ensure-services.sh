@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Makes sure what Tidewatch needs on this machine is installed and running: PostgreSQL with PostGIS
+# (and Chromium once end-to-end tests exist). Idempotent and quick when everything is already there.
+set -euo pipefail
+
+admin_url="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+# Connect to the maintenance database of the same server: the product's database may not exist yet.
+server_url="${admin_url%/*}/postgres"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "ensure-services: need root to run: $*" >&2
+    return 1
+  fi
+}
+
+apt_updated=no
+apt_install() {
+  if [ "$apt_updated" = no ]; then
+    as_root apt-get update -qq
+    apt_updated=yes
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! pg_isready -d "$server_url" -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    for version in /etc/postgresql/*; do
+      as_root pg_ctlcluster --skip-systemctl-redirect "$(basename "$version")" main start || true
+    done
+  fi
+  for _ in $(seq 1 30); do pg_isready -d "$server_url" -q 2>/dev/null && break; sleep 1; done
+  pg_isready -d "$server_url" -q || {
+    echo "ensure-services: PostgreSQL is not reachable at $server_url" >&2
+    exit 1
+  }
+fi
+
+postgis=$(psql "$server_url" -tAc "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")
+if [ "$postgis" = 0 ]; then
+  major=$(psql "$server_url" -tAc "SHOW server_version_num" | cut -c1-2)
+  echo "ensure-services: installing PostGIS for PostgreSQL $major"
+  apt_install "postgresql-$major-postgis-3"
+fi
+
+if [ -d e2e/tests ] && [ ! -x /usr/bin/chromium ]; then
+  echo "ensure-services: installing Chromium for the end-to-end tests"
+  apt_install chromium
+fi
