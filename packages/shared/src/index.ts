@@ -1,3 +1,4 @@
+export * from './auth/permissions.ts';
 export * from './domain/alerts.ts';
 export * from './domain/assets.ts';
 export * from './domain/audit.ts';
