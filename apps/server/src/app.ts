@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Database } from '@tidewatch/db';
+import cors from 'cors';
+import express, { Router } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Config } from './config.ts';
+import { apiNotFound, errorHandler } from './http/error-handler.ts';
+import { jsonBody } from './http/json-body.ts';
+import { buildOpenApiDocument } from './http/openapi.ts';
+import { requestId } from './http/request-id.ts';
+import { mountRoutes, type AnyRoute } from './http/route.ts';
+import type { Logger } from './logger.ts';
+import { apiRoutes } from './modules/api-routes.ts';
+import { AccessTokens } from './modules/auth/access-token.ts';
+import { contextResolver } from './modules/auth/authenticate.ts';
+import { operationsRouter } from './operations/health.routes.ts';
+import type { Metrics } from './operations/metrics.ts';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly db: Database;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly signingKey: Uint8Array;
+  readonly isShuttingDown: () => boolean;
+}
+
+export const API_VERSION = '1.0.0';
+
+/** Builds the HTTP application from its dependencies; only main.ts wires real ones and listens. */
+export function createApp(deps: AppDeps): { app: express.Express; routes: readonly AnyRoute[] } {
+  const { config, db, log, metrics } = deps;
+  const tokens = new AccessTokens(deps.signingKey, config.ACCESS_TOKEN_TTL_S);
+  const routes = apiRoutes({ ...deps, tokens });
+  const openApi = buildOpenApiDocument(routes, API_VERSION);
+
+  const app = express();
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('query parser', 'simple');
+  app.disable('x-powered-by');
+  app.use(requestId);
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (_req, res) => String((res as express.Response).locals.requestId),
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url?.startsWith('/health') === true || req.url === '/metrics' },
+    }),
+  );
+  app.use(helmet());
+  app.use((req, res, next) => {
+    const stop = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => {
+      const route = req.route as { path?: string } | undefined;
+      stop({ route: route?.path ? `${req.baseUrl}${route.path}` : 'unmatched', status: String(res.statusCode) });
+    });
+    next();
+  });
+
+  app.use(operationsRouter(db, metrics, deps.isShuttingDown));
+
+  const api = Router();
+  api.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'] }));
+  api.get('/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  const v1 = Router();
+  mountRoutes(v1, routes, {
+    resolveContext: contextResolver(db.pool, tokens, log),
+    jsonBody: jsonBody(config.BODY_LIMIT),
+    largeJsonBody: jsonBody(config.IMPORT_BODY_LIMIT),
+  });
+  api.use('/v1', v1);
+  api.use(apiNotFound);
+  app.use('/api', api);
+
+  const consoleDir = config.CONSOLE_DIR ?? path.resolve(import.meta.dirname, '../../desktop/out/renderer');
+  if (existsSync(path.join(consoleDir, 'index.html'))) {
+    app.use(express.static(consoleDir, { index: 'index.html', maxAge: '1h' }));
+    app.get(/^(?!\/api\/|\/health\/).*/, (_req, res) => {
+      res.sendFile(path.join(consoleDir, 'index.html'));
+    });
+  }
+
+  app.use(errorHandler(log, metrics));
+  return { app, routes };
+}

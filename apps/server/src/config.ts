@@ -1,0 +1,45 @@
+import { readDatabaseUrls } from '@tidewatch/db';
+import { z } from 'zod';
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:5173,http://127.0.0.1:5173')
+    .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean)),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value) => (value === 'true' ? true : value === 'false' ? false : value)),
+  ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
+  SESSION_TTL_S: z.coerce.number().int().min(300).max(90 * 86_400).default(14 * 86_400),
+  /** Base64 of at least 32 bytes; by default a key kept in the database and shared by every instance. */
+  ACCESS_TOKEN_KEY: z.string().min(44).optional(),
+  LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
+  LOGIN_RATE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),
+  LOGIN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(60),
+  BODY_LIMIT: z.string().default('1mb'),
+  IMPORT_BODY_LIMIT: z.string().default('25mb'),
+  TIDEWATCH_ADMIN_EMAIL: z.email().optional(),
+  TIDEWATCH_ADMIN_PASSWORD: z.string().min(12).optional(),
+  CONSOLE_DIR: z.string().optional(),
+});
+
+export type Config = z.infer<typeof envSchema> & { readonly databaseUrl: string };
+
+/** Parses and validates all configuration once at start-up; the error names each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  if ((parsed.data.TIDEWATCH_ADMIN_EMAIL === undefined) !== (parsed.data.TIDEWATCH_ADMIN_PASSWORD === undefined)) {
+    throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
+  }
+  return { ...parsed.data, databaseUrl: readDatabaseUrls(env).appUrl };
+}

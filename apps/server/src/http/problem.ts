@@ -1,0 +1,86 @@
+import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
+import { z } from 'zod';
+import { AppError } from './app-error.ts';
+
+const titles: Readonly<Record<ProblemCode, string>> = {
+  malformed_json: 'Malformed JSON',
+  validation_failed: 'Validation failed',
+  tenant_required: 'Tenant required',
+  unauthenticated: 'Authentication required',
+  invalid_credentials: 'Invalid credentials',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  too_many_requests: 'Too many requests',
+  internal: 'Internal error',
+  unavailable: 'Service unavailable',
+};
+
+export interface ProblemResponse {
+  readonly status: number;
+  readonly body: Problem;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Only for 5xx: what to log, never what to show. */
+  readonly cause?: unknown;
+}
+
+interface BodyParserError {
+  type: string;
+  status?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string';
+}
+
+function problem(code: ProblemCode, detail: string, requestId: string, extra: Partial<Problem> = {}): Problem {
+  return { type: problemType(code), title: titles[code], status: problemStatuses[code], detail, requestId, ...extra };
+}
+
+/** Maps anything thrown while handling a request to an RFC 9457 body; unknown errors say nothing of themselves. */
+export function toProblem(error: unknown, requestId: string, instance: string): ProblemResponse {
+  if (error instanceof AppError) {
+    return {
+      status: problemStatuses[error.code],
+      body: problem(error.code, error.message, requestId, {
+        instance,
+        ...(error.errors ? { errors: [...error.errors] } : {}),
+      }),
+      headers: error.headers ?? {},
+    };
+  }
+  if (error instanceof z.ZodError) {
+    const errors = error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+    return {
+      status: 400,
+      body: problem('validation_failed', 'The request is not valid', requestId, { instance, errors }),
+      headers: {},
+    };
+  }
+  if (isBodyParserError(error)) {
+    if (error.type === 'entity.parse.failed') {
+      return { status: 400, body: problem('malformed_json', 'The body is not valid JSON', requestId, { instance }), headers: {} };
+    }
+    if (error.type === 'entity.too.large') {
+      return { status: 413, body: problem('payload_too_large', 'The body is too large', requestId, { instance }), headers: {} };
+    }
+    if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
+      return {
+        status: 415,
+        body: problem('unsupported_media_type', 'Send UTF-8 JSON', requestId, { instance }),
+        headers: {},
+      };
+    }
+    if (error.status !== undefined && error.status >= 400 && error.status < 500) {
+      return { status: 400, body: problem('malformed_json', 'The body could not be read', requestId, { instance }), headers: {} };
+    }
+  }
+  return {
+    status: 500,
+    body: problem('internal', 'Something went wrong on our side; the request id helps us find it', requestId, { instance }),
+    headers: {},
+    cause: error,
+  };
+}

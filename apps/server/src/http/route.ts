@@ -1,0 +1,113 @@
+import { can, type Permission } from '@tidewatch/shared';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { z } from 'zod';
+import { AppError } from './app-error.ts';
+import type { AuthenticatedContext, RequestContext, TenantContext } from './request-context.ts';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+interface Input<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+}
+
+interface RouteBase<P, Q, B, R> {
+  readonly method: Method;
+  /** Express path under /api/v1, e.g. `/zones/:id`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodType<Q>;
+  readonly body?: z.ZodType<B>;
+  /** null: 204 No Content. */
+  readonly response: z.ZodType<R> | null;
+  readonly status?: 200 | 201 | 202 | 204;
+  /** A larger body limit than the default, for imports. */
+  readonly largeBody?: boolean;
+  /** Extra middleware run after body parsing, before authentication (rate limits). */
+  readonly before?: readonly RequestHandler[];
+}
+
+/** A route anyone may call (login, refresh). */
+export interface PublicRoute<P, Q, B, R> extends RouteBase<P, Q, B, R> {
+  readonly access: 'public';
+  readonly handler: (input: Input<P, Q, B>, ctx: RequestContext, res: Response) => Promise<R>;
+}
+
+/** A route for any signed-in user, in or outside a tenant (me, logout, the tenant list). */
+export interface SignedInRoute<P, Q, B, R> extends RouteBase<P, Q, B, R> {
+  readonly access: 'signed_in';
+  readonly permission?: Permission;
+  readonly handler: (input: Input<P, Q, B>, ctx: AuthenticatedContext) => Promise<R>;
+}
+
+/** A route acting inside one tenant, needing one permission. */
+export interface TenantRoute<P, Q, B, R> extends RouteBase<P, Q, B, R> {
+  readonly access: 'tenant';
+  readonly permission: Permission;
+  readonly handler: (input: Input<P, Q, B>, ctx: TenantContext) => Promise<R>;
+}
+
+export type RouteDefinition<P = unknown, Q = unknown, B = unknown, R = unknown> =
+  | PublicRoute<P, Q, B, R>
+  | SignedInRoute<P, Q, B, R>
+  | TenantRoute<P, Q, B, R>;
+
+/** Erased form kept in the registry; `defineRoute` keeps each handler's own types checked. */
+export type AnyRoute = RouteDefinition<never, never, never, unknown>;
+
+/**
+ * Declares one REST route: its schemas validate the request, its permission is checked against the shared
+ * matrix, and the OpenAPI document is generated from the same declaration.
+ * @example
+ * defineRoute({ method: 'get', path: '/zones/:id', access: 'tenant', permission: 'zone:read', ... })
+ */
+export function defineRoute<P, Q, B, R>(route: RouteDefinition<P, Q, B, R>): AnyRoute {
+  return route as unknown as AnyRoute;
+}
+
+export type ContextResolver = (req: Request, res: Response) => Promise<RequestContext>;
+
+function requirePermission(ctx: RequestContext, permission: Permission | undefined): void {
+  if (!ctx.principal) throw new AppError('unauthenticated', 'Sign in first');
+  if (permission && !can(ctx.principal.role, permission)) {
+    throw new AppError('forbidden', `Your role may not ${permission.replace(':', ' ')}`);
+  }
+}
+
+/** Mounts routes on a router: authenticate, authorize, validate, run, serialize. */
+export function mountRoutes(
+  router: Router,
+  routes: readonly AnyRoute[],
+  options: { resolveContext: ContextResolver; jsonBody: RequestHandler; largeJsonBody: RequestHandler },
+): void {
+  for (const route of routes) {
+    const handler: RequestHandler = async (req, res) => {
+      const ctx = await options.resolveContext(req, res);
+      if (route.access !== 'public') requirePermission(ctx, route.permission);
+      if (route.access === 'tenant' && ctx.tenantId === null) {
+        throw new AppError('tenant_required', 'Choose a tenant with the X-Tenant-Id header');
+      }
+      const input = {
+        params: (route.params ? route.params.parse(req.params) : {}) as never,
+        query: (route.query ? route.query.parse(req.query) : {}) as never,
+        body: (route.body ? route.body.parse(req.body ?? {}) : {}) as never,
+      };
+      const result =
+        route.access === 'public'
+          ? await route.handler(input, ctx, res)
+          : await route.handler(input, ctx as TenantContext);
+      const status = route.status ?? (route.response === null ? 204 : 200);
+      if (route.response === null) {
+        res.status(status).end();
+        return;
+      }
+      res.status(status).json(result);
+    };
+    const body = route.largeBody ? options.largeJsonBody : options.jsonBody;
+    // The body first: a limiter may key on it (the e-mail of a sign-in).
+    router[route.method](route.path, body, ...(route.before ?? []), handler);
+  }
+}

@@ -1,0 +1,42 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../http/app-error.ts';
+import type { RequestContext } from '../../http/request-context.ts';
+import type { Logger } from '../../logger.ts';
+import type { AccessTokens } from './access-token.ts';
+import { loadPrincipal } from './principal.ts';
+import type pg from 'pg';
+
+const tenantHeaderSchema = z.uuid();
+
+/**
+ * Builds the request's context: verifies the bearer token, then reads the user's current role, tenant and zones
+ * from the database. A super_admin acts in the tenant named by X-Tenant-Id, or in none.
+ */
+export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Logger) {
+  return async (req: Request, res: Response): Promise<RequestContext> => {
+    const requestId = String(res.locals.requestId);
+    const base = {
+      requestId,
+      ip: req.ip ?? null,
+      userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
+      log: baseLog.child({ requestId }),
+    };
+    const header = req.get('authorization');
+    if (header === undefined) return { ...base, principal: null, tenantId: null };
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
+    if (!match?.[1]) throw new AppError('unauthenticated', 'Send the access token as "Authorization: Bearer <token>"');
+    const claims = await tokens.verify(match[1]);
+    const principal = await loadPrincipal(pool, claims.userId, claims.sessionId);
+    if (!principal) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+    let tenantId = principal.homeTenantId;
+    const chosen = req.get('x-tenant-id');
+    if (principal.role === 'super_admin' && chosen !== undefined) {
+      const parsed = tenantHeaderSchema.safeParse(chosen);
+      if (!parsed.success) throw new AppError('validation_failed', 'X-Tenant-Id must be a tenant id');
+      tenantId = parsed.data;
+    }
+    const log = base.log.child({ userId: principal.userId, tenantId });
+    return { ...base, log, principal, tenantId };
+  };
+}

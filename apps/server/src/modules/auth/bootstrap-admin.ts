@@ -1,0 +1,28 @@
+import { hashCredential, withTenant, type Database } from '@tidewatch/db';
+import type { Logger } from '../../logger.ts';
+
+/**
+ * Creates the first super_admin from TIDEWATCH_ADMIN_EMAIL / TIDEWATCH_ADMIN_PASSWORD when none exists yet.
+ * Later starts leave every account alone, so the variables cannot reset a password.
+ */
+export async function bootstrapSuperAdmin(
+  db: Database,
+  log: Logger,
+  admin: { email: string; password: string } | null,
+): Promise<boolean> {
+  if (!admin) return false;
+  const { rows } = await db.pool.query<{ exists: boolean }>('SELECT auth_super_admin_exists() AS exists');
+  if (rows[0]?.exists) return false;
+  const passwordHash = await hashCredential(admin.password);
+  await withTenant(db.prisma, { tenantId: null, userId: null, role: 'super_admin' }, async (tx) => {
+    const user = await tx.user.create({
+      data: { email: admin.email, displayName: 'Administrator', role: 'super_admin', passwordHash },
+      select: { id: true },
+    });
+    await tx.$executeRaw`
+      INSERT INTO audit_log (actor_type, action, resource_type, resource_id, details)
+      VALUES ('system', 'user.bootstrap_super_admin', 'user', ${user.id}, ${JSON.stringify({ email: admin.email })}::jsonb)`;
+  });
+  log.info({ email: admin.email }, 'created the first super_admin');
+  return true;
+}

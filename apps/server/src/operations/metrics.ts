@@ -1,0 +1,40 @@
+import type pg from 'pg';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The server's Prometheus metrics, on a registry of its own so several apps can live in one process. */
+export function createMetrics(pool: pg.Pool) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const httpErrors = new Counter({
+    name: 'http_errors_total',
+    help: 'Problem responses by problem code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const loginAttempts = new Counter({
+    name: 'auth_login_attempts_total',
+    help: 'Sign-in attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  return { registry, httpDuration, httpErrors, loginAttempts };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import { createDatabase } from '@tidewatch/db';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
+import { loadSigningKey } from './modules/auth/signing-key.ts';
+import { createMetrics } from './operations/metrics.ts';
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly url: string;
+  readonly log: Logger;
+  /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Wires the real dependencies and listens. Tests call it with PORT 0. */
+export async function startServer(config: Config, log = createLogger(config.LOG_LEVEL, config.NODE_ENV === 'development')): Promise<RunningServer> {
+  const db = createDatabase({ url: config.databaseUrl, maxConnections: 20, applicationName: 'tidewatch-server' });
+  let shuttingDown = false;
+  try {
+    const signingKey = await loadSigningKey(db.pool, config.ACCESS_TOKEN_KEY);
+    await bootstrapSuperAdmin(
+      db,
+      log,
+      config.TIDEWATCH_ADMIN_EMAIL && config.TIDEWATCH_ADMIN_PASSWORD
+        ? { email: config.TIDEWATCH_ADMIN_EMAIL, password: config.TIDEWATCH_ADMIN_PASSWORD }
+        : null,
+    );
+    const metrics = createMetrics(db.pool);
+    const { app } = createApp({ config, db, log, metrics, signingKey, isShuttingDown: () => shuttingDown });
+    const server = createServer(app);
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.PORT, config.HOST, resolve);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    const url = `http://127.0.0.1:${String(port)}`;
+    log.info({ url }, 'tidewatch server listening');
+    return {
+      server,
+      url,
+      log,
+      async close(graceMs = 10_000) {
+        shuttingDown = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { commandStates } from '../domain/devices.ts';
+import { pageQuerySchema } from './common.ts';
+
+export const deviceCommandSchema = z
+  .object({
+    id: z.uuid(),
+    deviceId: z.uuid(),
+    command: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    state: z.enum(commandStates),
+    requestedBy: z.uuid().nullable(),
+    requestedAt: z.string(),
+    expiresAt: z.string(),
+    deliveredAt: z.string().nullable(),
+    acknowledgedAt: z.string().nullable(),
+    result: z.unknown().nullable(),
+    failureReason: z.string().nullable(),
+  })
+  .meta({ id: 'DeviceCommand' });
+export type DeviceCommand = z.infer<typeof deviceCommandSchema>;
+
+export const sendCommandSchema = z
+  .strictObject({
+    command: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+    params: z.record(z.string(), z.union([z.string().max(200), z.number().finite(), z.boolean()])).default({}),
+    ttlS: z.number().int().min(5).max(86_400).default(300).describe('Expires if not delivered and acknowledged by then'),
+  })
+  .meta({ id: 'SendCommand' });
+
+export const commandQuerySchema = pageQuerySchema.extend({
+  deviceId: z.uuid().optional(),
+  state: z.enum(commandStates).optional(),
+});

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+export const uuidSchema = z.uuid();
+export const idParamsSchema = z.strictObject({ id: z.uuid() });
+export type IdParams = z.infer<typeof idParamsSchema>;
+
+export const timestampSchema = z.iso.datetime({ offset: true });
+
+/** A limit and an opaque cursor from the previous page's `nextCursor`. */
+export const pageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/)
+    .optional(),
+});
+export type PageQuery = z.infer<typeof pageQuerySchema>;
+
+/** A page of a list: `nextCursor` is null on the last page. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const positionSchema = z
+  .tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)])
+  .describe('[longitude, latitude] in WGS 84');
+
+export const pointGeometrySchema = z.strictObject({ type: z.literal('Point'), coordinates: positionSchema });
+export const lineStringGeometrySchema = z.strictObject({
+  type: z.literal('LineString'),
+  coordinates: z.array(positionSchema).min(2).max(10_000),
+});
+export const polygonGeometrySchema = z.strictObject({
+  type: z.literal('Polygon'),
+  coordinates: z.array(z.array(positionSchema).min(4).max(100_000)).min(1).max(1000),
+});
+export const multiPolygonGeometrySchema = z.strictObject({
+  type: z.literal('MultiPolygon'),
+  coordinates: z.array(z.array(z.array(positionSchema).min(4)).min(1)).min(1).max(1000),
+});
+export const areaGeometrySchema = z.discriminatedUnion('type', [polygonGeometrySchema, multiPolygonGeometrySchema]);
+export type AreaGeometry = z.infer<typeof areaGeometrySchema>;

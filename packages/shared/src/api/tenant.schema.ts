@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+export const tenantSchema = z
+  .object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    timeZone: z.string(),
+    disabled: z.boolean(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Tenant' });
+export type Tenant = z.infer<typeof tenantSchema>;
+
+export const createTenantSchema = z
+  .strictObject({
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
+    name: z.string().trim().min(1).max(200),
+    timeZone: z.string().min(1).max(64).default('UTC'),
+  })
+  .meta({ id: 'CreateTenant' });
+
+export const updateTenantSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    timeZone: z.string().min(1).max(64).optional(),
+    disabled: z.boolean().optional(),
+  })
+  .meta({ id: 'UpdateTenant' });

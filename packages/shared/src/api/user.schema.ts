@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { roles } from '../domain/roles.ts';
+
+export const userSchema = z
+  .object({
+    id: z.uuid(),
+    tenantId: z.uuid().nullable(),
+    email: z.string(),
+    displayName: z.string(),
+    role: z.enum(roles),
+    zoneIds: z.array(z.uuid()),
+    disabled: z.boolean(),
+    lockedUntil: z.string().nullable(),
+    lastLoginAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'User' });
+export type User = z.infer<typeof userSchema>;
+
+const passwordSchema = z.string().min(12, 'at least 12 characters').max(1024);
+const tenantRoleSchema = z.enum(roles).exclude(['super_admin']);
+
+export const createUserSchema = z
+  .strictObject({
+    email: z.email().max(320),
+    displayName: z.string().trim().min(1).max(200),
+    role: tenantRoleSchema,
+    password: passwordSchema,
+    zoneIds: z.array(z.uuid()).max(500).default([]),
+  })
+  .meta({ id: 'CreateUser' });
+
+export const updateUserSchema = z
+  .strictObject({
+    displayName: z.string().trim().min(1).max(200).optional(),
+    role: tenantRoleSchema.optional(),
+    password: passwordSchema.optional(),
+    zoneIds: z.array(z.uuid()).max(500).optional(),
+    disabled: z.boolean().optional(),
+  })
+  .meta({ id: 'UpdateUser' });

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { zoneKinds } from '../domain/assets.ts';
+import { areaGeometrySchema, multiPolygonGeometrySchema } from './common.ts';
+
+export const zoneSchema = z
+  .object({
+    id: z.uuid(),
+    code: z.string(),
+    name: z.string(),
+    kind: z.enum(zoneKinds),
+    parentId: z.uuid().nullable(),
+    geometry: multiPolygonGeometrySchema,
+  })
+  .meta({ id: 'Zone' });
+export type Zone = z.infer<typeof zoneSchema>;
+
+export const createZoneSchema = z
+  .strictObject({
+    code: z.string().trim().min(1).max(64),
+    name: z.string().trim().min(1).max(200),
+    kind: z.enum(zoneKinds).default('dma'),
+    parentId: z.uuid().nullable().default(null),
+    geometry: areaGeometrySchema,
+  })
+  .meta({ id: 'CreateZone' });
+
+export const updateZoneSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    kind: z.enum(zoneKinds).optional(),
+    geometry: areaGeometrySchema.optional(),
+  })
+  .meta({ id: 'UpdateZone' });
