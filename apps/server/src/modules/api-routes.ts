@@ -1,7 +1,19 @@
 import type { AppDeps } from '../app.ts';
 import type { AnyRoute } from '../http/route.ts';
 import type { AccessTokens } from './auth/access-token.ts';
+import { alertRuleRoutes } from './alerts/alert-rule.routes.ts';
+import { alertRoutes } from './alerts/alert.routes.ts';
+import { assetRoutes } from './assets/asset.routes.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
+import { commandRoutes } from './commands/command.routes.ts';
+import { deviceRoutes } from './devices/device.routes.ts';
+import { metricRoutes } from './devices/metric.routes.ts';
+import { thingSpeakRoutes } from './devices/thingspeak.routes.ts';
+import { incidentRoutes } from './incidents/incident.routes.ts';
+import { tenantRoutes } from './tenants/tenant.routes.ts';
+import { userRoutes } from './users/user.routes.ts';
+import { zoneRoutes } from './zones/zone.routes.ts';
 
 export type RouteDeps = AppDeps & { readonly tokens: AccessTokens };
 
@@ -23,5 +35,17 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
         windowSeconds: config.LOGIN_RATE_WINDOW_S,
       },
     ),
+    ...tenantRoutes(deps),
+    ...zoneRoutes(deps),
+    ...userRoutes(deps),
+    ...assetRoutes(deps),
+    ...deviceRoutes(deps),
+    ...metricRoutes(deps),
+    ...thingSpeakRoutes(deps),
+    ...alertRuleRoutes(deps),
+    ...alertRoutes(deps),
+    ...incidentRoutes(deps),
+    ...commandRoutes(deps),
+    ...auditRoutes(deps),
   ];
 }

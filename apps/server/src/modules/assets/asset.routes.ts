@@ -1,0 +1,221 @@
+import { withTenant, type TenantTransaction } from '@tidewatch/db';
+import {
+  assetCollectionSchema,
+  assetFeatureSchema,
+  assetImportResultSchema,
+  assetImportSchema,
+  assetInputSchema,
+  assetQuerySchema,
+  assetUpdateSchema,
+  idParamsSchema,
+  maintenanceModeSchema,
+  type AssetFeature,
+  type AssetInput,
+} from '@tidewatch/shared';
+import { AppError, conflict, invalid, notFound } from '../../http/app-error.ts';
+import { encodeCursor } from '../../http/pagination.ts';
+import { dbContext, type TenantContext } from '../../http/request-context.ts';
+import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import { inZoneLimit, zoneLimit } from '../../http/zone-scope.ts';
+import type { RouteDeps } from '../api-routes.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
+import { requireInTenant } from '../tenant-references.ts';
+import { findAsset, findAssets, toFeature, upsertAssets } from './asset.repository.ts';
+
+async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
+  const row = await findAsset(tx, id);
+  if (!row || !inZoneLimit(ctx, row.zone_id)) throw notFound('Asset');
+  return toFeature(row);
+}
+
+async function checkReferences(tx: TenantTransaction, ctx: TenantContext, features: readonly AssetInput[]): Promise<void> {
+  await requireInTenant(tx, 'zones', 'properties.zoneId', features.map((f) => f.properties.zoneId));
+  await requireInTenant(
+    tx,
+    'assets',
+    'properties.fromAssetId',
+    features.flatMap((f) => [f.properties.fromAssetId, f.properties.toAssetId]),
+  );
+  const limit = zoneLimit(ctx);
+  if (limit && features.some((f) => !f.properties.zoneId || !limit.includes(f.properties.zoneId))) {
+    throw new AppError('forbidden', 'You may only place assets in your own zones');
+  }
+}
+
+function mapWriteError(error: unknown): never {
+  if (isUniqueViolation(error)) throw conflict('An asset with this code exists');
+  if (isCheckViolation(error)) throw invalid('geometry', 'The geometry is not valid for this kind of asset');
+  throw error;
+}
+
+/** Assets on the map, as GeoJSON in and out. */
+export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/assets',
+      summary: 'Assets as a GeoJSON FeatureCollection, filtered by kind, zone, text, bbox or radius',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:read',
+      query: assetQuerySchema,
+      response: assetCollectionSchema,
+      handler: async ({ query }, ctx) => {
+        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) => findAssets(tx, query, zoneLimit(ctx)));
+        const more = rows.length > query.limit;
+        const page = more ? rows.slice(0, query.limit) : rows;
+        const last = page.at(-1);
+        return {
+          type: 'FeatureCollection' as const,
+          features: page.map(toFeature),
+          nextCursor: more && last ? encodeCursor(last.id) : null,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/assets/:id',
+      summary: 'One asset as a GeoJSON Feature',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:read',
+      params: idParamsSchema,
+      response: assetFeatureSchema,
+      handler: ({ params }, ctx) => withTenant(db.prisma, dbContext(ctx), (tx) => readAsset(tx, ctx, params.id)),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/assets',
+      summary: 'Create an asset from a GeoJSON Feature',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:write',
+      body: assetInputSchema,
+      response: assetFeatureSchema,
+      status: 201,
+      handler: ({ body }, ctx) =>
+        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          await checkReferences(tx, ctx, [body]);
+          const exists = await tx.asset.count({ where: { code: body.properties.code } });
+          if (exists) throw conflict(`An asset with code "${body.properties.code}" exists`);
+          const { ids } = await upsertAssets(tx, ctx.tenantId, [body]).catch(mapWriteError);
+          const id = ids[0] ?? '';
+          await recordAudit(tx, ctx, { action: 'asset.create', resourceType: 'asset', resourceId: id, details: { code: body.properties.code } });
+          return readAsset(tx, ctx, id);
+        }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/assets/import',
+      summary: 'Import a GeoJSON FeatureCollection: creates new codes, updates existing ones, all or nothing',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:write',
+      largeBody: true,
+      body: assetImportSchema,
+      response: assetImportResultSchema,
+      handler: ({ body }, ctx) =>
+        withTenant(
+          db.prisma,
+          dbContext(ctx),
+          async (tx) => {
+            const codes = body.features.map((f) => f.properties.code);
+            if (new Set(codes).size !== codes.length) throw invalid('features', 'Each code may appear once');
+            await checkReferences(tx, ctx, body.features);
+            const result = await upsertAssets(tx, ctx.tenantId, body.features).catch(mapWriteError);
+            await recordAudit(tx, ctx, {
+              action: 'asset.import',
+              resourceType: 'asset',
+              details: { created: result.created, updated: result.updated },
+            });
+            return { created: result.created, updated: result.updated };
+          },
+          { timeoutMs: 120_000 },
+        ),
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/assets/:id',
+      summary: 'Change an asset (name, zone, geometry, pipe attributes)',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:write',
+      params: idParamsSchema,
+      body: assetUpdateSchema,
+      response: assetFeatureSchema,
+      handler: ({ params, body }, ctx) =>
+        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          const current = await readAsset(tx, ctx, params.id);
+          if (body.zoneId) await requireInTenant(tx, 'zones', 'zoneId', [body.zoneId]);
+          const p = current.properties;
+          const next: AssetInput = {
+            type: 'Feature',
+            geometry: body.geometry ?? current.geometry,
+            properties: {
+              code: p.code,
+              name: body.name ?? p.name,
+              kind: p.kind,
+              zoneId: body.zoneId === undefined ? p.zoneId : body.zoneId,
+              diameterMm: body.diameterMm ?? p.diameterMm,
+              material: body.material === undefined ? p.material : body.material,
+              fromAssetId: p.fromAssetId,
+              toAssetId: p.toAssetId,
+              installedOn: body.installedOn === undefined ? p.installedOn : body.installedOn,
+              attributes: body.attributes ?? p.attributes,
+            },
+          };
+          const parsed = assetInputSchema.safeParse(next);
+          if (!parsed.success) throw invalid('geometry', parsed.error.issues[0]?.message ?? 'not valid');
+          await checkReferences(tx, ctx, [parsed.data]);
+          await upsertAssets(tx, ctx.tenantId, [parsed.data]).catch(mapWriteError);
+          await recordAudit(tx, ctx, { action: 'asset.update', resourceType: 'asset', resourceId: params.id, details: { fields: Object.keys(body) } });
+          return readAsset(tx, ctx, params.id);
+        }),
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/assets/:id/maintenance',
+      summary: 'Put an asset in or out of maintenance mode (its alerts are suppressed meanwhile)',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:maintenance',
+      params: idParamsSchema,
+      body: maintenanceModeSchema,
+      response: assetFeatureSchema,
+      handler: ({ params, body }, ctx) =>
+        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          await readAsset(tx, ctx, params.id);
+          await tx.asset.update({
+            where: { id: params.id },
+            data: body.inMaintenance
+              ? { maintenanceSince: new Date(), maintenanceReason: body.reason ?? null }
+              : { maintenanceSince: null, maintenanceReason: null },
+          });
+          await recordAudit(tx, ctx, {
+            action: body.inMaintenance ? 'asset.maintenance_start' : 'asset.maintenance_end',
+            resourceType: 'asset',
+            resourceId: params.id,
+            details: { reason: body.reason ?? null },
+          });
+          return readAsset(tx, ctx, params.id);
+        }),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/assets/:id',
+      summary: 'Delete an asset',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:write',
+      params: idParamsSchema,
+      response: null,
+      handler: ({ params }, ctx) =>
+        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          await readAsset(tx, ctx, params.id);
+          await tx.asset.delete({ where: { id: params.id } });
+          await recordAudit(tx, ctx, { action: 'asset.delete', resourceType: 'asset', resourceId: params.id });
+        }),
+    }),
+  ];
+}

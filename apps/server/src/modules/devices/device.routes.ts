@@ -1,0 +1,226 @@
+import { hashCredential, withTenant, type TenantTransaction } from '@tidewatch/db';
+import {
+  deviceCredentialsSchema,
+  deviceQuerySchema,
+  deviceSchema,
+  idParamsSchema,
+  pageOf,
+  provisionDeviceSchema,
+  updateDeviceSchema,
+  type Device,
+  type DeviceConnectivity,
+  type DeviceTransport,
+} from '@tidewatch/shared';
+import { conflict, invalid, notFound } from '../../http/app-error.ts';
+import { pageArgs, toPage } from '../../http/pagination.ts';
+import { dbContext, type TenantContext } from '../../http/request-context.ts';
+import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import { zoneLimit } from '../../http/zone-scope.ts';
+import type { RouteDeps } from '../api-routes.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { isUniqueViolation } from '../database-errors.ts';
+import { requireInTenant } from '../tenant-references.ts';
+import { newDeviceSecret } from './device-secret.ts';
+
+const deviceSelect = {
+  id: true,
+  assetId: true,
+  name: true,
+  serialNumber: true,
+  transport: true,
+  firmwareVersion: true,
+  disabledAt: true,
+  credentialRotatedAt: true,
+  state: { select: { connectivity: true, lastSeenAt: true } },
+  series: { select: { id: true, metric: { select: { key: true, unit: true } } }, orderBy: { id: 'asc' } },
+} as const;
+
+interface DeviceRow {
+  id: string;
+  assetId: string | null;
+  name: string;
+  serialNumber: string | null;
+  transport: DeviceTransport;
+  firmwareVersion: string | null;
+  disabledAt: Date | null;
+  credentialRotatedAt: Date | null;
+  state: { connectivity: DeviceConnectivity; lastSeenAt: Date | null } | null;
+  series: { id: number; metric: { key: string; unit: string } }[];
+}
+
+const toDevice = (row: DeviceRow): Device => ({
+  id: row.id,
+  assetId: row.assetId,
+  name: row.name,
+  serialNumber: row.serialNumber,
+  transport: row.transport,
+  firmwareVersion: row.firmwareVersion,
+  disabled: row.disabledAt !== null,
+  credentialRotatedAt: row.credentialRotatedAt?.toISOString() ?? null,
+  connectivity: row.state?.connectivity ?? 'unknown',
+  lastSeenAt: row.state?.lastSeenAt?.toISOString() ?? null,
+  series: row.series.map((s) => ({ id: s.id, metricKey: s.metric.key, unit: s.metric.unit })),
+});
+
+/** Zone-limited users see the devices on assets of their zones. */
+function zoneWhere(ctx: TenantContext): { asset?: { zoneId: { in: string[] } } } {
+  const limit = zoneLimit(ctx);
+  return limit ? { asset: { zoneId: { in: [...limit] } } } : {};
+}
+
+export async function findDevice(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<DeviceRow> {
+  const row = await tx.device.findFirst({ where: { id, ...zoneWhere(ctx) }, select: deviceSelect });
+  if (!row) throw notFound('Device');
+  return row as DeviceRow;
+}
+
+/** Adds a series for each metric key the device does not report yet. */
+export async function ensureSeries(tx: TenantTransaction, ctx: TenantContext, deviceId: string, metricKeys: readonly string[]): Promise<void> {
+  if (metricKeys.length === 0) return;
+  const metrics = await tx.metric.findMany({ where: { key: { in: [...metricKeys] } }, select: { id: true, key: true } });
+  const missing = metricKeys.filter((key) => !metrics.some((m) => m.key === key));
+  if (missing.length) throw invalid('metricKeys', `Unknown metrics: ${missing.join(', ')}`);
+  await tx.series.createMany({
+    data: metrics.map((m) => ({ tenantId: ctx.tenantId, deviceId, metricId: m.id })),
+    skipDuplicates: true,
+  });
+}
+
+/** Devices: provisioning and rotation return the secret once; only its hash is stored. */
+export function deviceRoutes({ db }: RouteDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/devices',
+      summary: 'List devices with their connectivity and series',
+      tag: 'devices',
+      access: 'tenant',
+      permission: 'device:read',
+      query: deviceQuerySchema,
+      response: pageOf(deviceSchema),
+      handler: async ({ query }, ctx) => {
+        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) =>
+          tx.device.findMany({
+            where: {
+              ...zoneWhere(ctx),
+              ...(query.assetId ? { assetId: query.assetId } : {}),
+              ...(query.transport ? { transport: query.transport } : {}),
+            },
+            select: deviceSelect,
+            orderBy: { id: 'asc' },
+            ...pageArgs(query),
+          }),
+        );
+        return toPage(rows as DeviceRow[], query, toDevice);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/devices/:id',
+      summary: 'One device',
+      tag: 'devices',
+      access: 'tenant',
+      permission: 'device:read',
+      params: idParamsSchema,
+      response: deviceSchema,
+      handler: async ({ params }, ctx) =>
+        toDevice(await withTenant(db.prisma, dbContext(ctx), (tx) => findDevice(tx, ctx, params.id))),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/devices',
+      summary: 'Provision a device; the answer carries its secret, which is never shown again',
+      tag: 'devices',
+      access: 'tenant',
+      permission: 'device:write',
+      body: provisionDeviceSchema,
+      response: deviceCredentialsSchema,
+      status: 201,
+      handler: async ({ body }, ctx) => {
+        const secret = body.transport === 'thingspeak' ? null : newDeviceSecret();
+        const credentialHash = secret === null ? null : await hashCredential(secret);
+        return withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          await requireInTenant(tx, 'assets', 'assetId', [body.assetId]);
+          const created = await tx.device
+            .create({
+              data: {
+                tenantId: ctx.tenantId,
+                assetId: body.assetId,
+                name: body.name,
+                serialNumber: body.serialNumber,
+                transport: body.transport,
+                credentialHash,
+                credentialRotatedAt: secret === null ? null : new Date(),
+                state: { create: { tenantId: ctx.tenantId } },
+              },
+              select: { id: true },
+            })
+            .catch((error: unknown) => {
+              throw isUniqueViolation(error) ? conflict('A device with this serial number exists') : error;
+            });
+          await ensureSeries(tx, ctx, created.id, body.metricKeys);
+          await recordAudit(tx, ctx, {
+            action: 'device.provision',
+            resourceType: 'device',
+            resourceId: created.id,
+            details: { name: body.name, transport: body.transport, metricKeys: body.metricKeys },
+          });
+          return { device: toDevice(await findDevice(tx, ctx, created.id)), secret };
+        });
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/devices/:id',
+      summary: 'Rename, rebind, add metrics to, disable or re-enable a device',
+      tag: 'devices',
+      access: 'tenant',
+      permission: 'device:write',
+      params: idParamsSchema,
+      body: updateDeviceSchema,
+      response: deviceSchema,
+      handler: ({ params, body }, ctx) =>
+        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          const current = await findDevice(tx, ctx, params.id);
+          await requireInTenant(tx, 'assets', 'assetId', [body.assetId]);
+          await tx.device.update({
+            where: { id: params.id },
+            data: {
+              ...(body.name !== undefined ? { name: body.name } : {}),
+              ...(body.assetId !== undefined ? { assetId: body.assetId } : {}),
+              ...(body.disabled !== undefined ? { disabledAt: body.disabled ? (current.disabledAt ?? new Date()) : null } : {}),
+            },
+          });
+          await ensureSeries(tx, ctx, params.id, body.metricKeys ?? []);
+          await recordAudit(tx, ctx, {
+            action: body.disabled === true ? 'device.disable' : 'device.update',
+            resourceType: 'device',
+            resourceId: params.id,
+            details: body,
+          });
+          return toDevice(await findDevice(tx, ctx, params.id));
+        }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/devices/:id/rotate-secret',
+      summary: 'Issue a new secret; the old one stops working at once',
+      tag: 'devices',
+      access: 'tenant',
+      permission: 'device:write',
+      params: idParamsSchema,
+      response: deviceCredentialsSchema,
+      handler: async ({ params }, ctx) => {
+        const secret = newDeviceSecret();
+        const credentialHash = await hashCredential(secret);
+        return withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          const current = await findDevice(tx, ctx, params.id);
+          if (current.transport === 'thingspeak') throw invalid('id', 'A ThingSpeak device has no secret of its own');
+          await tx.device.update({ where: { id: params.id }, data: { credentialHash, credentialRotatedAt: new Date() } });
+          await recordAudit(tx, ctx, { action: 'device.rotate_secret', resourceType: 'device', resourceId: params.id });
+          return { device: toDevice(await findDevice(tx, ctx, params.id)), secret };
+        });
+      },
+    }),
+  ];
+}
