@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createDatabase } from '@tidewatch/db';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
+import type { AnyRoute } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
@@ -9,6 +10,7 @@ import { createMetrics } from './operations/metrics.ts';
 
 export interface RunningServer {
   readonly server: Server;
+  readonly routes: readonly AnyRoute[];
   readonly url: string;
   readonly log: Logger;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
@@ -29,7 +31,7 @@ export async function startServer(config: Config, log = createLogger(config.LOG_
         : null,
     );
     const metrics = createMetrics(db.pool);
-    const { app } = createApp({ config, db, log, metrics, signingKey, isShuttingDown: () => shuttingDown });
+    const { app, routes } = createApp({ config, db, log, metrics, signingKey, isShuttingDown: () => shuttingDown });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -42,6 +44,7 @@ export async function startServer(config: Config, log = createLogger(config.LOG_
     log.info({ url }, 'tidewatch server listening');
     return {
       server,
+      routes,
       url,
       log,
       async close(graceMs = 10_000) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { alertConditions, alertPriorities, alertStates, alertTargetScopes } from '../domain/alerts.ts';
 import { assetKinds } from '../domain/assets.ts';
-import { pageQuerySchema } from './common.ts';
+import { pageQuerySchema, safeTextSchema } from './common.ts';
 
 export const alertRuleSchema = z
   .object({
@@ -32,7 +32,7 @@ export const alertRuleSchema = z
 export type AlertRule = z.infer<typeof alertRuleSchema>;
 
 const ruleFields = {
-  name: z.string().trim().min(1).max(200),
+  name: safeTextSchema(200),
   description: z.string().trim().max(2000).nullable().default(null),
   condition: z.enum(alertConditions),
   priority: z.enum(alertPriorities),

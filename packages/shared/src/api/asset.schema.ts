@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assetKinds, pipeMaterials, pointAssetKinds } from '../domain/assets.ts';
-import { lineStringGeometrySchema, pageQuerySchema, pointGeometrySchema } from './common.ts';
+import { codeSchema, lineStringGeometrySchema, pageQuerySchema, pointGeometrySchema, safeTextSchema } from './common.ts';
 
 const assetPropertiesSchema = z.object({
   code: z.string(),
@@ -69,8 +69,8 @@ export const assetQuerySchema = pageQuerySchema
 export type AssetQuery = z.infer<typeof assetQuerySchema>;
 
 const assetInputProperties = z.strictObject({
-  code: z.string().trim().min(1).max(64),
-  name: z.string().trim().min(1).max(200),
+  code: codeSchema,
+  name: safeTextSchema(200),
   kind: z.enum(assetKinds),
   zoneId: z.uuid().nullable().optional(),
   diameterMm: z.number().int().min(10).max(5000).nullable().optional(),
@@ -107,7 +107,7 @@ export type AssetInput = z.infer<typeof assetInputSchema>;
 
 export const assetUpdateSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: safeTextSchema(200).optional(),
     zoneId: z.uuid().nullable().optional(),
     geometry: z.discriminatedUnion('type', [pointGeometrySchema, lineStringGeometrySchema]).optional(),
     diameterMm: z.number().int().min(10).max(5000).optional(),

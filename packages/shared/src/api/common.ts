@@ -1,6 +1,21 @@
 import { z } from 'zod';
 
 export const uuidSchema = z.uuid();
+
+/** A short human-readable text (a name, a title): no markup, no control characters. */
+export const safeTextSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^<>\p{Cc}]*$/u, 'must not contain < > or control characters');
+
+/** An identifier people type and read (asset code, zone code, serial number). */
+export const codeSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits and . _ - only, at most 64');
 export const idParamsSchema = z.strictObject({ id: z.uuid() });
 export type IdParams = z.infer<typeof idParamsSchema>;
 

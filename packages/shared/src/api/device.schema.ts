@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deviceConnectivities, deviceTransports, metricKinds } from '../domain/devices.ts';
-import { pageQuerySchema } from './common.ts';
+import { codeSchema, pageQuerySchema, safeTextSchema } from './common.ts';
 
 export const deviceSchema = z
   .object({
@@ -26,9 +26,9 @@ export const deviceQuerySchema = pageQuerySchema.extend({
 
 export const provisionDeviceSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: safeTextSchema(200),
     assetId: z.uuid().nullable().default(null),
-    serialNumber: z.string().trim().min(1).max(100).nullable().default(null),
+    serialNumber: codeSchema.nullable().default(null),
     transport: z.enum(deviceTransports).default('mqtt'),
     metricKeys: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/)).max(64).default([]),
   })
@@ -36,7 +36,7 @@ export const provisionDeviceSchema = z
 
 export const updateDeviceSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: safeTextSchema(200).optional(),
     assetId: z.uuid().nullable().optional(),
     disabled: z.boolean().optional(),
     metricKeys: z
@@ -69,7 +69,7 @@ export type Metric = z.infer<typeof metricSchema>;
 export const createMetricSchema = z
   .strictObject({
     key: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
-    name: z.string().trim().min(1).max(200),
+    name: safeTextSchema(200),
     unit: z.string().max(32).default(''),
     kind: z.enum(metricKinds).default('gauge'),
     validMin: z.number().finite().nullable().default(null),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { alertPriorities, incidentStatuses } from '../domain/alerts.ts';
-import { pageQuerySchema } from './common.ts';
+import { pageQuerySchema, safeTextSchema } from './common.ts';
 
 export const incidentNoteSchema = z
   .object({ id: z.uuid(), authorId: z.uuid().nullable(), body: z.string(), createdAt: z.string() })
@@ -45,7 +45,7 @@ export const incidentQuerySchema = pageQuerySchema.extend({ status: z.enum(incid
 
 export const createIncidentSchema = z
   .strictObject({
-    title: z.string().trim().min(1).max(300),
+    title: safeTextSchema(300),
     description: z.string().trim().max(10_000).nullable().default(null),
     priority: z.enum(alertPriorities),
     alertIds: z.array(z.uuid()).max(500).default([]),
@@ -56,7 +56,7 @@ export const createIncidentSchema = z
 
 export const updateIncidentSchema = z
   .strictObject({
-    title: z.string().trim().min(1).max(300).optional(),
+    title: safeTextSchema(300).optional(),
     description: z.string().trim().max(10_000).nullable().optional(),
     priority: z.enum(alertPriorities).optional(),
     status: z.enum(['open', 'in_progress', 'resolved']).optional(),

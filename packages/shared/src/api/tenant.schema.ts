@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeTextSchema } from './common.ts';
 
 export const tenantSchema = z
   .object({
@@ -15,14 +16,14 @@ export type Tenant = z.infer<typeof tenantSchema>;
 export const createTenantSchema = z
   .strictObject({
     slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
-    name: z.string().trim().min(1).max(200),
+    name: safeTextSchema(200),
     timeZone: z.string().min(1).max(64).default('UTC'),
   })
   .meta({ id: 'CreateTenant' });
 
 export const updateTenantSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: safeTextSchema(200).optional(),
     timeZone: z.string().min(1).max(64).optional(),
     disabled: z.boolean().optional(),
   })

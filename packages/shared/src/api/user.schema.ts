@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeTextSchema } from './common.ts';
 import { roles } from '../domain/roles.ts';
 
 export const userSchema = z
@@ -23,7 +24,7 @@ const tenantRoleSchema = z.enum(roles).exclude(['super_admin']);
 export const createUserSchema = z
   .strictObject({
     email: z.email().max(320),
-    displayName: z.string().trim().min(1).max(200),
+    displayName: safeTextSchema(200),
     role: tenantRoleSchema,
     password: passwordSchema,
     zoneIds: z.array(z.uuid()).max(500).default([]),
@@ -32,7 +33,7 @@ export const createUserSchema = z
 
 export const updateUserSchema = z
   .strictObject({
-    displayName: z.string().trim().min(1).max(200).optional(),
+    displayName: safeTextSchema(200).optional(),
     role: tenantRoleSchema.optional(),
     password: passwordSchema.optional(),
     zoneIds: z.array(z.uuid()).max(500).optional(),

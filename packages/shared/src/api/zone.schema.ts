@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { zoneKinds } from '../domain/assets.ts';
-import { areaGeometrySchema, multiPolygonGeometrySchema } from './common.ts';
+import { areaGeometrySchema, codeSchema, multiPolygonGeometrySchema, safeTextSchema } from './common.ts';
 
 export const zoneSchema = z
   .object({
@@ -16,8 +16,8 @@ export type Zone = z.infer<typeof zoneSchema>;
 
 export const createZoneSchema = z
   .strictObject({
-    code: z.string().trim().min(1).max(64),
-    name: z.string().trim().min(1).max(200),
+    code: codeSchema,
+    name: safeTextSchema(200),
     kind: z.enum(zoneKinds).default('dma'),
     parentId: z.uuid().nullable().default(null),
     geometry: areaGeometrySchema,
@@ -26,7 +26,7 @@ export const createZoneSchema = z
 
 export const updateZoneSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: safeTextSchema(200).optional(),
     kind: z.enum(zoneKinds).optional(),
     geometry: areaGeometrySchema.optional(),
   })

@@ -1,0 +1,100 @@
+import { DEFAULT_DEMO_PASSWORD, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import type { TokenResponse } from '@tidewatch/shared';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+
+export const DEMO_PASSWORD = DEFAULT_DEMO_PASSWORD;
+export const [hyderabad, pune] = demoTenants;
+
+/** Tenant A is Pune, tenant B is Hyderabad (the one with the binding and the incident). */
+export const tenantA = { slug: pune.slug, email: (local: string) => demoEmail(local, pune) };
+export const tenantB = { slug: hyderabad.slug, email: (local: string) => demoEmail(local, hyderabad) };
+
+/** Starts the real server on port 0 against the run's seeded database. */
+export function startTestServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: inject('appUrl'),
+    LOGIN_RATE_LIMIT_PER_IP: '100000',
+    LOGIN_RATE_LIMIT_PER_EMAIL: '100000',
+    ...env,
+  });
+  return startServer(config, createLogger('silent', false));
+}
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+export interface RequestOptions {
+  readonly token?: string;
+  readonly body?: unknown;
+  /** Sent as is, for malformed bodies. */
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** A thin fetch wrapper that returns status, parsed body and headers. */
+export class Api {
+  private readonly tokens = new Map<string, TokenResponse>();
+
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // Not JSON: keep the text.
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  async login(email: string, password = DEMO_PASSWORD): Promise<TokenResponse> {
+    const response = await this.request<TokenResponse>('POST', '/api/v1/auth/login', { body: { email, password } });
+    if (response.status !== 200) throw new Error(`login ${email}: ${String(response.status)} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+
+  /** A token for a demo user, logging in once per test file. */
+  async tokenFor(email: string): Promise<string> {
+    const cached = this.tokens.get(email);
+    if (cached) return cached.accessToken;
+    const tokens = await this.login(email);
+    this.tokens.set(email, tokens);
+    return tokens.accessToken;
+  }
+}
+
+/** An owner connection, for arranging and checking data behind the API's back. */
+export async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: inject('adminUrl') });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function tenantId(slug: string): Promise<string> {
+  const rows = await adminQuery<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug]);
+  if (!rows[0]) throw new Error(`no tenant ${slug}`);
+  return rows[0].id;
+}
