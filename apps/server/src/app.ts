@@ -45,12 +45,13 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     pinoHttp({
       logger: log,
       genReqId: (_req, res) => String((res as express.Response).locals.requestId),
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req) => req.url?.startsWith('/health') === true || req.url === '/metrics' },
+      autoLogging: { ignore: (req) => req.url.startsWith('/health') || req.url === '/metrics' },
     }),
   );
   app.use(helmet());
@@ -58,7 +59,10 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     const stop = metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
       const route = req.route as { path?: string } | undefined;
-      stop({ route: route?.path ? `${req.baseUrl}${route.path}` : 'unmatched', status: String(res.statusCode) });
+      stop({
+        route: route?.path ? `${req.baseUrl}${route.path}` : 'unmatched',
+        status: String(res.statusCode),
+      });
     });
     next();
   });
@@ -66,7 +70,12 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   app.use(operationsRouter(db, metrics, deps.isShuttingDown));
 
   const api = Router();
-  api.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'] }));
+  api.use(
+    cors({
+      origin: config.CORS_ORIGINS,
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    }),
+  );
   api.get('/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -9,13 +9,23 @@ const envSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('http://localhost:5173,http://127.0.0.1:5173')
-    .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean)),
+    .transform((text) =>
+      text
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
   TRUST_PROXY: z
     .string()
     .default('false')
     .transform((value) => (value === 'true' ? true : value === 'false' ? false : value)),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
-  SESSION_TTL_S: z.coerce.number().int().min(300).max(90 * 86_400).default(14 * 86_400),
+  SESSION_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(90 * 86_400)
+    .default(14 * 86_400),
   /** Base64 of at least 32 bytes; by default a key kept in the database and shared by every instance. */
   ACCESS_TOKEN_KEY: z.string().min(44).optional(),
   LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
@@ -38,7 +48,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
-  if ((parsed.data.TIDEWATCH_ADMIN_EMAIL === undefined) !== (parsed.data.TIDEWATCH_ADMIN_PASSWORD === undefined)) {
+  if (
+    (parsed.data.TIDEWATCH_ADMIN_EMAIL === undefined) !==
+    (parsed.data.TIDEWATCH_ADMIN_PASSWORD === undefined)
+  ) {
     throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
   }
   return { ...parsed.data, databaseUrl: readDatabaseUrls(env).appUrl };

@@ -18,8 +18,15 @@ export interface RunningServer {
 }
 
 /** Wires the real dependencies and listens. Tests call it with PORT 0. */
-export async function startServer(config: Config, log = createLogger(config.LOG_LEVEL, config.NODE_ENV === 'development')): Promise<RunningServer> {
-  const db = createDatabase({ url: config.databaseUrl, maxConnections: 20, applicationName: 'tidewatch-server' });
+export async function startServer(
+  config: Config,
+  log = createLogger(config.LOG_LEVEL, config.NODE_ENV === 'development'),
+): Promise<RunningServer> {
+  const db = createDatabase({
+    url: config.databaseUrl,
+    maxConnections: 20,
+    applicationName: 'tidewatch-server',
+  });
   let shuttingDown = false;
   try {
     const signingKey = await loadSigningKey(db.pool, config.ACCESS_TOKEN_KEY);
@@ -31,7 +38,14 @@ export async function startServer(config: Config, log = createLogger(config.LOG_
         : null,
     );
     const metrics = createMetrics(db.pool);
-    const { app, routes } = createApp({ config, db, log, metrics, signingKey, isShuttingDown: () => shuttingDown });
+    const { app, routes } = createApp({
+      config,
+      db,
+      log,
+      metrics,
+      signingKey,
+      isShuttingDown: () => shuttingDown,
+    });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -49,10 +63,21 @@ export async function startServer(config: Config, log = createLogger(config.LOG_
       log,
       async close(graceMs = 10_000) {
         shuttingDown = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) =>
+          server.close(() => {
+            resolve();
+          }),
+        );
+        // Keep-alive connections go idle once their request is answered; close each as soon as it does.
+        const sweeper = setInterval(() => {
+          server.closeIdleConnections();
+        }, 50);
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+        }, graceMs);
         server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         await closed;
+        clearInterval(sweeper);
         clearTimeout(timer);
         await db.close();
       },

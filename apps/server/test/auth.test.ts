@@ -50,11 +50,15 @@ describe('authentication', () => {
   it('locks an account after repeated failures, even against the right password, with back-off', async () => {
     const email = tenantA.email('maintenance');
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const failed = await api.request('POST', '/api/v1/auth/login', { body: { email, password: 'wrong-password' } });
+      const failed = await api.request('POST', '/api/v1/auth/login', {
+        body: { email, password: 'wrong-password' },
+      });
       expect(failed.status).toBe(401);
     }
 
-    const locked = await api.request<Problem>('POST', '/api/v1/auth/login', { body: { email, password: 'tidewatch-demo' } });
+    const locked = await api.request<Problem>('POST', '/api/v1/auth/login', {
+      body: { email, password: 'tidewatch-demo' },
+    });
 
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -67,8 +71,13 @@ describe('authentication', () => {
     expect(user?.minutes).toBeLessThanOrEqual(1);
 
     // Unlock for the other tests, as an admin would.
-    await adminQuery('UPDATE users SET locked_until = NULL, failed_login_count = 0 WHERE email = $1', [email]);
-    expect((await api.request('POST', '/api/v1/auth/login', { body: { email, password: 'tidewatch-demo' } })).status).toBe(200);
+    await adminQuery('UPDATE users SET locked_until = NULL, failed_login_count = 0 WHERE email = $1', [
+      email,
+    ]);
+    expect(
+      (await api.request('POST', '/api/v1/auth/login', { body: { email, password: 'tidewatch-demo' } }))
+        .status,
+    ).toBe(200);
   });
 
   it('rotates refresh tokens, and a re-used one revokes the whole session', async () => {
@@ -81,11 +90,15 @@ describe('authentication', () => {
     expect(second.body.refreshToken).not.toBe(first.refreshToken);
     expect((await api.request('GET', '/api/v1/me', { token: second.body.accessToken })).status).toBe(200);
 
-    const replay = await api.request<Problem>('POST', '/api/v1/auth/refresh', { body: { refreshToken: first.refreshToken } });
+    const replay = await api.request<Problem>('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: first.refreshToken },
+    });
     expect(replay.status).toBe(401);
 
     // The thief's replay ended the session: the legitimate newer tokens stop working too.
-    const afterReplay = await api.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: second.body.refreshToken } });
+    const afterReplay = await api.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: second.body.refreshToken },
+    });
     const meAfterReplay = await api.request('GET', '/api/v1/me', { token: second.body.accessToken });
     expect(afterReplay.status).toBe(401);
     expect(meAfterReplay.status).toBe(401);
@@ -103,14 +116,19 @@ describe('authentication', () => {
 
     expect(logout.status).toBe(204);
     expect((await api.request('GET', '/api/v1/me', { token: tokens.accessToken })).status).toBe(401);
-    expect((await api.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).status).toBe(401);
+    expect(
+      (await api.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: tokens.refreshToken } }))
+        .status,
+    ).toBe(401);
   });
 
   it('refuses missing, malformed, tampered and unsigned tokens', async () => {
     const tokens = await api.login(tenantA.email('viewer'));
     const [header, payload] = tokens.accessToken.split('.');
     const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<string, unknown>;
-    const forged = Buffer.from(JSON.stringify({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })).toString('base64url');
+    const forged = Buffer.from(
+      JSON.stringify({ ...claims, sub: '00000000-0000-4000-8000-000000000000' }),
+    ).toString('base64url');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload ?? ''}.`;
 
     const statuses = await Promise.all(
@@ -134,8 +152,11 @@ describe('authentication', () => {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i += 1) {
         statuses.push(
-          (await client.request('POST', '/api/v1/auth/login', { body: { email: 'ratelimit@nowhere.example', password: 'x' } }))
-            .status,
+          (
+            await client.request('POST', '/api/v1/auth/login', {
+              body: { email: 'ratelimit@nowhere.example', password: 'x' },
+            })
+          ).status,
         );
       }
       expect(statuses).toEqual([401, 401, 401, 429]);

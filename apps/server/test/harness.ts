@@ -48,14 +48,22 @@ export class Api {
 
   constructor(readonly baseUrl: string) {}
 
-  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined;
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -67,8 +75,11 @@ export class Api {
   }
 
   async login(email: string, password = DEMO_PASSWORD): Promise<TokenResponse> {
-    const response = await this.request<TokenResponse>('POST', '/api/v1/auth/login', { body: { email, password } });
-    if (response.status !== 200) throw new Error(`login ${email}: ${String(response.status)} ${JSON.stringify(response.body)}`);
+    const response = await this.request<TokenResponse>('POST', '/api/v1/auth/login', {
+      body: { email, password },
+    });
+    if (response.status !== 200)
+      throw new Error(`login ${email}: ${String(response.status)} ${JSON.stringify(response.body)}`);
     return response.body;
   }
 
@@ -83,7 +94,10 @@ export class Api {
 }
 
 /** An owner connection, for arranging and checking data behind the API's back. */
-export async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+export async function adminQuery<T extends pg.QueryResultRow>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: inject('adminUrl') });
   await client.connect();
   try {

@@ -10,7 +10,9 @@ const MISSING_ID = '7b0c3c1e-5f5e-4d2a-9a61-0d4f1b2c3d4e';
 const SKIPPED = new Set(['post /auth/logout']);
 
 const emailFor = (role: Role): string =>
-  role === 'super_admin' ? 'superadmin@tidewatch.example' : tenantA.email(role === 'tenant_admin' ? 'admin' : role);
+  role === 'super_admin'
+    ? 'superadmin@tidewatch.example'
+    : tenantA.email(role === 'tenant_admin' ? 'admin' : role);
 
 describe('the permission matrix, for every role on every route', () => {
   let server: RunningServer;
@@ -34,12 +36,17 @@ describe('the permission matrix, for every role on every route', () => {
       for (const route of routes as AnyRoute[]) {
         const key = `${route.method} ${route.path}`;
         if (SKIPPED.has(key)) continue;
-        const allowed = route.permission === undefined || can(role, route.permission);
-        const response = await api.request(route.method.toUpperCase(), `/api/v1${route.path.replaceAll(':id', MISSING_ID)}`, {
-          token,
-          ...(route.method === 'get' || route.method === 'delete' ? {} : { body: {} }),
-          ...(role === 'super_admin' ? { headers: { 'x-tenant-id': tenant } } : {}),
-        });
+        const permission = route.access === 'public' ? undefined : route.permission;
+        const allowed = permission === undefined || can(role, permission);
+        const response = await api.request(
+          route.method.toUpperCase(),
+          `/api/v1${route.path.replaceAll(':id', MISSING_ID)}`,
+          {
+            token,
+            ...(route.method === 'get' || route.method === 'delete' ? {} : { body: {} }),
+            ...(role === 'super_admin' ? { headers: { 'x-tenant-id': tenant } } : {}),
+          },
+        );
         table.push({ route: key, role, status: response.status, allowed });
       }
     }

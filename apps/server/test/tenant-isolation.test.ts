@@ -18,7 +18,9 @@ async function idsOfTenantB(): Promise<Ids> {
     user: await one(`SELECT id FROM users WHERE tenant_id = $1 AND role = 'operator' LIMIT 1`),
     asset: await one('SELECT id FROM assets WHERE tenant_id = $1 LIMIT 1'),
     device: await one(`SELECT id FROM devices WHERE tenant_id = $1 AND transport = 'mqtt' LIMIT 1`),
-    thingSpeakDevice: await one(`SELECT device_id AS id FROM thingspeak_bindings WHERE tenant_id = $1 LIMIT 1`),
+    thingSpeakDevice: await one(
+      `SELECT device_id AS id FROM thingspeak_bindings WHERE tenant_id = $1 LIMIT 1`,
+    ),
     rule: await one('SELECT id FROM alert_rules WHERE tenant_id = $1 LIMIT 1'),
     alert: await one('SELECT id FROM alerts WHERE tenant_id = $1 LIMIT 1'),
     incident: await one('SELECT id FROM incidents WHERE tenant_id = $1 LIMIT 1'),
@@ -58,14 +60,31 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
   'post /incidents/:id/notes': { id: 'incident', body: { body: 'Taken over' } },
   'post /incidents/:id/close': {
     id: 'incident',
-    body: { maintenanceLog: { workDone: 'x', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T01:00:00Z' } },
+    body: {
+      maintenanceLog: {
+        workDone: 'x',
+        startedAt: '2026-01-01T00:00:00Z',
+        finishedAt: '2026-01-01T01:00:00Z',
+      },
+    },
   },
   'get /commands/:id': { id: 'command' },
 };
 
 const TENANT_B_TABLES = [
-  'zones', 'users', 'assets', 'devices', 'thingspeak_bindings', 'thingspeak_field_mappings', 'alert_rules', 'alerts',
-  'incidents', 'incident_notes', 'maintenance_logs', 'device_commands', 'series',
+  'zones',
+  'users',
+  'assets',
+  'devices',
+  'thingspeak_bindings',
+  'thingspeak_field_mappings',
+  'alert_rules',
+  'alerts',
+  'incidents',
+  'incident_notes',
+  'maintenance_logs',
+  'device_commands',
+  'series',
 ];
 
 /** A fingerprint of tenant B's rows, to prove nothing of B changed. */
@@ -100,7 +119,9 @@ describe('tenant isolation through the API', () => {
   });
 
   it('covers every route that takes an id', () => {
-    const routesWithIds = server.routes.filter((r) => r.path.includes(':id')).map((r) => `${r.method} ${r.path}`);
+    const routesWithIds = server.routes
+      .filter((r) => r.path.includes(':id'))
+      .map((r) => `${r.method} ${r.path}`);
     expect(routesWithIds.sort()).toEqual(Object.keys(cases).sort());
   });
 
@@ -118,7 +139,8 @@ describe('tenant isolation through the API', () => {
       const { instance: _echo, ...answer } = response.body as Record<string, unknown>;
       const text = JSON.stringify(answer);
       const expected = key.includes('/tenants/') && method !== 'get' ? 403 : 404;
-      if (response.status !== expected || text.includes(id)) leaks.push(`${key}: ${String(response.status)} ${text.slice(0, 120)}`);
+      if (response.status !== expected || text.includes(id))
+        leaks.push(`${key}: ${String(response.status)} ${text.slice(0, 120)}`);
     }
 
     expect(leaks).toEqual([]);
@@ -127,14 +149,23 @@ describe('tenant isolation through the API', () => {
 
   it("refuses tenant B's ids inside request bodies", async () => {
     const attempts = [
-      await api.request('POST', '/api/v1/devices', { token: adminA, body: { name: 'Spy', assetId: ids.asset } }),
+      await api.request('POST', '/api/v1/devices', {
+        token: adminA,
+        body: { name: 'Spy', assetId: ids.asset },
+      }),
       await api.request('POST', '/api/v1/incidents', {
         token: adminA,
         body: { title: 'Spy', priority: 'low', alertIds: [ids.alert] },
       }),
       await api.request('POST', '/api/v1/users', {
         token: adminA,
-        body: { email: 'spy@pune-east.example', displayName: 'Spy', role: 'viewer', password: 'a-long-password', zoneIds: [ids.zone] },
+        body: {
+          email: 'spy@pune-east.example',
+          displayName: 'Spy',
+          role: 'viewer',
+          password: 'a-long-password',
+          zoneIds: [ids.zone],
+        },
       }),
       await api.request('POST', '/api/v1/assets', {
         token: adminA,
@@ -150,7 +181,19 @@ describe('tenant isolation through the API', () => {
   });
 
   it("never lists tenant B's rows", async () => {
-    const lists = ['/zones', '/users', '/assets?limit=500', '/devices?limit=500', '/alert-rules', '/alerts?limit=500', '/incidents', '/commands', '/audit-log?limit=500', '/metrics', '/tenants'];
+    const lists = [
+      '/zones',
+      '/users',
+      '/assets?limit=500',
+      '/devices?limit=500',
+      '/alert-rules',
+      '/alerts?limit=500',
+      '/incidents',
+      '/commands',
+      '/audit-log?limit=500',
+      '/metrics',
+      '/tenants',
+    ];
     for (const path of lists) {
       const response = await api.request('GET', `/api/v1${path}`, { token: adminA });
       expect(response.status, path).toBe(200);

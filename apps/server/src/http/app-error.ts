@@ -22,7 +22,8 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
-export const forbidden = (message = 'You are not allowed to do this'): AppError => new AppError('forbidden', message);
+export const forbidden = (message = 'You are not allowed to do this'): AppError =>
+  new AppError('forbidden', message);
 export const conflict = (message: string): AppError => new AppError('conflict', message);
 export const invalid = (path: string, message: string): AppError =>
   new AppError('validation_failed', 'The request is not valid', [{ path, message }]);

@@ -11,7 +11,11 @@ export function errorHandler(log: Logger, metrics: Metrics): ErrorRequestHandler
     if (problem.cause !== undefined) log.error({ err: problem.cause, requestId }, 'request failed');
     metrics.httpErrors.inc({ code: problem.body.type.split(':').pop() ?? 'internal' });
     if (res.headersSent) return;
-    res.status(problem.status).set(problem.headers).type('application/problem+json').send(JSON.stringify(problem.body));
+    res
+      .status(problem.status)
+      .set(problem.headers)
+      .type('application/problem+json')
+      .send(JSON.stringify(problem.body));
   };
 }
 

@@ -12,7 +12,11 @@ interface Components {
 function schemaFor(schema: z.ZodType, io: 'input' | 'output', components: Components): JsonSchema {
   const converted = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
   const text = JSON.stringify(converted).replaceAll('"#/$defs/', '"#/components/schemas/');
-  const { $defs, $schema: _schema, ...rest } = JSON.parse(text) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+  const {
+    $defs,
+    $schema: _schema,
+    ...rest
+  } = JSON.parse(text) as JsonSchema & { $defs?: Record<string, JsonSchema> };
   for (const [name, definition] of Object.entries($defs ?? {})) components.schemas[name] ??= definition;
   const id = z.globalRegistry.get(schema)?.id;
   if (id === undefined) return rest;

@@ -8,7 +8,8 @@ export function encodeCursor(id: string | bigint): string {
 
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^[0-9a-f-]{1,36}$/i.test(id)) throw new AppError('validation_failed', 'The cursor is not one this API gave out');
+  if (!/^[0-9a-f-]{1,36}$/i.test(id))
+    throw new AppError('validation_failed', 'The cursor is not one this API gave out');
   return id;
 }
 

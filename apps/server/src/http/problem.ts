@@ -35,8 +35,20 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   return typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string';
 }
 
-function problem(code: ProblemCode, detail: string, requestId: string, extra: Partial<Problem> = {}): Problem {
-  return { type: problemType(code), title: titles[code], status: problemStatuses[code], detail, requestId, ...extra };
+function problem(
+  code: ProblemCode,
+  detail: string,
+  requestId: string,
+  extra: Partial<Problem> = {},
+): Problem {
+  return {
+    type: problemType(code),
+    title: titles[code],
+    status: problemStatuses[code],
+    detail,
+    requestId,
+    ...extra,
+  };
 }
 
 /** Maps anything thrown while handling a request to an RFC 9457 body; unknown errors say nothing of themselves. */
@@ -52,7 +64,10 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
     };
   }
   if (error instanceof z.ZodError) {
-    const errors = error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+    const errors = error.issues.map((issue) => ({
+      path: issue.path.join('.') || '(body)',
+      message: issue.message,
+    }));
     return {
       status: 400,
       body: problem('validation_failed', 'The request is not valid', requestId, { instance, errors }),
@@ -61,10 +76,18 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
   }
   if (isBodyParserError(error)) {
     if (error.type === 'entity.parse.failed') {
-      return { status: 400, body: problem('malformed_json', 'The body is not valid JSON', requestId, { instance }), headers: {} };
+      return {
+        status: 400,
+        body: problem('malformed_json', 'The body is not valid JSON', requestId, { instance }),
+        headers: {},
+      };
     }
     if (error.type === 'entity.too.large') {
-      return { status: 413, body: problem('payload_too_large', 'The body is too large', requestId, { instance }), headers: {} };
+      return {
+        status: 413,
+        body: problem('payload_too_large', 'The body is too large', requestId, { instance }),
+        headers: {},
+      };
     }
     if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
       return {
@@ -74,12 +97,21 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
       };
     }
     if (error.status !== undefined && error.status >= 400 && error.status < 500) {
-      return { status: 400, body: problem('malformed_json', 'The body could not be read', requestId, { instance }), headers: {} };
+      return {
+        status: 400,
+        body: problem('malformed_json', 'The body could not be read', requestId, { instance }),
+        headers: {},
+      };
     }
   }
   return {
     status: 500,
-    body: problem('internal', 'Something went wrong on our side; the request id helps us find it', requestId, { instance }),
+    body: problem(
+      'internal',
+      'Something went wrong on our side; the request id helps us find it',
+      requestId,
+      { instance },
+    ),
     headers: {},
     cause: error,
   };

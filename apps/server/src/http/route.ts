@@ -51,12 +51,10 @@ export interface TenantRoute<P, Q, B, R> extends RouteBase<P, Q, B, R> {
 }
 
 export type RouteDefinition<P = unknown, Q = unknown, B = unknown, R = unknown> =
-  | PublicRoute<P, Q, B, R>
-  | SignedInRoute<P, Q, B, R>
-  | TenantRoute<P, Q, B, R>;
+  PublicRoute<P, Q, B, R> | SignedInRoute<P, Q, B, R> | TenantRoute<P, Q, B, R>;
 
 /** Erased form kept in the registry; `defineRoute` keeps each handler's own types checked. */
-export type AnyRoute = RouteDefinition<never, never, never, unknown>;
+export type AnyRoute = RouteDefinition<never, never, never>;
 
 /**
  * Declares one REST route: its schemas validate the request, its permission is checked against the shared

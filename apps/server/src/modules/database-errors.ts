@@ -1,7 +1,11 @@
 /** PostgreSQL error codes, as Prisma's driver adapter and pg surface them. */
 function pgCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const record = error as { code?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; kind?: unknown } } } };
+  const record = error as {
+    code?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; kind?: unknown } } };
+  };
   const adapterCause = record.meta?.driverAdapterError?.cause;
   if (typeof adapterCause?.originalCode === 'string') return adapterCause.originalCode;
   if (record.code === 'P2002') return '23505';
@@ -12,4 +16,5 @@ function pgCode(error: unknown): string | undefined {
 
 export const isUniqueViolation = (error: unknown): boolean => pgCode(error) === '23505';
 export const isForeignKeyViolation = (error: unknown): boolean => pgCode(error) === '23503';
-export const isCheckViolation = (error: unknown): boolean => pgCode(error) === '23514' || pgCode(error) === '23P01';
+export const isCheckViolation = (error: unknown): boolean =>
+  pgCode(error) === '23514' || pgCode(error) === '23P01';

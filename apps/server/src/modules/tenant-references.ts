@@ -20,6 +20,9 @@ export async function requireInTenant(
     wanted,
   );
   if (Number(rows[0]?.count ?? 0) !== wanted.length) {
-    throw invalid(field, wanted.length === 1 ? 'No such item in this tenant' : 'Some of these do not exist in this tenant');
+    throw invalid(
+      field,
+      wanted.length === 1 ? 'No such item in this tenant' : 'Some of these do not exist in this tenant',
+    );
   }
 }

@@ -6,7 +6,11 @@ async function databaseReady(db: Database): Promise<boolean> {
   try {
     await Promise.race([
       db.pool.query('SELECT 1'),
-      new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      new Promise((_resolve, reject) =>
+        setTimeout(() => {
+          reject(new Error('timeout'));
+        }, 2000).unref(),
+      ),
     ]);
     return true;
   } catch {

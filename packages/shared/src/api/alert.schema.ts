@@ -42,14 +42,26 @@ const ruleFields = {
   assetKind: z.enum(assetKinds).nullable().default(null),
   zoneId: z.uuid().nullable().default(null),
   metricId: z.uuid().nullable().default(null),
-  setpoint: z.number().finite().nullable().default(null),
-  deadband: z.number().finite().min(0).default(0),
+  setpoint: z.number().nullable().default(null),
+  deadband: z.number().min(0).default(0),
   onDelayS: z.number().int().min(0).max(86_400).default(0),
   offDelayS: z.number().int().min(0).max(86_400).default(0),
-  windowS: z.number().int().min(1).max(30 * 86_400).nullable().default(null),
-  params: z.record(z.string(), z.unknown()).default({}),
+  windowS: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .nullable()
+    .default(null),
+  params: z.record(z.string(), z.json()).default({}),
   cooldownS: z.number().int().min(0).max(86_400).default(0),
-  escalateAfterS: z.number().int().min(60).max(7 * 86_400).nullable().default(null),
+  escalateAfterS: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .nullable()
+    .default(null),
   enabled: z.boolean().default(true),
 };
 
@@ -68,10 +80,13 @@ export const createAlertRuleSchema = z
     message: 'this condition needs a setpoint',
     path: ['setpoint'],
   })
-  .refine((r) => ['device_offline', 'no_data'].includes(r.condition) || r.scope === 'series' || r.metricId !== null, {
-    message: 'a rule on an asset or asset kind names the metric it watches',
-    path: ['metricId'],
-  })
+  .refine(
+    (r) => ['device_offline', 'no_data'].includes(r.condition) || r.scope === 'series' || r.metricId !== null,
+    {
+      message: 'a rule on an asset or asset kind names the metric it watches',
+      path: ['metricId'],
+    },
+  )
   .meta({ id: 'CreateAlertRule' });
 export type CreateAlertRule = z.infer<typeof createAlertRuleSchema>;
 
@@ -80,14 +95,26 @@ export const updateAlertRuleSchema = z
     name: ruleFields.name.optional(),
     description: z.string().trim().max(2000).nullable().optional(),
     priority: z.enum(alertPriorities).optional(),
-    setpoint: z.number().finite().nullable().optional(),
-    deadband: z.number().finite().min(0).optional(),
+    setpoint: z.number().nullable().optional(),
+    deadband: z.number().min(0).optional(),
     onDelayS: z.number().int().min(0).max(86_400).optional(),
     offDelayS: z.number().int().min(0).max(86_400).optional(),
-    windowS: z.number().int().min(1).max(30 * 86_400).nullable().optional(),
-    params: z.record(z.string(), z.unknown()).optional(),
+    windowS: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .nullable()
+      .optional(),
+    params: z.record(z.string(), z.json()).optional(),
     cooldownS: z.number().int().min(0).max(86_400).optional(),
-    escalateAfterS: z.number().int().min(60).max(7 * 86_400).nullable().optional(),
+    escalateAfterS: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .nullable()
+      .optional(),
     enabled: z.boolean().optional(),
   })
   .meta({ id: 'UpdateAlertRule' });

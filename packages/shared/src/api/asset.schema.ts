@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { assetKinds, pipeMaterials, pointAssetKinds } from '../domain/assets.ts';
-import { codeSchema, lineStringGeometrySchema, pageQuerySchema, pointGeometrySchema, safeTextSchema } from './common.ts';
+import {
+  codeSchema,
+  lineStringGeometrySchema,
+  pageQuerySchema,
+  pointGeometrySchema,
+  safeTextSchema,
+} from './common.ts';
 
 const assetPropertiesSchema = z.object({
   code: z.string(),
@@ -41,7 +47,7 @@ const numberList = (count: number) =>
   z
     .string()
     .transform((text) => text.split(',').map(Number))
-    .pipe(z.array(z.number().finite()).length(count));
+    .pipe(z.array(z.number()).length(count));
 
 export const assetQuerySchema = pageQuerySchema
   .extend({
@@ -49,9 +55,12 @@ export const assetQuerySchema = pageQuerySchema
     zoneId: z.uuid().optional(),
     q: z.string().trim().min(1).max(100).optional().describe('Matches code or name'),
     bbox: numberList(4)
-      .refine(([w = 0, s = 0, e = 0, n = 0]) => w < e && s < n && w >= -180 && e <= 180 && s >= -90 && n <= 90, {
-        message: 'bbox is west,south,east,north in degrees',
-      })
+      .refine(
+        ([w = 0, s = 0, e = 0, n = 0]) => w < e && s < n && w >= -180 && e <= 180 && s >= -90 && n <= 90,
+        {
+          message: 'bbox is west,south,east,north in degrees',
+        },
+      )
       .optional()
       .describe('west,south,east,north'),
     near: numberList(2)
@@ -87,7 +96,8 @@ const checkKindMatchesGeometry = (feature: {
 }): boolean =>
   feature.properties.kind === 'pipeline'
     ? feature.geometry.type === 'LineString' && feature.properties.diameterMm != null
-    : feature.geometry.type === 'Point' && (pointAssetKinds as readonly string[]).includes(feature.properties.kind);
+    : feature.geometry.type === 'Point' &&
+      (pointAssetKinds as readonly string[]).includes(feature.properties.kind);
 
 const kindMessage = {
   message: 'a pipeline is a LineString with diameterMm; every other kind is a Point',

@@ -23,8 +23,14 @@ export type DeviceCommand = z.infer<typeof deviceCommandSchema>;
 export const sendCommandSchema = z
   .strictObject({
     command: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
-    params: z.record(z.string(), z.union([z.string().max(200), z.number().finite(), z.boolean()])).default({}),
-    ttlS: z.number().int().min(5).max(86_400).default(300).describe('Expires if not delivered and acknowledged by then'),
+    params: z.record(z.string(), z.union([z.string().max(200), z.number(), z.boolean()])).default({}),
+    ttlS: z
+      .number()
+      .int()
+      .min(5)
+      .max(86_400)
+      .default(300)
+      .describe('Expires if not delivered and acknowledged by then'),
   })
   .meta({ id: 'SendCommand' });
 

@@ -55,7 +55,13 @@ export const polygonGeometrySchema = z.strictObject({
 });
 export const multiPolygonGeometrySchema = z.strictObject({
   type: z.literal('MultiPolygon'),
-  coordinates: z.array(z.array(z.array(positionSchema).min(4)).min(1)).min(1).max(1000),
+  coordinates: z
+    .array(z.array(z.array(positionSchema).min(4)).min(1))
+    .min(1)
+    .max(1000),
 });
-export const areaGeometrySchema = z.discriminatedUnion('type', [polygonGeometrySchema, multiPolygonGeometrySchema]);
+export const areaGeometrySchema = z.discriminatedUnion('type', [
+  polygonGeometrySchema,
+  multiPolygonGeometrySchema,
+]);
 export type AreaGeometry = z.infer<typeof areaGeometrySchema>;

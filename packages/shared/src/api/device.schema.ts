@@ -30,7 +30,10 @@ export const provisionDeviceSchema = z
     assetId: z.uuid().nullable().default(null),
     serialNumber: codeSchema.nullable().default(null),
     transport: z.enum(deviceTransports).default('mqtt'),
-    metricKeys: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/)).max(64).default([]),
+    metricKeys: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/))
+      .max(64)
+      .default([]),
   })
   .meta({ id: 'ProvisionDevice' });
 
@@ -72,8 +75,8 @@ export const createMetricSchema = z
     name: safeTextSchema(200),
     unit: z.string().max(32).default(''),
     kind: z.enum(metricKinds).default('gauge'),
-    validMin: z.number().finite().nullable().default(null),
-    validMax: z.number().finite().nullable().default(null),
+    validMin: z.number().nullable().default(null),
+    validMax: z.number().nullable().default(null),
     decimals: z.number().int().min(0).max(9).default(2),
   })
   .refine((m) => m.validMin === null || m.validMax === null || m.validMin < m.validMax, {
@@ -85,8 +88,8 @@ export const createMetricSchema = z
 export const thingSpeakFieldMappingSchema = z.strictObject({
   field: z.number().int().min(1).max(8),
   metricKey: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
-  scale: z.number().finite().default(1),
-  offset: z.number().finite().default(0),
+  scale: z.number().default(1),
+  offset: z.number().default(0),
 });
 
 export const thingSpeakBindingSchema = z
@@ -101,7 +104,13 @@ export const thingSpeakBindingSchema = z
     lastPolledAt: z.string().nullable(),
     lastError: z.string().nullable(),
     fields: z.array(
-      z.object({ field: z.number().int(), seriesId: z.number().int(), metricKey: z.string(), scale: z.number(), offset: z.number() }),
+      z.object({
+        field: z.number().int(),
+        seriesId: z.number().int(),
+        metricKey: z.string(),
+        scale: z.number(),
+        offset: z.number(),
+      }),
     ),
   })
   .meta({ id: 'ThingSpeakBinding' });
@@ -110,7 +119,11 @@ export type ThingSpeakBinding = z.infer<typeof thingSpeakBindingSchema>;
 export const putThingSpeakBindingSchema = z
   .strictObject({
     channelId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-    readApiKey: z.string().regex(/^[A-Z0-9]{16}$/, 'a ThingSpeak read key is 16 capitals and digits').nullable().default(null),
+    readApiKey: z
+      .string()
+      .regex(/^[A-Z0-9]{16}$/, 'a ThingSpeak read key is 16 capitals and digits')
+      .nullable()
+      .default(null),
     pollIntervalS: z.number().int().min(15).max(86_400).default(60),
     enabled: z.boolean().default(true),
     fields: z

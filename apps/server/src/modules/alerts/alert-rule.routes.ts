@@ -98,10 +98,15 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
           await requireInTenant(tx, 'zones', 'zoneId', [body.zoneId]);
           await requireInTenant(tx, 'metrics', 'metricId', [body.metricId]);
           const created = await tx.alertRule.create({
-            data: { ...body, params: body.params as object, tenantId: ctx.tenantId, createdBy: ctx.principal.userId },
+            data: { ...body, tenantId: ctx.tenantId, createdBy: ctx.principal.userId },
           });
           const rule = toRule(created);
-          await recordAudit(tx, ctx, { action: 'alert_rule.create', resourceType: 'alert_rule', resourceId: rule.id, details: { rule } });
+          await recordAudit(tx, ctx, {
+            action: 'alert_rule.create',
+            resourceType: 'alert_rule',
+            resourceId: rule.id,
+            details: { rule },
+          });
           return rule;
         }),
     }),
@@ -122,7 +127,6 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
             where: { id: params.id },
             data: {
               ...definedOnly(body),
-              ...(body.params ? { params: body.params as object } : {}),
               version: before.version + 1,
             },
           });

@@ -1,5 +1,12 @@
 import { withTenant, type Prisma } from '@tidewatch/db';
-import { alertDetailSchema, alertQuerySchema, alertSchema, idParamsSchema, pageOf, type Alert } from '@tidewatch/shared';
+import {
+  alertDetailSchema,
+  alertQuerySchema,
+  alertSchema,
+  idParamsSchema,
+  pageOf,
+  type Alert,
+} from '@tidewatch/shared';
 import { notFound } from '../../http/app-error.ts';
 import { pageArgs, toPage } from '../../http/pagination.ts';
 import { dbContext } from '../../http/request-context.ts';

@@ -48,12 +48,17 @@ const selectAssets = Prisma.sql`
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** One page of assets matching the filters, ordered by id; one extra row tells whether more follow. */
-export function findAssets(tx: TenantTransaction, query: AssetQuery, zones: readonly string[] | null): Promise<AssetRow[]> {
+export function findAssets(
+  tx: TenantTransaction,
+  query: AssetQuery,
+  zones: readonly string[] | null,
+): Promise<AssetRow[]> {
   const filters: Prisma.Sql[] = [];
   if (zones) filters.push(Prisma.sql`zone_id = ANY(${[...zones]}::uuid[])`);
   if (query.kind) filters.push(Prisma.sql`kind = ${query.kind}::asset_kind`);
   if (query.zoneId) filters.push(Prisma.sql`zone_id = ${query.zoneId}::uuid`);
-  if (query.q) filters.push(Prisma.sql`(code ILIKE ${likePattern(query.q)} OR name ILIKE ${likePattern(query.q)})`);
+  if (query.q)
+    filters.push(Prisma.sql`(code ILIKE ${likePattern(query.q)} OR name ILIKE ${likePattern(query.q)})`);
   if (query.bbox) {
     const [west, south, east, north] = query.bbox;
     filters.push(Prisma.sql`geom && ST_MakeEnvelope(${west}, ${south}, ${east}, ${north}, 4326)`);

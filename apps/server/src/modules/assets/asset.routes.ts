@@ -29,8 +29,17 @@ async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string):
   return toFeature(row);
 }
 
-async function checkReferences(tx: TenantTransaction, ctx: TenantContext, features: readonly AssetInput[]): Promise<void> {
-  await requireInTenant(tx, 'zones', 'properties.zoneId', features.map((f) => f.properties.zoneId));
+async function checkReferences(
+  tx: TenantTransaction,
+  ctx: TenantContext,
+  features: readonly AssetInput[],
+): Promise<void> {
+  await requireInTenant(
+    tx,
+    'zones',
+    'properties.zoneId',
+    features.map((f) => f.properties.zoneId),
+  );
   await requireInTenant(
     tx,
     'assets',
@@ -62,7 +71,9 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       query: assetQuerySchema,
       response: assetCollectionSchema,
       handler: async ({ query }, ctx) => {
-        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) => findAssets(tx, query, zoneLimit(ctx)));
+        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) =>
+          findAssets(tx, query, zoneLimit(ctx)),
+        );
         const more = rows.length > query.limit;
         const page = more ? rows.slice(0, query.limit) : rows;
         const last = page.at(-1);
@@ -82,7 +93,8 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'asset:read',
       params: idParamsSchema,
       response: assetFeatureSchema,
-      handler: ({ params }, ctx) => withTenant(db.prisma, dbContext(ctx), (tx) => readAsset(tx, ctx, params.id)),
+      handler: ({ params }, ctx) =>
+        withTenant(db.prisma, dbContext(ctx), (tx) => readAsset(tx, ctx, params.id)),
     }),
     defineRoute({
       method: 'post',
@@ -101,7 +113,12 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
           if (exists) throw conflict(`An asset with code "${body.properties.code}" exists`);
           const { ids } = await upsertAssets(tx, ctx.tenantId, [body]).catch(mapWriteError);
           const id = ids[0] ?? '';
-          await recordAudit(tx, ctx, { action: 'asset.create', resourceType: 'asset', resourceId: id, details: { code: body.properties.code } });
+          await recordAudit(tx, ctx, {
+            action: 'asset.create',
+            resourceType: 'asset',
+            resourceId: id,
+            details: { code: body.properties.code },
+          });
           return readAsset(tx, ctx, id);
         }),
     }),
@@ -169,7 +186,12 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
           if (!parsed.success) throw invalid('geometry', parsed.error.issues[0]?.message ?? 'not valid');
           await checkReferences(tx, ctx, [parsed.data]);
           await upsertAssets(tx, ctx.tenantId, [parsed.data]).catch(mapWriteError);
-          await recordAudit(tx, ctx, { action: 'asset.update', resourceType: 'asset', resourceId: params.id, details: { fields: Object.keys(body) } });
+          await recordAudit(tx, ctx, {
+            action: 'asset.update',
+            resourceType: 'asset',
+            resourceId: params.id,
+            details: { fields: Object.keys(body) },
+          });
           return readAsset(tx, ctx, params.id);
         }),
     }),
@@ -214,7 +236,11 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
           await readAsset(tx, ctx, params.id);
           await tx.asset.delete({ where: { id: params.id } });
-          await recordAudit(tx, ctx, { action: 'asset.delete', resourceType: 'asset', resourceId: params.id });
+          await recordAudit(tx, ctx, {
+            action: 'asset.delete',
+            resourceType: 'asset',
+            resourceId: params.id,
+          });
         }),
     }),
   ];

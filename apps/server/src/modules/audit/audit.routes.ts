@@ -29,14 +29,23 @@ export function auditRoutes({ db }: RouteDeps): AnyRoute[] {
               ...(query.resourceType ? { resourceType: query.resourceType } : {}),
               ...(query.resourceId ? { resourceId: query.resourceId } : {}),
               ...(query.from || query.to
-                ? { at: { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lt: new Date(query.to) } : {}) } }
+                ? {
+                    at: {
+                      ...(query.from ? { gte: new Date(query.from) } : {}),
+                      ...(query.to ? { lt: new Date(query.to) } : {}),
+                    },
+                  }
                 : {}),
               ...(before !== undefined ? { id: { lt: before } } : {}),
             },
             orderBy: { id: 'desc' },
             take: query.limit + 1,
           });
-          await recordAudit(tx, ctx, { action: 'audit.read', resourceType: 'audit_log', details: { filters: { ...query, cursor: undefined } } });
+          await recordAudit(tx, ctx, {
+            action: 'audit.read',
+            resourceType: 'audit_log',
+            details: { filters: { ...query, cursor: undefined } },
+          });
           return toPage(rows, query, (row): AuditEntry => ({
             id: String(row.id),
             at: row.at.toISOString(),

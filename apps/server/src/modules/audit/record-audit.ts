@@ -19,7 +19,11 @@ export interface AuditEntry {
  * Appends to the audit log inside the caller's transaction, so the record and the change commit together.
  * No RETURNING: a platform entry (tenant null) is not readable back under row-level security.
  */
-export async function recordAudit(tx: TenantTransaction, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+export async function recordAudit(
+  tx: TenantTransaction,
+  ctx: RequestContext,
+  entry: AuditEntry,
+): Promise<void> {
   await tx.$executeRaw`
     INSERT INTO audit_log (tenant_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id,
                            ip, user_agent, details)

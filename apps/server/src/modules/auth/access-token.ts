@@ -37,11 +37,15 @@ export class AccessTokens {
         audience: AUDIENCE,
         algorithms: ['HS256'],
       });
-      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw new Error('claims missing');
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string')
+        throw new Error('claims missing');
       return { userId: payload.sub, sessionId: payload.sid };
     } catch (error) {
       const expired = error instanceof errors.JWTExpired;
-      throw new AppError('unauthenticated', expired ? 'The access token has expired' : 'The access token is not valid');
+      throw new AppError(
+        'unauthenticated',
+        expired ? 'The access token has expired' : 'The access token is not valid',
+      );
     }
   }
 }

@@ -29,7 +29,11 @@ function limiter(limit: number, windowSeconds: number, key: (req: Request) => st
     keyGenerator: key,
     handler: (_req, res, next) => {
       const retryAfter = String(res.getHeader('Retry-After') ?? windowSeconds);
-      next(new AppError('too_many_requests', 'Too many sign-in attempts; slow down', undefined, { 'Retry-After': retryAfter }));
+      next(
+        new AppError('too_many_requests', 'Too many sign-in attempts; slow down', undefined, {
+          'Retry-After': retryAfter,
+        }),
+      );
     },
   });
 }

@@ -25,7 +25,8 @@ export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Lo
     const header = req.get('authorization');
     if (header === undefined) return { ...base, principal: null, tenantId: null };
     const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
-    if (!match?.[1]) throw new AppError('unauthenticated', 'Send the access token as "Authorization: Bearer <token>"');
+    if (!match?.[1])
+      throw new AppError('unauthenticated', 'Send the access token as "Authorization: Bearer <token>"');
     const claims = await tokens.verify(match[1]);
     const principal = await loadPrincipal(pool, claims.userId, claims.sessionId);
     if (!principal) throw new AppError('unauthenticated', 'The session has ended; sign in again');

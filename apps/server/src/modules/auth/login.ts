@@ -29,10 +29,21 @@ export function lockoutMinutes(failures: number, threshold: number): number {
 }
 
 /** Checks a password, applies lockout with back-off, and opens a session. Every attempt is audited. */
-export async function login(deps: AuthDeps, ctx: RequestContext, request: LoginRequest): Promise<TokenResponse> {
-  const { rows } = await deps.db.pool.query<LoginCandidate>('SELECT * FROM auth_login_candidate($1)', [request.email]);
+export async function login(
+  deps: AuthDeps,
+  ctx: RequestContext,
+  request: LoginRequest,
+): Promise<TokenResponse> {
+  const { rows } = await deps.db.pool.query<LoginCandidate>('SELECT * FROM auth_login_candidate($1)', [
+    request.email,
+  ]);
   const candidate = rows[0];
-  const failAudit = async (outcome: 'failure' | 'denied', reason: string, tenantId: string | null, userId: string | null) => {
+  const failAudit = async (
+    outcome: 'failure' | 'denied',
+    reason: string,
+    tenantId: string | null,
+    userId: string | null,
+  ) => {
     deps.loginAttempts.inc({ outcome: reason });
     await withTenant(deps.db.prisma, { tenantId, userId, role: null }, (tx) =>
       recordAudit(tx, ctx, {
@@ -77,7 +88,12 @@ export async function login(deps: AuthDeps, ctx: RequestContext, request: LoginR
         }),
       );
     }
-    await failAudit('failure', candidate.disabled ? 'disabled' : 'wrong_password', candidate.tenant_id, candidate.user_id);
+    await failAudit(
+      'failure',
+      candidate.disabled ? 'disabled' : 'wrong_password',
+      candidate.tenant_id,
+      candidate.user_id,
+    );
     throw invalidCredentials();
   }
 
@@ -88,16 +104,32 @@ export async function login(deps: AuthDeps, ctx: RequestContext, request: LoginR
       data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: now },
     });
     const session = await tx.session.create({
-      data: { tenantId: candidate.tenant_id, userId: candidate.user_id, ip: ctx.ip, userAgent: ctx.userAgent, expiresAt },
+      data: {
+        tenantId: candidate.tenant_id,
+        userId: candidate.user_id,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        expiresAt,
+      },
       select: { id: true },
     });
-    const tokens = await issueTokens(deps, tx, { userId: candidate.user_id, tenantId: candidate.tenant_id }, session.id, expiresAt);
+    const tokens = await issueTokens(
+      deps,
+      tx,
+      { userId: candidate.user_id, tenantId: candidate.tenant_id },
+      session.id,
+      expiresAt,
+    );
     const principal = await principalFromUser(tx, candidate.user_id, session.id);
-    await recordAudit(tx, { ...ctx, principal, tenantId: candidate.tenant_id }, {
-      action: 'auth.login',
-      resourceType: 'session',
-      resourceId: session.id,
-    });
+    await recordAudit(
+      tx,
+      { ...ctx, principal, tenantId: candidate.tenant_id },
+      {
+        action: 'auth.login',
+        resourceType: 'session',
+        resourceId: session.id,
+      },
+    );
     return tokenResponse(deps, tokens, principal);
   });
   deps.loginAttempts.inc({ outcome: 'success' });

@@ -13,7 +13,11 @@ interface PrincipalRow {
 }
 
 /** The user behind a session as the database has it now, or null if the user or session may no longer act. */
-export async function loadPrincipal(pool: pg.Pool, userId: string, sessionId: string): Promise<Principal | null> {
+export async function loadPrincipal(
+  pool: pg.Pool,
+  userId: string,
+  sessionId: string,
+): Promise<Principal | null> {
   const { rows } = await pool.query<PrincipalRow>('SELECT * FROM auth_principal($1::uuid, $2::uuid)', [
     userId,
     sessionId,

@@ -57,7 +57,8 @@ export async function refreshSession(
   };
 
   if (candidate.used_at !== null) return revokeForReuse();
-  if (candidate.session_revoked || candidate.disabled || candidate.expires_at <= new Date()) throw sessionEnded();
+  if (candidate.session_revoked || candidate.disabled || candidate.expires_at <= new Date())
+    throw sessionEnded();
 
   const result = await withTenant(deps.db.prisma, userContext, async (tx) => {
     // Marking the token spent is the race guard: of two concurrent refreshes with one token, one wins.
@@ -78,7 +79,10 @@ export async function refreshSession(
       candidate.session_id,
       session.expiresAt,
     );
-    await tx.refreshToken.update({ where: { id: candidate.token_id }, data: { replacedById: tokens.tokenId } });
+    await tx.refreshToken.update({
+      where: { id: candidate.token_id },
+      data: { replacedById: tokens.tokenId },
+    });
     const principal = await principalFromUser(tx, candidate.user_id, candidate.session_id);
     return tokenResponse(deps, tokens, principal);
   });
@@ -96,11 +100,15 @@ export async function logout(deps: AuthDeps, ctx: AuthenticatedContext): Promise
         where: { id: principal.sessionId, revokedAt: null },
         data: { revokedAt: new Date(), revokedReason: 'logout' },
       });
-      await recordAudit(tx, { ...ctx, tenantId: principal.homeTenantId }, {
-        action: 'auth.logout',
-        resourceType: 'session',
-        resourceId: principal.sessionId,
-      });
+      await recordAudit(
+        tx,
+        { ...ctx, tenantId: principal.homeTenantId },
+        {
+          action: 'auth.logout',
+          resourceType: 'session',
+          resourceId: principal.sessionId,
+        },
+      );
     },
   );
 }

@@ -1,5 +1,5 @@
 import type { TenantTransaction } from '@tidewatch/db';
-import { permissions, rolePermissions, type Me, type Role, type TokenResponse } from '@tidewatch/shared';
+import { permissions, rolePermissions, type Me, type TokenResponse } from '@tidewatch/shared';
 import type { Principal } from '../../http/request-context.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { hashRefreshToken, newRefreshToken } from './refresh-token.ts';
@@ -52,14 +52,20 @@ export async function principalFromUser(
 ): Promise<Principal> {
   const user = await tx.user.findUniqueOrThrow({
     where: { id: userId },
-    select: { email: true, displayName: true, role: true, tenantId: true, zones: { select: { zoneId: true } } },
+    select: {
+      email: true,
+      displayName: true,
+      role: true,
+      tenantId: true,
+      zones: { select: { zoneId: true } },
+    },
   });
   return {
     userId,
     sessionId,
     email: user.email,
     displayName: user.displayName,
-    role: user.role as Role,
+    role: user.role,
     homeTenantId: user.tenantId,
     zoneIds: user.zones.map((z) => z.zoneId).sort(),
   };

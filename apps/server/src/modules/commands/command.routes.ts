@@ -91,7 +91,8 @@ export function commandRoutes({ db }: RouteDeps): AnyRoute[] {
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const device = await findDevice(tx, ctx, params.id);
           if (device.disabledAt) throw conflict('The device is disabled');
-          if (device.transport === 'thingspeak') throw conflict('A ThingSpeak channel cannot receive commands');
+          if (device.transport === 'thingspeak')
+            throw conflict('A ThingSpeak channel cannot receive commands');
           const created = await tx.deviceCommand.create({
             data: {
               tenantId: ctx.tenantId,

@@ -71,13 +71,21 @@ function zoneWhere(ctx: TenantContext): { asset?: { zoneId: { in: string[] } } }
 export async function findDevice(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<DeviceRow> {
   const row = await tx.device.findFirst({ where: { id, ...zoneWhere(ctx) }, select: deviceSelect });
   if (!row) throw notFound('Device');
-  return row as DeviceRow;
+  return row;
 }
 
 /** Adds a series for each metric key the device does not report yet. */
-export async function ensureSeries(tx: TenantTransaction, ctx: TenantContext, deviceId: string, metricKeys: readonly string[]): Promise<void> {
+export async function ensureSeries(
+  tx: TenantTransaction,
+  ctx: TenantContext,
+  deviceId: string,
+  metricKeys: readonly string[],
+): Promise<void> {
   if (metricKeys.length === 0) return;
-  const metrics = await tx.metric.findMany({ where: { key: { in: [...metricKeys] } }, select: { id: true, key: true } });
+  const metrics = await tx.metric.findMany({
+    where: { key: { in: [...metricKeys] } },
+    select: { id: true, key: true },
+  });
   const missing = metricKeys.filter((key) => !metrics.some((m) => m.key === key));
   if (missing.length) throw invalid('metricKeys', `Unknown metrics: ${missing.join(', ')}`);
   await tx.series.createMany({
@@ -188,7 +196,9 @@ export function deviceRoutes({ db }: RouteDeps): AnyRoute[] {
             data: {
               ...(body.name !== undefined ? { name: body.name } : {}),
               ...(body.assetId !== undefined ? { assetId: body.assetId } : {}),
-              ...(body.disabled !== undefined ? { disabledAt: body.disabled ? (current.disabledAt ?? new Date()) : null } : {}),
+              ...(body.disabled !== undefined
+                ? { disabledAt: body.disabled ? (current.disabledAt ?? new Date()) : null }
+                : {}),
             },
           });
           await ensureSeries(tx, ctx, params.id, body.metricKeys ?? []);
@@ -215,9 +225,17 @@ export function deviceRoutes({ db }: RouteDeps): AnyRoute[] {
         const credentialHash = await hashCredential(secret);
         return withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findDevice(tx, ctx, params.id);
-          if (current.transport === 'thingspeak') throw invalid('id', 'A ThingSpeak device has no secret of its own');
-          await tx.device.update({ where: { id: params.id }, data: { credentialHash, credentialRotatedAt: new Date() } });
-          await recordAudit(tx, ctx, { action: 'device.rotate_secret', resourceType: 'device', resourceId: params.id });
+          if (current.transport === 'thingspeak')
+            throw invalid('id', 'A ThingSpeak device has no secret of its own');
+          await tx.device.update({
+            where: { id: params.id },
+            data: { credentialHash, credentialRotatedAt: new Date() },
+          });
+          await recordAudit(tx, ctx, {
+            action: 'device.rotate_secret',
+            resourceType: 'device',
+            resourceId: params.id,
+          });
           return { device: toDevice(await findDevice(tx, ctx, params.id)), secret };
         });
       },

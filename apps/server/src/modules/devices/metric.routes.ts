@@ -50,10 +50,17 @@ export function metricRoutes({ db }: RouteDeps): AnyRoute[] {
       status: 201,
       handler: ({ body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          const created = await tx.metric.create({ data: { ...body, tenantId: ctx.tenantId } }).catch((error: unknown) => {
-            throw isUniqueViolation(error) ? conflict(`A metric "${body.key}" exists`) : error;
+          const created = await tx.metric
+            .create({ data: { ...body, tenantId: ctx.tenantId } })
+            .catch((error: unknown) => {
+              throw isUniqueViolation(error) ? conflict(`A metric "${body.key}" exists`) : error;
+            });
+          await recordAudit(tx, ctx, {
+            action: 'metric.create',
+            resourceType: 'metric',
+            resourceId: created.id,
+            details: body,
           });
-          await recordAudit(tx, ctx, { action: 'metric.create', resourceType: 'metric', resourceId: created.id, details: body });
           return toMetric(created);
         }),
     }),

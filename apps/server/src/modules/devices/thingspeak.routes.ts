@@ -1,5 +1,10 @@
 import { withTenant, type TenantTransaction } from '@tidewatch/db';
-import { idParamsSchema, putThingSpeakBindingSchema, thingSpeakBindingSchema, type ThingSpeakBinding } from '@tidewatch/shared';
+import {
+  idParamsSchema,
+  putThingSpeakBindingSchema,
+  thingSpeakBindingSchema,
+  type ThingSpeakBinding,
+} from '@tidewatch/shared';
 import { conflict, invalid, notFound } from '../../http/app-error.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
@@ -11,7 +16,9 @@ import { ensureSeries, findDevice } from './device.routes.ts';
 async function readBinding(tx: TenantTransaction, deviceId: string): Promise<ThingSpeakBinding> {
   const row = await tx.thingSpeakBinding.findUnique({
     where: { deviceId },
-    include: { mappings: { include: { series: { include: { metric: true } } }, orderBy: { fieldNumber: 'asc' } } },
+    include: {
+      mappings: { include: { series: { include: { metric: true } } }, orderBy: { fieldNumber: 'asc' } },
+    },
   });
   if (!row) throw notFound('ThingSpeak binding');
   return {
@@ -36,7 +43,8 @@ async function readBinding(tx: TenantTransaction, deviceId: string): Promise<Thi
 
 async function thingSpeakDevice(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<void> {
   const device = await findDevice(tx, ctx, id);
-  if (device.transport !== 'thingspeak') throw invalid('id', 'Only a device of transport "thingspeak" has a binding');
+  if (device.transport !== 'thingspeak')
+    throw invalid('id', 'Only a device of transport "thingspeak" has a binding');
 }
 
 /** A ThingSpeak channel bound to a device: field1..field8 each mapped to a metric with scale and offset. */
@@ -70,8 +78,16 @@ export function thingSpeakRoutes({ db }: RouteDeps): AnyRoute[] {
       handler: ({ params, body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
           await thingSpeakDevice(tx, ctx, params.id);
-          await ensureSeries(tx, ctx, params.id, body.fields.map((f) => f.metricKey));
-          const series = await tx.series.findMany({ where: { deviceId: params.id }, include: { metric: true } });
+          await ensureSeries(
+            tx,
+            ctx,
+            params.id,
+            body.fields.map((f) => f.metricKey),
+          );
+          const series = await tx.series.findMany({
+            where: { deviceId: params.id },
+            include: { metric: true },
+          });
           const seriesId = (key: string): number => series.find((s) => s.metric.key === key)?.id ?? 0;
           const binding = await tx.thingSpeakBinding
             .upsert({
@@ -109,7 +125,11 @@ export function thingSpeakRoutes({ db }: RouteDeps): AnyRoute[] {
             action: 'thingspeak.bind',
             resourceType: 'device',
             resourceId: params.id,
-            details: { channelId: body.channelId, fields: body.fields, readApiKey: body.readApiKey ? 'set' : null },
+            details: {
+              channelId: body.channelId,
+              fields: body.fields,
+              readApiKey: body.readApiKey ? 'set' : null,
+            },
           });
           return readBinding(tx, params.id);
         }),
@@ -128,7 +148,11 @@ export function thingSpeakRoutes({ db }: RouteDeps): AnyRoute[] {
           await findDevice(tx, ctx, params.id);
           const deleted = await tx.thingSpeakBinding.deleteMany({ where: { deviceId: params.id } });
           if (deleted.count === 0) throw notFound('ThingSpeak binding');
-          await recordAudit(tx, ctx, { action: 'thingspeak.unbind', resourceType: 'device', resourceId: params.id });
+          await recordAudit(tx, ctx, {
+            action: 'thingspeak.unbind',
+            resourceType: 'device',
+            resourceId: params.id,
+          });
         }),
     }),
   ];

@@ -47,7 +47,12 @@ async function findIncident(tx: TenantTransaction, ctx: TenantContext, id: strin
   return row;
 }
 
-async function linkAlerts(tx: TenantTransaction, ctx: TenantContext, incidentId: string, alertIds: readonly string[]): Promise<void> {
+async function linkAlerts(
+  tx: TenantTransaction,
+  ctx: TenantContext,
+  incidentId: string,
+  alertIds: readonly string[],
+): Promise<void> {
   await requireInTenant(tx, 'alerts', 'alertIds', alertIds);
   await tx.incidentAlert.createMany({
     data: alertIds.map((alertId) => ({ tenantId: ctx.tenantId, incidentId, alertId })),
@@ -97,7 +102,12 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
           ]);
           return {
             ...toIncident(row),
-            notes: notes.map((n) => ({ id: n.id, authorId: n.authorId, body: n.body, createdAt: n.createdAt.toISOString() })),
+            notes: notes.map((n) => ({
+              id: n.id,
+              authorId: n.authorId,
+              body: n.body,
+              createdAt: n.createdAt.toISOString(),
+            })),
             maintenanceLogs: logs.map((l) => ({
               id: l.id,
               assetId: l.assetId,
@@ -166,7 +176,9 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
             throw forbidden('Your role may not assign incidents');
           }
           if (body.assigneeId) {
-            const assignee = await tx.user.count({ where: { id: body.assigneeId, tenantId: ctx.tenantId, disabledAt: null } });
+            const assignee = await tx.user.count({
+              where: { id: body.assigneeId, tenantId: ctx.tenantId, disabledAt: null },
+            });
             if (!assignee) throw invalid('assigneeId', 'No such active user in this tenant');
           }
           const { addAlertIds, ...fields } = body;
@@ -174,11 +186,18 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
             where: { id: params.id },
             data: {
               ...definedOnly(fields),
-              ...(body.status === 'resolved' && current.resolvedAt === null ? { resolvedAt: new Date() } : {}),
+              ...(body.status === 'resolved' && current.resolvedAt === null
+                ? { resolvedAt: new Date() }
+                : {}),
             },
           });
           if (addAlertIds) await linkAlerts(tx, ctx, params.id, addAlertIds);
-          await recordAudit(tx, ctx, { action: 'incident.update', resourceType: 'incident', resourceId: params.id, details: body });
+          await recordAudit(tx, ctx, {
+            action: 'incident.update',
+            resourceType: 'incident',
+            resourceId: params.id,
+            details: body,
+          });
           return toIncident(await findIncident(tx, ctx, params.id));
         }),
     }),
@@ -198,9 +217,19 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
           const current = await findIncident(tx, ctx, params.id);
           if (current.status === 'closed') throw conflict('The incident is closed');
           const note = await tx.incidentNote.create({
-            data: { tenantId: ctx.tenantId, incidentId: params.id, authorId: ctx.principal.userId, body: body.body },
+            data: {
+              tenantId: ctx.tenantId,
+              incidentId: params.id,
+              authorId: ctx.principal.userId,
+              body: body.body,
+            },
           });
-          await recordAudit(tx, ctx, { action: 'incident.note', resourceType: 'incident', resourceId: params.id, details: { noteId: note.id } });
+          await recordAudit(tx, ctx, {
+            action: 'incident.note',
+            resourceType: 'incident',
+            resourceId: params.id,
+            details: { noteId: note.id },
+          });
           return toIncident(current);
         }),
     }),
@@ -235,9 +264,18 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
           const now = new Date();
           await tx.incident.update({
             where: { id: params.id },
-            data: { status: 'closed', closedAt: now, closedBy: ctx.principal.userId, resolvedAt: current.resolvedAt ?? now },
+            data: {
+              status: 'closed',
+              closedAt: now,
+              closedBy: ctx.principal.userId,
+              resolvedAt: current.resolvedAt ?? now,
+            },
           });
-          await recordAudit(tx, ctx, { action: 'incident.close', resourceType: 'incident', resourceId: params.id });
+          await recordAudit(tx, ctx, {
+            action: 'incident.close',
+            resourceType: 'incident',
+            resourceId: params.id,
+          });
           return toIncident(await findIncident(tx, ctx, params.id));
         }),
     }),

@@ -38,7 +38,8 @@ export function tenantRoutes({ db }: RouteDeps): AnyRoute[] {
       query: pageQuerySchema,
       response: pageOf(tenantSchema),
       handler: async ({ query }, ctx) => {
-        const context = ctx.principal.role === 'super_admin' ? { ...dbContext(ctx), tenantId: null } : dbContext(ctx);
+        const context =
+          ctx.principal.role === 'super_admin' ? { ...dbContext(ctx), tenantId: null } : dbContext(ctx);
         const rows = await withTenant(db.prisma, context, (tx) =>
           tx.tenant.findMany({ ...pageArgs(query), orderBy: { id: 'asc' } }),
         );
@@ -55,7 +56,9 @@ export function tenantRoutes({ db }: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       response: tenantSchema,
       handler: async ({ params }, ctx) => {
-        const row = await withTenant(db.prisma, dbContext(ctx), (tx) => tx.tenant.findUnique({ where: { id: params.id } }));
+        const row = await withTenant(db.prisma, dbContext(ctx), (tx) =>
+          tx.tenant.findUnique({ where: { id: params.id } }),
+        );
         if (!row) throw notFound('Tenant');
         return toTenant(row);
       },
@@ -106,7 +109,9 @@ export function tenantRoutes({ db }: RouteDeps): AnyRoute[] {
             data: {
               ...(body.name !== undefined ? { name: body.name } : {}),
               ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
-              ...(body.disabled !== undefined ? { disabledAt: body.disabled ? (found.disabledAt ?? new Date()) : null } : {}),
+              ...(body.disabled !== undefined
+                ? { disabledAt: body.disabled ? (found.disabledAt ?? new Date()) : null }
+                : {}),
             },
           });
           await recordAudit(tx, ctx, {

@@ -60,13 +60,14 @@ const toUser = (row: UserRow): User => ({
 async function findTenantUser(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<UserRow> {
   const row = await tx.user.findFirst({ where: { id, tenantId: ctx.tenantId }, select: userSelect });
   if (!row) throw notFound('User');
-  return row as UserRow;
+  return row;
 }
 
 async function checkZones(tx: TenantTransaction, zoneIds: readonly string[]): Promise<void> {
   if (zoneIds.length === 0) return;
   const found = await tx.zone.count({ where: { id: { in: [...zoneIds] } } });
-  if (found !== new Set(zoneIds).size) throw invalid('zoneIds', 'Some of these zones do not exist in this tenant');
+  if (found !== new Set(zoneIds).size)
+    throw invalid('zoneIds', 'Some of these zones do not exist in this tenant');
 }
 
 /** Users of a tenant; listing and reading them is a sensitive read and is audited. */
@@ -89,7 +90,11 @@ export function userRoutes({ db }: RouteDeps): AnyRoute[] {
             orderBy: { id: 'asc' },
             ...pageArgs(query),
           });
-          await recordAudit(tx, ctx, { action: 'user.list', resourceType: 'user', details: { count: rows.length } });
+          await recordAudit(tx, ctx, {
+            action: 'user.list',
+            resourceType: 'user',
+            details: { count: rows.length },
+          });
           return toPage(rows as UserRow[], query, toUser);
         }),
     }),
@@ -144,14 +149,15 @@ export function userRoutes({ db }: RouteDeps): AnyRoute[] {
             resourceId: created.id,
             details: { email: body.email, role: body.role, zoneIds: body.zoneIds },
           });
-          return toUser(created as UserRow);
+          return toUser(created);
         });
       },
     }),
     defineRoute({
       method: 'patch',
       path: '/users/:id',
-      summary: 'Change a user’s role, zones, name or password, or disable them (effective on their next request)',
+      summary:
+        'Change a user’s role, zones, name or password, or disable them (effective on their next request)',
       tag: 'users',
       access: 'tenant',
       permission: 'user:write',
@@ -177,15 +183,22 @@ export function userRoutes({ db }: RouteDeps): AnyRoute[] {
             data: {
               ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
               ...(body.role !== undefined ? { role: body.role } : {}),
-              ...(passwordHash ? { passwordHash, passwordChangedAt: new Date(), failedLoginCount: 0, lockedUntil: null } : {}),
-              ...(body.disabled !== undefined ? { disabledAt: body.disabled ? (current.disabledAt ?? new Date()) : null } : {}),
+              ...(passwordHash
+                ? { passwordHash, passwordChangedAt: new Date(), failedLoginCount: 0, lockedUntil: null }
+                : {}),
+              ...(body.disabled !== undefined
+                ? { disabledAt: body.disabled ? (current.disabledAt ?? new Date()) : null }
+                : {}),
             },
             select: userSelect,
           });
           if (body.disabled === true || passwordHash) {
             await tx.session.updateMany({
               where: { userId: params.id, revokedAt: null },
-              data: { revokedAt: new Date(), revokedReason: body.disabled ? 'user_disabled' : 'password_changed' },
+              data: {
+                revokedAt: new Date(),
+                revokedReason: body.disabled ? 'user_disabled' : 'password_changed',
+              },
             });
           }
           await recordAudit(tx, ctx, {
@@ -194,7 +207,7 @@ export function userRoutes({ db }: RouteDeps): AnyRoute[] {
             resourceId: params.id,
             details: { ...body, password: passwordHash ? 'changed' : undefined, previousRole: current.role },
           });
-          return toUser(updated as UserRow);
+          return toUser(updated);
         });
       },
     }),

@@ -51,7 +51,8 @@ async function readZone(tx: TenantTransaction, ctx: TenantContext, id: string): 
 function mapWriteError(error: unknown, code?: string): never {
   if (isUniqueViolation(error)) throw conflict(`A zone with code "${code ?? ''}" exists`);
   if (isForeignKeyViolation(error)) throw invalid('parentId', 'No such zone');
-  if (isCheckViolation(error)) throw invalid('geometry', 'The polygon is not valid (self-intersecting or open)');
+  if (isCheckViolation(error))
+    throw invalid('geometry', 'The polygon is not valid (self-intersecting or open)');
   throw error;
 }
 
@@ -70,8 +71,11 @@ export function zoneRoutes({ db }: RouteDeps): AnyRoute[] {
       handler: async ({ query }, ctx) => {
         const limit = zoneLimit(ctx);
         const after = query.cursor ? decodeCursor(query.cursor) : null;
-        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) =>
-          tx.$queryRaw<ZoneRow[]>`${selectZones}
+        const rows = await withTenant(
+          db.prisma,
+          dbContext(ctx),
+          (tx) =>
+            tx.$queryRaw<ZoneRow[]>`${selectZones}
             WHERE true ${limit ? Prisma.sql`AND id = ANY(${[...limit]}::uuid[])` : Prisma.empty}
               ${after ? Prisma.sql`AND id > ${after}::uuid` : Prisma.empty}
             ORDER BY id LIMIT ${query.limit + 1}`,
@@ -88,7 +92,8 @@ export function zoneRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'zone:read',
       params: idParamsSchema,
       response: zoneSchema,
-      handler: ({ params }, ctx) => withTenant(db.prisma, dbContext(ctx), (tx) => readZone(tx, ctx, params.id)),
+      handler: ({ params }, ctx) =>
+        withTenant(db.prisma, dbContext(ctx), (tx) => readZone(tx, ctx, params.id)),
     }),
     defineRoute({
       method: 'post',
@@ -108,7 +113,12 @@ export function zoneRoutes({ db }: RouteDeps): AnyRoute[] {
                     ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(body.geometry)}), 4326)))
             RETURNING id`.catch((error: unknown) => mapWriteError(error, body.code));
           const id = rows[0]?.id ?? '';
-          await recordAudit(tx, ctx, { action: 'zone.create', resourceType: 'zone', resourceId: id, details: { code: body.code } });
+          await recordAudit(tx, ctx, {
+            action: 'zone.create',
+            resourceType: 'zone',
+            resourceId: id,
+            details: { code: body.code },
+          });
           return readZone(tx, ctx, id);
         }),
     }),
@@ -131,7 +141,12 @@ export function zoneRoutes({ db }: RouteDeps): AnyRoute[] {
                              kind = coalesce(${body.kind ?? null}::zone_kind, kind),
                              geom = coalesce(ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(${geometry}), 4326)), geom)
              WHERE id = ${params.id}::uuid`.catch((error: unknown) => mapWriteError(error));
-          await recordAudit(tx, ctx, { action: 'zone.update', resourceType: 'zone', resourceId: params.id, details: { ...body, geometry: geometry !== null } });
+          await recordAudit(tx, ctx, {
+            action: 'zone.update',
+            resourceType: 'zone',
+            resourceId: params.id,
+            details: { ...body, geometry: geometry !== null },
+          });
           return readZone(tx, ctx, params.id);
         }),
     }),
