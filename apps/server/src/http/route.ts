@@ -6,6 +6,17 @@ import type { AuthenticatedContext, RequestContext, TenantContext } from './requ
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
+/**
+ * A response body PostgreSQL already serialized (hot lists), sent as is. `T` is the shape the SQL promises;
+ * the route's response schema documents it and tests check it.
+ */
+export class RawJson<T> {
+  declare private readonly shape: T;
+  constructor(readonly text: string) {}
+}
+
+type Body<R> = R | RawJson<R>;
+
 interface Input<P, Q, B> {
   readonly params: P;
   readonly query: Q;
@@ -33,21 +44,21 @@ interface RouteBase<P, Q, B, R> {
 /** A route anyone may call (login, refresh). */
 export interface PublicRoute<P, Q, B, R> extends RouteBase<P, Q, B, R> {
   readonly access: 'public';
-  readonly handler: (input: Input<P, Q, B>, ctx: RequestContext, res: Response) => Promise<R>;
+  readonly handler: (input: Input<P, Q, B>, ctx: RequestContext, res: Response) => Promise<Body<R>>;
 }
 
 /** A route for any signed-in user, in or outside a tenant (me, logout, the tenant list). */
 export interface SignedInRoute<P, Q, B, R> extends RouteBase<P, Q, B, R> {
   readonly access: 'signed_in';
   readonly permission?: Permission;
-  readonly handler: (input: Input<P, Q, B>, ctx: AuthenticatedContext) => Promise<R>;
+  readonly handler: (input: Input<P, Q, B>, ctx: AuthenticatedContext) => Promise<Body<R>>;
 }
 
 /** A route acting inside one tenant, needing one permission. */
 export interface TenantRoute<P, Q, B, R> extends RouteBase<P, Q, B, R> {
   readonly access: 'tenant';
   readonly permission: Permission;
-  readonly handler: (input: Input<P, Q, B>, ctx: TenantContext) => Promise<R>;
+  readonly handler: (input: Input<P, Q, B>, ctx: TenantContext) => Promise<Body<R>>;
 }
 
 export type RouteDefinition<P = unknown, Q = unknown, B = unknown, R = unknown> =
@@ -100,6 +111,10 @@ export function mountRoutes(
       const status = route.status ?? (route.response === null ? 204 : 200);
       if (route.response === null) {
         res.status(status).end();
+        return;
+      }
+      if (result instanceof RawJson) {
+        res.status(status).type('application/json').send(result.text);
         return;
       }
       res.status(status).json(result);

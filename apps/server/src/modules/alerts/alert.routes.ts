@@ -1,4 +1,4 @@
-import { withTenant, type Prisma } from '@tidewatch/db';
+import { withTenantClient } from '@tidewatch/db';
 import {
   alertDetailSchema,
   alertQuerySchema,
@@ -6,46 +6,17 @@ import {
   idParamsSchema,
   pageOf,
   type Alert,
+  type Page,
 } from '@tidewatch/shared';
+import type { z } from 'zod';
 import { notFound } from '../../http/app-error.ts';
-import { pageArgs, toPage } from '../../http/pagination.ts';
 import { dbContext } from '../../http/request-context.ts';
-import { defineRoute, type AnyRoute } from '../../http/route.ts';
-import { inZoneLimit, zoneFilter } from '../../http/zone-scope.ts';
+import { defineRoute, RawJson, type AnyRoute } from '../../http/route.ts';
+import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
+import { alertDetailJson, alertPageJson } from './alert.queries.ts';
 
-const alertInclude = { rule: { select: { name: true, condition: true } } } as const;
-type AlertRow = Prisma.AlertGetPayload<{ include: typeof alertInclude }>;
-
-const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
-
-export const toAlert = (row: AlertRow): Alert => ({
-  id: row.id,
-  ruleId: row.ruleId,
-  ruleName: row.rule.name,
-  condition: row.rule.condition,
-  state: row.state,
-  priority: row.priority,
-  originalPriority: row.originalPriority,
-  message: row.message,
-  conditionActive: row.conditionActive,
-  seriesId: row.seriesId,
-  deviceId: row.deviceId,
-  assetId: row.assetId,
-  zoneId: row.zoneId,
-  raisedAt: row.raisedAt.toISOString(),
-  raisedValue: row.raisedValue,
-  lastValue: row.lastValue,
-  returnedAt: iso(row.returnedAt),
-  acknowledgedAt: iso(row.acknowledgedAt),
-  acknowledgedBy: row.acknowledgedBy,
-  shelvedUntil: iso(row.shelvedUntil),
-  shelveReason: row.shelveReason,
-  escalatedAt: iso(row.escalatedAt),
-  closedAt: iso(row.closedAt),
-});
-
-/** Alerts, newest first; zone-limited users see their zones' alerts only. */
+/** Alerts, newest first; zone-limited users see their zones' alerts only. The console polls these: plain SQL. */
 export function alertRoutes({ db }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
@@ -57,24 +28,12 @@ export function alertRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'alert:read',
       query: alertQuerySchema,
       response: pageOf(alertSchema),
-      handler: async ({ query }, ctx) => {
-        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) =>
-          tx.alert.findMany({
-            where: {
-              ...zoneFilter(ctx),
-              ...(query.open === undefined ? {} : { closedAt: query.open ? null : { not: null } }),
-              ...(query.state ? { state: { in: query.state } } : {}),
-              ...(query.priority ? { priority: { in: query.priority } } : {}),
-              ...(query.zoneId ? { AND: [{ zoneId: query.zoneId }] } : {}),
-              ...(query.assetId ? { assetId: query.assetId } : {}),
-            },
-            include: alertInclude,
-            orderBy: [{ raisedAt: 'desc' }, { id: 'desc' }],
-            ...pageArgs(query),
-          }),
-        );
-        return toPage(rows, query, toAlert);
-      },
+      handler: async ({ query }, ctx) =>
+        new RawJson<Page<Alert>>(
+          await withTenantClient(db.pool, dbContext(ctx), (client) =>
+            alertPageJson(client, query, zoneLimit(ctx)),
+          ),
+        ),
     }),
     defineRoute({
       method: 'get',
@@ -86,25 +45,11 @@ export function alertRoutes({ db }: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       response: alertDetailSchema,
       handler: async ({ params }, ctx) => {
-        const row = await withTenant(db.prisma, dbContext(ctx), (tx) =>
-          tx.alert.findUnique({
-            where: { id: params.id },
-            include: { ...alertInclude, transitions: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } },
-          }),
+        const json = await withTenantClient(db.pool, dbContext(ctx), (client) =>
+          alertDetailJson(client, params.id, zoneLimit(ctx)),
         );
-        if (!row || !inZoneLimit(ctx, row.zoneId)) throw notFound('Alert');
-        return {
-          ...toAlert(row),
-          transitions: row.transitions.map((t) => ({
-            id: String(t.id),
-            fromState: t.fromState,
-            toState: t.toState,
-            at: t.at.toISOString(),
-            userId: t.userId,
-            comment: t.comment,
-            value: t.value,
-          })),
-        };
+        if (json === null) throw notFound('Alert');
+        return new RawJson<z.infer<typeof alertDetailSchema>>(json);
       },
     }),
   ];

@@ -1,6 +1,5 @@
 import { Prisma, type TenantTransaction } from '@tidewatch/db';
-import type { AssetFeature, AssetInput, AssetKind, AssetQuery, PipeMaterial } from '@tidewatch/shared';
-import { decodeCursor } from '../../http/pagination.ts';
+import type { AssetFeature, AssetInput, AssetKind, PipeMaterial } from '@tidewatch/shared';
 
 interface AssetRow {
   id: string;
@@ -44,35 +43,6 @@ const selectAssets = Prisma.sql`
          maintenance_since IS NOT NULL AS in_maintenance, maintenance_reason, properties,
          ST_AsGeoJSON(geom, 7)::jsonb AS geometry
     FROM assets`;
-
-const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-/** One page of assets matching the filters, ordered by id; one extra row tells whether more follow. */
-export function findAssets(
-  tx: TenantTransaction,
-  query: AssetQuery,
-  zones: readonly string[] | null,
-): Promise<AssetRow[]> {
-  const filters: Prisma.Sql[] = [];
-  if (zones) filters.push(Prisma.sql`zone_id = ANY(${[...zones]}::uuid[])`);
-  if (query.kind) filters.push(Prisma.sql`kind = ${query.kind}::asset_kind`);
-  if (query.zoneId) filters.push(Prisma.sql`zone_id = ${query.zoneId}::uuid`);
-  if (query.q)
-    filters.push(Prisma.sql`(code ILIKE ${likePattern(query.q)} OR name ILIKE ${likePattern(query.q)})`);
-  if (query.bbox) {
-    const [west, south, east, north] = query.bbox;
-    filters.push(Prisma.sql`geom && ST_MakeEnvelope(${west}, ${south}, ${east}, ${north}, 4326)`);
-  }
-  if (query.near && query.radius !== undefined) {
-    const [lng, lat] = query.near;
-    filters.push(
-      Prisma.sql`ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326)::geography, ${query.radius})`,
-    );
-  }
-  if (query.cursor) filters.push(Prisma.sql`id > ${decodeCursor(query.cursor)}::uuid`);
-  const where = filters.length ? Prisma.sql`WHERE ${Prisma.join(filters, ' AND ')}` : Prisma.empty;
-  return tx.$queryRaw<AssetRow[]>`${selectAssets} ${where} ORDER BY id LIMIT ${query.limit + 1}`;
-}
 
 export async function findAsset(tx: TenantTransaction, id: string): Promise<AssetRow | undefined> {
   const rows = await tx.$queryRaw<AssetRow[]>`${selectAssets} WHERE id = ${id}::uuid`;

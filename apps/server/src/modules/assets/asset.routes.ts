@@ -1,4 +1,4 @@
-import { withTenant, type TenantTransaction } from '@tidewatch/db';
+import { withTenant, withTenantClient, type TenantTransaction } from '@tidewatch/db';
 import {
   assetCollectionSchema,
   assetFeatureSchema,
@@ -9,19 +9,20 @@ import {
   assetUpdateSchema,
   idParamsSchema,
   maintenanceModeSchema,
+  type AssetCollection,
   type AssetFeature,
   type AssetInput,
 } from '@tidewatch/shared';
 import { AppError, conflict, invalid, notFound } from '../../http/app-error.ts';
-import { encodeCursor } from '../../http/pagination.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
-import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import { defineRoute, RawJson, type AnyRoute } from '../../http/route.ts';
 import { inZoneLimit, zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
 import { requireInTenant } from '../tenant-references.ts';
-import { findAsset, findAssets, toFeature, upsertAssets } from './asset.repository.ts';
+import { assetFeatureJson, assetPageJson } from './asset.queries.ts';
+import { findAsset, toFeature, upsertAssets } from './asset.repository.ts';
 
 async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
   const row = await findAsset(tx, id);
@@ -70,19 +71,12 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'asset:read',
       query: assetQuerySchema,
       response: assetCollectionSchema,
-      handler: async ({ query }, ctx) => {
-        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) =>
-          findAssets(tx, query, zoneLimit(ctx)),
-        );
-        const more = rows.length > query.limit;
-        const page = more ? rows.slice(0, query.limit) : rows;
-        const last = page.at(-1);
-        return {
-          type: 'FeatureCollection' as const,
-          features: page.map(toFeature),
-          nextCursor: more && last ? encodeCursor(last.id) : null,
-        };
-      },
+      handler: async ({ query }, ctx) =>
+        new RawJson<AssetCollection>(
+          await withTenantClient(db.pool, dbContext(ctx), (client) =>
+            assetPageJson(client, query, zoneLimit(ctx)),
+          ),
+        ),
     }),
     defineRoute({
       method: 'get',
@@ -93,8 +87,13 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'asset:read',
       params: idParamsSchema,
       response: assetFeatureSchema,
-      handler: ({ params }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), (tx) => readAsset(tx, ctx, params.id)),
+      handler: async ({ params }, ctx) => {
+        const json = await withTenantClient(db.pool, dbContext(ctx), (client) =>
+          assetFeatureJson(client, params.id, zoneLimit(ctx)),
+        );
+        if (json === null) throw notFound('Asset');
+        return new RawJson<AssetFeature>(json);
+      },
     }),
     defineRoute({
       method: 'post',

@@ -1,0 +1,70 @@
+import type { AlertQuery } from '@tidewatch/shared';
+import type pg from 'pg';
+import { jsonPage } from '../../http/json-page.ts';
+import { decodeCursor } from '../../http/pagination.ts';
+
+/** The Alert shape of the API, built by PostgreSQL (field for field the same as `alertSchema`). */
+const alertJson = `json_build_object(
+  'id', a.id, 'ruleId', a.rule_id, 'ruleName', r.name, 'condition', r.condition, 'state', a.state,
+  'priority', a.priority, 'originalPriority', a.original_priority, 'message', a.message,
+  'conditionActive', a.condition_active, 'seriesId', a.series_id, 'deviceId', a.device_id, 'assetId', a.asset_id,
+  'zoneId', a.zone_id, 'raisedAt', json_time(a.raised_at), 'raisedValue', a.raised_value, 'lastValue', a.last_value,
+  'returnedAt', json_time(a.returned_at), 'acknowledgedAt', json_time(a.acknowledged_at),
+  'acknowledgedBy', a.acknowledged_by, 'shelvedUntil', json_time(a.shelved_until), 'shelveReason', a.shelve_reason,
+  'escalatedAt', json_time(a.escalated_at), 'closedAt', json_time(a.closed_at))`;
+
+/** One page of alerts, newest first, as the JSON text of `{ items, nextCursor }`. */
+export function alertPageJson(
+  client: pg.PoolClient,
+  query: AlertQuery,
+  zones: readonly string[] | null,
+): Promise<string> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: (n: string) => string, value: unknown): void => {
+    params.push(value);
+    where.push(sql(`$${String(params.length)}`));
+  };
+  if (zones) add((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
+  if (query.open !== undefined) where.push(query.open ? 'a.closed_at IS NULL' : 'a.closed_at IS NOT NULL');
+  if (query.state) add((p) => `a.state = ANY(${p}::alert_state[])`, query.state);
+  if (query.priority) add((p) => `a.priority = ANY(${p}::alert_priority[])`, query.priority);
+  if (query.zoneId) add((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
+  if (query.assetId) add((p) => `a.asset_id = ${p}::uuid`, query.assetId);
+  if (query.cursor) {
+    add(
+      (p) => `(a.raised_at, a.id) < (SELECT c.raised_at, c.id FROM alerts c WHERE c.id = ${p}::uuid)`,
+      decodeCursor(query.cursor),
+    );
+  }
+  params.push(query.limit);
+  const limit = `$${String(params.length)}`;
+  return jsonPage(
+    client,
+    `SELECT ${alertJson} AS item, a.id, row_number() OVER (ORDER BY a.raised_at DESC, a.id DESC) AS rn
+       FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY a.raised_at DESC, a.id DESC
+      LIMIT ${limit} + 1`,
+    params,
+  );
+}
+
+/** One alert with its transitions, as JSON text, or null when it is not visible. */
+export async function alertDetailJson(
+  client: pg.PoolClient,
+  id: string,
+  zones: readonly string[] | null,
+): Promise<string | null> {
+  const { rows } = await client.query<{ json: string }>(
+    `SELECT (${alertJson}::jsonb || jsonb_build_object('transitions', coalesce((
+              SELECT jsonb_agg(jsonb_build_object('id', t.id::text, 'fromState', t.from_state, 'toState', t.to_state,
+                                                  'at', json_time(t.at), 'userId', t.user_id, 'comment', t.comment,
+                                                  'value', t.value) ORDER BY t.at, t.id)
+                FROM alert_transitions t WHERE t.alert_id = a.id), '[]')))::text AS json
+       FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+      WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
+    [id, zones],
+  );
+  return rows[0]?.json ?? null;
+}

@@ -1,0 +1,74 @@
+import type { AssetQuery } from '@tidewatch/shared';
+import type pg from 'pg';
+import { jsonPage } from '../../http/json-page.ts';
+import { decodeCursor } from '../../http/pagination.ts';
+
+/** The AssetFeature shape of the API, built by PostgreSQL (the same fields as `assetFeatureSchema`). */
+const featureJson = `json_build_object(
+  'type', 'Feature', 'id', a.id, 'geometry', ST_AsGeoJSON(a.geom, 7)::json,
+  'properties', json_build_object(
+    'code', a.code, 'name', a.name, 'kind', a.kind, 'zoneId', a.zone_id, 'diameterMm', a.diameter_mm,
+    'material', a.material, 'fromAssetId', a.from_asset_id, 'toAssetId', a.to_asset_id,
+    'installedOn', a.installed_on::text, 'inMaintenance', a.maintenance_since IS NOT NULL,
+    'maintenanceReason', a.maintenance_reason, 'attributes', a.properties))`;
+
+const escapeLike = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** One page of assets as the JSON text of a FeatureCollection with `nextCursor`. */
+export function assetPageJson(
+  client: pg.PoolClient,
+  query: AssetQuery,
+  zones: readonly string[] | null,
+): Promise<string> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: (...n: string[]) => string, ...values: unknown[]): void => {
+    const placeholders = values.map((value) => {
+      params.push(value);
+      return `$${String(params.length)}`;
+    });
+    where.push(sql(...placeholders));
+  };
+  if (zones) add((p) => `a.zone_id = ANY(${p ?? ''}::uuid[])`, zones);
+  if (query.kind) add((p) => `a.kind = ${p ?? ''}::asset_kind`, query.kind);
+  if (query.zoneId) add((p) => `a.zone_id = ${p ?? ''}::uuid`, query.zoneId);
+  if (query.q) add((p) => `(a.code ILIKE ${p ?? ''} OR a.name ILIKE ${p ?? ''})`, escapeLike(query.q));
+  if (query.bbox)
+    add(
+      (w, s, e, n) => `a.geom && ST_MakeEnvelope(${w ?? ''}, ${s ?? ''}, ${e ?? ''}, ${n ?? ''}, 4326)`,
+      ...query.bbox,
+    );
+  if (query.near && query.radius !== undefined) {
+    add(
+      (lng, lat, r) =>
+        `ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(${lng ?? ''}, ${lat ?? ''}), 4326)::geography, ${r ?? ''})`,
+      query.near[0],
+      query.near[1],
+      query.radius,
+    );
+  }
+  if (query.cursor) add((p) => `a.id > ${p ?? ''}::uuid`, decodeCursor(query.cursor));
+  params.push(query.limit);
+  return jsonPage(
+    client,
+    `SELECT ${featureJson} AS item, a.id, row_number() OVER (ORDER BY a.id) AS rn
+       FROM assets a ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY a.id LIMIT $${String(params.length)} + 1`,
+    params,
+    { key: 'features', prefix: '"type":"FeatureCollection",' },
+  );
+}
+
+/** One asset as the JSON text of a Feature, or null when it is not visible. */
+export async function assetFeatureJson(
+  client: pg.PoolClient,
+  id: string,
+  zones: readonly string[] | null,
+): Promise<string | null> {
+  const { rows } = await client.query<{ json: string }>(
+    `SELECT ${featureJson}::text AS json FROM assets a
+      WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
+    [id, zones],
+  );
+  return rows[0]?.json ?? null;
+}
