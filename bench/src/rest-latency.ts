@@ -8,7 +8,8 @@ import { openLoop, type LoadResult } from './open-loop.ts';
 
 // REST latency of the two lists the console loads most, at a fixed request rate, against a freshly seeded
 // database and a server in its own process. Sizes come from the environment.
-const rate = Number(process.env.BENCH_RATE ?? 1000);
+// The issue's 1,000 requests/s, and a rate below saturation so both regimes are on record.
+const rates = (process.env.BENCH_RATES ?? '1000,250').split(',').map(Number);
 const duration = Number(process.env.BENCH_DURATION_S ?? 30);
 const port = Number(process.env.BENCH_PORT ?? 18_080);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -55,19 +56,17 @@ try {
   for (const endpoint of endpoints)
     await openLoop({ url: `${url}${endpoint}`, headers, ratePerSecond: 200, durationSeconds: 3 });
 
-  const results: Record<string, LoadResult & { bodyBytes: number }> = {};
+  const results: Record<string, LoadResult & { offeredRate: number; bodyBytes: number }> = {};
   for (const endpoint of endpoints) {
     const sample = await fetch(`${url}${endpoint}`, { headers });
     const bodyBytes = (await sample.arrayBuffer()).byteLength;
-    results[endpoint] = {
-      ...(await openLoop({
-        url: `${url}${endpoint}`,
-        headers,
-        ratePerSecond: rate,
-        durationSeconds: duration,
-      })),
-      bodyBytes,
-    };
+    for (const rate of rates) {
+      const target = `${url}${endpoint}`;
+      const result = await openLoop({ url: target, headers, ratePerSecond: rate, durationSeconds: duration });
+      results[`${endpoint} @ ${String(rate)}/s`] = { ...result, offeredRate: rate, bodyBytes };
+      // Let a saturated run's backlog drain before the next one starts.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
   }
 
   const report = {
@@ -78,8 +77,9 @@ try {
       model: os.cpus()[0]?.model ?? '',
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     },
+    note: 'Open loop: latency counts from when each request was due, so queueing under overload is included.',
     settings: {
-      ratePerSecond: rate,
+      offeredRates: rates,
       durationSeconds: duration,
       pageSize: 100,
       user: 'operator (Hyderabad demo tenant)',
@@ -92,7 +92,13 @@ try {
     Object.fromEntries(
       Object.entries(results).map(([endpoint, r]) => [
         endpoint,
-        { rate: r.achievedRate, ...r.latencyMs, errors: r.errors, bytes: r.bodyBytes },
+        {
+          offered: r.offeredRate,
+          achieved: r.achievedRate,
+          ...r.latencyMs,
+          errors: r.errors,
+          bytes: r.bodyBytes,
+        },
       ]),
     ),
   );

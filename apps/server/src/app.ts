@@ -40,6 +40,8 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
+  // Hashing every body for an ETag costs more than it saves: the lists change with every alert.
+  app.set('etag', false);
   app.use(requestId);
   app.use(
     pinoHttp({

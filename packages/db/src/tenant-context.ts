@@ -34,20 +34,33 @@ export async function withTenant<T>(
   );
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function literal(value: string | null, pattern: RegExp): string {
+  if (value === null) return 'NULL';
+  // Only ids and role names ever reach here, checked against a strict pattern, so quoting cannot be escaped.
+  if (!pattern.test(value)) throw new Error('refusing an unexpected value in the database context');
+  return `'${value}'`;
+}
+
+/**
+ * `BEGIN` and the context as one simple-protocol round trip: on a machine where each round trip costs a
+ * system call or two, this is a quarter of a read's database time.
+ */
+export function beginWithContextSql(context: DbContext): string {
+  return `BEGIN; SELECT app_set_context(${literal(context.tenantId, UUID)}::uuid, ${literal(context.userId, UUID)}::uuid, ${literal(context.role, /^[a-z_]{1,32}$/)})`;
+}
+
 /** The same as `withTenant` for raw SQL on a pg pool (COPY, bulk writes, spatial queries). */
 export async function withTenantClient<T>(
   pool: pg.Pool,
   context: DbContext,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
+  const sql = beginWithContextSql(context);
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await client.query('SELECT app_set_context($1::uuid, $2::uuid, $3)', [
-      context.tenantId,
-      context.userId,
-      context.role,
-    ]);
+    await client.query(sql);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

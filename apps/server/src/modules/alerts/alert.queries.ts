@@ -1,6 +1,6 @@
 import type { AlertQuery } from '@tidewatch/shared';
 import type pg from 'pg';
-import { jsonPage } from '../../http/json-page.ts';
+import { jsonPage, prepared } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
 
 /** The Alert shape of the API, built by PostgreSQL (field for field the same as `alertSchema`). */
@@ -57,14 +57,16 @@ export async function alertDetailJson(
   zones: readonly string[] | null,
 ): Promise<string | null> {
   const { rows } = await client.query<{ json: string }>(
-    `SELECT (${alertJson}::jsonb || jsonb_build_object('transitions', coalesce((
+    prepared(
+      `SELECT (${alertJson}::jsonb || jsonb_build_object('transitions', coalesce((
               SELECT jsonb_agg(jsonb_build_object('id', t.id::text, 'fromState', t.from_state, 'toState', t.to_state,
                                                   'at', json_time(t.at), 'userId', t.user_id, 'comment', t.comment,
                                                   'value', t.value) ORDER BY t.at, t.id)
                 FROM alert_transitions t WHERE t.alert_id = a.id), '[]')))::text AS json
        FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
       WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
-    [id, zones],
+      [id, zones],
+    ),
   );
   return rows[0]?.json ?? null;
 }

@@ -1,6 +1,6 @@
 import type { AssetQuery } from '@tidewatch/shared';
 import type pg from 'pg';
-import { jsonPage } from '../../http/json-page.ts';
+import { jsonPage, prepared } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
 
 /** The AssetFeature shape of the API, built by PostgreSQL (the same fields as `assetFeatureSchema`). */
@@ -66,9 +66,11 @@ export async function assetFeatureJson(
   zones: readonly string[] | null,
 ): Promise<string | null> {
   const { rows } = await client.query<{ json: string }>(
-    `SELECT ${featureJson}::text AS json FROM assets a
+    prepared(
+      `SELECT ${featureJson}::text AS json FROM assets a
       WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
-    [id, zones],
+      [id, zones],
+    ),
   );
   return rows[0]?.json ?? null;
 }

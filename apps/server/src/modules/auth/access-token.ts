@@ -14,6 +14,13 @@ export interface AccessTokenClaims {
  * tenant are read from the database on every request.
  */
 export class AccessTokens {
+  /**
+   * Tokens already verified, until they expire: skips the signature check on repeat requests. It holds claims
+   * only (user and session), never authority; bounded, oldest dropped first.
+   */
+  private readonly verified = new Map<string, AccessTokenClaims & { expiresAt: number }>();
+  private static readonly CACHE_SIZE = 10_000;
+
   constructor(
     private readonly key: Uint8Array,
     readonly ttlSeconds: number,
@@ -31,15 +38,30 @@ export class AccessTokens {
   }
 
   async verify(token: string): Promise<AccessTokenClaims> {
+    const cached = this.verified.get(token);
+    if (cached && cached.expiresAt > Date.now())
+      return { userId: cached.userId, sessionId: cached.sessionId };
+    if (cached) this.verified.delete(token);
+    const claims = await this.verifySignature(token);
+    if (this.verified.size >= AccessTokens.CACHE_SIZE) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, claims);
+    return { userId: claims.userId, sessionId: claims.sessionId };
+  }
+
+  private async verifySignature(token: string): Promise<AccessTokenClaims & { expiresAt: number }> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ['HS256'],
       });
-      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string')
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || payload.exp === undefined) {
         throw new Error('claims missing');
-      return { userId: payload.sub, sessionId: payload.sid };
+      }
+      return { userId: payload.sub, sessionId: payload.sid, expiresAt: payload.exp * 1000 };
     } catch (error) {
       const expired = error instanceof errors.JWTExpired;
       throw new AppError(

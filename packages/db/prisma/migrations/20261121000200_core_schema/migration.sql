@@ -152,6 +152,8 @@ CREATE INDEX assets_tenant_geom_idx ON assets USING gist (tenant_id, geom);
 -- Radius queries in metres go through geography; this index serves ST_DWithin(geom::geography, ...).
 CREATE INDEX assets_tenant_geog_idx ON assets USING gist (tenant_id, (geom::geography));
 CREATE INDEX assets_tenant_kind_idx ON assets (tenant_id, kind);
+-- Keyset pages of a tenant's assets walk this in id order.
+CREATE INDEX assets_tenant_id_idx ON assets (tenant_id, id);
 CREATE INDEX assets_zone_idx ON assets (zone_id);
 CREATE INDEX assets_from_idx ON assets (from_asset_id) WHERE from_asset_id IS NOT NULL;
 CREATE INDEX assets_to_idx ON assets (to_asset_id) WHERE to_asset_id IS NOT NULL;
