@@ -29,25 +29,22 @@ export function assetPageJson(
     });
     where.push(sql(...placeholders));
   };
-  if (zones) add((p) => `a.zone_id = ANY(${p ?? ''}::uuid[])`, zones);
-  if (query.kind) add((p) => `a.kind = ${p ?? ''}::asset_kind`, query.kind);
-  if (query.zoneId) add((p) => `a.zone_id = ${p ?? ''}::uuid`, query.zoneId);
-  if (query.q) add((p) => `(a.code ILIKE ${p ?? ''} OR a.name ILIKE ${p ?? ''})`, escapeLike(query.q));
+  if (zones) add((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
+  if (query.kind) add((p) => `a.kind = ${p}::asset_kind`, query.kind);
+  if (query.zoneId) add((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
+  if (query.q) add((p) => `(a.code ILIKE ${p} OR a.name ILIKE ${p})`, escapeLike(query.q));
   if (query.bbox)
-    add(
-      (w, s, e, n) => `a.geom && ST_MakeEnvelope(${w ?? ''}, ${s ?? ''}, ${e ?? ''}, ${n ?? ''}, 4326)`,
-      ...query.bbox,
-    );
+    add((w, s, e, n) => `a.geom && ST_MakeEnvelope(${w}, ${s}, ${e}, ${n}, 4326)`, ...query.bbox);
   if (query.near && query.radius !== undefined) {
     add(
       (lng, lat, r) =>
-        `ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(${lng ?? ''}, ${lat ?? ''}), 4326)::geography, ${r ?? ''})`,
+        `ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326)::geography, ${r})`,
       query.near[0],
       query.near[1],
       query.radius,
     );
   }
-  if (query.cursor) add((p) => `a.id > ${p ?? ''}::uuid`, decodeCursor(query.cursor));
+  if (query.cursor) add((p) => `a.id > ${p}::uuid`, decodeCursor(query.cursor));
   params.push(query.limit);
   return jsonPage(
     client,
