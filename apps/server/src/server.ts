@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
 import { createMetrics } from './operations/metrics.ts';
+import { startPartitionJob } from './operations/partition-job.ts';
 
 export interface RunningServer {
   readonly server: Server;
@@ -46,6 +47,7 @@ export async function startServer(
       signingKey,
       isShuttingDown: () => shuttingDown,
     });
+    const stopPartitionJob = startPartitionJob(db, log);
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -63,6 +65,7 @@ export async function startServer(
       log,
       async close(graceMs = 10_000) {
         shuttingDown = true;
+        stopPartitionJob();
         const closed = new Promise<void>((resolve) =>
           server.close(() => {
             resolve();

@@ -1,0 +1,56 @@
+import { createTestDatabase, type TestDatabase } from '@tidewatch/db/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { startServer } from '../src/server.ts';
+import { Api } from './harness.ts';
+
+describe('first start on an empty database', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ migrate: true });
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  const start = (password: string) =>
+    startServer(
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.appUrl,
+        TIDEWATCH_ADMIN_EMAIL: 'root@utility.example',
+        TIDEWATCH_ADMIN_PASSWORD: password,
+      }),
+      createLogger('silent', false),
+    );
+
+  it('creates the first super_admin from the environment, once, and never resets it', async () => {
+    const first = await start('first-start-password');
+    const api = new Api(first.url);
+    const login = await api.login('root@utility.example', 'first-start-password');
+    await first.close();
+
+    const second = await start('another-password-entirely');
+    const again = await new Api(second.url).request('POST', '/api/v1/auth/login', {
+      body: { email: 'root@utility.example', password: 'another-password-entirely' },
+    });
+    await second.close();
+
+    expect(login.user.role).toBe('super_admin');
+    expect(again.status).toBe(401);
+  });
+
+  it('creates the telemetry partitions for the week ahead', async () => {
+    const client = new pg.Client({ connectionString: database.adminUrl });
+    await client.connect();
+    const ahead = new Date(Date.now() + 6 * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+    const { rows } = await client.query('SELECT to_regclass($1) AS partition', [`telemetry_p${ahead}`]);
+    await client.end();
+
+    expect(rows[0]).toEqual({ partition: `telemetry_p${ahead}` });
+  });
+});
