@@ -9,7 +9,8 @@ export function startPartitionJob(db: Database, log: Logger, intervalMs = 3_600_
   const run = async (): Promise<void> => {
     try {
       const result = await maintainTelemetryPartitions(db.pool);
-      if (result.created > 0 || result.dropped.length > 0) log.info(result, 'telemetry partitions maintained');
+      if (result.created > 0 || result.dropped.length > 0)
+        log.info(result, 'telemetry partitions maintained');
     } catch (error) {
       log.error({ err: error }, 'telemetry partition maintenance failed; retrying at the next run');
     }
