@@ -2,6 +2,7 @@ import type { AlertQuery } from '@tidewatch/shared';
 import type pg from 'pg';
 import { jsonPage, prepared } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
+import { SqlFilter } from '../../http/sql-filter.ts';
 
 /** The Alert shape of the API, built by PostgreSQL (field for field the same as `alertSchema`). */
 const alertJson = `json_build_object(
@@ -19,34 +20,30 @@ export function alertPageJson(
   query: AlertQuery,
   zones: readonly string[] | null,
 ): Promise<string> {
-  const params: unknown[] = [];
-  const where: string[] = [];
-  const add = (sql: (n: string) => string, value: unknown): void => {
-    params.push(value);
-    where.push(sql(`$${String(params.length)}`));
-  };
-  if (zones) add((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
-  if (query.open !== undefined) where.push(query.open ? 'a.closed_at IS NULL' : 'a.closed_at IS NOT NULL');
-  if (query.state) add((p) => `a.state = ANY(${p}::alert_state[])`, query.state);
-  if (query.priority) add((p) => `a.priority = ANY(${p}::alert_priority[])`, query.priority);
-  if (query.zoneId) add((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
-  if (query.assetId) add((p) => `a.asset_id = ${p}::uuid`, query.assetId);
+  const filter = new SqlFilter();
+  if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
+  if (query.open !== undefined)
+    filter.where(() => (query.open ? 'a.closed_at IS NULL' : 'a.closed_at IS NOT NULL'));
+  if (query.state) filter.where((p) => `a.state = ANY(${p}::alert_state[])`, query.state);
+  if (query.priority) filter.where((p) => `a.priority = ANY(${p}::alert_priority[])`, query.priority);
+  if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
+  if (query.assetId) filter.where((p) => `a.asset_id = ${p}::uuid`, query.assetId);
   if (query.cursor) {
-    add(
+    filter.where(
       (p) => `(a.raised_at, a.id) < (SELECT c.raised_at, c.id FROM alerts c WHERE c.id = ${p}::uuid)`,
       decodeCursor(query.cursor),
     );
   }
-  params.push(query.limit);
-  const limit = `$${String(params.length)}`;
+  const where = filter.clause();
+  const limit = filter.param(query.limit);
   return jsonPage(
     client,
     `SELECT ${alertJson} AS item, a.id, row_number() OVER (ORDER BY a.raised_at DESC, a.id DESC) AS rn
        FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ${where}
       ORDER BY a.raised_at DESC, a.id DESC
       LIMIT ${limit} + 1`,
-    params,
+    filter.params,
   );
 }
 

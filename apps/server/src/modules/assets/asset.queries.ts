@@ -2,6 +2,7 @@ import type { AssetQuery } from '@tidewatch/shared';
 import type pg from 'pg';
 import { jsonPage, prepared } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
+import { SqlFilter } from '../../http/sql-filter.ts';
 
 /** The AssetFeature shape of the API, built by PostgreSQL (the same fields as `assetFeatureSchema`). */
 const featureJson = `json_build_object(
@@ -20,23 +21,15 @@ export function assetPageJson(
   query: AssetQuery,
   zones: readonly string[] | null,
 ): Promise<string> {
-  const params: unknown[] = [];
-  const where: string[] = [];
-  const add = (sql: (...n: string[]) => string, ...values: unknown[]): void => {
-    const placeholders = values.map((value) => {
-      params.push(value);
-      return `$${String(params.length)}`;
-    });
-    where.push(sql(...placeholders));
-  };
-  if (zones) add((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
-  if (query.kind) add((p) => `a.kind = ${p}::asset_kind`, query.kind);
-  if (query.zoneId) add((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
-  if (query.q) add((p) => `(a.code ILIKE ${p} OR a.name ILIKE ${p})`, escapeLike(query.q));
+  const filter = new SqlFilter();
+  if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
+  if (query.kind) filter.where((p) => `a.kind = ${p}::asset_kind`, query.kind);
+  if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
+  if (query.q) filter.where((p) => `(a.code ILIKE ${p} OR a.name ILIKE ${p})`, escapeLike(query.q));
   if (query.bbox)
-    add((w, s, e, n) => `a.geom && ST_MakeEnvelope(${w}, ${s}, ${e}, ${n}, 4326)`, ...query.bbox);
+    filter.where((w, s, e, n) => `a.geom && ST_MakeEnvelope(${w}, ${s}, ${e}, ${n}, 4326)`, ...query.bbox);
   if (query.near && query.radius !== undefined) {
-    add(
+    filter.where(
       (lng, lat, r) =>
         `ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326)::geography, ${r})`,
       query.near[0],
@@ -44,14 +37,15 @@ export function assetPageJson(
       query.radius,
     );
   }
-  if (query.cursor) add((p) => `a.id > ${p}::uuid`, decodeCursor(query.cursor));
-  params.push(query.limit);
+  if (query.cursor) filter.where((p) => `a.id > ${p}::uuid`, decodeCursor(query.cursor));
+  const where = filter.clause();
+  const limit = filter.param(query.limit);
   return jsonPage(
     client,
     `SELECT ${featureJson} AS item, a.id, row_number() OVER (ORDER BY a.id) AS rn
-       FROM assets a ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY a.id LIMIT $${String(params.length)} + 1`,
-    params,
+       FROM assets a ${where}
+      ORDER BY a.id LIMIT ${limit} + 1`,
+    filter.params,
     { key: 'features', prefix: '"type":"FeatureCollection",' },
   );
 }
