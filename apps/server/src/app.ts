@@ -6,6 +6,7 @@ import express, { Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config.ts';
+import type { EventBus } from './events/event-bus.ts';
 import { apiNotFound, errorHandler } from './http/error-handler.ts';
 import { jsonBody } from './http/json-body.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
@@ -15,12 +16,15 @@ import type { Logger } from './logger.ts';
 import { apiRoutes } from './modules/api-routes.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
 import { contextResolver } from './modules/auth/authenticate.ts';
+import type { IngestService } from './modules/ingest/ingest-service.ts';
 import { operationsRouter } from './operations/health.routes.ts';
 import type { Metrics } from './operations/metrics.ts';
 
 export interface AppDeps {
   readonly config: Config;
   readonly db: Database;
+  readonly bus: EventBus;
+  readonly ingest: IngestService;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly signingKey: Uint8Array;

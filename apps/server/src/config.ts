@@ -37,6 +37,13 @@ const envSchema = z.object({
   TIDEWATCH_ADMIN_EMAIL: z.email().optional(),
   TIDEWATCH_ADMIN_PASSWORD: z.string().min(12).optional(),
   CONSOLE_DIR: z.string().optional(),
+  /** Readings held in memory while PostgreSQL is slow or away; beyond it devices are told to retry. */
+  INGEST_QUEUE_CAPACITY: z.coerce.number().int().min(100).default(200_000),
+  INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
+  INGEST_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
+  INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
+  INGEST_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
+  INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
 });
 
 export type Config = z.infer<typeof envSchema> & { readonly databaseUrl: string };

@@ -6,12 +6,15 @@ import type { AnyRoute } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
+import { EventBus } from './events/event-bus.ts';
+import { IngestService } from './modules/ingest/ingest-service.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 
 export interface RunningServer {
   readonly server: Server;
   readonly routes: readonly AnyRoute[];
+  readonly bus: EventBus;
   readonly url: string;
   readonly log: Logger;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
@@ -39,9 +42,22 @@ export async function startServer(
         : null,
     );
     const metrics = createMetrics(db.pool);
+    const bus = new EventBus();
+    const ingest = new IngestService(db.pool, bus, metrics.registry, log, {
+      queueCapacity: config.INGEST_QUEUE_CAPACITY,
+      maxBatch: config.INGEST_MAX_BATCH,
+      lingerMs: config.INGEST_LINGER_MS,
+      deviceCacheMs: config.INGEST_DEVICE_CACHE_MS,
+      window: {
+        maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
+        maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
+      },
+    });
     const { app, routes } = createApp({
       config,
       db,
+      bus,
+      ingest,
       log,
       metrics,
       signingKey,
@@ -60,6 +76,7 @@ export async function startServer(
     log.info({ url }, 'tidewatch server listening');
     return {
       server,
+      bus,
       routes,
       url,
       log,
@@ -82,6 +99,8 @@ export async function startServer(
         await closed;
         clearInterval(sweeper);
         clearTimeout(timer);
+        // Readings already acknowledged are committed before the pool goes.
+        await ingest.close(graceMs);
         await db.close();
       },
     };

@@ -9,5 +9,11 @@ export {
   type PartitionMaintenanceResult,
   type RetentionPolicy,
 } from './partitions.ts';
-export { withTenant, withTenantClient, type DbContext, type TenantTransaction } from './tenant-context.ts';
+export {
+  beginWithContextSql,
+  withTenant,
+  withTenantClient,
+  type DbContext,
+  type TenantTransaction,
+} from './tenant-context.ts';
 export * from './generated/prisma/client.ts';

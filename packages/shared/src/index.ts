@@ -7,6 +7,7 @@ export * from './api/common.ts';
 export * from './api/device.schema.ts';
 export * from './api/incident.schema.ts';
 export * from './api/problem.ts';
+export * from './api/telemetry.schema.ts';
 export * from './api/tenant.schema.ts';
 export * from './api/user.schema.ts';
 export * from './api/zone.schema.ts';

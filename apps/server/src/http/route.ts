@@ -7,15 +7,19 @@ import type { AuthenticatedContext, RequestContext, TenantContext } from './requ
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
- * A response body PostgreSQL already serialized (hot lists), sent as is. `T` is the shape the SQL promises;
- * the route's response schema documents it and tests check it.
+ * A response body already serialized (hot lists PostgreSQL wrote as JSON, CSV exports), sent as is. `T` is the
+ * shape a JSON body promises; the route's response schema documents it and tests check it.
  */
-export class RawJson<T> {
+export class RawBody<T> {
   declare private readonly shape: T;
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly contentType = 'application/json',
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
 }
 
-type Body<R> = R | RawJson<R>;
+type Body<R> = R | RawBody<R>;
 
 interface Input<P, Q, B> {
   readonly params: P;
@@ -77,7 +81,8 @@ export function defineRoute<P, Q, B, R>(route: RouteDefinition<P, Q, B, R>): Any
   return route as unknown as AnyRoute;
 }
 
-export type ContextResolver = (req: Request, res: Response) => Promise<RequestContext>;
+/** Builds a request's context; with `authenticate: false` (public routes) the Authorization header is not read. */
+export type ContextResolver = (req: Request, res: Response, authenticate: boolean) => Promise<RequestContext>;
 
 function requirePermission(ctx: RequestContext, permission: Permission | undefined): void {
   if (!ctx.principal) throw new AppError('unauthenticated', 'Sign in first');
@@ -94,7 +99,7 @@ export function mountRoutes(
 ): void {
   for (const route of routes) {
     const handler: RequestHandler = async (req, res) => {
-      const ctx = await options.resolveContext(req, res);
+      const ctx = await options.resolveContext(req, res, route.access !== 'public');
       if (route.access !== 'public') requirePermission(ctx, route.permission);
       if (route.access === 'tenant' && ctx.tenantId === null) {
         throw new AppError('tenant_required', 'Choose a tenant with the X-Tenant-Id header');
@@ -113,8 +118,8 @@ export function mountRoutes(
         res.status(status).end();
         return;
       }
-      if (result instanceof RawJson) {
-        res.status(status).type('application/json').send(result.text);
+      if (result instanceof RawBody) {
+        res.status(status).set(result.headers).type(result.contentType).send(result.text);
         return;
       }
       res.status(status).json(result);

@@ -11,6 +11,8 @@ import { deviceRoutes } from './devices/device.routes.ts';
 import { metricRoutes } from './devices/metric.routes.ts';
 import { thingSpeakRoutes } from './devices/thingspeak.routes.ts';
 import { incidentRoutes } from './incidents/incident.routes.ts';
+import { ingestRoutes } from './ingest/ingest.routes.ts';
+import { telemetryRoutes } from './telemetry/telemetry.routes.ts';
 import { tenantRoutes } from './tenants/tenant.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
 import { zoneRoutes } from './zones/zone.routes.ts';
@@ -47,5 +49,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...incidentRoutes(deps),
     ...commandRoutes(deps),
     ...auditRoutes(deps),
+    ...ingestRoutes(deps),
+    ...telemetryRoutes(deps),
   ];
 }

@@ -11,7 +11,7 @@ import {
 import type { z } from 'zod';
 import { notFound } from '../../http/app-error.ts';
 import { dbContext } from '../../http/request-context.ts';
-import { defineRoute, RawJson, type AnyRoute } from '../../http/route.ts';
+import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { alertDetailJson, alertPageJson } from './alert.queries.ts';
@@ -29,7 +29,7 @@ export function alertRoutes({ db }: RouteDeps): AnyRoute[] {
       query: alertQuerySchema,
       response: pageOf(alertSchema),
       handler: async ({ query }, ctx) =>
-        new RawJson<Page<Alert>>(
+        new RawBody<Page<Alert>>(
           await withTenantClient(db.pool, dbContext(ctx), (client) =>
             alertPageJson(client, query, zoneLimit(ctx)),
           ),
@@ -49,7 +49,7 @@ export function alertRoutes({ db }: RouteDeps): AnyRoute[] {
           alertDetailJson(client, params.id, zoneLimit(ctx)),
         );
         if (json === null) throw notFound('Alert');
-        return new RawJson<z.infer<typeof alertDetailSchema>>(json);
+        return new RawBody<z.infer<typeof alertDetailSchema>>(json);
       },
     }),
   ];

@@ -15,7 +15,7 @@ import {
 } from '@tidewatch/shared';
 import { AppError, conflict, invalid, notFound } from '../../http/app-error.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
-import { defineRoute, RawJson, type AnyRoute } from '../../http/route.ts';
+import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
 import { inZoneLimit, zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -72,7 +72,7 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       query: assetQuerySchema,
       response: assetCollectionSchema,
       handler: async ({ query }, ctx) =>
-        new RawJson<AssetCollection>(
+        new RawBody<AssetCollection>(
           await withTenantClient(db.pool, dbContext(ctx), (client) =>
             assetPageJson(client, query, zoneLimit(ctx)),
           ),
@@ -92,7 +92,7 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
           assetFeatureJson(client, params.id, zoneLimit(ctx)),
         );
         if (json === null) throw notFound('Asset');
-        return new RawJson<AssetFeature>(json);
+        return new RawBody<AssetFeature>(json);
       },
     }),
     defineRoute({

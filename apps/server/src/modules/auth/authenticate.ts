@@ -14,7 +14,7 @@ const tenantHeaderSchema = z.uuid();
  * from the database. A super_admin acts in the tenant named by X-Tenant-Id, or in none.
  */
 export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Logger) {
-  return async (req: Request, res: Response): Promise<RequestContext> => {
+  return async (req: Request, res: Response, authenticate: boolean): Promise<RequestContext> => {
     const requestId = String(res.locals.requestId);
     const base = {
       requestId,
@@ -23,7 +23,7 @@ export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Lo
       log: baseLog.child({ requestId }),
     };
     const header = req.get('authorization');
-    if (header === undefined) return { ...base, principal: null, tenantId: null };
+    if (!authenticate || header === undefined) return { ...base, principal: null, tenantId: null };
     const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
     if (!match?.[1])
       throw new AppError('unauthenticated', 'Send the access token as "Authorization: Bearer <token>"');

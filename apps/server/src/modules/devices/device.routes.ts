@@ -95,7 +95,7 @@ export async function ensureSeries(
 }
 
 /** Devices: provisioning and rotation return the secret once; only its hash is stored. */
-export function deviceRoutes({ db }: RouteDeps): AnyRoute[] {
+export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -209,6 +209,9 @@ export function deviceRoutes({ db }: RouteDeps): AnyRoute[] {
             details: body,
           });
           return toDevice(await findDevice(tx, ctx, params.id));
+        }).then((device) => {
+          ingest.directory.invalidate(params.id);
+          return device;
         }),
     }),
     defineRoute({
@@ -237,6 +240,10 @@ export function deviceRoutes({ db }: RouteDeps): AnyRoute[] {
             resourceId: params.id,
           });
           return { device: toDevice(await findDevice(tx, ctx, params.id)), secret };
+        }).then((credentials) => {
+          // The old secret must stop working now, not when the cache expires.
+          ingest.directory.invalidate(params.id);
+          return credentials;
         });
       },
     }),

@@ -48,7 +48,7 @@ async function thingSpeakDevice(tx: TenantTransaction, ctx: TenantContext, id: s
 }
 
 /** A ThingSpeak channel bound to a device: field1..field8 each mapped to a metric with scale and offset. */
-export function thingSpeakRoutes({ db }: RouteDeps): AnyRoute[] {
+export function thingSpeakRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -132,6 +132,9 @@ export function thingSpeakRoutes({ db }: RouteDeps): AnyRoute[] {
             },
           });
           return readBinding(tx, params.id);
+        }).then((binding) => {
+          ingest.directory.invalidate(params.id);
+          return binding;
         }),
     }),
     defineRoute({

@@ -1,0 +1,58 @@
+import { ingestResultSchema, telemetryPayloadSchema } from '@tidewatch/shared';
+import type { Request } from 'express';
+import { AppError } from '../../http/app-error.ts';
+import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import type { RouteDeps } from '../api-routes.ts';
+import { QueueFullError } from './ingest-queue.ts';
+
+/** HTTP Basic: the device id as user name, its secret as password. */
+function deviceCredentials(req: Request): { deviceId: string; secret: string } | null {
+  const match = /^Basic ([A-Za-z0-9+/=]{4,1024})$/.exec(req.get('authorization') ?? '');
+  if (!match?.[1]) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString();
+  const colon = decoded.indexOf(':');
+  return colon < 1 ? null : { deviceId: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
+/** Readings from devices over HTTP: the same payload and rules as MQTT. */
+export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/ingest',
+      summary: 'A device sends readings (HTTP Basic: device id and secret). 202 once they are durable.',
+      tag: 'telemetry',
+      access: 'public',
+      body: telemetryPayloadSchema,
+      response: ingestResultSchema,
+      status: 202,
+      handler: async ({ body }, _ctx, res) => {
+        const credentials = deviceCredentials(res.req);
+        const device = credentials
+          ? await ingest.directory.authenticate(credentials.deviceId, credentials.secret)
+          : null;
+        if (!device) {
+          ingest.metrics.refused.inc({ transport: 'http', reason: 'auth' });
+          throw new AppError(
+            'unauthenticated',
+            'Send the device id and secret as HTTP Basic credentials',
+            undefined,
+            {
+              'WWW-Authenticate': 'Basic realm="tidewatch-ingest"',
+            },
+          );
+        }
+        try {
+          return await ingest.ingest(device, body, 'http');
+        } catch (error) {
+          if (error instanceof QueueFullError) {
+            throw new AppError('unavailable', 'The server is catching up; send again shortly', undefined, {
+              'Retry-After': '5',
+            });
+          }
+          throw error;
+        }
+      },
+    }),
+  ];
+}
