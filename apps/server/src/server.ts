@@ -30,6 +30,9 @@ export async function startServer(
     url: config.databaseUrl,
     maxConnections: 20,
     applicationName: 'tidewatch-server',
+    onConnectionError: (error) => {
+      log.warn({ err: error }, 'an idle database connection was closed by the server; it will be replaced');
+    },
   });
   let shuttingDown = false;
   try {

@@ -14,6 +14,8 @@ export interface DatabaseOptions {
   readonly url: string;
   readonly maxConnections?: number;
   readonly applicationName?: string;
+  /** Told when an idle pooled connection dies (server restart, failover, terminated backend). */
+  readonly onConnectionError?: (error: Error) => void;
 }
 
 /** One pool per process, shared by Prisma (through its pg adapter) and raw SQL. */
@@ -22,6 +24,14 @@ export function createDatabase(options: DatabaseOptions): Database {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? 'tidewatch',
+  });
+  // An idle connection that the server drops emits 'error' on the pool; unheard, it would end the process.
+  // The pool has already discarded the connection; the next query opens a new one.
+  pool.on('error', (error) => options.onConnectionError?.(error));
+  // The pool listens only while a connection is idle; one that dies while checked out (between two queries of a
+  // transaction) emits on the client itself. Its pending query still fails, and the caller discards it.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.onConnectionError?.(error));
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {

@@ -59,15 +59,18 @@ export async function withTenantClient<T>(
 ): Promise<T> {
   const sql = beginWithContextSql(context);
   const client = await pool.connect();
+  let failure: Error | undefined;
   try {
     await client.query(sql);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    // A connection that failed mid-transaction may be dead or in an unknown state: discard it.
+    client.release(failure);
   }
 }

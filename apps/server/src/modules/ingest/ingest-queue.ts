@@ -24,6 +24,8 @@ export interface IngestQueueOptions {
   readonly write: (batches: readonly DeviceBatch[]) => Promise<WriteOutcome>;
   readonly onWritten: (outcome: WriteOutcome) => void;
   readonly onWriteFailed: (error: unknown, attempt: number) => void;
+  /** Whether a failure is worth retrying; a batch that failed otherwise is refused so it cannot block the queue. */
+  readonly isTransient: (error: unknown) => boolean;
   readonly log: Logger;
 }
 
@@ -99,6 +101,15 @@ export class IngestQueue {
         } catch (error) {
           attempt += 1;
           this.options.onWriteFailed(error, attempt);
+          if (!this.options.isTransient(error)) {
+            // Not acknowledged, so the senders still hold these readings and may send them again.
+            this.pending.splice(0, take.length);
+            this.queuedReadings -= readings;
+            attempt = 0;
+            const failure = error instanceof Error ? error : new Error(String(error));
+            for (const item of take) item.reject(failure);
+            continue;
+          }
           // Keep the batch and wait: 100 ms doubling to 5 s, until the database is back.
           await new Promise((resolve) =>
             setTimeout(resolve, Math.min(5000, 100 * 2 ** Math.min(attempt - 1, 6))),

@@ -8,7 +8,7 @@ import type { IngestDevice } from './ingest-device.ts';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.ts';
 import { IngestQueue } from './ingest-queue.ts';
 import { normalizeReadings, type TimeWindow } from './normalize-readings.ts';
-import { writeTelemetry } from './telemetry-writer.ts';
+import { isTransientWriteError, writeTelemetry } from './telemetry-writer.ts';
 
 export type IngestTransport = 'http' | 'mqtt' | 'thingspeak';
 
@@ -60,6 +60,7 @@ export class IngestService {
           this.bus.emit('device.connectivity', { ...device, connectivity: 'online', at: Date.now() });
         }
       },
+      isTransient: isTransientWriteError,
       onWriteFailed: (error, attempt) => {
         this.metrics.writeFailures.inc();
         log.warn({ err: error, attempt }, 'ingest batch not committed; holding it and retrying');

@@ -30,6 +30,18 @@ function isMissingPartition(error: unknown): boolean {
  * Writes a batch of readings from many devices in one transaction: per tenant, the readings (rollups included,
  * duplicates skipped) and the devices' operational state. All or nothing, so a failed batch can be retried whole.
  */
+/**
+ * Whether a failed write may succeed if tried again as it is: the connection or the server went away, or the
+ * transaction lost a race. Anything else (a constraint, a bug) would fail forever and must not be retried.
+ */
+export function isTransientWriteError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string')
+    return error instanceof Error && /Connection terminated|timeout/i.test(error.message);
+  return /^(08|53|57P|40)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code);
+}
+
 export async function writeTelemetry(pool: pg.Pool, batches: readonly DeviceBatch[]): Promise<WriteOutcome> {
   try {
     return await writeOnce(pool, batches);
@@ -51,6 +63,7 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
   const stored = new Map<string, { tenantId: string; readings: Reading[] }>();
   const backOnline: { tenantId: string; deviceId: string }[] = [];
   const client = await pool.connect();
+  let failure: Error | undefined;
   try {
     let first = true;
     for (const [tenantId, tenantBatches] of byTenant) {
@@ -77,8 +90,15 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
         entry.readings.push({ seriesId: row.series_id, time: row.time.getTime(), value: row.value });
         stored.set(deviceId, entry);
       }
-      const devices = tenantBatches.map((b) => b.deviceId);
-      const lastReading = tenantBatches.map((b) => new Date(Math.max(...b.readings.map((r) => r.time), 0)));
+      // One state row per device, however many of its messages the batch holds.
+      const latest = new Map<string, number>();
+      for (const batch of tenantBatches) {
+        for (const reading of batch.readings) {
+          latest.set(batch.deviceId, Math.max(latest.get(batch.deviceId) ?? 0, reading.time));
+        }
+      }
+      const devices = [...latest.keys()];
+      const lastReading = [...latest.values()].map((time) => new Date(time));
       await client.query({
         name: 'ingest-device-state',
         text: `INSERT INTO device_states AS s (device_id, tenant_id, connectivity, last_seen_at, last_reading_at, changed_at)
@@ -102,9 +122,11 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
     await client.query('COMMIT');
     return { stored, backOnline };
   } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    // A connection that failed mid-transaction may be dead: discard it rather than hand it to the next batch.
+    client.release(failure);
   }
 }
