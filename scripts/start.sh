@@ -13,6 +13,12 @@ if [ "${SEED:-auto}" = always ] || { [ "${SEED:-auto}" = auto ] && [ "$tenants" 
   npm run --silent db:seed
 fi
 
+# The embedded MQTT broker wants 1883; where a broker such as Mosquitto already has it, take the next port.
+if [ -z "${MQTT_PORT:-}" ] && (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  export MQTT_PORT=1884
+  echo "Port 1883 is taken (another MQTT broker?); the embedded broker listens on 1884."
+fi
+
 if [ -f apps/server/src/main.ts ]; then
   exec npm run --silent start -w @tidewatch/server
 fi

@@ -33,6 +33,7 @@ const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     PORT: String(port),
+    MQTT_PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: database.appUrl,
     LOGIN_RATE_LIMIT_PER_IP: '100000',

@@ -29,6 +29,7 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly signingKey: Uint8Array;
   readonly isShuttingDown: () => boolean;
+  readonly brokerReady: () => boolean;
 }
 
 export const API_VERSION = '1.0.0';
@@ -73,7 +74,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     next();
   });
 
-  app.use(operationsRouter(db, metrics, deps.isShuttingDown));
+  app.use(operationsRouter(db, metrics, deps.isShuttingDown, deps.brokerReady));
 
   const api = Router();
   api.use(

@@ -44,6 +44,10 @@ const envSchema = z.object({
   INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
   INGEST_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
   INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
+  /** The embedded MQTT broker devices connect to (0: any free port, for tests). */
+  MQTT_HOST: z.string().default('0.0.0.0'),
+  MQTT_PORT: z.coerce.number().int().min(0).max(65_535).default(1883),
+  MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).default(262_144),
 });
 
 export type Config = z.infer<typeof envSchema> & { readonly databaseUrl: string };

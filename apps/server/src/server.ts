@@ -8,6 +8,7 @@ import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
 import { EventBus } from './events/event-bus.ts';
 import { IngestService } from './modules/ingest/ingest-service.ts';
+import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 
@@ -15,6 +16,7 @@ export interface RunningServer {
   readonly server: Server;
   readonly routes: readonly AnyRoute[];
   readonly bus: EventBus;
+  readonly mqttPort: number;
   readonly url: string;
   readonly log: Logger;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
@@ -56,6 +58,12 @@ export async function startServer(
         maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
       },
     });
+    const mqtt = await startEmbeddedBroker(
+      { host: config.MQTT_HOST, port: config.MQTT_PORT, maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES },
+      ingest,
+      bus,
+      log,
+    );
     const { app, routes } = createApp({
       config,
       db,
@@ -65,6 +73,7 @@ export async function startServer(
       metrics,
       signingKey,
       isShuttingDown: () => shuttingDown,
+      brokerReady: () => mqtt.connected(),
     });
     const stopPartitionJob = startPartitionJob(db, log);
     const server = createServer(app);
@@ -80,6 +89,7 @@ export async function startServer(
     return {
       server,
       bus,
+      mqttPort: mqtt.port,
       routes,
       url,
       log,
@@ -102,6 +112,7 @@ export async function startServer(
         await closed;
         clearInterval(sweeper);
         clearTimeout(timer);
+        await mqtt.close();
         // Readings already acknowledged are committed before the pool goes.
         await ingest.close(graceMs);
         await db.close();

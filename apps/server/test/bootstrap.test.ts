@@ -21,6 +21,7 @@ describe('first start on an empty database', () => {
       loadConfig({
         PORT: '0',
         HOST: '127.0.0.1',
+        MQTT_PORT: '0',
         DATABASE_URL: database.appUrl,
         TIDEWATCH_ADMIN_EMAIL: 'root@utility.example',
         TIDEWATCH_ADMIN_PASSWORD: password,

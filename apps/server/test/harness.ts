@@ -20,6 +20,7 @@ export function startTestServer(env: Record<string, string> = {}): Promise<Runni
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
+    MQTT_PORT: '0',
     DATABASE_URL: inject('appUrl'),
     LOGIN_RATE_LIMIT_PER_IP: '100000',
     LOGIN_RATE_LIMIT_PER_EMAIL: '100000',

@@ -20,7 +20,7 @@ describe('operations', () => {
 
     expect(live.status).toBe(200);
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ database: true, accepting: true });
+    expect(ready.body.checks).toEqual({ database: true, broker: true, accepting: true });
   });
 
   it('returns a request id on every response, keeping a sane one the caller sent', async () => {

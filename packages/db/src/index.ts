@@ -2,6 +2,7 @@ export { createDatabase, type Database, type DatabaseOptions } from './client.ts
 export { APPLICATION_ROLE, readDatabaseUrls, type DatabaseUrls } from './config.ts';
 export { hashCredential, verifyCredential } from './credential-hash.ts';
 export { ensureDatabaseExists } from './database-admin.ts';
+export { isTransientDatabaseError, retryTransientOnce } from './database-errors.ts';
 export { applyMigrations, syncApplicationRolePassword, type MigrateResult } from './migrate.ts';
 export {
   defaultRetentionPolicy,

@@ -1,3 +1,4 @@
+import { isTransientDatabaseError } from '@tidewatch/db';
 import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
 import { z } from 'zod';
 import { AppError } from './app-error.ts';
@@ -103,6 +104,17 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
         headers: {},
       };
     }
+  }
+  if (isTransientDatabaseError(error)) {
+    // The database is briefly away (restart, failover): nothing was done, and the same request will work again.
+    return {
+      status: 503,
+      body: problem('unavailable', 'The database is briefly unavailable; send the request again', requestId, {
+        instance,
+      }),
+      headers: { 'Retry-After': '2' },
+      cause: error,
+    };
   }
   return {
     status: 500,

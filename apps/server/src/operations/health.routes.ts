@@ -18,14 +18,19 @@ async function databaseReady(db: Database): Promise<boolean> {
   }
 }
 
-/** Liveness (the process answers), readiness (its dependencies answer) and Prometheus metrics. */
-export function operationsRouter(db: Database, metrics: Metrics, isShuttingDown: () => boolean): Router {
+/** Liveness (the process answers), readiness (database and MQTT broker answer) and Prometheus metrics. */
+export function operationsRouter(
+  db: Database,
+  metrics: Metrics,
+  isShuttingDown: () => boolean,
+  brokerReady: () => boolean,
+): Router {
   const router = Router();
   router.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/health/ready', async (_req, res) => {
-    const checks = { database: await databaseReady(db), accepting: !isShuttingDown() };
+    const checks = { database: await databaseReady(db), broker: brokerReady(), accepting: !isShuttingDown() };
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });

@@ -1,14 +1,20 @@
 import { z } from 'zod';
 
 /** A reading's time: ISO 8601 with an offset, or epoch milliseconds. Absent: the time it arrived. */
-export const readingTimeSchema = z.union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(8.64e15)]);
+export const readingTimeSchema = z.union([
+  z.iso.datetime({ offset: true }),
+  z.number().int().min(0).max(8.64e15),
+]);
 
 /** One message from a device: a time and the values of some of its metrics, by metric key. */
 export const readingMessageSchema = z
   .strictObject({
     ts: readingTimeSchema.optional(),
     values: z
-      .record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'metric keys are lower_snake_case'), z.union([z.number(), z.boolean()]))
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'metric keys are lower_snake_case'),
+        z.union([z.number(), z.boolean()]),
+      )
       .refine((values) => Object.keys(values).length > 0, 'at least one value')
       .refine((values) => Object.keys(values).length <= 64, 'at most 64 values a message'),
   })
@@ -62,7 +68,13 @@ export const telemetryQuerySchema = z
 export type TelemetryQuery = z.infer<typeof telemetryQuerySchema>;
 
 /** [time (ISO), mean, min, max, count] per bucket; a raw reading has min = max = mean and count 1. */
-export const telemetryPointSchema = z.tuple([z.string(), z.number(), z.number(), z.number(), z.number().int()]);
+export const telemetryPointSchema = z.tuple([
+  z.string(),
+  z.number(),
+  z.number(),
+  z.number(),
+  z.number().int(),
+]);
 
 export const telemetrySeriesSchema = z.object({
   seriesId: z.number().int(),

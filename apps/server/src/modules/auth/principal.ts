@@ -1,4 +1,5 @@
 import type { Role } from '@tidewatch/shared';
+import { retryTransientOnce } from '@tidewatch/db';
 import type pg from 'pg';
 import type { Principal } from '../../http/request-context.ts';
 
@@ -18,10 +19,9 @@ export async function loadPrincipal(
   userId: string,
   sessionId: string,
 ): Promise<Principal | null> {
-  const { rows } = await pool.query<PrincipalRow>('SELECT * FROM auth_principal($1::uuid, $2::uuid)', [
-    userId,
-    sessionId,
-  ]);
+  const { rows } = await retryTransientOnce(() =>
+    pool.query<PrincipalRow>('SELECT * FROM auth_principal($1::uuid, $2::uuid)', [userId, sessionId]),
+  );
   const row = rows[0];
   if (!row?.active) return null;
   return {

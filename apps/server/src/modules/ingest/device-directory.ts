@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { verifyCredential } from '@tidewatch/db';
+import { retryTransientOnce, verifyCredential } from '@tidewatch/db';
 import type { DeviceTransport } from '@tidewatch/shared';
 import type pg from 'pg';
 import type { CalibrationInfo, IngestDevice, SeriesInfo } from './ingest-device.ts';
@@ -36,7 +36,9 @@ export class DeviceDirectory {
     if (!UUID.test(deviceId)) return null;
     const cached = this.cache.get(deviceId);
     if (cached && Date.now() - cached.loadedAt < this.ttlMs) return cached.device;
-    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM ingest_device($1::uuid)', [deviceId]);
+    const { rows } = await retryTransientOnce(() =>
+      this.pool.query<DeviceRow>('SELECT * FROM ingest_device($1::uuid)', [deviceId]),
+    );
     const row = rows[0];
     const device: IngestDevice | null = row
       ? {

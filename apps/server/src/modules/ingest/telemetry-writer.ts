@@ -1,4 +1,6 @@
-import { beginWithContextSql } from '@tidewatch/db';
+import { beginWithContextSql, isTransientDatabaseError } from '@tidewatch/db';
+
+export const isTransientWriteError = isTransientDatabaseError;
 import type pg from 'pg';
 import type { Reading } from './normalize-readings.ts';
 
@@ -30,18 +32,6 @@ function isMissingPartition(error: unknown): boolean {
  * Writes a batch of readings from many devices in one transaction: per tenant, the readings (rollups included,
  * duplicates skipped) and the devices' operational state. All or nothing, so a failed batch can be retried whole.
  */
-/**
- * Whether a failed write may succeed if tried again as it is: the connection or the server went away, or the
- * transaction lost a race. Anything else (a constraint, a bug) would fail forever and must not be retried.
- */
-export function isTransientWriteError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string')
-    return error instanceof Error && /Connection terminated|timeout/i.test(error.message);
-  return /^(08|53|57P|40)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code);
-}
-
 export async function writeTelemetry(pool: pg.Pool, batches: readonly DeviceBatch[]): Promise<WriteOutcome> {
   try {
     return await writeOnce(pool, batches);
