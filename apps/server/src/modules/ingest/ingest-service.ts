@@ -1,3 +1,4 @@
+import { isTransientDatabaseError } from '@tidewatch/db';
 import type { IngestResult, TelemetryPayload } from '@tidewatch/shared';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -8,7 +9,7 @@ import type { IngestDevice } from './ingest-device.ts';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.ts';
 import { IngestQueue } from './ingest-queue.ts';
 import { normalizeReadings, type TimeWindow } from './normalize-readings.ts';
-import { isTransientWriteError, writeTelemetry } from './telemetry-writer.ts';
+import { writeTelemetry } from './telemetry-writer.ts';
 
 export type IngestTransport = 'http' | 'mqtt' | 'thingspeak';
 
@@ -60,7 +61,7 @@ export class IngestService {
           this.bus.emit('device.connectivity', { ...device, connectivity: 'online', at: Date.now() });
         }
       },
-      isTransient: isTransientWriteError,
+      isTransient: isTransientDatabaseError,
       onWriteFailed: (error, attempt) => {
         this.metrics.writeFailures.inc();
         log.warn({ err: error, attempt }, 'ingest batch not committed; holding it and retrying');

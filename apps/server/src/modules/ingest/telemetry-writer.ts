@@ -1,6 +1,4 @@
-import { beginWithContextSql, isTransientDatabaseError } from '@tidewatch/db';
-
-export const isTransientWriteError = isTransientDatabaseError;
+import { beginWithContextSql } from '@tidewatch/db';
 import type pg from 'pg';
 import type { Reading } from './normalize-readings.ts';
 

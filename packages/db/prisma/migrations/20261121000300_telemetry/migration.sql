@@ -124,11 +124,11 @@ CREATE FUNCTION telemetry_drop_partitions(p_raw_before date, p_minute_before dat
   END
   $$;
 
--- Stores readings and maintains both rollups in one statement, so a rollup never counts a reading twice
--- or misses one: only rows that were actually inserted (not duplicates) are aggregated. Returns how many
--- readings were new. Runs as the caller, so row-level security decides which series may be written.
-CREATE FUNCTION telemetry_write(p_series_ids integer[], p_times timestamptz[], p_values double precision[])
-  RETURNS integer
+-- Stores readings and maintains both rollups in one statement, so a rollup never counts a reading twice or misses
+-- one: only rows actually inserted (not duplicates) are aggregated. Returns those new readings, so the caller can
+-- hand exactly them on. Runs as the caller, so row-level security decides which series may be written.
+CREATE FUNCTION telemetry_store(p_series_ids integer[], p_times timestamptz[], p_values double precision[])
+  RETURNS TABLE (series_id integer, "time" timestamptz, value double precision)
   LANGUAGE sql VOLATILE
   AS $$
     WITH input AS (
@@ -137,18 +137,18 @@ CREATE FUNCTION telemetry_write(p_series_ids integer[], p_times timestamptz[], p
        ORDER BY r.series_id, r.time
     ),
     inserted AS (
-      INSERT INTO telemetry (series_id, time, value)
-      SELECT series_id, time, value FROM input
+      INSERT INTO telemetry AS t (series_id, time, value)
+      SELECT i.series_id, i.time, i.value FROM input i
       ON CONFLICT (series_id, time) DO NOTHING
-      RETURNING series_id, time, value
+      RETURNING t.series_id, t.time, t.value
     ),
     minute_rows AS (
       INSERT INTO telemetry_1m AS t (series_id, bucket, min, max, sum, count, first, first_time, last, last_time)
-      SELECT series_id, date_trunc('minute', time), min(value), max(value), sum(value), count(*),
-             (array_agg(value ORDER BY time))[1], min(time),
-             (array_agg(value ORDER BY time DESC))[1], max(time)
-        FROM inserted
-       GROUP BY series_id, date_trunc('minute', time)
+      SELECT i.series_id, date_trunc('minute', i.time), min(i.value), max(i.value), sum(i.value), count(*),
+             (array_agg(i.value ORDER BY i.time))[1], min(i.time),
+             (array_agg(i.value ORDER BY i.time DESC))[1], max(i.time)
+        FROM inserted i
+       GROUP BY i.series_id, date_trunc('minute', i.time)
       ON CONFLICT (series_id, bucket) DO UPDATE SET
         min = least(t.min, excluded.min),
         max = greatest(t.max, excluded.max),
@@ -161,11 +161,11 @@ CREATE FUNCTION telemetry_write(p_series_ids integer[], p_times timestamptz[], p
     ),
     hour_rows AS (
       INSERT INTO telemetry_1h AS t (series_id, bucket, min, max, sum, count, first, first_time, last, last_time)
-      SELECT series_id, date_trunc('hour', time), min(value), max(value), sum(value), count(*),
-             (array_agg(value ORDER BY time))[1], min(time),
-             (array_agg(value ORDER BY time DESC))[1], max(time)
-        FROM inserted
-       GROUP BY series_id, date_trunc('hour', time)
+      SELECT i.series_id, date_trunc('hour', i.time), min(i.value), max(i.value), sum(i.value), count(*),
+             (array_agg(i.value ORDER BY i.time))[1], min(i.time),
+             (array_agg(i.value ORDER BY i.time DESC))[1], max(i.time)
+        FROM inserted i
+       GROUP BY i.series_id, date_trunc('hour', i.time)
       ON CONFLICT (series_id, bucket) DO UPDATE SET
         min = least(t.min, excluded.min),
         max = greatest(t.max, excluded.max),
@@ -176,9 +176,14 @@ CREATE FUNCTION telemetry_write(p_series_ids integer[], p_times timestamptz[], p
         last = CASE WHEN excluded.last_time > t.last_time THEN excluded.last ELSE t.last END,
         last_time = greatest(t.last_time, excluded.last_time)
     )
-    -- Data-modifying CTEs always run to completion, whether or not this query reads them.
-    SELECT count(*)::integer FROM inserted
+    SELECT i.series_id, i.time, i.value FROM inserted i
   $$;
+
+-- The same, answering only how many readings were new.
+CREATE FUNCTION telemetry_write(p_series_ids integer[], p_times timestamptz[], p_values double precision[])
+  RETURNS integer
+  LANGUAGE sql VOLATILE
+  AS $$ SELECT count(*)::integer FROM telemetry_store(p_series_ids, p_times, p_values) $$;
 
 -- Recomputes both rollups of some series over a time range from raw readings, for bulk loads that bypass
 -- telemetry_write (COPY during seeding or a backfill). The range is widened to whole hours.
