@@ -1,4 +1,5 @@
-import type { AssetQuery } from '@tidewatch/shared';
+import type { TenantTransaction } from '@tidewatch/db';
+import type { AssetFeature, AssetQuery } from '@tidewatch/shared';
 import type pg from 'pg';
 import { jsonPage, prepared } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
@@ -64,4 +65,20 @@ export async function assetFeatureJson(
     ),
   );
   return rows[0]?.json ?? null;
+}
+
+/**
+ * One asset as a Feature inside a Prisma transaction (the write routes answer with what they wrote), from the
+ * same SQL as the reads, so the two can never disagree on the shape.
+ */
+export async function findAssetFeature(
+  tx: TenantTransaction,
+  id: string,
+): Promise<{ feature: AssetFeature; zoneId: string | null } | undefined> {
+  const rows = await tx.$queryRawUnsafe<{ feature: AssetFeature; zone_id: string | null }[]>(
+    `SELECT ${featureJson} AS feature, a.zone_id FROM assets a WHERE a.id = $1::uuid`,
+    id,
+  );
+  const row = rows[0];
+  return row ? { feature: row.feature, zoneId: row.zone_id } : undefined;
 }

@@ -1,53 +1,5 @@
-import { Prisma, type TenantTransaction } from '@tidewatch/db';
-import type { AssetFeature, AssetInput, AssetKind, PipeMaterial } from '@tidewatch/shared';
-
-interface AssetRow {
-  id: string;
-  code: string;
-  name: string;
-  kind: AssetKind;
-  zone_id: string | null;
-  diameter_mm: number | null;
-  material: PipeMaterial | null;
-  from_asset_id: string | null;
-  to_asset_id: string | null;
-  installed_on: string | null;
-  in_maintenance: boolean;
-  maintenance_reason: string | null;
-  properties: Record<string, unknown>;
-  geometry: AssetFeature['geometry'];
-}
-
-export const toFeature = (row: AssetRow): AssetFeature => ({
-  type: 'Feature',
-  id: row.id,
-  geometry: row.geometry,
-  properties: {
-    code: row.code,
-    name: row.name,
-    kind: row.kind,
-    zoneId: row.zone_id,
-    diameterMm: row.diameter_mm,
-    material: row.material,
-    fromAssetId: row.from_asset_id,
-    toAssetId: row.to_asset_id,
-    installedOn: row.installed_on,
-    inMaintenance: row.in_maintenance,
-    maintenanceReason: row.maintenance_reason,
-    attributes: row.properties,
-  },
-});
-
-const selectAssets = Prisma.sql`
-  SELECT id, code, name, kind, zone_id, diameter_mm, material, from_asset_id, to_asset_id, installed_on::text,
-         maintenance_since IS NOT NULL AS in_maintenance, maintenance_reason, properties,
-         ST_AsGeoJSON(geom, 7)::jsonb AS geometry
-    FROM assets`;
-
-export async function findAsset(tx: TenantTransaction, id: string): Promise<AssetRow | undefined> {
-  const rows = await tx.$queryRaw<AssetRow[]>`${selectAssets} WHERE id = ${id}::uuid`;
-  return rows[0];
-}
+import type { TenantTransaction } from '@tidewatch/db';
+import type { AssetInput } from '@tidewatch/shared';
 
 /**
  * Creates assets, or updates those whose code exists, in one statement. A feature without a zone is placed in

@@ -21,13 +21,13 @@ import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
 import { requireInTenant } from '../tenant-references.ts';
-import { assetFeatureJson, assetPageJson } from './asset.queries.ts';
-import { findAsset, toFeature, upsertAssets } from './asset.repository.ts';
+import { assetFeatureJson, assetPageJson, findAssetFeature } from './asset.queries.ts';
+import { upsertAssets } from './asset.repository.ts';
 
 async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
-  const row = await findAsset(tx, id);
-  if (!row || !inZoneLimit(ctx, row.zone_id)) throw notFound('Asset');
-  return toFeature(row);
+  const found = await findAssetFeature(tx, id);
+  if (!found || !inZoneLimit(ctx, found.zoneId)) throw notFound('Asset');
+  return found.feature;
 }
 
 async function checkReferences(

@@ -11,7 +11,8 @@ import { AppError } from '../../http/app-error.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { login } from './login.ts';
-import { logout, refreshSession } from './refresh-session.ts';
+import { logout } from './logout.ts';
+import { refreshSession } from './refresh-session.ts';
 import { describeMe } from './session-tokens.ts';
 
 export interface LoginRateLimits {

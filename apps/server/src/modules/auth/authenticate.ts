@@ -20,10 +20,11 @@ export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Lo
       requestId,
       ip: req.ip ?? null,
       userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
-      log: baseLog.child({ requestId }),
     };
     const header = req.get('authorization');
-    if (!authenticate || header === undefined) return { ...base, principal: null, tenantId: null };
+    if (!authenticate || header === undefined) {
+      return { ...base, log: baseLog.child({ requestId }), principal: null, tenantId: null };
+    }
     const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
     if (!match?.[1])
       throw new AppError('unauthenticated', 'Send the access token as "Authorization: Bearer <token>"');
@@ -37,7 +38,7 @@ export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Lo
       if (!parsed.success) throw new AppError('validation_failed', 'X-Tenant-Id must be a tenant id');
       tenantId = parsed.data;
     }
-    const log = base.log.child({ userId: principal.userId, tenantId });
+    const log = baseLog.child({ requestId, userId: principal.userId, tenantId });
     return { ...base, log, principal, tenantId };
   };
 }

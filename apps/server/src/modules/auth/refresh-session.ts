@@ -1,7 +1,7 @@
 import { withTenant } from '@tidewatch/db';
 import type { RefreshRequest, Role, TokenResponse } from '@tidewatch/shared';
 import { AppError } from '../../http/app-error.ts';
-import type { AuthenticatedContext, RequestContext } from '../../http/request-context.ts';
+import type { RequestContext } from '../../http/request-context.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { hashRefreshToken } from './refresh-token.ts';
@@ -87,28 +87,4 @@ export async function refreshSession(
     return tokenResponse(deps, tokens, principal);
   });
   return result ?? revokeForReuse();
-}
-
-/** Ends the caller's session: its refresh tokens stop working and its access tokens are refused at once. */
-export async function logout(deps: AuthDeps, ctx: AuthenticatedContext): Promise<void> {
-  const { principal } = ctx;
-  await withTenant(
-    deps.db.prisma,
-    { tenantId: principal.homeTenantId, userId: principal.userId, role: principal.role },
-    async (tx) => {
-      await tx.session.updateMany({
-        where: { id: principal.sessionId, revokedAt: null },
-        data: { revokedAt: new Date(), revokedReason: 'logout' },
-      });
-      await recordAudit(
-        tx,
-        { ...ctx, tenantId: principal.homeTenantId },
-        {
-          action: 'auth.logout',
-          resourceType: 'session',
-          resourceId: principal.sessionId,
-        },
-      );
-    },
-  );
 }
