@@ -48,9 +48,66 @@ const envSchema = z.object({
   MQTT_HOST: z.string().default('0.0.0.0'),
   MQTT_PORT: z.coerce.number().int().min(0).max(65_535).default(1883),
   MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).default(262_144),
+  /** An external broker (mqtt://host:1883); when set, the embedded broker does not start. */
+  MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
+  MQTT_USERNAME: z.string().min(1).default('tidewatch-server'),
+  MQTT_PASSWORD: z.string().min(1).optional(),
+  /** Stable per instance, so the broker keeps this instance's session (and its unacknowledged messages). */
+  MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
+  /** Instances in one share group split the device topics between them ($share/<group>/...). */
+  MQTT_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('tidewatch'),
+  /** A device that says nothing for this long is marked offline and a downtime opens. */
+  DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(5).default(300),
+  /** How often pending commands are (re)published and expired ones closed. */
+  COMMAND_SWEEP_S: z.coerce.number().int().min(1).default(15),
+  /** ThingSpeak's API, or a compatible server; the poller reads bound channels from it. */
+  THINGSPEAK_URL: z.url({ protocol: /^https?$/ }).default('https://api.thingspeak.com'),
+  /** Default: on, except under NODE_ENV=test, where a test turns it on. */
+  THINGSPEAK_ENABLED: z.enum(['true', 'false']).optional(),
+  THINGSPEAK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Entries asked for per request at most (ThingSpeak's own limit is 8,000). */
+  THINGSPEAK_RESULTS: z.coerce.number().int().min(1).max(8000).default(8000),
+  /** Channels one instance polls at the same time. */
+  THINGSPEAK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** How often an instance looks for channels that are due. */
+  THINGSPEAK_TICK_MS: z.coerce.number().int().min(50).default(1000),
+  /** The first retry after a failure, doubling per failure; never below ThingSpeak's 15 s per channel. */
+  THINGSPEAK_BACKOFF_BASE_S: z.coerce.number().int().min(15).default(15),
+  THINGSPEAK_BACKOFF_MAX_S: z.coerce.number().int().min(15).default(900),
+  /** Consecutive failures that open a channel's circuit, and how long it stays open before a trial poll. */
+  THINGSPEAK_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  THINGSPEAK_CIRCUIT_COOLDOWN_S: z.coerce.number().int().min(15).default(600),
+  /** The alert engine: off only for tools that must not raise alerts. */
+  ALERT_ENGINE_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** Readings waiting for evaluation at most; beyond it they are counted and skipped (the next one re-evaluates). */
+  ALERT_QUEUE_CAPACITY: z.coerce.number().int().min(100).default(200_000),
+  /** Readings evaluated in one transaction at most. */
+  ALERT_MAX_BATCH: z.coerce.number().int().min(1).default(2000),
+  /** How often delays, shelving, no-data, offline devices, escalation, flood and suppression are checked. */
+  ALERT_JOB_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
+  /** Rules and series are cached per tenant this long; a rule change on this instance reloads at once. */
+  ALERT_RULE_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
+  ALERT_FLOOD_THRESHOLD: z.coerce.number().int().min(1).default(10),
+  ALERT_FLOOD_WINDOW_S: z.coerce.number().int().min(10).default(600),
+  /** Notification deliveries: attempts before a delivery is marked failed, and the first retry delay (doubling). */
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://...); unset: e-mails fail. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),
 });
 
-export type Config = z.infer<typeof envSchema> & { readonly databaseUrl: string };
+export type Config = z.infer<typeof envSchema> & {
+  readonly databaseUrl: string;
+  readonly thingSpeakEnabled: boolean;
+};
 
 /** Parses and validates all configuration once at start-up; the error names each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -65,5 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
   }
-  return { ...parsed.data, databaseUrl: readDatabaseUrls(env).appUrl };
+  return {
+    ...parsed.data,
+    databaseUrl: readDatabaseUrls(env).appUrl,
+    thingSpeakEnabled: (parsed.data.THINGSPEAK_ENABLED ?? String(parsed.data.NODE_ENV !== 'test')) === 'true',
+  };
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import { createDatabase } from '@tidewatch/db';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
@@ -8,15 +9,25 @@ import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
 import { EventBus } from './events/event-bus.ts';
 import { IngestService } from './modules/ingest/ingest-service.ts';
+import { AlertEngine } from './modules/alert-engine/alert-engine.ts';
+import { CommandDispatcher } from './modules/commands/command-dispatcher.ts';
+import { DeviceConnectivity } from './modules/connectivity/device-connectivity.ts';
+import type { BrokerConnection } from './modules/mqtt/broker-connection.ts';
+import { DeviceInbox } from './modules/mqtt/device-inbox.ts';
 import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
+import { connectExternalBroker } from './modules/mqtt/external-broker.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
+import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
 
 export interface RunningServer {
   readonly server: Server;
   readonly routes: readonly AnyRoute[];
   readonly bus: EventBus;
-  readonly mqttPort: number;
+  /** The alert engine; null when ALERT_ENGINE_ENABLED=false. */
+  readonly alerts: AlertEngine | null;
+  /** The embedded broker's port; null when an external broker is used. */
+  readonly mqttPort: number | null;
   readonly url: string;
   readonly log: Logger;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
@@ -58,12 +69,50 @@ export async function startServer(
         maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
       },
     });
-    const mqtt = await startEmbeddedBroker(
-      { host: config.MQTT_HOST, port: config.MQTT_PORT, maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES },
-      ingest,
-      bus,
-      log,
-    );
+    // Started before any transport, so no stored reading goes unevaluated.
+    const alerts =
+      config.ALERT_ENGINE_ENABLED === 'true'
+        ? new AlertEngine(db.pool, bus, metrics.registry, log, {
+            queueCapacity: config.ALERT_QUEUE_CAPACITY,
+            maxBatch: config.ALERT_MAX_BATCH,
+            jobIntervalMs: config.ALERT_JOB_INTERVAL_MS,
+            ruleCacheMs: config.ALERT_RULE_CACHE_MS,
+            floodThreshold: config.ALERT_FLOOD_THRESHOLD,
+            floodWindowS: config.ALERT_FLOOD_WINDOW_S,
+            notifications: {
+              maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
+              retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
+              timeoutMs: config.NOTIFY_TIMEOUT_MS,
+              smtpUrl: config.SMTP_URL,
+              emailFrom: config.NOTIFY_EMAIL_FROM,
+            },
+          })
+        : null;
+    alerts?.start();
+    const connectivity = new DeviceConnectivity(db.pool, bus, log, config.DEVICE_OFFLINE_AFTER_S * 1000);
+    const commands = new CommandDispatcher(db.pool, bus, log);
+    const inbox = new DeviceInbox(ingest, connectivity, commands, log, config.MQTT_MAX_PAYLOAD_BYTES);
+    const mqtt: BrokerConnection & { readonly port?: number } = config.MQTT_URL
+      ? connectExternalBroker(
+          {
+            url: config.MQTT_URL,
+            username: config.MQTT_USERNAME,
+            password: config.MQTT_PASSWORD,
+            clientId: config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
+            shareGroup: config.MQTT_SHARE_GROUP,
+          },
+          inbox,
+          ingest.metrics,
+          log,
+        )
+      : await startEmbeddedBroker(
+          { host: config.MQTT_HOST, port: config.MQTT_PORT, maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES },
+          ingest,
+          inbox,
+          log,
+        );
+    connectivity.start();
+    commands.start(mqtt, config.COMMAND_SWEEP_S * 1000);
     const { app, routes } = createApp({
       config,
       db,
@@ -86,16 +135,36 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url = `http://127.0.0.1:${String(port)}`;
     log.info({ url }, 'tidewatch server listening');
+    const thingSpeak = config.thingSpeakEnabled
+      ? new ThingSpeakPoller(db.pool, ingest, metrics.registry, log, {
+          baseUrl: config.THINGSPEAK_URL,
+          timeoutMs: config.THINGSPEAK_TIMEOUT_MS,
+          results: config.THINGSPEAK_RESULTS,
+          concurrency: config.THINGSPEAK_CONCURRENCY,
+          tickMs: config.THINGSPEAK_TICK_MS,
+          maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
+          retry: {
+            baseDelayMs: config.THINGSPEAK_BACKOFF_BASE_S * 1000,
+            maxDelayMs: config.THINGSPEAK_BACKOFF_MAX_S * 1000,
+            circuitThreshold: config.THINGSPEAK_CIRCUIT_THRESHOLD,
+            circuitCooldownMs: config.THINGSPEAK_CIRCUIT_COOLDOWN_S * 1000,
+          },
+        })
+      : null;
+    thingSpeak?.start();
     return {
       server,
       bus,
-      mqttPort: mqtt.port,
+      alerts,
+      mqttPort: mqtt.port ?? null,
       routes,
       url,
       log,
       async close(graceMs = 10_000) {
         shuttingDown = true;
         stopPartitionJob();
+        // A poll in flight finishes storing what it read; it needs ingest and the pool, which close last.
+        const thingSpeakStopped = thingSpeak?.stop(graceMs);
         const closed = new Promise<void>((resolve) =>
           server.close(() => {
             resolve();
@@ -112,9 +181,14 @@ export async function startServer(
         await closed;
         clearInterval(sweeper);
         clearTimeout(timer);
+        await commands.stop();
+        await connectivity.stop();
         await mqtt.close();
+        await thingSpeakStopped;
         // Readings already acknowledged are committed before the pool goes.
         await ingest.close(graceMs);
+        // The last stored readings are evaluated (and their alerts committed) before the pool goes.
+        await alerts?.close(graceMs);
         await db.close();
       },
     };

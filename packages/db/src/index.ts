@@ -1,5 +1,6 @@
 export { createDatabase, type Database, type DatabaseOptions } from './client.ts';
 export { APPLICATION_ROLE, readDatabaseUrls, type DatabaseUrls } from './config.ts';
+export { brokerPasswordHash, verifyBrokerPassword } from './broker-password-hash.ts';
 export { hashCredential, verifyCredential } from './credential-hash.ts';
 export { ensureDatabaseExists } from './database-admin.ts';
 export { isTransientDatabaseError, retryTransientOnce } from './database-errors.ts';

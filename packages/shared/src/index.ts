@@ -6,6 +6,7 @@ export * from './api/command.schema.ts';
 export * from './api/common.ts';
 export * from './api/device.schema.ts';
 export * from './api/incident.schema.ts';
+export * from './api/notification.schema.ts';
 export * from './api/problem.ts';
 export * from './api/telemetry.schema.ts';
 export * from './api/tenant.schema.ts';

@@ -1,3 +1,4 @@
+import type { Alert, CommandState, Incident } from '@tidewatch/shared';
 import { EventEmitter } from 'node:events';
 
 export interface StoredReading {
@@ -21,6 +22,42 @@ export interface DomainEvents {
     readonly deviceId: string;
     readonly connectivity: 'online' | 'offline';
     readonly at: number;
+  };
+  /** A downlink command was queued or moved on (delivered, acknowledged, failed, expired). */
+  'command.changed': {
+    readonly tenantId: string;
+    readonly deviceId: string;
+    readonly commandId: string;
+    readonly state: CommandState;
+  };
+  /**
+   * An alert changed (raised, returned, acknowledged, shelved, escalated...), after its transaction committed.
+   * `sequence` is per tenant and follows commit order; GET /alerts/changes?after= replays what a client missed.
+   */
+  'alert.changed': {
+    readonly tenantId: string;
+    readonly zoneId: string | null;
+    readonly sequence: number;
+    readonly alert: Alert;
+  };
+  /** A tenant's alarm flood began or ended. */
+  'alert.flood': {
+    readonly tenantId: string;
+    readonly active: boolean;
+    /** New alerts in the flood window. */
+    readonly count: number;
+    /** Epoch milliseconds. */
+    readonly at: number;
+  };
+  /** An incident was opened or changed (status, assignee, linked alerts, notes, closing). */
+  'incident.changed': {
+    readonly tenantId: string;
+    readonly incident: Incident;
+  };
+  /** A rule was created, changed or deleted: the alert engine reloads the tenant's rules. */
+  'alert_rule.changed': {
+    readonly tenantId: string;
+    readonly ruleId: string;
   };
 }
 

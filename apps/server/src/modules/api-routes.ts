@@ -3,6 +3,7 @@ import type { AnyRoute } from '../http/route.ts';
 import type { AccessTokens } from './auth/access-token.ts';
 import { alertRuleRoutes } from './alerts/alert-rule.routes.ts';
 import { alertRoutes } from './alerts/alert.routes.ts';
+import { notificationRuleRoutes } from './alerts/notification-rule.routes.ts';
 import { assetRoutes } from './assets/asset.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
@@ -46,6 +47,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...thingSpeakRoutes(deps),
     ...alertRuleRoutes(deps),
     ...alertRoutes(deps),
+    ...notificationRuleRoutes(deps),
     ...incidentRoutes(deps),
     ...commandRoutes(deps),
     ...auditRoutes(deps),

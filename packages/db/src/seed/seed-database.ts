@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { brokerPasswordHash } from '../broker-password-hash.ts';
 import { hashCredential } from '../credential-hash.ts';
 import { demoLifecycle } from './demo-alerts.ts';
 import { demoRules, type DemoRule } from './demo-rules.ts';
@@ -52,6 +53,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedCounts> {
   try {
     const passwordHash = await hashCredential(options.demoPassword ?? DEFAULT_DEMO_PASSWORD);
     const deviceHash = await hashCredential(options.demoDeviceSecret ?? DEFAULT_DEMO_DEVICE_SECRET);
+    const deviceBrokerHash = await brokerPasswordHash(options.demoDeviceSecret ?? DEFAULT_DEMO_DEVICE_SECRET);
     await removeDemo(client);
     await client.query('SELECT telemetry_ensure_partitions($1::date, $2::date)', [
       new Date(end - (HISTORY_STEPS + 288) * STEP_MS).toISOString().slice(0, 10),
@@ -63,7 +65,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedCounts> {
     );
     for (const tenant of demoTenants) {
       log(`seeding ${tenant.name}`);
-      await seedTenant(client, tenant, { end, passwordHash, deviceHash, log });
+      await seedTenant(client, tenant, { end, passwordHash, deviceHash, deviceBrokerHash, log });
     }
     await client.query('ANALYZE');
     return await countRows(client);
@@ -92,6 +94,8 @@ interface TenantSeedContext {
   readonly end: number;
   readonly passwordHash: string;
   readonly deviceHash: string;
+  /** The same secret in the external broker's format. */
+  readonly deviceBrokerHash: string;
   readonly log: (line: string) => void;
 }
 
@@ -342,6 +346,7 @@ async function insertDevices(
       serial_number: `${tenant.codePrefix}-N${String(index + 1).padStart(4, '0')}`,
       transport,
       credential_hash: transport === 'thingspeak' ? null : context.deviceHash,
+      broker_password_hash: transport === 'mqtt' ? context.deviceBrokerHash : null,
       firmware_version: transport === 'thingspeak' ? null : index % 5 === 0 ? '2.3.1' : '2.4.0',
     })),
     'id, serial_number',

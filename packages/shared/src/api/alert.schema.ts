@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { alertConditions, alertPriorities, alertStates, alertTargetScopes } from '../domain/alerts.ts';
+import {
+  alertConditions,
+  alertPriorities,
+  alertStates,
+  alertTargetScopes,
+  type AlertCondition,
+  type AlertTargetScope,
+} from '../domain/alerts.ts';
 import { assetKinds } from '../domain/assets.ts';
 import { pageQuerySchema, safeTextSchema } from './common.ts';
 
@@ -67,26 +74,83 @@ const ruleFields = {
 
 const thresholdConditions: readonly string[] = ['high', 'high_high', 'low', 'low_low', 'rate_of_change'];
 
+/** Tuning of an anomaly rule: an EWMA of the series learns its normal level and spread. */
+export const anomalyParamsSchema = z.strictObject({
+  method: z.literal('ewma').default('ewma'),
+  /** Weight of each new reading in the mean and variance. */
+  alpha: z.number().gt(0).max(1).default(0.05),
+  /** How many standard deviations away a reading is anomalous. */
+  sigmas: z.number().gt(0).max(50).default(4),
+  /** Below this, the alert clears (the deadband of an anomaly rule); default sigmas - 1. */
+  clearSigmas: z.number().min(0).max(50).optional(),
+  /** Readings learned before the rule may raise. */
+  warmupSamples: z.int().min(2).max(1_000_000).default(288),
+});
+export type AnomalyParams = z.infer<typeof anomalyParamsSchema>;
+
+/** Tuning of a rate-of-change rule: which direction of change counts. */
+export const rateParamsSchema = z.strictObject({
+  direction: z.enum(['rise', 'fall', 'both']).default('both'),
+});
+export type RateParams = z.infer<typeof rateParamsSchema>;
+
+/** The fields that decide whether a rule is coherent, as created or after a change. */
+export interface RuleShape {
+  readonly condition: AlertCondition;
+  readonly scope: AlertTargetScope;
+  readonly seriesId: number | null;
+  readonly assetId: string | null;
+  readonly assetKind: string | null;
+  readonly metricId: string | null;
+  readonly setpoint: number | null;
+  readonly windowS: number | null;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What is wrong with a rule, as `{ path, message }`, or null when it is coherent. Used by the create schema and
+ * by rule changes, which are checked on the merged result.
+ * @example ruleShapeIssue({ ...rule, condition: 'no_data', windowS: null }) // { path: 'windowS', ... }
+ */
+export function ruleShapeIssue(r: RuleShape): { path: string; message: string } | null {
+  if (
+    (r.scope === 'series') !== (r.seriesId !== null) ||
+    (r.scope === 'asset') !== (r.assetId !== null) ||
+    (r.scope === 'asset_kind') !== (r.assetKind !== null)
+  ) {
+    return { path: 'scope', message: 'give exactly the target of the scope: seriesId, assetId or assetKind' };
+  }
+  if (thresholdConditions.includes(r.condition) && r.setpoint === null) {
+    return { path: 'setpoint', message: 'this condition needs a setpoint' };
+  }
+  if (!['device_offline', 'no_data'].includes(r.condition) && r.scope !== 'series' && r.metricId === null) {
+    return { path: 'metricId', message: 'a rule on an asset or asset kind names the metric it watches' };
+  }
+  if (['rate_of_change', 'no_data'].includes(r.condition) && r.windowS === null) {
+    return { path: 'windowS', message: 'this condition needs a window in seconds' };
+  }
+  const params =
+    r.condition === 'anomaly'
+      ? anomalyParamsSchema.safeParse(r.params)
+      : r.condition === 'rate_of_change'
+        ? rateParamsSchema.safeParse(r.params)
+        : z.strictObject({}).safeParse(r.params);
+  if (!params.success) {
+    const issue = params.error.issues[0];
+    return {
+      path: ['params', ...(issue?.path ?? []).map(String)].join('.'),
+      message: issue?.message ?? 'not valid for this condition',
+    };
+  }
+  return null;
+}
+
 export const createAlertRuleSchema = z
   .strictObject(ruleFields)
-  .refine(
-    (r) =>
-      (r.scope === 'series') === (r.seriesId !== null) &&
-      (r.scope === 'asset') === (r.assetId !== null) &&
-      (r.scope === 'asset_kind') === (r.assetKind !== null),
-    { message: 'give exactly the target of the scope: seriesId, assetId or assetKind', path: ['scope'] },
-  )
-  .refine((r) => !thresholdConditions.includes(r.condition) || r.setpoint !== null, {
-    message: 'this condition needs a setpoint',
-    path: ['setpoint'],
+  .superRefine((rule, ctx) => {
+    const issue = ruleShapeIssue(rule);
+    if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('.') });
   })
-  .refine(
-    (r) => ['device_offline', 'no_data'].includes(r.condition) || r.scope === 'series' || r.metricId !== null,
-    {
-      message: 'a rule on an asset or asset kind names the metric it watches',
-      path: ['metricId'],
-    },
-  )
   .meta({ id: 'CreateAlertRule' });
 export type CreateAlertRule = z.infer<typeof createAlertRuleSchema>;
 
@@ -118,6 +182,7 @@ export const updateAlertRuleSchema = z
     enabled: z.boolean().optional(),
   })
   .meta({ id: 'UpdateAlertRule' });
+export type UpdateAlertRule = z.infer<typeof updateAlertRuleSchema>;
 
 export const alertSchema = z
   .object({
@@ -182,3 +247,122 @@ export const alertQuerySchema = pageQuerySchema.extend({
   assetId: z.uuid().optional(),
 });
 export type AlertQuery = z.infer<typeof alertQuerySchema>;
+
+/** What an operator writes on an alert; kept with the transition. */
+const commentSchema = z.string().trim().min(1).max(2000);
+
+export const acknowledgeAlertSchema = z
+  .strictObject({ comment: commentSchema.optional() })
+  .meta({ id: 'AcknowledgeAlert' });
+export type AcknowledgeAlert = z.infer<typeof acknowledgeAlertSchema>;
+
+export const bulkAcknowledgeSchema = z
+  .strictObject({ ids: z.array(z.uuid()).min(1).max(500), comment: commentSchema.optional() })
+  .meta({ id: 'BulkAcknowledge' });
+export type BulkAcknowledge = z.infer<typeof bulkAcknowledgeSchema>;
+
+export const bulkAcknowledgeResultSchema = z
+  .object({
+    acknowledged: z.array(alertSchema),
+    /** Alerts left as they were: not found (or not visible), or in a state that needs no acknowledgement. */
+    skipped: z.array(z.object({ id: z.uuid(), reason: z.enum(['not_found', 'not_unacknowledged']) })),
+  })
+  .meta({ id: 'BulkAcknowledgeResult' });
+export type BulkAcknowledgeResult = z.infer<typeof bulkAcknowledgeResultSchema>;
+
+export const shelveAlertSchema = z
+  .strictObject({
+    /** Longer than OPERATOR_MAX_SHELVE_SECONDS needs `alert:shelve_long`. */
+    durationS: z
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600),
+    reason: commentSchema,
+  })
+  .meta({ id: 'ShelveAlert' });
+export type ShelveAlert = z.infer<typeof shelveAlertSchema>;
+
+export const alertCommentSchema = z.strictObject({ comment: commentSchema }).meta({ id: 'AlertComment' });
+export type AlertComment = z.infer<typeof alertCommentSchema>;
+
+export const optionalCommentSchema = z
+  .strictObject({ comment: commentSchema.optional() })
+  .meta({ id: 'OptionalComment' });
+
+export const alertFloodSchema = z
+  .object({
+    active: z.boolean(),
+    /** New alerts in the window, as of the last evaluation. */
+    count: z.int(),
+    threshold: z.int(),
+    windowS: z.int(),
+    since: z.string().nullable(),
+    changedAt: z.string().nullable(),
+  })
+  .meta({ id: 'AlertFlood' });
+export type AlertFlood = z.infer<typeof alertFloodSchema>;
+
+export const alertKpiQuerySchema = z.object({
+  from: z.iso.datetime({ offset: true }).optional().describe('default: 24 hours before `to`'),
+  to: z.iso.datetime({ offset: true }).optional().describe('default: now'),
+  staleAfterS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(86_400)
+    .describe('an open alert older than this is standing (stale)'),
+});
+export type AlertKpiQuery = z.infer<typeof alertKpiQuerySchema>;
+
+export const alertKpisSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    alertsPerHour: z.array(z.object({ hour: z.string(), count: z.int() })),
+    /** Average alerts per hour over the range: ISA-18.2 aims at no more than about 6 per operator. */
+    averagePerHour: z.number(),
+    timeToAcknowledge: z.object({
+      count: z.int(),
+      meanS: z.number().nullable(),
+      medianS: z.number().nullable(),
+      p90S: z.number().nullable(),
+    }),
+    standing: z.object({
+      count: z.int(),
+      staleAfterS: z.int(),
+      oldest: z.array(alertSchema).describe('up to 20, oldest first'),
+    }),
+    topFrequent: z.array(
+      z.object({
+        ruleId: z.uuid(),
+        ruleName: z.string(),
+        targetKey: z.string(),
+        assetId: z.uuid().nullable(),
+        count: z.int(),
+      }),
+    ),
+  })
+  .meta({ id: 'AlertKpis' });
+export type AlertKpis = z.infer<typeof alertKpisSchema>;
+
+export const alertChangesQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).describe('the last sequence the client saw'),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+/** One alert change: the alert as it is now, and the sequence of its newest change in this range. */
+export const alertChangeSchema = z
+  .object({ sequence: z.int(), alert: alertSchema })
+  .meta({ id: 'AlertChange' });
+
+export const alertChangesSchema = z
+  .object({
+    items: z.array(alertChangeSchema),
+    /** Pass as `after` for the next call; equals `after` when nothing changed. */
+    lastSequence: z.int(),
+    /** More changes wait beyond `limit`. */
+    more: z.boolean(),
+  })
+  .meta({ id: 'AlertChanges' });
+export type AlertChanges = z.infer<typeof alertChangesSchema>;

@@ -38,3 +38,25 @@ export const commandQuerySchema = pageQuerySchema.extend({
   deviceId: z.uuid().optional(),
   state: z.enum(commandStates).optional(),
 });
+
+/**
+ * What a device publishes on `devices/{id}/commands/ack`: the command's id, whether it was carried out, and
+ * optionally a result or the reason it was not.
+ */
+export const commandAckSchema = z
+  .strictObject({
+    id: z.uuid(),
+    status: z.enum(['ok', 'error']),
+    result: z.json().optional(),
+    message: z.string().max(500).optional(),
+  })
+  .meta({ id: 'CommandAck' });
+export type CommandAck = z.infer<typeof commandAckSchema>;
+
+/** What the server publishes on `devices/{id}/commands`. */
+export interface CommandMessage {
+  readonly id: string;
+  readonly command: string;
+  readonly params: Record<string, unknown>;
+  readonly expiresAt: string;
+}

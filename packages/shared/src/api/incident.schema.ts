@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertPriorities, incidentStatuses } from '../domain/alerts.ts';
+import { alertSchema } from './alert.schema.ts';
 import { pageQuerySchema, safeTextSchema } from './common.ts';
 
 export const incidentNoteSchema = z
@@ -38,8 +39,14 @@ export const incidentSchema = z
 export type Incident = z.infer<typeof incidentSchema>;
 
 export const incidentDetailSchema = incidentSchema
-  .extend({ notes: z.array(incidentNoteSchema), maintenanceLogs: z.array(maintenanceLogSchema) })
+  .extend({
+    notes: z.array(incidentNoteSchema),
+    maintenanceLogs: z.array(maintenanceLogSchema),
+    /** The linked alerts as they are now, newest first. */
+    alerts: z.array(alertSchema),
+  })
   .meta({ id: 'IncidentDetail' });
+export type IncidentDetail = z.infer<typeof incidentDetailSchema>;
 
 export const incidentQuerySchema = pageQuerySchema.extend({ status: z.enum(incidentStatuses).optional() });
 
@@ -48,6 +55,7 @@ export const createIncidentSchema = z
     title: safeTextSchema(300),
     description: z.string().trim().max(10_000).nullable().default(null),
     priority: z.enum(alertPriorities),
+    /** Alerts the incident is opened from; the first one's asset and zone are taken when none are given. */
     alertIds: z.array(z.uuid()).max(500).default([]),
     assetId: z.uuid().nullable().default(null),
     zoneId: z.uuid().nullable().default(null),

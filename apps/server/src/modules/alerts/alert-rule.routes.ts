@@ -5,6 +5,7 @@ import {
   idParamsSchema,
   pageOf,
   pageQuerySchema,
+  ruleShapeIssue,
   updateAlertRuleSchema,
   type AlertRule,
 } from '@tidewatch/shared';
@@ -49,7 +50,12 @@ async function findRule(tx: TenantTransaction, id: string): Promise<AlertRuleRow
 }
 
 /** Alarm rules. Every version is kept in the audit log, with the full rule as it was saved. */
-export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
+export function alertRuleRoutes({ db, bus }: RouteDeps): AnyRoute[] {
+  // After the commit: the alert engine reloads the tenant's rules.
+  const changed = <T extends { id: string }>(tenantId: string, rule: T): T => {
+    bus.emit('alert_rule.changed', { tenantId, ruleId: rule.id });
+    return rule;
+  };
   return [
     defineRoute({
       method: 'get',
@@ -89,8 +95,8 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       body: createAlertRuleSchema,
       response: alertRuleSchema,
       status: 201,
-      handler: ({ body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ body }, ctx) => {
+        const saved = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           if (body.seriesId !== null && (await tx.series.count({ where: { id: body.seriesId } })) === 0) {
             throw invalid('seriesId', 'No such series in this tenant');
           }
@@ -108,7 +114,9 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
             details: { rule },
           });
           return rule;
-        }),
+        });
+        return changed(ctx.tenantId, saved);
+      },
     }),
     defineRoute({
       method: 'patch',
@@ -120,9 +128,12 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       body: updateAlertRuleSchema,
       response: alertRuleSchema,
-      handler: ({ params, body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ params, body }, ctx) => {
+        const saved = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const before = await findRule(tx, params.id);
+          const merged = { ...toRule(before), ...definedOnly(body) };
+          const issue = ruleShapeIssue(merged);
+          if (issue) throw invalid(issue.path, issue.message);
           const updated = await tx.alertRule.update({
             where: { id: params.id },
             data: {
@@ -138,7 +149,9 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
             details: { rule, previousVersion: toRule(before) },
           });
           return rule;
-        }),
+        });
+        return changed(ctx.tenantId, saved);
+      },
     }),
     defineRoute({
       method: 'delete',
@@ -149,8 +162,8 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'alert_rule:write',
       params: idParamsSchema,
       response: null,
-      handler: ({ params }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ params }, ctx) => {
+        await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const before = await findRule(tx, params.id);
           await tx.alertRule.delete({ where: { id: params.id } });
           await recordAudit(tx, ctx, {
@@ -159,7 +172,9 @@ export function alertRuleRoutes({ db }: RouteDeps): AnyRoute[] {
             resourceId: params.id,
             details: { rule: toRule(before) },
           });
-        }),
+        });
+        changed(ctx.tenantId, { id: params.id });
+      },
     }),
   ];
 }

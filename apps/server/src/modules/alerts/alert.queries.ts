@@ -4,8 +4,8 @@ import { jsonPage, prepared } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
 import { SqlFilter } from '../../http/sql-filter.ts';
 
-/** The Alert shape of the API, built by PostgreSQL (field for field the same as `alertSchema`). */
-const alertJson = `json_build_object(
+/** The Alert shape of the API, built by PostgreSQL (field for field the same as `alertSchema`) from `a` (alerts) and `r` (alert_rules). */
+export const alertJson = `json_build_object(
   'id', a.id, 'ruleId', a.rule_id, 'ruleName', r.name, 'condition', r.condition, 'state', a.state,
   'priority', a.priority, 'originalPriority', a.original_priority, 'message', a.message,
   'conditionActive', a.condition_active, 'seriesId', a.series_id, 'deviceId', a.device_id, 'assetId', a.asset_id,

@@ -32,7 +32,7 @@ const toCommand = (row: CommandRow): DeviceCommand => ({
 });
 
 /** Downlink commands: queued here as pending; delivery over MQTT moves them on. */
-export function commandRoutes({ db }: RouteDeps): AnyRoute[] {
+export function commandRoutes({ db, bus }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -87,12 +87,12 @@ export function commandRoutes({ db }: RouteDeps): AnyRoute[] {
       body: sendCommandSchema,
       response: deviceCommandSchema,
       status: 202,
-      handler: ({ params, body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ params, body }, ctx) => {
+        const command = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const device = await findDevice(tx, ctx, params.id);
           if (device.disabledAt) throw conflict('The device is disabled');
-          if (device.transport === 'thingspeak')
-            throw conflict('A ThingSpeak channel cannot receive commands');
+          if (device.transport !== 'mqtt')
+            throw conflict('Only MQTT devices receive commands (they subscribe to devices/{id}/commands)');
           const created = await tx.deviceCommand.create({
             data: {
               tenantId: ctx.tenantId,
@@ -110,7 +110,16 @@ export function commandRoutes({ db }: RouteDeps): AnyRoute[] {
             details: { deviceId: params.id, command: body.command, params: body.params },
           });
           return toCommand(created);
-        }),
+        });
+        // After the commit, so the dispatcher (on any instance) finds the row it is told about.
+        bus.emit('command.changed', {
+          tenantId: ctx.tenantId,
+          deviceId: command.deviceId,
+          commandId: command.id,
+          state: 'pending',
+        });
+        return command;
+      },
     }),
   ];
 }

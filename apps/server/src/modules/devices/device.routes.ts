@@ -1,4 +1,4 @@
-import { hashCredential, withTenant, type TenantTransaction } from '@tidewatch/db';
+import { brokerPasswordHash, hashCredential, withTenant, type TenantTransaction } from '@tidewatch/db';
 import {
   deviceCredentialsSchema,
   deviceQuerySchema,
@@ -147,6 +147,7 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
       handler: async ({ body }, ctx) => {
         const secret = body.transport === 'thingspeak' ? null : newDeviceSecret();
         const credentialHash = secret === null ? null : await hashCredential(secret);
+        const brokerHash = secret !== null && body.transport === 'mqtt' ? await brokerPasswordHash(secret) : null;
         return withTenant(db.prisma, dbContext(ctx), async (tx) => {
           await requireInTenant(tx, 'assets', 'assetId', [body.assetId]);
           const created = await tx.device
@@ -158,6 +159,7 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
                 serialNumber: body.serialNumber,
                 transport: body.transport,
                 credentialHash,
+                brokerPasswordHash: brokerHash,
                 credentialRotatedAt: secret === null ? null : new Date(),
                 state: { create: { tenantId: ctx.tenantId } },
               },
@@ -226,13 +228,18 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
       handler: async ({ params }, ctx) => {
         const secret = newDeviceSecret();
         const credentialHash = await hashCredential(secret);
+        const brokerHash = await brokerPasswordHash(secret);
         return withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findDevice(tx, ctx, params.id);
           if (current.transport === 'thingspeak')
             throw invalid('id', 'A ThingSpeak device has no secret of its own');
           await tx.device.update({
             where: { id: params.id },
-            data: { credentialHash, credentialRotatedAt: new Date() },
+            data: {
+              credentialHash,
+              brokerPasswordHash: current.transport === 'mqtt' ? brokerHash : null,
+              credentialRotatedAt: new Date(),
+            },
           });
           await recordAudit(tx, ctx, {
             action: 'device.rotate_secret',

@@ -9,6 +9,7 @@ import {
   incidentSchema,
   pageOf,
   updateIncidentSchema,
+  type Alert,
   type Incident,
 } from '@tidewatch/shared';
 import { can } from '@tidewatch/shared';
@@ -18,6 +19,7 @@ import { pageArgs, toPage } from '../../http/pagination.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import { inZoneLimit, zoneFilter } from '../../http/zone-scope.ts';
+import { alertJson } from '../alerts/alert.queries.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { requireInTenant } from '../tenant-references.ts';
@@ -60,8 +62,24 @@ async function linkAlerts(
   });
 }
 
+async function linkedAlerts(tx: TenantTransaction, incidentId: string): Promise<Alert[]> {
+  const rows = await tx.$queryRawUnsafe<{ alert: string }[]>(
+    `SELECT (${alertJson})::text AS alert
+       FROM incident_alerts ia JOIN alerts a ON a.id = ia.alert_id JOIN alert_rules r ON r.id = a.rule_id
+      WHERE ia.incident_id = $1::uuid
+      ORDER BY a.raised_at DESC, a.id DESC`,
+    incidentId,
+  );
+  return rows.map((row) => JSON.parse(row.alert) as Alert);
+}
+
 /** Incidents group alerts, carry notes and an assignee, and close with a maintenance log. */
-export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
+export function incidentRoutes({ db, bus }: RouteDeps): AnyRoute[] {
+  // After the commit: the realtime layer shows the incident as it now is.
+  const changed = (ctx: TenantContext, incident: Incident): Incident => {
+    bus.emit('incident.changed', { tenantId: ctx.tenantId, incident });
+    return incident;
+  };
   return [
     defineRoute({
       method: 'get',
@@ -96,10 +114,15 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
       handler: ({ params }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const row = await findIncident(tx, ctx, params.id);
-          const [notes, logs] = await Promise.all([
-            tx.incidentNote.findMany({ where: { incidentId: params.id }, orderBy: { createdAt: 'asc' } }),
-            tx.maintenanceLog.findMany({ where: { incidentId: params.id }, orderBy: { startedAt: 'asc' } }),
-          ]);
+          const notes = await tx.incidentNote.findMany({
+            where: { incidentId: params.id },
+            orderBy: { createdAt: 'asc' },
+          });
+          const logs = await tx.maintenanceLog.findMany({
+            where: { incidentId: params.id },
+            orderBy: { startedAt: 'asc' },
+          });
+          const alerts = await linkedAlerts(tx, params.id);
           return {
             ...toIncident(row),
             notes: notes.map((n) => ({
@@ -117,6 +140,7 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
               startedAt: l.startedAt.toISOString(),
               finishedAt: l.finishedAt?.toISOString() ?? null,
             })),
+            alerts,
           };
         }),
     }),
@@ -130,10 +154,18 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
       body: createIncidentSchema,
       response: incidentSchema,
       status: 201,
-      handler: ({ body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ body }, ctx) => {
+        const incident = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           await requireInTenant(tx, 'assets', 'assetId', [body.assetId]);
           await requireInTenant(tx, 'zones', 'zoneId', [body.zoneId]);
+          await requireInTenant(tx, 'alerts', 'alertIds', body.alertIds);
+          // Opened from alerts: where it happened is where the first of them is, unless given.
+          const first = body.alertIds[0]
+            ? await tx.alert.findUnique({
+                where: { id: body.alertIds[0] },
+                select: { assetId: true, zoneId: true },
+              })
+            : null;
           // Numbers are per tenant; the unique constraint settles a race between two openings.
           const last = await tx.incident.aggregate({ _max: { number: true } });
           const created = await tx.incident.create({
@@ -143,8 +175,8 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
               title: body.title,
               description: body.description,
               priority: body.priority,
-              assetId: body.assetId,
-              zoneId: body.zoneId,
+              assetId: body.assetId ?? first?.assetId ?? null,
+              zoneId: body.zoneId ?? first?.zoneId ?? null,
               openedBy: ctx.principal.userId,
             },
           });
@@ -156,7 +188,9 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
             details: { number: created.number, alertIds: body.alertIds },
           });
           return toIncident(await findIncident(tx, ctx, created.id));
-        }),
+        });
+        return changed(ctx, incident);
+      },
     }),
     defineRoute({
       method: 'patch',
@@ -168,8 +202,8 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       body: updateIncidentSchema,
       response: incidentSchema,
-      handler: ({ params, body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ params, body }, ctx) => {
+        const incident = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findIncident(tx, ctx, params.id);
           if (current.status === 'closed') throw conflict('The incident is closed');
           if (body.assigneeId !== undefined && !can(ctx.principal.role, 'incident:assign')) {
@@ -199,7 +233,9 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
             details: body,
           });
           return toIncident(await findIncident(tx, ctx, params.id));
-        }),
+        });
+        return changed(ctx, incident);
+      },
     }),
     defineRoute({
       method: 'post',
@@ -212,8 +248,8 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
       body: addIncidentNoteSchema,
       response: incidentSchema,
       status: 201,
-      handler: ({ params, body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ params, body }, ctx) => {
+        const incident = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findIncident(tx, ctx, params.id);
           if (current.status === 'closed') throw conflict('The incident is closed');
           const note = await tx.incidentNote.create({
@@ -231,7 +267,9 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
             details: { noteId: note.id },
           });
           return toIncident(current);
-        }),
+        });
+        return changed(ctx, incident);
+      },
     }),
     defineRoute({
       method: 'post',
@@ -243,8 +281,8 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       body: closeIncidentSchema,
       response: incidentSchema,
-      handler: ({ params, body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
+      handler: async ({ params, body }, ctx) => {
+        const incident = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findIncident(tx, ctx, params.id);
           if (current.status === 'closed') throw conflict('The incident is already closed');
           const log = body.maintenanceLog;
@@ -277,7 +315,9 @@ export function incidentRoutes({ db }: RouteDeps): AnyRoute[] {
             resourceId: params.id,
           });
           return toIncident(await findIncident(tx, ctx, params.id));
-        }),
+        });
+        return changed(ctx, incident);
+      },
     }),
   ];
 }

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:net';
 import { Aedes, type Client } from 'aedes';
-import type { EventBus } from '../../events/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { QueueFullError } from '../ingest/ingest-queue.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
-import { parseTelemetryMessage } from './device-message.ts';
+import type { BrokerConnection } from './broker-connection.ts';
+import type { DeviceInbox } from './device-inbox.ts';
 import { commandTopic, parseDeviceTopic } from './device-topics.ts';
 
 export interface EmbeddedBrokerOptions {
@@ -13,11 +13,9 @@ export interface EmbeddedBrokerOptions {
   readonly maxPayloadBytes: number;
 }
 
-export interface RunningBroker {
+export interface RunningBroker extends BrokerConnection {
   readonly port: number;
   readonly broker: Aedes;
-  connected(): boolean;
-  close(): Promise<void>;
 }
 
 const BAD_CREDENTIALS = 4;
@@ -30,7 +28,7 @@ const BAD_CREDENTIALS = 4;
 export async function startEmbeddedBroker(
   options: EmbeddedBrokerOptions,
   ingest: IngestService,
-  bus: EventBus,
+  inbox: DeviceInbox,
   log: Logger,
 ): Promise<RunningBroker> {
   const deviceOf = new WeakMap<Client, string>();
@@ -79,48 +77,17 @@ export async function startEmbeddedBroker(
         done(new Error('Not allowed to publish there'));
         return;
       }
-      if (topic.kind !== 'telemetry') {
-        if (topic.kind === 'status') {
-          void ingest.directory.get(topic.deviceId).then((device) => {
-            const status = packet.payload.toString('utf8').trim();
-            if (device && (status === 'online' || status === 'offline')) {
-              bus.emit('device.connectivity', {
-                tenantId: device.tenantId,
-                deviceId: device.id,
-                connectivity: status,
-                at: Date.now(),
-              });
-            }
-          });
-        }
-        done(null);
-        return;
-      }
-      const parsed = parseTelemetryMessage(Buffer.from(packet.payload), options.maxPayloadBytes);
-      if (!parsed.ok) {
-        // Sending it again would not make it valid: acknowledge, drop, and say so.
-        refuse(parsed.reason);
-        log.warn({ deviceId, reason: parsed.reason }, 'dropped a telemetry message');
-        done(null);
-        return;
-      }
-      void ingest.directory
-        .get(topic.deviceId)
-        .then(async (device) => {
-          if (!device || device.disabled) {
-            refuse('auth');
-            done(new Error('Device unknown or disabled'));
-            return;
-          }
-          await ingest.ingest(device, parsed.payload, 'mqtt');
-          done(null);
-        })
-        .catch((error: unknown) => {
+      inbox.receive(topic.deviceId, topic.kind, Buffer.from(packet.payload)).then(
+        (outcome) => {
+          done(outcome === 'refused' ? new Error('Device unknown or disabled') : null);
+        },
+        (error: unknown) => {
           // No PUBACK: the device keeps the message and sends it again after reconnecting.
           if (!(error instanceof QueueFullError))
-            log.error({ err: error, deviceId }, 'could not store an MQTT message');
+            log.error({ err: error, deviceId }, 'could not handle an MQTT message');
           done(error instanceof Error ? error : new Error(String(error)));
-        });
+        },
+      );
     },
   });
 
@@ -136,6 +103,13 @@ export async function startEmbeddedBroker(
     port,
     broker,
     connected: () => server.listening && !broker.closed,
+    publish: (topic, payload) =>
+      new Promise<void>((resolve, reject) => {
+        broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {

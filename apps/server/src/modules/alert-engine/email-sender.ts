@@ -1,0 +1,41 @@
+import type { Alert } from '@tidewatch/shared';
+import nodemailer from 'nodemailer';
+
+export interface EmailSender {
+  send(to: string, payload: { event: string; alert: Alert }): Promise<void>;
+  close(): void;
+}
+
+/** E-mail over SMTP; one pooled transport per server. */
+export function createEmailSender(smtpUrl: string, from: string, timeoutMs: number): EmailSender {
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    pool: true,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+  return {
+    async send(to, { event, alert }) {
+      const what = event === 'alert.escalated' ? 'ESCALATED' : alert.priority.toUpperCase();
+      await transport.sendMail({
+        from,
+        to,
+        subject: `[${what}] ${alert.message}`,
+        text: [
+          alert.message,
+          '',
+          `Rule: ${alert.ruleName}`,
+          `Priority: ${alert.priority}`,
+          `State: ${alert.state}`,
+          `Raised: ${alert.raisedAt}`,
+          `Value: ${alert.raisedValue === null ? 'none' : String(alert.raisedValue)}`,
+          `Alert id: ${alert.id}`,
+        ].join('\n'),
+      });
+    },
+    close() {
+      transport.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import type { EngineRule } from './rule-cache.ts';
+
+/** What a value rule carries between readings of one target (persisted in alert_rule_states). */
+export interface RuleState {
+  /** The condition after deadband and delays. */
+  active: boolean;
+  /** Epoch ms of the reading from which the condition held, waiting out the on-delay. */
+  pendingSince: number | null;
+  /** Epoch ms of the reading from which the condition cleared beyond the deadband, waiting out the off-delay. */
+  clearingSince: number | null;
+  /** Epoch ms of the reading the state last changed on. */
+  lastTime: number | null;
+  lastValue: number | null;
+  mean: number | null;
+  variance: number | null;
+  samples: number;
+}
+
+export type Verdict = 'raise' | 'clear' | null;
+
+/** Where a reading stands against a rule: beyond the alarm limit, back beyond the deadband, or in between. */
+export interface Judgement {
+  readonly on: boolean;
+  readonly off: boolean;
+  /** For the alert message: what was measured against what. */
+  readonly detail: string;
+}
+
+/**
+ * The latch with deadband and delays. Inactive: the condition must hold from one reading for `onDelayMs` (a
+ * reading in between that does not hold restarts it). Active: it must clear beyond the deadband for `offDelayMs`.
+ * Readings inside the deadband keep the latch as it is, so a value oscillating around the limit raises once.
+ */
+export function stepLatch(
+  state: RuleState,
+  judgement: Pick<Judgement, 'on' | 'off'>,
+  time: number,
+  onDelayMs: number,
+  offDelayMs: number,
+): Verdict {
+  if (!state.active) {
+    state.clearingSince = null;
+    if (!judgement.on) {
+      state.pendingSince = null;
+      return null;
+    }
+    state.pendingSince ??= time;
+    if (time - state.pendingSince < onDelayMs) return null;
+    state.pendingSince = null;
+    state.active = true;
+    return 'raise';
+  }
+  state.pendingSince = null;
+  if (!judgement.off) {
+    state.clearingSince = null;
+    return null;
+  }
+  state.clearingSince ??= time;
+  if (time - state.clearingSince < offDelayMs) return null;
+  state.clearingSince = null;
+  state.active = false;
+  return 'clear';
+}
+
+const format = (value: number): string => String(Math.round(value * 1000) / 1000);
+
+/** High, high-high, low and low-low limits. */
+export function judgeThreshold(rule: EngineRule, value: number): Judgement {
+  const setpoint = rule.setpoint ?? 0;
+  if (rule.condition === 'low' || rule.condition === 'low_low') {
+    return {
+      on: value < setpoint,
+      off: value >= setpoint + rule.deadband,
+      detail: `${format(value)} below ${format(setpoint)}`,
+    };
+  }
+  return {
+    on: value > setpoint,
+    off: value <= setpoint - rule.deadband,
+    detail: `${format(value)} above ${format(setpoint)}`,
+  };
+}
+
+/** Change against the first reading of the window; `baseline` null when the window holds no earlier reading. */
+export function judgeRate(rule: EngineRule, value: number, baseline: number | null): Judgement {
+  if (baseline === null) return { on: false, off: true, detail: '' };
+  const change = value - baseline;
+  const signed =
+    rule.rate.direction === 'rise' ? change : rule.rate.direction === 'fall' ? -change : Math.abs(change);
+  const limit = rule.setpoint ?? 0;
+  return {
+    on: signed > limit,
+    off: signed <= limit - rule.deadband,
+    detail: `changed by ${format(change)} in ${String(rule.windowS ?? 0)} s (limit ${format(limit)})`,
+  };
+}
+
+/**
+ * Distance from the learned mean in standard deviations; nothing is anomalous before the warm-up. A series that
+ * never varied has a tiny spread, so any change in it is far out.
+ */
+export function judgeAnomaly(rule: EngineRule, state: RuleState, value: number): Judgement {
+  const { sigmas, warmupSamples } = rule.anomaly;
+  const clearSigmas = rule.anomaly.clearSigmas ?? Math.max(sigmas - 1, 0);
+  if (state.mean === null || state.variance === null || state.samples < warmupSamples) {
+    return { on: false, off: true, detail: '' };
+  }
+  const spread = Math.max(Math.sqrt(state.variance), Math.abs(state.mean) * 1e-9, 1e-9);
+  const z = Math.abs(value - state.mean) / spread;
+  return {
+    on: z > sigmas,
+    off: z <= clearSigmas,
+    detail: `${format(value)} is ${z.toFixed(1)} standard deviations from its usual ${format(state.mean)}`,
+  };
+}
+
+/** Folds a reading into the exponentially weighted mean and variance. */
+export function learn(state: RuleState, value: number, alpha: number): void {
+  if (state.mean === null || state.variance === null || state.samples === 0) {
+    state.mean = value;
+    state.variance = 0;
+    state.samples = 1;
+    return;
+  }
+  const diff = value - state.mean;
+  const increment = alpha * diff;
+  state.mean += increment;
+  state.variance = (1 - alpha) * (state.variance + diff * increment);
+  state.samples += 1;
+}

@@ -1,0 +1,95 @@
+import { withTenantClient } from '@tidewatch/db';
+import type { Alert } from '@tidewatch/shared';
+import type pg from 'pg';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../../logger.ts';
+import { createEmailSender, type EmailSender } from './email-sender.ts';
+import { claimDeliveries, markAttemptFailed, markDelivered, type Delivery } from './notification-outbox.ts';
+import { sendWebhook } from './webhook-sender.ts';
+
+export interface NotificationOptions {
+  readonly maxAttempts: number;
+  /** First retry delay; it doubles with each failed attempt, up to an hour. */
+  readonly retryBaseMs: number;
+  readonly timeoutMs: number;
+  readonly smtpUrl: string | undefined;
+  readonly emailFrom: string;
+  /** Deliveries claimed per tenant per run. */
+  readonly batch?: number;
+}
+
+const MAX_RETRY_MS = 3_600_000;
+
+/** Sends what the outbox holds: claim (committed), send outside any transaction, then record the outcome. */
+export class NotificationDispatcher {
+  private readonly email: EmailSender | null;
+  private readonly outcomes: Counter<'channel' | 'outcome'>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    registry: Registry,
+    private readonly log: Logger,
+    private readonly options: NotificationOptions,
+  ) {
+    this.email = options.smtpUrl
+      ? createEmailSender(options.smtpUrl, options.emailFrom, options.timeoutMs)
+      : null;
+    this.outcomes = new Counter({
+      name: 'alert_notifications_total',
+      help: 'Notification delivery attempts by channel and outcome (delivered, retry, failed)',
+      labelNames: ['channel', 'outcome'] as const,
+      registers: [registry],
+    });
+  }
+
+  /** Delivers the tenant's due notifications; resolves when each claimed one has an outcome recorded. */
+  async deliverDue(tenantId: string): Promise<number> {
+    const context = { tenantId, userId: null, role: null };
+    // The lease outlasts a send that times out, so no other instance takes a delivery still being tried.
+    const leaseS = Math.ceil((this.options.timeoutMs * 2) / 1000) + 5;
+    const claimed = await withTenantClient(this.pool, context, (client) =>
+      claimDeliveries(client, this.options.batch ?? 20, leaseS),
+    );
+    await Promise.all(
+      claimed.map(async (delivery) => {
+        const error = await this.send(delivery).then(
+          () => null,
+          (reason: unknown) => (reason instanceof Error ? reason.message : String(reason)),
+        );
+        await withTenantClient(this.pool, context, async (client) => {
+          if (error === null) {
+            await markDelivered(client, delivery.id);
+            return;
+          }
+          const retryInMs = Math.min(this.options.retryBaseMs * 2 ** (delivery.attempts - 1), MAX_RETRY_MS);
+          await markAttemptFailed(client, delivery.id, error, retryInMs, this.options.maxAttempts);
+        });
+        const outcome =
+          error === null ? 'delivered' : delivery.attempts >= this.options.maxAttempts ? 'failed' : 'retry';
+        this.outcomes.inc({ channel: delivery.channel, outcome });
+        if (error !== null) {
+          this.log.warn(
+            { deliveryId: delivery.id, channel: delivery.channel, attempt: delivery.attempts, outcome, error },
+            'notification not delivered',
+          );
+        }
+      }),
+    );
+    return claimed.length;
+  }
+
+  private async send(delivery: Delivery): Promise<void> {
+    if (delivery.channel === 'webhook') {
+      if (!delivery.secret) throw new Error('the notification rule is gone or has no signing secret');
+      await sendWebhook(delivery.target, delivery.payload, delivery.secret, delivery.id, this.options.timeoutMs);
+      return;
+    }
+    if (!this.email) throw new Error('e-mail is not configured on this server (SMTP_URL)');
+    const payload = JSON.parse(delivery.payload) as { event: string; alert: Alert };
+    await this.email.send(delivery.target, payload);
+  }
+
+  close(): void {
+    this.email?.close();
+  }
+}

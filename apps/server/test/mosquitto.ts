@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { writeMosquittoFiles } from '../src/modules/mqtt/mosquitto-files.ts';
+
+export const SERVER_MQTT_PASSWORD = 'test-server-broker-password';
+
+/** A real Mosquitto of the test's own, configured from the files our CLI writes. */
+export interface TestMosquitto {
+  readonly port: number;
+  readonly url: string;
+  readonly dir: string;
+  /** Rewrites the password and ACL files from the database and makes Mosquitto reload them. */
+  reloadCredentials(): Promise<void>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => {
+        resolve(false);
+      });
+      socket.connect(port, '127.0.0.1');
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${String(port)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function writeCredentials(dir: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: inject('adminUrl') });
+  await admin.connect();
+  try {
+    await writeMosquittoFiles({
+      admin,
+      outDir: dir,
+      serverUsername: 'tidewatch-server',
+      serverPassword: SERVER_MQTT_PASSWORD,
+    });
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Starts `mosquitto` on a free port with persistence in a temporary folder (kept across stop/start). */
+export async function startMosquitto(): Promise<TestMosquitto> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tidewatch-mosquitto-'));
+  const port = await freePort();
+  await writeCredentials(dir);
+  const config = path.join(dir, 'mosquitto.conf');
+  await writeFile(
+    config,
+    [
+      `listener ${String(port)} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${path.join(dir, 'passwd')}`,
+      `acl_file ${path.join(dir, 'acl')}`,
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'autosave_interval 1',
+      'max_queued_messages 0',
+      'max_inflight_messages 0',
+      // Root in CI: stay root so the 0640 files stay readable.
+      'user root',
+      'log_dest none',
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | undefined;
+  const mosquitto: TestMosquitto = {
+    port,
+    url: `mqtt://127.0.0.1:${String(port)}`,
+    dir,
+    async reloadCredentials() {
+      await writeCredentials(dir);
+      child?.kill('SIGHUP');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    },
+    async start() {
+      child = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
+      await waitForPort(port);
+    },
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
+      await exited;
+    },
+  };
+  await mosquitto.start();
+  return mosquitto;
+}
+
+export async function removeMosquitto(mosquitto: TestMosquitto): Promise<void> {
+  await mosquitto.stop();
+  await rm(mosquitto.dir, { recursive: true, force: true });
+}
