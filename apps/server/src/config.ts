@@ -6,9 +6,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Origins of consoles served elsewhere: the Vite dev server and the desktop app's own scheme. */
   CORS_ORIGINS: z
     .string()
-    .default('http://localhost:5173,http://127.0.0.1:5173')
+    .default('http://localhost:5173,http://127.0.0.1:5173,tidewatch://console')
     .transform((text) =>
       text
         .split(',')
@@ -102,6 +103,19 @@ const envSchema = z.object({
   /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://...); unset: e-mails fail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),
+  /** Redis (redis://host:6379) that carries Socket.IO events between instances; unset: one instance. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Prefix of the Redis channels, so several deployments can share one Redis. */
+  REALTIME_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+    .default('tidewatch'),
+  /** Live telemetry is sent to each client at most this often, the latest reading per series. */
+  REALTIME_COALESCE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  /** How often each socket's user, role, zones and session are checked against the database. */
+  REALTIME_REVALIDATE_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /** Packets waiting for a client that does not read; beyond this it is disconnected (it resyncs on reconnect). */
+  REALTIME_MAX_BUFFERED: z.coerce.number().int().min(10).default(5000),
 });
 
 export type Config = z.infer<typeof envSchema> & {

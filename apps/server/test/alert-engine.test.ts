@@ -57,7 +57,12 @@ describe('the alert engine, driven through the ingest path', () => {
     const device = await kit.device(['pressure_bar']);
     const series = device.series.pressure_bar ?? 0;
     const low = await kit.rule({ condition: 'low', seriesId: series, setpoint: 2, deadband: 0.2 });
-    const lowLow = await kit.rule({ condition: 'low_low', seriesId: series, setpoint: 1, priority: 'critical' });
+    const lowLow = await kit.rule({
+      condition: 'low_low',
+      seriesId: series,
+      setpoint: 1,
+      priority: 'critical',
+    });
 
     await kit.send(device, 'pressure_bar', [
       [300, 2.5],
@@ -273,7 +278,9 @@ describe('the alert engine, driven through the ingest path', () => {
     expect(escalated.priority).toBe('critical');
     expect(escalated.originalPriority).toBe('high');
     expect(escalated.escalatedAt).not.toBeNull();
-    expect((await kit.transitions(alert.id)).filter((t) => t.comment?.startsWith('Escalated'))).toHaveLength(1);
+    expect((await kit.transitions(alert.id)).filter((t) => t.comment?.startsWith('Escalated'))).toHaveLength(
+      1,
+    );
   });
 
   it('marks a flood above 10 new alerts in 10 minutes, visible through the API and events, until the rate falls', async () => {
@@ -307,7 +314,12 @@ describe('the alert engine, driven through the ingest path', () => {
     expect(during.body.active).toBe(true);
     expect(during.body.count).toBe(11);
     expect(after.body.active).toBe(false);
-    expect(kit.floods.filter((f) => f.tenantId === tenant).slice(-2).map((f) => f.active)).toEqual([true, false]);
+    expect(
+      kit.floods
+        .filter((f) => f.tenantId === tenant)
+        .slice(-2)
+        .map((f) => f.active),
+    ).toEqual([true, false]);
   });
 });
 
@@ -326,7 +338,13 @@ describe('two evaluators racing', () => {
       ruleCacheMs: 0,
       floodThreshold: 10,
       floodWindowS: 600,
-      notifications: { maxAttempts: 1, retryBaseMs: 1000, timeoutMs: 1000, smtpUrl: undefined, emailFrom: 'x@y.z' },
+      notifications: {
+        maxAttempts: 1,
+        retryBaseMs: 1000,
+        timeoutMs: 1000,
+        smtpUrl: undefined,
+        emailFrom: 'x@y.z',
+      },
     });
     engine.start();
     second = { engine, bus, pool };

@@ -71,7 +71,11 @@ export class AlertTestKit {
   }
 
   /** Posts readings (`[secondsAgo, value]`) of one metric and waits until the engine has evaluated them. */
-  async send(device: TestDevice, metric: string, readings: readonly (readonly [number, number])[]): Promise<void> {
+  async send(
+    device: TestDevice,
+    metric: string,
+    readings: readonly (readonly [number, number])[],
+  ): Promise<void> {
     const now = Date.now();
     const response = await this.api.request<IngestResult>('POST', '/api/v1/ingest', {
       headers: {
@@ -102,7 +106,9 @@ export class AlertTestKit {
     );
     const token = await this.token('supervisor');
     return Promise.all(
-      rows.map(async (row) => (await this.api.request<Alert>('GET', `/api/v1/alerts/${row.id}`, { token })).body),
+      rows.map(
+        async (row) => (await this.api.request<Alert>('GET', `/api/v1/alerts/${row.id}`, { token })).body,
+      ),
     );
   }
 

@@ -1,8 +1,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { adminQuery, Api, startTestServer, tenantA } from './harness.ts';
-import { removeMosquitto, SERVER_MQTT_PASSWORD, startMosquitto, type TestMosquitto } from './mosquitto.ts';
+import {
+  removeMosquitto,
+  SERVER_MQTT_PASSWORD,
+  startMosquitto,
+  type TestMosquitto,
+} from '../src/testing/mosquitto.ts';
 
 interface TestDevice {
   id: string;
@@ -75,7 +80,7 @@ describe('with an external Mosquitto broker', () => {
     });
 
   beforeAll(async () => {
-    broker = await startMosquitto();
+    broker = await startMosquitto(inject('adminUrl'));
     server = await startTestServer({
       MQTT_URL: broker.url,
       MQTT_PASSWORD: SERVER_MQTT_PASSWORD,

@@ -4,7 +4,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventBus, StoredReading } from '../../events/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { publishAlertChanges } from './alert-changes.ts';
-import { applyDueDelays, checkSilence, escalateOverdue, expireShelving, syncSuppression } from './alert-jobs.ts';
+import {
+  applyDueDelays,
+  checkSilence,
+  escalateOverdue,
+  expireShelving,
+  syncSuppression,
+} from './alert-jobs.ts';
 import { checkFlood } from './flood-monitor.ts';
 import { NotificationDispatcher, type NotificationOptions } from './notification-dispatcher.ts';
 import { evaluateReadings } from './reading-evaluator.ts';
@@ -275,7 +281,10 @@ export class AlertEngine {
       await work();
     } catch (error) {
       this.jobFailures.inc({ job });
-      this.log.error({ err: error, tenantId, job }, 'alert engine job failed; it runs again at the next interval');
+      this.log.error(
+        { err: error, tenantId, job },
+        'alert engine job failed; it runs again at the next interval',
+      );
     }
   }
 }

@@ -123,25 +123,26 @@ export async function checkSilence(client: pg.PoolClient, rules: TenantRules): P
   const ruleIds = [...new Set(pairs.map((p) => p.rule.id))];
   const deviceIds = [...new Set(pairs.map((p) => p.target.deviceId))];
   const seriesPairs = rules.noData.filter((p) => p.target.seriesId !== null);
-  const [open, devices, recent] = await Promise.all([
-    client.query<{ rule_id: string; target_key: string; condition_active: boolean }>(
-      prepared(
-        `SELECT rule_id, target_key, condition_active FROM alerts WHERE closed_at IS NULL AND rule_id = ANY($1::uuid[])`,
-        [ruleIds],
-      ),
+  // One connection: the three reads go one after the other.
+  const open = await client.query<{ rule_id: string; target_key: string; condition_active: boolean }>(
+    prepared(
+      `SELECT rule_id, target_key, condition_active FROM alerts WHERE closed_at IS NULL AND rule_id = ANY($1::uuid[])`,
+      [ruleIds],
     ),
-    client.query<DeviceStateRow>(
-      prepared(
-        `SELECT device_id, connectivity::text,
-                extract(epoch FROM now() - last_seen_at)::float8 AS silent_s,
-                extract(epoch FROM now() - last_reading_at)::float8 AS no_reading_s
-           FROM device_states WHERE device_id = ANY($1::uuid[])`,
-        [deviceIds],
-      ),
+  );
+  const devices = await client.query<DeviceStateRow>(
+    prepared(
+      `SELECT device_id, connectivity::text,
+              extract(epoch FROM now() - last_seen_at)::float8 AS silent_s,
+              extract(epoch FROM now() - last_reading_at)::float8 AS no_reading_s
+         FROM device_states WHERE device_id = ANY($1::uuid[])`,
+      [deviceIds],
     ),
+  );
+  const recent =
     seriesPairs.length === 0
-      ? Promise.resolve({ rows: [] as { i: number; recent: boolean }[] })
-      : client.query<{ i: number; recent: boolean }>(
+      ? { rows: [] as { i: number; recent: boolean }[] }
+      : await client.query<{ i: number; recent: boolean }>(
           prepared(
             `SELECT x.i::integer AS i,
                     EXISTS (SELECT 1 FROM telemetry t
@@ -150,9 +151,10 @@ export async function checkSilence(client: pg.PoolClient, rules: TenantRules): P
                FROM unnest($1::integer[], $2::integer[]) WITH ORDINALITY AS x (series_id, window_s, i)`,
             [seriesPairs.map((p) => p.target.seriesId), seriesPairs.map((p) => p.rule.windowS ?? 900)],
           ),
-        ),
-  ]);
-  const openAlerts = new Map(open.rows.map((row) => [`${row.rule_id}|${row.target_key}`, row.condition_active]));
+        );
+  const openAlerts = new Map(
+    open.rows.map((row) => [`${row.rule_id}|${row.target_key}`, row.condition_active]),
+  );
   const deviceState = new Map(devices.rows.map((row) => [row.device_id, row]));
   const seriesRecent = new Map(
     recent.rows.map((row) => [seriesPairs[row.i - 1]?.target.key ?? '', row.recent] as const),
@@ -167,8 +169,7 @@ export async function checkSilence(client: pg.PoolClient, rules: TenantRules): P
     if (rule.condition === 'device_offline') {
       holds = device?.connectivity === 'offline' && (device.silent_s ?? Infinity) >= windowS;
     } else if (target.seriesId !== null) {
-      holds =
-        device !== undefined && device.no_reading_s !== null && seriesRecent.get(target.key) === false;
+      holds = device !== undefined && device.no_reading_s !== null && seriesRecent.get(target.key) === false;
     } else {
       holds = device !== undefined && device.no_reading_s !== null && device.no_reading_s >= windowS;
     }
@@ -196,7 +197,12 @@ export async function checkSilence(client: pg.PoolClient, rules: TenantRules): P
 
 /** Shelving that ran out: the alert comes back (annunciated if its condition holds, else closed). */
 export function expireShelving(client: pg.PoolClient): Promise<AlertChange[]> {
-  return transitionAlerts(client, 'expireShelving', { ids: null, zones: null }, { comment: 'Shelving expired' });
+  return transitionAlerts(
+    client,
+    'expireShelving',
+    { ids: null, zones: null },
+    { comment: 'Shelving expired' },
+  );
 }
 
 /** Alerts of assets in maintenance are suppressed; when the maintenance ends they come back. */

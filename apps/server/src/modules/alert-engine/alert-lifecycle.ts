@@ -115,7 +115,10 @@ const transitions = {
     where: `a.closed_at IS NULL AND ${annunciated} AND ${inMaintenance}`,
     set: `state = 'suppressed'`,
   },
-  unsuppress: { where: `a.closed_at IS NULL AND a.state = 'suppressed' AND NOT ${inMaintenance}`, set: restore },
+  unsuppress: {
+    where: `a.closed_at IS NULL AND a.state = 'suppressed' AND NOT ${inMaintenance}`,
+    set: restore,
+  },
   comment: { where: 'true', set: 'last_value = a.last_value' },
   /** Unacknowledged past the rule's limit: one priority up (critical stays critical), once. */
   escalate: {

@@ -36,7 +36,11 @@ export async function checkFlood(
   );
   const row = rows[0];
   if (!row) return { active: false, count: 0, changed: false };
-  return { active: row.active, count: row.count, changed: row.active !== (previous.rows[0]?.active ?? false) };
+  return {
+    active: row.active,
+    count: row.count,
+    changed: row.active !== (previous.rows[0]?.active ?? false),
+  };
 }
 
 export interface FloodStatusRow {

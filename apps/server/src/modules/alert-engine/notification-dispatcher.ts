@@ -69,7 +69,13 @@ export class NotificationDispatcher {
         this.outcomes.inc({ channel: delivery.channel, outcome });
         if (error !== null) {
           this.log.warn(
-            { deliveryId: delivery.id, channel: delivery.channel, attempt: delivery.attempts, outcome, error },
+            {
+              deliveryId: delivery.id,
+              channel: delivery.channel,
+              attempt: delivery.attempts,
+              outcome,
+              error,
+            },
             'notification not delivered',
           );
         }
@@ -81,7 +87,13 @@ export class NotificationDispatcher {
   private async send(delivery: Delivery): Promise<void> {
     if (delivery.channel === 'webhook') {
       if (!delivery.secret) throw new Error('the notification rule is gone or has no signing secret');
-      await sendWebhook(delivery.target, delivery.payload, delivery.secret, delivery.id, this.options.timeoutMs);
+      await sendWebhook(
+        delivery.target,
+        delivery.payload,
+        delivery.secret,
+        delivery.id,
+        this.options.timeoutMs,
+      );
       return;
     }
     if (!this.email) throw new Error('e-mail is not configured on this server (SMTP_URL)');

@@ -48,7 +48,11 @@ function collectWork(rules: TenantRules, readings: readonly StoredReading[]): Ma
 /** For each rate reading, the value of the first reading of its series in [time - window, time). */
 async function rateBaselines(client: pg.PoolClient, work: readonly Work[]): Promise<Map<string, number>> {
   const asks = work.flatMap((w) =>
-    w.readings.map((r) => ({ seriesId: r.seriesId, time: r.time, windowMs: (w.pair.rule.windowS ?? 0) * 1000 })),
+    w.readings.map((r) => ({
+      seriesId: r.seriesId,
+      time: r.time,
+      windowMs: (w.pair.rule.windowS ?? 0) * 1000,
+    })),
   );
   if (asks.length === 0) return new Map();
   const { rows } = await client.query<{ series_id: number; at: Date; value: number }>(
@@ -104,7 +108,12 @@ async function learnHistory(client: pg.PoolClient, fresh: readonly Work[], state
   }
 }
 
-function judge(pair: RuleTarget, state: RuleState, reading: StoredReading, baseline: number | null): Judgement {
+function judge(
+  pair: RuleTarget,
+  state: RuleState,
+  reading: StoredReading,
+  baseline: number | null,
+): Judgement {
   switch (pair.rule.condition) {
     case 'rate_of_change':
       return judgeRate(pair.rule, reading.value, baseline);

@@ -138,9 +138,7 @@ function coversDevice(rule: EngineRule, device: DeviceRow): boolean {
     case 'asset':
       return device.asset_id !== null && device.asset_id === rule.assetId;
     case 'asset_kind':
-      return (
-        device.asset_kind === rule.assetKind && (rule.zoneId === null || rule.zoneId === device.zone_id)
-      );
+      return device.asset_kind === rule.assetKind && (rule.zoneId === null || rule.zoneId === device.zone_id);
   }
 }
 
@@ -177,7 +175,11 @@ function deviceTarget(row: DeviceRow): Target {
 }
 
 /** Resolves rules to targets. A no-data rule naming a metric watches series; without one, whole devices. */
-export function resolveRules(rules: readonly EngineRule[], rows: readonly DeviceRow[], now: number): TenantRules {
+export function resolveRules(
+  rules: readonly EngineRule[],
+  rows: readonly DeviceRow[],
+  now: number,
+): TenantRules {
   const valueRules = new Map<number, RuleTarget[]>();
   const noData: RuleTarget[] = [];
   const offline: RuleTarget[] = [];

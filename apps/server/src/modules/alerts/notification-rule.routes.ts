@@ -31,6 +31,11 @@ const toRule = (row: NotificationRuleRow): NotificationRule => ({
   createdAt: row.createdAt.toISOString(),
 });
 
+const eventOf = (payload: unknown): string => {
+  const event = (payload as { event?: unknown } | null)?.event;
+  return typeof event === 'string' ? event : '';
+};
+
 /** The caller's own rules only: a notification rule is personal. */
 const own = (ctx: TenantContext, id?: string) => ({ userId: ctx.principal.userId, ...(id ? { id } : {}) });
 
@@ -142,22 +147,20 @@ export function notificationRuleRoutes({ db }: RouteDeps): AnyRoute[] {
             take: query.limit,
           });
         });
-        return rows.map(
-          (row): NotificationDelivery => ({
-            id: row.id.toString(),
-            ruleId: row.ruleId,
-            alertId: row.alertId,
-            channel: row.channel,
-            target: row.target,
-            event: String((row.payload as { event?: unknown }).event ?? ''),
-            state: row.state,
-            attempts: row.attempts,
-            nextAttemptAt: row.nextAttemptAt.toISOString(),
-            lastError: row.lastError,
-            deliveredAt: row.deliveredAt?.toISOString() ?? null,
-            createdAt: row.createdAt.toISOString(),
-          }),
-        );
+        return rows.map((row): NotificationDelivery => ({
+          id: row.id.toString(),
+          ruleId: row.ruleId,
+          alertId: row.alertId,
+          channel: row.channel,
+          target: row.target,
+          event: eventOf(row.payload),
+          state: row.state,
+          attempts: row.attempts,
+          nextAttemptAt: row.nextAttemptAt.toISOString(),
+          lastError: row.lastError,
+          deliveredAt: row.deliveredAt?.toISOString() ?? null,
+          createdAt: row.createdAt.toISOString(),
+        }));
       },
     }),
   ];

@@ -4,8 +4,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
-import { writeMosquittoFiles } from '../src/modules/mqtt/mosquitto-files.ts';
+import { writeMosquittoFiles } from '../modules/mqtt/mosquitto-files.ts';
 
 export const SERVER_MQTT_PASSWORD = 'test-server-broker-password';
 
@@ -53,8 +52,8 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-async function writeCredentials(dir: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: inject('adminUrl') });
+async function writeCredentials(adminUrl: string, dir: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await writeMosquittoFiles({
@@ -68,11 +67,14 @@ async function writeCredentials(dir: string): Promise<void> {
   }
 }
 
-/** Starts `mosquitto` on a free port with persistence in a temporary folder (kept across stop/start). */
-export async function startMosquitto(): Promise<TestMosquitto> {
+/**
+ * Starts `mosquitto` (for tests and benchmarks) on a free port with persistence in a temporary folder (kept across
+ * stop/start), its password and ACL files written from the database at `adminUrl`.
+ */
+export async function startMosquitto(adminUrl: string): Promise<TestMosquitto> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tidewatch-mosquitto-'));
   const port = await freePort();
-  await writeCredentials(dir);
+  await writeCredentials(adminUrl, dir);
   const config = path.join(dir, 'mosquitto.conf');
   await writeFile(
     config,
@@ -98,7 +100,7 @@ export async function startMosquitto(): Promise<TestMosquitto> {
     url: `mqtt://127.0.0.1:${String(port)}`,
     dir,
     async reloadCredentials() {
-      await writeCredentials(dir);
+      await writeCredentials(adminUrl, dir);
       child?.kill('SIGHUP');
       await new Promise((resolve) => setTimeout(resolve, 300));
     },

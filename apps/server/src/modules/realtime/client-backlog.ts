@@ -1,0 +1,63 @@
+import type { Logger } from '../../logger.ts';
+import type { RealtimeMetrics } from './realtime-metrics.ts';
+import type { RealtimeServer, RealtimeSocket } from './realtime-types.ts';
+
+type EngineSocket = RealtimeSocket['conn'];
+
+/**
+ * How many packets wait for one client: created for it but not yet handed to its transport. A client that does
+ * not read (a stalled network, a frozen tab) keeps its transport busy, and its packets wait here.
+ */
+export class ClientBacklog {
+  private waitingPackets = 0;
+
+  constructor(private readonly conn: EngineSocket) {
+    conn.on('packetCreate', () => {
+      this.waitingPackets += 1;
+    });
+    conn.on('flush', (packets: readonly unknown[]) => {
+      this.waitingPackets = Math.max(0, this.waitingPackets - packets.length);
+    });
+  }
+
+  get waiting(): number {
+    return this.waitingPackets;
+  }
+
+  /** The client has not taken what was sent before: anything optional can wait or be skipped. */
+  get congested(): boolean {
+    return this.waitingPackets > 0 || !this.conn.transport.writable;
+  }
+}
+
+/**
+ * Disconnects clients with more than `maxWaiting` packets waiting, so one that stopped reading cannot hold an
+ * ever-growing buffer. Nothing is lost for it: it reconnects with its last alert sequence and is replayed.
+ * Returns a function that stops the check.
+ */
+export function startSlowClientGuard(
+  io: RealtimeServer,
+  maxWaiting: number,
+  metrics: RealtimeMetrics,
+  log: Logger,
+  everyMs = 500,
+): () => void {
+  const timer = setInterval(() => {
+    for (const socket of io.of('/').sockets.values()) {
+      const waiting = socket.data.backlog.waiting;
+      if (waiting <= maxWaiting) continue;
+      metrics.slowDisconnects.inc();
+      socket.data.session.log.warn(
+        { socketId: socket.id, waiting },
+        'socket disconnected: the client stopped reading',
+      );
+      // Discard: a graceful close would wait for the very packets the client does not read.
+      socket.conn.close(true);
+    }
+  }, everyMs);
+  timer.unref();
+  log.debug({ maxWaiting }, 'slow-client guard started');
+  return () => {
+    clearInterval(timer);
+  };
+}

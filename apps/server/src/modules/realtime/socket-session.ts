@@ -1,0 +1,40 @@
+import type { DbContext } from '@tidewatch/db';
+import type { Logger } from '../../logger.ts';
+import type { Principal, TenantContext } from '../../http/request-context.ts';
+
+/**
+ * Who a socket acts for, as the database said at the last check. The principal is replaced when the user's role
+ * or zones change; the tenant never changes for the life of a socket.
+ */
+export class SocketSession {
+  constructor(
+    public principal: Principal,
+    readonly tenantId: string,
+    /** When the access token the socket presented expires (epoch ms); `session:renew` moves it. */
+    public expiresAt: number,
+    readonly origin: { readonly ip: string | null; readonly userAgent: string | null },
+    readonly log: Logger,
+  ) {}
+
+  /** The zones the user is limited to, or null for the whole tenant. */
+  get zones(): readonly string[] | null {
+    return this.principal.zoneIds.length === 0 ? null : this.principal.zoneIds;
+  }
+
+  /** The row-level-security context of the socket's user. */
+  dbContext(): DbContext {
+    return { tenantId: this.tenantId, userId: this.principal.userId, role: this.principal.role };
+  }
+
+  /** The context a service call receives, as a REST request would give it. */
+  context(requestId: string): TenantContext {
+    return {
+      requestId,
+      ip: this.origin.ip,
+      userAgent: this.origin.userAgent,
+      log: this.log.child({ requestId }),
+      principal: this.principal,
+      tenantId: this.tenantId,
+    };
+  }
+}

@@ -1,0 +1,223 @@
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { brokerPasswordHash, hashCredential } from '@tidewatch/db';
+import { createTestDatabase, demoTenants } from '@tidewatch/db/testing';
+import { loadConfig } from '@tidewatch/server/config';
+import { createLogger } from '@tidewatch/server/logger';
+import { startServer } from '@tidewatch/server/server';
+import { removeMosquitto, SERVER_MQTT_PASSWORD, startMosquitto } from '@tidewatch/server/testing/mosquitto';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { machineInfo, percentile, round } from './stats.ts';
+
+// Ingest throughput and latency: N simulated devices publish QoS 1 messages of four readings over MQTT to the
+// server (in this process, so it can time each reading from its publish time to the commit that stored it),
+// with the real database. Each offered rate runs for a fixed time; then the same number of rows is written with
+// PostgreSQL's own COPY, the database's limit for the same data, in the same run. Sizes come from the environment.
+
+const brokers = (process.env.BENCH_INGEST_BROKERS ?? 'embedded,mosquitto').split(',');
+const rates = (process.env.BENCH_INGEST_RATES ?? '2000,5000,10000,20000').split(',').map(Number);
+const durationSeconds = Number(process.env.BENCH_DURATION_S ?? 20);
+const deviceCount = Number(process.env.BENCH_DEVICES ?? 200);
+const READINGS_PER_MESSAGE = 4;
+const METRICS = ['level_cm', 'flow_lpm', 'pressure_bar', 'pump_state'];
+const SECRET = 'bench-device-secret';
+const root = path.resolve(import.meta.dirname, '../..');
+
+interface StepResult {
+  offeredReadingsPerSecond: number;
+  sustainedReadingsPerSecond: number;
+  publishedMessages: number;
+  acknowledgedMessages: number;
+  storedReadings: number;
+  lostReadings: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+const database = await createTestDatabase({ seed: true });
+const admin = new pg.Client({ connectionString: database.adminUrl });
+await admin.connect();
+
+async function provisionDevices(): Promise<{ id: string; secret: string }[]> {
+  const [tenant] = demoTenants;
+  const tenantRow = await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [
+    tenant.slug,
+  ]);
+  const tenantId = tenantRow.rows[0]?.id;
+  const [credential, brokerHash] = await Promise.all([hashCredential(SECRET), brokerPasswordHash(SECRET)]);
+  const devices = await admin.query<{ id: string }>(
+    `INSERT INTO devices (tenant_id, name, serial_number, transport, credential_hash, broker_password_hash)
+     SELECT $1, 'Bench device ' || g, 'BENCH-' || g, 'mqtt', $2, $3 FROM generate_series(1, $4) AS g
+     RETURNING id`,
+    [tenantId, credential, brokerHash, deviceCount],
+  );
+  await admin.query(
+    `INSERT INTO series (tenant_id, device_id, metric_id)
+     SELECT $1, d, m.id FROM unnest($2::uuid[]) AS d, metrics m WHERE m.tenant_id = $1 AND m.key = ANY($3)`,
+    [tenantId, devices.rows.map((row) => row.id), METRICS],
+  );
+  return devices.rows.map((row) => ({ id: row.id, secret: SECRET }));
+}
+
+function runLoad(
+  brokerUrl: string,
+  devices: { id: string; secret: string }[],
+  messagesPerSecond: number,
+): Promise<{ sent: number; acknowledged: number; failed: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'ingest/device-load.ts')],
+    {
+      env: {
+        ...process.env,
+        BENCH_LOAD: JSON.stringify({ brokerUrl, devices, messagesPerSecond, durationSeconds }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the load generator exited with ${String(code)}`));
+      else resolve(JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as never);
+    });
+  });
+}
+
+async function benchBroker(broker: string, devices: { id: string; secret: string }[]): Promise<StepResult[]> {
+  const mosquitto = broker === 'mosquitto' ? await startMosquitto(database.adminUrl) : null;
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: '0',
+    DATABASE_URL: database.appUrl,
+    ...(mosquitto
+      ? { MQTT_URL: mosquitto.url, MQTT_PASSWORD: SERVER_MQTT_PASSWORD, MQTT_CLIENT_ID: 'tidewatch-bench' }
+      : {}),
+  });
+  const server = await startServer(config, createLogger('warn', false));
+  const brokerUrl = mosquitto ? mosquitto.url : `mqtt://127.0.0.1:${String(server.mqttPort)}`;
+  let latencies: number[] = [];
+  let stored = 0;
+  let window = { from: 0, to: 0 };
+  let storedInWindow = 0;
+  server.bus.on('telemetry.stored', (event) => {
+    const now = Date.now();
+    for (const reading of event.readings) {
+      if (reading.time < window.from) continue;
+      stored += 1;
+      latencies.push(now - reading.time);
+      if (now <= window.to) storedInWindow += 1;
+    }
+  });
+  const results: StepResult[] = [];
+  try {
+    for (const rate of rates) {
+      latencies = [];
+      stored = 0;
+      storedInWindow = 0;
+      const start = Date.now();
+      window = { from: start, to: start + durationSeconds * 1000 };
+      const load = await runLoad(brokerUrl, devices, rate / READINGS_PER_MESSAGE);
+      // Wait until what was acknowledged is stored (for Mosquitto, until the server has caught up).
+      const expected = load.sent * READINGS_PER_MESSAGE;
+      const deadline = Date.now() + 60_000;
+      while (stored < expected && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      const sorted = latencies.sort((a, b) => a - b);
+      results.push({
+        offeredReadingsPerSecond: rate,
+        sustainedReadingsPerSecond: round(storedInWindow / durationSeconds),
+        publishedMessages: load.sent,
+        acknowledgedMessages: load.acknowledged,
+        storedReadings: stored,
+        lostReadings: expected - stored,
+        latencyMs: {
+          p50: percentile(sorted, 0.5),
+          p90: percentile(sorted, 0.9),
+          p99: percentile(sorted, 0.99),
+          max: sorted.at(-1) ?? Number.NaN,
+        },
+      });
+      console.log(broker, results.at(-1));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  } finally {
+    await server.close();
+    if (mosquitto) await removeMosquitto(mosquitto);
+  }
+  return results;
+}
+
+/** COPY of `rows` readings of the bench devices' series into the partitioned telemetry table; rows/s. */
+async function copyRate(rows: number): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
+  const series = (
+    await admin.query<{ id: number }>(
+      `SELECT s.id FROM series s JOIN devices d ON d.id = s.device_id WHERE d.serial_number LIKE 'BENCH-%'`,
+    )
+  ).rows.map((row) => row.id);
+  // A day ahead, inside partitions made in advance, so the rows collide with nothing ingest stored.
+  const base = Date.now() + 86_400_000;
+  function* lines(): Generator<string> {
+    for (let i = 0; i < rows; i += 1) {
+      const seriesId = series[i % series.length] ?? 0;
+      const time = new Date(base + Math.floor(i / series.length) * 10).toISOString();
+      yield `${String(seriesId)}\t${time}\t${String(100 + (i % 50))}\n`;
+    }
+  }
+  const started = performance.now();
+  await pipeline(
+    Readable.from(lines()),
+    admin.query(copyFrom('COPY telemetry (series_id, time, value) FROM STDIN')),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await admin.query('DELETE FROM telemetry WHERE time >= $1', [new Date(base)]);
+  return { rows, seconds: round(seconds, 2), rowsPerSecond: round(rows / seconds) };
+}
+
+try {
+  const devices = await provisionDevices();
+  const results: Record<string, StepResult[]> = {};
+  for (const broker of brokers) results[broker] = await benchBroker(broker, devices);
+  const largest = Math.max(
+    ...Object.values(results).flatMap((steps) => steps.map((step) => step.storedReadings)),
+  );
+  const copy = await copyRate(Math.max(largest, 100_000));
+  const best = Math.max(
+    ...Object.values(results).flatMap((steps) => steps.map((step) => step.sustainedReadingsPerSecond)),
+  );
+  const report = {
+    benchmark: 'ingest',
+    at: new Date().toISOString(),
+    machine: machineInfo(),
+    note:
+      'Open loop over MQTT QoS 1; latency is from each message’s publish time to the commit that stored it ' +
+      '(alert evaluation included in the same process). Sustained = readings committed during the offered window ' +
+      'per second. The limit is COPY of as many rows into the same partitioned telemetry table (no rollups).',
+    settings: {
+      brokers,
+      offeredReadingsPerSecond: rates,
+      durationSeconds,
+      devices: deviceCount,
+      readingsPerMessage: READINGS_PER_MESSAGE,
+    },
+    results,
+    limit: { copy, bestSustainedToCopyRatio: round(best / copy.rowsPerSecond, 3) },
+  };
+  await mkdir(path.join(root, 'bench/results'), { recursive: true });
+  await writeFile(path.join(root, 'bench/results/ingest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(JSON.stringify(report.limit));
+} finally {
+  await admin.end();
+  await database.drop();
+}
