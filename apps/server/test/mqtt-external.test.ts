@@ -171,6 +171,52 @@ describe('with an external Mosquitto broker', () => {
     expect(metrics).toMatch(/ingest_messages_refused_total\{transport="mqtt",reason="malformed"\} [1-9]/);
   });
 
+  it('drops a 10 MB message and unknown metrics, counting them, and stores what is valid', async () => {
+    const device = await connect(second.id, second.secret);
+    const topic = `devices/${second.id}/telemetry`;
+    await device.publishAsync(topic, Buffer.alloc(10 * 1024 * 1024, 0x20), { qos: 1 });
+    await device.publishAsync(topic, JSON.stringify({ values: { no_such_metric: 1, level_cm: 8.5 } }), {
+      qos: 1,
+    });
+    expect(await storedWithin(second.seriesId, 2)).toEqual([7.25, 8.5]);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/ingest_messages_refused_total\{transport="mqtt",reason="too_large"\} 1/);
+    expect(metrics).toMatch(/ingest_readings_total\{transport="mqtt",outcome="unknown_metric"\} 1/);
+    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
+  });
+
+  it('stores every QoS 1 reading although the database drops all its connections twice mid-stream', async () => {
+    const durable = await provision('External durability node');
+    await broker.reloadCredentials();
+    const device = await connect(durable.id, durable.secret);
+    const database = new URL(inject('appUrl')).pathname.slice(1);
+    const start = Date.now() - 600_000;
+    const total = 400;
+    const publishes: Promise<unknown>[] = [];
+    for (let i = 0; i < total; i += 1) {
+      publishes.push(
+        device.publishAsync(
+          `devices/${durable.id}/telemetry`,
+          JSON.stringify({ ts: start + i * 1000, values: { level_cm: i } }),
+          { qos: 1 },
+        ),
+      );
+      if (i % 200 === 100) {
+        await adminQuery(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'tidewatch_app' AND datname = $1`,
+          [database],
+        );
+      }
+      if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(publishes);
+    const values = await until(async () => {
+      const stored = await valuesOf(durable.seriesId);
+      return stored.length >= total ? stored : undefined;
+    }, 30_000);
+    expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
   it('publishes a command, and records delivery, the answer and the audit trail', async () => {
     const device = await connect(first.id, first.secret);
     const received = new Promise<{ id: string; command: string; params: Record<string, unknown> }>(
