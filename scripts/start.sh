@@ -19,6 +19,15 @@ if [ -z "${MQTT_PORT:-}" ] && (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; the
   echo "Port 1883 is taken (another MQTT broker?); the embedded broker listens on 1884."
 fi
 
+# The server serves the web console from the desktop app's renderer build: (re)build it when it is missing or
+# older than its sources.
+console_html=apps/desktop/out/renderer/index.html
+if [ ! -f "$console_html" ] ||
+  [ -n "$(find apps/desktop/src apps/desktop/electron.vite.config.ts packages/shared/src -newer "$console_html" -print -quit)" ]; then
+  echo "Building the web console..."
+  npm run --silent build -w @tidewatch/desktop
+fi
+
 if [ -f apps/server/src/main.ts ]; then
   exec npm run --silent start -w @tidewatch/server
 fi

@@ -58,11 +58,15 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/)
     .optional(),
-  /** Instances in one share group split the device topics between them ($share/<group>/...). */
+  /**
+   * Set on every instance when several run: they split the device topics as one MQTT v5 shared subscription
+   * ($share/<group>/...). Empty: one instance, plain subscriptions, which a broker restart keeps (Mosquitto 2.0
+   * does not restore shared subscriptions from its persistence).
+   */
   MQTT_SHARE_GROUP: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}$/)
-    .default('tidewatch'),
+    .regex(/^([A-Za-z0-9_-]{1,32})?$/)
+    .default(''),
   /** A device that says nothing for this long is marked offline and a downtime opens. */
   DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(5).default(300),
   /** How often pending commands are (re)published and expired ones closed. */

@@ -7,6 +7,8 @@ import type { AnyRoute } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
+import { AccessTokens } from './modules/auth/access-token.ts';
+import { startRealtimeGateway, type RealtimeGateway } from './modules/realtime/realtime-gateway.ts';
 import { EventBus } from './events/event-bus.ts';
 import { IngestService } from './modules/ingest/ingest-service.ts';
 import { AlertEngine } from './modules/alert-engine/alert-engine.ts';
@@ -30,6 +32,8 @@ export interface RunningServer {
   readonly mqttPort: number | null;
   readonly url: string;
   readonly log: Logger;
+  /** The Socket.IO gateway on the same port. */
+  readonly realtime: RealtimeGateway;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
   close(graceMs?: number): Promise<void>;
 }
@@ -127,9 +131,20 @@ export async function startServer(
     const stopPartitionJob = startPartitionJob(db, log);
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
+    const realtime = await startRealtimeGateway(server, {
+      config,
+      db,
+      bus,
+      tokens: new AccessTokens(signingKey, config.ACCESS_TOKEN_TTL_S),
+      registry: metrics.registry,
+      log,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.PORT, config.HOST, resolve);
+    }).catch(async (error: unknown) => {
+      await realtime.close();
+      throw error;
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -160,8 +175,11 @@ export async function startServer(
       routes,
       url,
       log,
+      realtime,
       async close(graceMs = 10_000) {
         shuttingDown = true;
+        // Sockets first: clients are told and reconnect to another instance while this one drains.
+        await realtime.close();
         stopPartitionJob();
         // A poll in flight finishes storing what it read; it needs ingest and the pool, which close last.
         const thingSpeakStopped = thingSpeak?.stop(graceMs);

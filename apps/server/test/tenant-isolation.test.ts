@@ -25,6 +25,11 @@ async function idsOfTenantB(): Promise<Ids> {
     alert: await one('SELECT id FROM alerts WHERE tenant_id = $1 LIMIT 1'),
     incident: await one('SELECT id FROM incidents WHERE tenant_id = $1 LIMIT 1'),
     command: await one('SELECT id FROM device_commands WHERE tenant_id = $1 LIMIT 1'),
+    notificationRule: await one(
+      `INSERT INTO notification_rules (tenant_id, user_id, channel, target)
+       SELECT tenant_id, id, 'email', 'duty@example.org' FROM users WHERE tenant_id = $1 AND role = 'supervisor'
+        LIMIT 1 RETURNING id`,
+    ),
   };
 }
 
@@ -55,6 +60,14 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
   'patch /alert-rules/:id': { id: 'rule', body: { enabled: false } },
   'delete /alert-rules/:id': { id: 'rule' },
   'get /alerts/:id': { id: 'alert' },
+  'post /alerts/:id/acknowledge': { id: 'alert', body: {} },
+  'post /alerts/:id/shelve': { id: 'alert', body: { durationS: 600, reason: 'Taken over' } },
+  'post /alerts/:id/unshelve': { id: 'alert', body: {} },
+  'post /alerts/:id/out-of-service': { id: 'alert', body: { comment: 'Taken over' } },
+  'post /alerts/:id/return-to-service': { id: 'alert', body: {} },
+  'post /alerts/:id/comments': { id: 'alert', body: { comment: 'Taken over' } },
+  'patch /notification-rules/:id': { id: 'notificationRule', body: { enabled: false } },
+  'delete /notification-rules/:id': { id: 'notificationRule' },
   'get /incidents/:id': { id: 'incident' },
   'patch /incidents/:id': { id: 'incident', body: { title: 'Taken over' } },
   'post /incidents/:id/notes': { id: 'incident', body: { body: 'Taken over' } },
@@ -80,6 +93,8 @@ const TENANT_B_TABLES = [
   'thingspeak_field_mappings',
   'alert_rules',
   'alerts',
+  'alert_transitions',
+  'notification_rules',
   'incidents',
   'incident_notes',
   'maintenance_logs',

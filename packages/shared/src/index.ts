@@ -18,3 +18,4 @@ export * from './domain/assets.ts';
 export * from './domain/audit.ts';
 export * from './domain/devices.ts';
 export * from './domain/roles.ts';
+export * from './realtime/events.ts';

@@ -36,6 +36,13 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   return typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string';
 }
 
+/** A 4xx the body parser raised without a `type`: a body that does not inflate as its Content-Encoding says. */
+function isUnreadableBodyError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('status' in error)) return false;
+  const status = (error as { status: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 function problem(
   code: ProblemCode,
   detail: string,
@@ -72,6 +79,21 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
     return {
       status: 400,
       body: problem('validation_failed', 'The request is not valid', requestId, { instance, errors }),
+      headers: {},
+    };
+  }
+  if (error instanceof URIError) {
+    // The router could not percent-decode a path parameter (`/zones/%E0%A4%A`).
+    return {
+      status: 400,
+      body: problem('validation_failed', 'The path is not valid percent-encoding', requestId, { instance }),
+      headers: {},
+    };
+  }
+  if (!isBodyParserError(error) && isUnreadableBodyError(error)) {
+    return {
+      status: 400,
+      body: problem('malformed_json', 'The body could not be read', requestId, { instance }),
       headers: {},
     };
   }

@@ -75,18 +75,23 @@ export async function login(
   }
   const passwordOk = await verifyCredential(candidate.password_hash, request.password).catch(() => false);
   if (!passwordOk || candidate.disabled) {
-    const failures = candidate.failed_login_count + 1;
-    const minutes = passwordOk ? 0 : lockoutMinutes(failures, deps.lockoutThreshold);
     if (!passwordOk) {
-      await withTenant(deps.db.prisma, userContext, (tx) =>
-        tx.user.update({
+      // Incremented in the database, not written from the count read before hashing: parallel guesses would
+      // otherwise overwrite each other's failures and never reach the lockout.
+      await withTenant(deps.db.prisma, userContext, async (tx) => {
+        const { failedLoginCount } = await tx.user.update({
           where: { id: candidate.user_id },
-          data: {
-            failedLoginCount: failures,
-            ...(minutes > 0 ? { lockedUntil: new Date(now.getTime() + minutes * 60_000) } : {}),
-          },
-        }),
-      );
+          data: { failedLoginCount: { increment: 1 } },
+          select: { failedLoginCount: true },
+        });
+        const minutes = lockoutMinutes(failedLoginCount, deps.lockoutThreshold);
+        if (minutes > 0) {
+          await tx.user.update({
+            where: { id: candidate.user_id },
+            data: { lockedUntil: new Date(Date.now() + minutes * 60_000) },
+          });
+        }
+      });
     }
     await failAudit(
       'failure',

@@ -27,16 +27,20 @@ export class DeviceConnectivity {
       this.pool,
       { tenantId, userId: null, role: null },
       async (client) => {
-        const upserted = await client.query<{ previous: string | null }>({
+        // The state before, read apart: a data-modifying statement cannot report the row it replaced.
+        const before = await client.query<{ connectivity: string }>({
+          name: 'connectivity-before',
+          text: 'SELECT connectivity FROM device_states WHERE device_id = $1 FOR UPDATE',
+          values: [deviceId],
+        });
+        await client.query({
           name: 'connectivity-report',
-          text: `WITH previous AS (SELECT connectivity FROM device_states WHERE device_id = $1 FOR UPDATE)
-               INSERT INTO device_states AS s (device_id, tenant_id, connectivity, last_seen_at, changed_at)
-               VALUES ($1, $2, $3::device_connectivity, now(), now())
-               ON CONFLICT (device_id) DO UPDATE SET
-                 connectivity = excluded.connectivity,
-                 last_seen_at = now(),
-                 changed_at = CASE WHEN s.connectivity = excluded.connectivity THEN s.changed_at ELSE now() END
-               RETURNING (SELECT connectivity::text FROM previous) AS previous`,
+          text: `INSERT INTO device_states AS s (device_id, tenant_id, connectivity, last_seen_at, changed_at)
+                 VALUES ($1, $2, $3::device_connectivity, now(), now())
+                 ON CONFLICT (device_id) DO UPDATE SET
+                   connectivity = excluded.connectivity,
+                   last_seen_at = now(),
+                   changed_at = CASE WHEN s.connectivity = excluded.connectivity THEN s.changed_at ELSE now() END`,
           values: [deviceId, tenantId, status],
         });
         await client.query(
@@ -53,7 +57,7 @@ export class DeviceConnectivity {
                 values: [deviceId],
               },
         );
-        return upserted.rows[0]?.previous ?? null;
+        return before.rows[0]?.connectivity ?? null;
       },
     );
     if (previous !== status) {

@@ -13,6 +13,7 @@ export interface ExternalBrokerOptions {
   readonly password: string | undefined;
   /** Stable across restarts, so the broker keeps this instance's session and what it has not acknowledged. */
   readonly clientId: string;
+  /** Empty: plain subscriptions (one instance). */
   readonly shareGroup: string;
 }
 
@@ -26,8 +27,8 @@ const QUEUE_FULL_RETRY_MS = 250;
 class DeferredAck extends Error {}
 
 /**
- * Connects to an external broker (Mosquitto) as one member of a shared subscription, so several instances split the
- * devices' messages. The broker authenticates devices and enforces their topics (see the CLI that writes its
+ * Connects to an external broker (Mosquitto); with a share group, as one member of a shared subscription, so several
+ * instances split the devices' messages. The broker authenticates devices and enforces their topics (see the CLI that writes its
  * password and ACL files); the server still checks that a topic's device exists and is enabled.
  *
  * A QoS 1 message is acknowledged only after it is committed. mqtt.js handles one incoming packet at a time and
@@ -118,8 +119,9 @@ export function connectExternalBroker(
       { url: redact(options.url), sessionPresent: connack.sessionPresent },
       'connected to the MQTT broker',
     );
-    if (connack.sessionPresent) return;
-    const group = `$share/${options.shareGroup}/devices/+`;
+    // Subscribe even when the session is present: some brokers do not restore shared subscriptions from their
+    // persistence after a restart, and subscribing again changes nothing where they did.
+    const group = options.shareGroup ? `$share/${options.shareGroup}/devices/+` : 'devices/+';
     client
       .subscribeAsync({
         [`${group}/telemetry`]: { qos: 1 },

@@ -17,6 +17,7 @@ import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isCheckViolation, isForeignKeyViolation, isUniqueViolation } from '../database-errors.ts';
+import { requireInTenant } from '../tenant-references.ts';
 
 interface ZoneRow {
   id: string;
@@ -107,6 +108,8 @@ export function zoneRoutes({ db }: RouteDeps): AnyRoute[] {
       status: 201,
       handler: ({ body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          // The foreign key alone would accept another tenant's zone as the parent.
+          await requireInTenant(tx, 'zones', 'parentId', [body.parentId]);
           const rows = await tx.$queryRaw<{ id: string }[]>`
             INSERT INTO zones (tenant_id, parent_id, code, name, kind, geom)
             VALUES (${ctx.tenantId}::uuid, ${body.parentId}::uuid, ${body.code}, ${body.name}, ${body.kind}::zone_kind,

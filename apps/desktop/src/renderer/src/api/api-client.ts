@@ -1,0 +1,88 @@
+import { useSessionStore } from '../session/session-store.ts';
+import type { Session } from '../session/session.ts';
+import { browserExclusive, createTokenRefresher } from '../session/token-refresh.ts';
+import { loadSession } from '../session/session-storage.ts';
+import { reportConnection } from '../connection/connection-store.ts';
+import { ApiError, errorFromResponse, NetworkError } from './api-error.ts';
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface RequestOptions {
+  readonly method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  readonly body?: unknown;
+  readonly signal?: AbortSignal;
+}
+
+/** Refresh this long before the access token expires rather than send a request bound to fail. */
+const EXPIRY_MARGIN_MS = 15_000;
+
+export const refreshTokens = createTokenRefresher({
+  fetch: (input, init) => fetch(input, init),
+  storedSession: () => loadSession(),
+  tokensChanged: (session) => {
+    useSessionStore.getState().tokensChanged(session);
+  },
+  signedOut: (reason) => {
+    useSessionStore.getState().signedOut(reason);
+  },
+  now: () => Date.now(),
+  exclusive: browserExclusive,
+});
+
+export function apiUrl(serverUrl: string, path: string, query?: RequestOptions['query']): string {
+  const url = new URL(`/api/v1${path}`, serverUrl);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  return url.toString();
+}
+
+async function send(session: Session, path: string, options: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${session.accessToken}`,
+    accept: 'application/json',
+  };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (session.user.role === 'super_admin' && session.tenantId) headers['x-tenant-id'] = session.tenantId;
+  try {
+    const response = await fetch(apiUrl(session.serverUrl, path, options.query), {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      signal: options.signal ?? null,
+    });
+    // A gateway's 502/504 means the server itself is away; anything else is the server answering.
+    reportConnection(
+      response.status === 502 || response.status === 504 ? { type: 'failure' } : { type: 'success' },
+    );
+    return response;
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    reportConnection({ type: 'failure' });
+    throw new NetworkError(session.serverUrl);
+  }
+}
+
+/**
+ * One request to the REST API as the signed-in operator. Refreshes the tokens shortly before they expire,
+ * and once more when the server answers 401 (the token was revoked or the clock drifted), then retries.
+ */
+export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  let session = useSessionStore.getState().session;
+  if (!session) throw new ApiError(401, 'unauthenticated', 'Not signed in');
+  if (session.expiresAt - Date.now() < EXPIRY_MARGIN_MS) session = await refreshTokens(session);
+  let response = await send(session, path, options);
+  if (response.status === 401) {
+    session = await refreshTokens(session);
+    response = await send(session, path, options);
+    if (response.status === 401) {
+      const error = await errorFromResponse(response);
+      useSessionStore.getState().signedOut('Your session has ended. Sign in again.');
+      throw error;
+    }
+  }
+  if (!response.ok) throw await errorFromResponse(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}

@@ -1,0 +1,108 @@
+import { alertPriorities, type Alert } from '@tidewatch/shared';
+import { useMemo } from 'react';
+import { priorityCounts } from '../alerts/alert-rows.ts';
+import { useConnectionStore } from '../connection/connection-store.ts';
+import { desktopApi } from '../desktop/desktop-bridge.ts';
+import { useTenants } from '../reference/reference-data.ts';
+import { signOut } from '../session/auth-api.ts';
+import type { Session } from '../session/session.ts';
+import { useSessionStore } from '../session/session-store.ts';
+import { priorityStyle } from './priority-label.tsx';
+
+const connectionText = { online: 'Online', reconnecting: 'Reconnecting', offline: 'Offline' } as const;
+
+function TenantName({ session }: { session: Session }) {
+  const superAdmin = session.user.role === 'super_admin';
+  const tenants = useTenants(true);
+  const chooseTenant = useSessionStore((state) => state.chooseTenant);
+  if (superAdmin) {
+    return (
+      <label className="header__tenant">
+        <span className="visually-hidden">Tenant</span>
+        <select
+          value={session.tenantId ?? ''}
+          onChange={(event) => {
+            chooseTenant(event.target.value);
+          }}
+        >
+          <option value="" disabled>
+            Choose a tenant…
+          </option>
+          {(tenants.data ?? []).map((tenant) => (
+            <option key={tenant.id} value={tenant.id}>
+              {tenant.name}
+            </option>
+          ))}
+        </select>
+      </label>
+    );
+  }
+  const name = tenants.data?.find((tenant) => tenant.id === session.tenantId)?.name;
+  return <span className="header__tenant">{name ?? '…'}</span>;
+}
+
+function PriorityCounts({ alerts }: { alerts: readonly Alert[] }) {
+  const counts = useMemo(() => priorityCounts(alerts), [alerts]);
+  return (
+    <ul className="header__counts" aria-label="Open alerts by priority">
+      {alertPriorities.map((priority) => {
+        const { standing, unacknowledged } = counts[priority];
+        const { icon, label } = priorityStyle[priority];
+        return (
+          <li
+            key={priority}
+            className={`count count--${priority}${unacknowledged > 0 ? ' count--waiting' : ''}`}
+            title={`${label}: ${standing} open, ${unacknowledged} unacknowledged`}
+          >
+            <span aria-hidden="true">{icon}</span>
+            <span className="count__number">{standing}</span>
+            <span className="count__label">{label}</span>
+            {unacknowledged > 0 ? <span className="count__unack">{unacknowledged} unack.</span> : null}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+export function AppHeader({
+  session,
+  alerts,
+  popout,
+}: {
+  session: Session;
+  alerts: readonly Alert[];
+  popout: boolean;
+}) {
+  const status = useConnectionStore((state) => state.status);
+  const desktop = desktopApi();
+  return (
+    <header className="header">
+      <span className="header__brand">
+        <span aria-hidden="true" className="brand-mark">
+          ≋
+        </span>{' '}
+        Tidewatch
+      </span>
+      <TenantName session={session} />
+      <PriorityCounts alerts={alerts} />
+      <span className={`connection connection--${status}`} role="status" aria-live="polite">
+        <span aria-hidden="true" className="connection__dot" />
+        {connectionText[status]}
+      </span>
+      {desktop && !popout ? (
+        <button type="button" className="button" onClick={() => void desktop.openPopout('alerts')}>
+          Pop out alerts
+        </button>
+      ) : null}
+      <span className="header__user" title={session.user.email}>
+        {session.user.displayName} <span className="header__role">{session.user.role.replace('_', ' ')}</span>
+      </span>
+      {popout ? null : (
+        <button type="button" className="button" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      )}
+    </header>
+  );
+}

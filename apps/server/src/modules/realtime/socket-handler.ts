@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import {
+  can,
+  realtimeRequestSchemas,
+  type Ack,
+  type ClientToServerEvents,
+  type Permission,
+} from '@tidewatch/shared';
+import type { z } from 'zod';
+import { AppError } from '../../http/app-error.ts';
+import { toProblem } from '../../http/problem.ts';
+import type { TenantContext } from '../../http/request-context.ts';
+import type { RealtimeMetrics } from './realtime-metrics.ts';
+import type { RealtimeSocket } from './realtime-types.ts';
+import type { SocketSession } from './socket-session.ts';
+
+export type RequestName = keyof ClientToServerEvents;
+type AnswerOf<E extends RequestName> =
+  Parameters<Parameters<ClientToServerEvents[E]>[1]>[0] extends Ack<infer T> ? T : never;
+type InputOf<E extends RequestName> = z.output<(typeof realtimeRequestSchemas)[E]>;
+
+export interface RequestHandler<E extends RequestName> {
+  /** Checked against the shared matrix before the input is read, as for REST. */
+  readonly permission?: Permission;
+  readonly handle: (input: InputOf<E>, ctx: TenantContext, session: SocketSession) => Promise<AnswerOf<E>>;
+}
+
+/**
+ * Registers one request: the permission is checked, the payload parsed with the shared schema, the service called
+ * with a request context, and the acknowledgement answers `{ ok: true, data }` or the problem REST would answer
+ * with. A request without an acknowledgement callback is refused (counted and logged).
+ * @example onRequest(socket, metrics, 'alert:acknowledge', { permission: 'alert:acknowledge', handle: ... })
+ */
+export function onRequest<E extends RequestName>(
+  socket: RealtimeSocket,
+  metrics: RealtimeMetrics,
+  event: E,
+  handler: RequestHandler<E>,
+): void {
+  // Indexing by a generic key loses the pairing of event and schema that the shared map keeps.
+  const schema = realtimeRequestSchemas[event] as unknown as z.ZodType<InputOf<E>>;
+  const listener = (payload: unknown, ack: unknown): void => {
+    const { session } = socket.data;
+    if (typeof ack !== 'function') {
+      metrics.requests.inc({ event, status: '400' });
+      session.log.info({ event, socketId: socket.id }, 'socket request refused: no acknowledgement callback');
+      return;
+    }
+    const answer = ack as (answer: Ack<AnswerOf<E>>) => void;
+    const requestId = randomUUID();
+    const run = async (): Promise<AnswerOf<E>> => {
+      if (handler.permission && !can(session.principal.role, handler.permission)) {
+        throw new AppError('forbidden', `Your role may not ${handler.permission.replace(':', ' ')}`);
+      }
+      return handler.handle(schema.parse(payload), session.context(requestId), session);
+    };
+    run().then(
+      (data) => {
+        metrics.requests.inc({ event, status: '200' });
+        answer({ ok: true, data });
+      },
+      (error: unknown) => {
+        const problem = toProblem(error, requestId, event);
+        metrics.requests.inc({ event, status: String(problem.status) });
+        if (problem.status >= 500) {
+          session.log.error({ err: problem.cause, event, requestId }, 'socket request failed');
+        } else {
+          session.log.info(
+            {
+              event,
+              requestId,
+              status: problem.status,
+              detail: problem.body.detail,
+              errors: problem.body.errors,
+            },
+            'socket request refused',
+          );
+        }
+        answer({ ok: false, problem: problem.body });
+      },
+    );
+  };
+  socket.on(event, listener as ClientToServerEvents[E] as never);
+}

@@ -1,0 +1,145 @@
+import type { LiveReading } from '@tidewatch/shared';
+import type { EventBus, StoredReading } from '../../events/event-bus.ts';
+import type { RealtimeMetrics } from './realtime-metrics.ts';
+import type { RealtimeServer, RealtimeSocket } from './realtime-types.ts';
+
+export interface TelemetryFanoutOptions {
+  /** How often clients receive readings: the latest per series in each interval. */
+  readonly coalesceMs: number;
+  /** Several instances: readings stored here go to the others, and theirs come here. */
+  readonly shareAcrossInstances: boolean;
+}
+
+function keepLatest(readings: Map<number, LiveReading>, reading: LiveReading): void {
+  const held = readings.get(reading[0]);
+  if (!held || held[1] <= reading[1]) readings.set(reading[0], reading);
+}
+
+/**
+ * Live telemetry for the series each socket subscribed to. Readings are coalesced: every interval each client
+ * gets one message with the latest reading of each of its series that changed. A client that has not read the
+ * previous message gets nothing this time; its readings wait (only the latest per series), so a slow client costs
+ * a bounded amount of memory and never delays the others. Instances exchange their latest readings once per
+ * interval, so a client sees readings whichever instance stored them.
+ */
+export class TelemetryFanout {
+  private readonly subscribers = new Map<number, Set<RealtimeSocket>>();
+  private readonly subscriptions = new Map<RealtimeSocket, Set<number>>();
+  /** Latest readings since the last tick, of series someone here subscribed to. */
+  private fresh = new Map<number, LiveReading>();
+  /** Latest readings this instance stored since the last tick, for the other instances. */
+  private outbound = new Map<number, LiveReading>();
+  /** What each socket has yet to receive. */
+  private readonly pending = new Map<RealtimeSocket, Map<number, LiveReading>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopListening: (() => void) | undefined;
+
+  constructor(
+    private readonly io: RealtimeServer,
+    private readonly bus: EventBus,
+    private readonly metrics: RealtimeMetrics,
+    private readonly options: TelemetryFanoutOptions,
+  ) {}
+
+  start(): void {
+    this.stopListening = this.bus.on('telemetry.stored', ({ readings }) => {
+      this.stored(readings);
+    });
+    if (this.options.shareAcrossInstances) {
+      this.io.on('telemetry', (readings) => {
+        this.received(readings);
+      });
+    }
+    this.timer = setInterval(() => {
+      this.tick();
+    }, this.options.coalesceMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.stopListening?.();
+    this.io.removeAllListeners('telemetry');
+  }
+
+  subscribed(socket: RealtimeSocket): number[] {
+    return [...(this.subscriptions.get(socket) ?? [])];
+  }
+
+  subscribe(socket: RealtimeSocket, seriesIds: Iterable<number>): void {
+    let own = this.subscriptions.get(socket);
+    if (!own) {
+      own = new Set();
+      this.subscriptions.set(socket, own);
+    }
+    for (const id of seriesIds) {
+      own.add(id);
+      let sockets = this.subscribers.get(id);
+      if (!sockets) {
+        sockets = new Set();
+        this.subscribers.set(id, sockets);
+      }
+      sockets.add(socket);
+    }
+  }
+
+  unsubscribe(socket: RealtimeSocket, seriesIds: Iterable<number>): void {
+    const own = this.subscriptions.get(socket);
+    const waiting = this.pending.get(socket);
+    for (const id of seriesIds) {
+      own?.delete(id);
+      waiting?.delete(id);
+      const sockets = this.subscribers.get(id);
+      sockets?.delete(socket);
+      if (sockets?.size === 0) this.subscribers.delete(id);
+    }
+  }
+
+  /** Forgets a socket that disconnected. */
+  drop(socket: RealtimeSocket): void {
+    this.unsubscribe(socket, this.subscribed(socket));
+    this.subscriptions.delete(socket);
+    this.pending.delete(socket);
+  }
+
+  private stored(readings: readonly StoredReading[]): void {
+    for (const { seriesId, time, value } of readings) {
+      const reading: LiveReading = [seriesId, time, value];
+      if (this.options.shareAcrossInstances) keepLatest(this.outbound, reading);
+      if (this.subscribers.has(seriesId)) keepLatest(this.fresh, reading);
+    }
+  }
+
+  private received(readings: unknown): void {
+    if (!Array.isArray(readings)) return;
+    for (const reading of readings as LiveReading[]) {
+      if (this.subscribers.has(reading[0])) keepLatest(this.fresh, reading);
+    }
+  }
+
+  private tick(): void {
+    if (this.outbound.size > 0) {
+      this.io.serverSideEmit('telemetry', [...this.outbound.values()]);
+      this.outbound = new Map();
+    }
+    for (const [seriesId, reading] of this.fresh) {
+      for (const socket of this.subscribers.get(seriesId) ?? []) {
+        let waiting = this.pending.get(socket);
+        if (!waiting) {
+          waiting = new Map();
+          this.pending.set(socket, waiting);
+        }
+        keepLatest(waiting, reading);
+      }
+    }
+    this.fresh = new Map();
+    for (const [socket, readings] of this.pending) {
+      if (socket.data.backlog.congested) {
+        this.metrics.telemetryDeferred.inc();
+        continue;
+      }
+      socket.volatile.emit('telemetry', { readings: [...readings.values()] });
+      this.pending.delete(socket);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../../../..');
+
+export interface ServerProcessOptions {
+  readonly port: number;
+  /** The embedded broker's port (unused with MQTT_URL in `env`). */
+  readonly mqttPort?: number;
+  readonly databaseUrl: string;
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * The real server in a process of its own (for end-to-end and fault tests), serving the built console, so a test
+ * can stop it gracefully, kill it outright, and start it again on the same addresses.
+ */
+export class ServerProcess {
+  private child: ChildProcess | undefined;
+
+  constructor(private readonly options: ServerProcessOptions) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${String(this.options.port)}`;
+  }
+
+  get mqttUrl(): string {
+    return `mqtt://127.0.0.1:${String(this.options.mqttPort ?? 1883)}`;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: process.env.E2E_SERVER_LOG_LEVEL ?? 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(this.options.port),
+        MQTT_HOST: '127.0.0.1',
+        MQTT_PORT: String(this.options.mqttPort ?? 0),
+        DATABASE_URL: this.options.databaseUrl,
+        CONSOLE_DIR: path.join(root, 'apps/desktop/out/renderer'),
+        LOGIN_RATE_LIMIT_PER_IP: '100000',
+        LOGIN_RATE_LIMIT_PER_EMAIL: '100000',
+        THINGSPEAK_ENABLED: 'false',
+        ...this.options.env,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    await this.waitUntilReady();
+  }
+
+  /** SIGTERM and wait: the server drains and closes its connections. */
+  stop(): Promise<void> {
+    return this.signal('SIGTERM');
+  }
+
+  /** SIGKILL: no draining, nothing flushed; what was not committed or acknowledged must come again. */
+  kill(): Promise<void> {
+    return this.signal('SIGKILL');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined)
+        throw new Error(`the server exited with ${String(this.child.exitCode)}`);
+      try {
+        if ((await fetch(`${this.url}/health/ready`)).ok) return;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error('the server did not become ready within 60 s');
+  }
+}

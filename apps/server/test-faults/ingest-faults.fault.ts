@@ -1,0 +1,182 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { demoTenants } from '@tidewatch/db/testing';
+import {
+  removeMosquitto,
+  SERVER_MQTT_PASSWORD,
+  startMosquitto,
+  type TestMosquitto,
+} from '../src/testing/mosquitto.ts';
+import { provisionDevices, type ProvisionedDevice } from '../src/testing/provision-devices.ts';
+import { ServerProcess } from '../src/testing/server-process.ts';
+import { connectDevice, freePort, publishStream, sleep, storedValues, until } from './fault-tools.ts';
+
+const run = promisify(execFile);
+const [, pune] = demoTenants;
+const SECRET = 'fault-device-secret';
+const COUNT = 1200;
+const RATE = 150;
+
+/** Every index 0..count-1 once: what "each acknowledged reading stored exactly once" means here. */
+const everyIndex = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
+
+async function restartPostgres(): Promise<void> {
+  const { stdout } = await run('bash', ['-c', 'ls /etc/postgresql']);
+  const version = stdout.trim().split('\n')[0] ?? '15';
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast']);
+}
+
+describe('ingest under faults: every acknowledged QoS 1 reading is stored exactly once', () => {
+  let devices: ProvisionedDevice[];
+  let broker: TestMosquitto;
+  const open: { server?: ServerProcess | undefined; device?: MqttClient | undefined } = {};
+
+  beforeAll(async () => {
+    devices = await provisionDevices(inject('adminUrl'), {
+      tenantSlug: pune.slug,
+      count: 4,
+      metricKeys: ['level_cm'],
+      secret: SECRET,
+      label: 'Fault node',
+    });
+    broker = await startMosquitto(inject('adminUrl'));
+  });
+  afterEach(async () => {
+    await open.device?.endAsync(true);
+    await open.server?.stop();
+    open.device = undefined;
+    open.server = undefined;
+  });
+  afterAll(async () => {
+    await removeMosquitto(broker);
+  });
+
+  const deviceAt = (index: number): { id: string; seriesId: number } => {
+    const device = devices[index];
+    if (!device) throw new Error('no device');
+    return { id: device.id, seriesId: device.series.level_cm ?? 0 };
+  };
+
+  it('survives kill -9 of the server with an external broker holding its persistent session', async () => {
+    const { id, seriesId } = deviceAt(0);
+    const server = new ServerProcess({
+      port: await freePort(),
+      databaseUrl: inject('appUrl'),
+      env: { MQTT_URL: broker.url, MQTT_PASSWORD: SERVER_MQTT_PASSWORD, MQTT_CLIENT_ID: 'fault-server-kill' },
+    });
+    open.server = server;
+    await server.start();
+    const device = await connectDevice(broker.url, id, SECRET);
+    open.device = device;
+    const acknowledged = await publishStream(
+      device,
+      id,
+      { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
+      async () => {
+        await server.kill();
+        await sleep(2000);
+        await server.start();
+      },
+    );
+    expect(acknowledged).toEqual(everyIndex(COUNT));
+    const stored = await until(
+      async () => {
+        const values = await storedValues(seriesId);
+        return values.length >= COUNT ? values : undefined;
+      },
+      60_000,
+      'every reading stored',
+    );
+    expect(stored).toEqual(everyIndex(COUNT));
+  });
+
+  it('survives kill -9 of the server running the embedded broker: devices resend what was not acknowledged', async () => {
+    const { id, seriesId } = deviceAt(1);
+    const mqttPort = await freePort();
+    const server = new ServerProcess({ port: await freePort(), mqttPort, databaseUrl: inject('appUrl') });
+    open.server = server;
+    await server.start();
+    const device = await connectDevice(server.mqttUrl, id, SECRET);
+    open.device = device;
+    const acknowledged = await publishStream(
+      device,
+      id,
+      { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
+      async () => {
+        await server.kill();
+        await sleep(1000);
+        await server.start();
+      },
+    );
+    expect(acknowledged).toEqual(everyIndex(COUNT));
+    // Acknowledged by the embedded broker means committed: nothing to wait for.
+    expect(await storedValues(seriesId)).toEqual(everyIndex(COUNT));
+  });
+
+  it('survives a broker restart: devices and server reconnect, the broker kept what it had', async () => {
+    const { id, seriesId } = deviceAt(2);
+    const server = new ServerProcess({
+      port: await freePort(),
+      databaseUrl: inject('appUrl'),
+      env: {
+        MQTT_URL: broker.url,
+        MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
+        MQTT_CLIENT_ID: 'fault-server-broker',
+      },
+    });
+    open.server = server;
+    await server.start();
+    const device = await connectDevice(broker.url, id, SECRET);
+    open.device = device;
+    const acknowledged = await publishStream(
+      device,
+      id,
+      { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
+      async () => {
+        await broker.stop();
+        await sleep(1500);
+        await broker.start();
+      },
+    );
+    expect(acknowledged).toEqual(everyIndex(COUNT));
+    const stored = await until(
+      async () => {
+        const values = await storedValues(seriesId);
+        return values.length >= COUNT ? values : undefined;
+      },
+      60_000,
+      'every reading stored',
+    );
+    expect(stored).toEqual(everyIndex(COUNT));
+  });
+
+  it('survives a PostgreSQL restart: the queue holds, retries, and acknowledges only what is committed', async () => {
+    const { id, seriesId } = deviceAt(3);
+    const mqttPort = await freePort();
+    const server = new ServerProcess({ port: await freePort(), mqttPort, databaseUrl: inject('appUrl') });
+    open.server = server;
+    await server.start();
+    const device = await connectDevice(server.mqttUrl, id, SECRET);
+    open.device = device;
+    const acknowledged = await publishStream(
+      device,
+      id,
+      { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
+      restartPostgres,
+    );
+    expect(acknowledged).toEqual(everyIndex(COUNT));
+    const stored = await until(
+      async () => {
+        const values = await storedValues(seriesId);
+        return values.length >= COUNT ? values : undefined;
+      },
+      60_000,
+      'every reading stored',
+    );
+    expect(stored).toEqual(everyIndex(COUNT));
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(Number(/ingest_write_failures_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+  });
+});

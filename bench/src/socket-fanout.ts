@@ -1,0 +1,442 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { hashCredential } from '@tidewatch/db';
+import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import type { Alert, Page, TokenResponse } from '@tidewatch/shared';
+import pg from 'pg';
+import { io } from 'socket.io-client';
+import { Histogram, preciseNow } from './socket-fanout/histogram.ts';
+import type { ClientSpec, Command, Reply } from './socket-fanout/protocol.ts';
+import { machineInfo, round } from './stats.ts';
+
+// Socket.IO fan-out: K clients spread over both demo tenants connect to the server (in its own process), each
+// following the tenant's alerts and subscribed to a few live series. Operators' comments on alerts (a REST
+// request each, at a fixed rate) and device readings (HTTP ingest, at a fixed rate) stream through it; every
+// client records when each message arrives. Then the same clients connect to a bare Socket.IO server on the same
+// machine, the matching limit: its echo round trip and its broadcast latency at the same rate, and its fastest
+// broadcast. Sizes come from the environment.
+
+const clientCount = Number(process.env.BENCH_CLIENTS ?? 5000);
+const durationSeconds = Number(process.env.BENCH_DURATION_S ?? 30);
+const alertRate = Number(process.env.BENCH_ALERT_RATE ?? 20);
+const readingRate = Number(process.env.BENCH_READING_RATE ?? 200);
+const subscriptionsPerClient = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10);
+const processCount = Number(process.env.BENCH_CLIENT_PROCESSES ?? 2);
+const port = Number(process.env.BENCH_PORT ?? 18_081);
+const barePort = Number(process.env.BENCH_BARE_PORT ?? 18_082);
+const coalesceMs = Number(process.env.BENCH_COALESCE_MS ?? 250);
+const DEVICES_PER_TENANT = 50;
+const ROUND_TRIPS = 1000;
+const BURST = 100;
+const SECRET = 'bench-device-secret';
+const root = path.resolve(import.meta.dirname, '../..');
+const url = `http://127.0.0.1:${String(port)}`;
+const bareUrl = `http://127.0.0.1:${String(barePort)}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForReady(): Promise<void> {
+  for (let attempt = 0; attempt < 240; attempt += 1) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  throw new Error('the server did not become ready');
+}
+
+async function serverMemory(): Promise<{ rss: number; heapUsed: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { rss: read('process_resident_memory_bytes'), heapUsed: read('nodejs_heap_size_used_bytes') };
+}
+
+/** Sends one command to every client process and waits for each one's reply of `type`. */
+function ask<T extends Reply['type']>(
+  children: readonly ChildProcess[],
+  command: Command | ((index: number) => Command),
+  type: T,
+  timeoutMs = 600_000,
+): Promise<Extract<Reply, { type: T }>[]> {
+  return Promise.all(
+    children.map(
+      (child, index) =>
+        new Promise<Extract<Reply, { type: T }>>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            reject(new Error(`client process ${String(index)}: no ${type} within ${String(timeoutMs)} ms`));
+          }, timeoutMs);
+          const onExit = (code: number | null) => {
+            reject(new Error(`client process ${String(index)} exited with ${String(code)}`));
+          };
+          const onMessage = (reply: Reply) => {
+            if (reply.type !== type) return;
+            clearTimeout(timer);
+            child.off('message', onMessage);
+            child.off('exit', onExit);
+            resolve(reply as Extract<Reply, { type: T }>);
+          };
+          child.on('message', onMessage);
+          child.once('exit', onExit);
+          child.send(typeof command === 'function' ? command(index) : command);
+        }),
+    ),
+  );
+}
+
+function startClientProcesses(): ChildProcess[] {
+  return Array.from({ length: processCount }, () =>
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'socket-fanout/client-load.ts')],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    ),
+  );
+}
+
+async function connectClients(
+  children: readonly ChildProcess[],
+  target: string,
+  mode: 'tidewatch' | 'bare',
+  specs: readonly ClientSpec[],
+): Promise<number> {
+  const started = performance.now();
+  const replies = await ask(
+    children,
+    (index) => ({
+      type: 'connect',
+      url: target,
+      mode,
+      clients: specs.filter((_, i) => i % children.length === index),
+    }),
+    'connected',
+  );
+  const connected = replies.reduce((sum, r) => sum + r.connected, 0);
+  const failed = replies.reduce((sum, r) => sum + r.failed, 0);
+  console.log(
+    `${mode}: ${String(connected)} clients connected in ${String(round((performance.now() - started) / 1000))} s` +
+      (failed > 0
+        ? `, ${String(failed)} failed (${replies.find((r) => r.firstError)?.firstError ?? ''})`
+        : ''),
+  );
+  if (connected === 0) throw new Error('no client could connect');
+  return connected;
+}
+
+async function roundTrips(children: readonly ChildProcess[]) {
+  const [first] = await ask(children.slice(0, 1), { type: 'round-trips', count: ROUND_TRIPS }, 'round-trips');
+  return Histogram.from(first?.histogram ?? []).summary();
+}
+
+async function collect(
+  children: readonly ChildProcess[],
+  sent: Record<string, Record<string, number[]>> = {},
+) {
+  const replies = await ask(children, { type: 'report', sent }, 'report');
+  const merged = { alerts: new Histogram(), telemetry: new Histogram(), broadcasts: new Histogram() };
+  for (const reply of replies) {
+    merged.alerts.merge(Histogram.from(reply.alerts));
+    merged.telemetry.merge(Histogram.from(reply.telemetry));
+    merged.broadcasts.merge(Histogram.from(reply.broadcasts));
+  }
+  const firstAt = Math.min(...replies.map((r) => r.firstAt).filter((t) => !Number.isNaN(t)));
+  const lastAt = Math.max(...replies.map((r) => r.lastAt).filter((t) => !Number.isNaN(t)));
+  return {
+    ...merged,
+    messages: replies.reduce((sum, r) => sum + r.messages, 0),
+    expectedAlerts: replies.reduce((sum, r) => sum + r.expectedAlerts, 0),
+    matchedAlerts: replies.reduce((sum, r) => sum + r.matchedAlerts, 0),
+    spanSeconds: (lastAt - firstAt) / 1000,
+  };
+}
+
+/** Runs `send(i)` at a fixed rate for the duration, without waiting for answers (open loop). */
+async function atRate(
+  ratePerSecond: number,
+  send: (i: number) => Promise<boolean>,
+): Promise<{ sent: number; failed: number }> {
+  const total = Math.round(ratePerSecond * durationSeconds);
+  const start = performance.now();
+  const pending: Promise<boolean>[] = [];
+  for (let i = 0; i < total; i += 1) {
+    const wait = start + (i * 1000) / ratePerSecond - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(send(i).catch(() => false));
+  }
+  const outcomes = await Promise.all(pending);
+  return { sent: total, failed: outcomes.filter((ok) => !ok).length };
+}
+
+const database = await createTestDatabase({ seed: true });
+const admin = new pg.Client({ connectionString: database.adminUrl });
+await admin.connect();
+const children: ChildProcess[] = [];
+let server: ChildProcess | undefined;
+let bare: ChildProcess | undefined;
+try {
+  // Devices of the benchmark's own, on no asset: no alert rule watches them, so readings change no alert and
+  // every alert event is one of the benchmark's comments.
+  const credential = await hashCredential(SECRET);
+  const tenants = await Promise.all(
+    demoTenants.map(async (tenant) => {
+      const devices = await admin.query<{ id: string; series_id: number }>(
+        `WITH t AS (SELECT id FROM tenants WHERE slug = $1),
+              d AS (INSERT INTO devices (tenant_id, name, serial_number, transport, credential_hash)
+                    SELECT t.id, 'Fan-out device ' || g, 'FANOUT-' || g, 'http', $2 FROM t, generate_series(1, $3) g
+                    RETURNING id, tenant_id)
+         INSERT INTO series (tenant_id, device_id, metric_id)
+         SELECT d.tenant_id, d.id, m.id FROM d JOIN metrics m ON m.tenant_id = d.tenant_id AND m.key = 'level_cm'
+         RETURNING device_id AS id, id AS series_id`,
+        [tenant.slug, credential, DEVICES_PER_TENANT],
+      );
+      return { tenant, devices: devices.rows };
+    }),
+  );
+
+  server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      MQTT_PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.appUrl,
+      LOGIN_RATE_LIMIT_PER_IP: '100000',
+      LOGIN_RATE_LIMIT_PER_EMAIL: '100000',
+      ACCESS_TOKEN_TTL_S: '7200',
+      THINGSPEAK_ENABLED: 'false',
+      // No background alert jobs: the only alert changes are the benchmark's.
+      ALERT_JOB_INTERVAL_MS: '3600000',
+      REALTIME_COALESCE_MS: String(coalesceMs),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitForReady();
+
+  const login = async (email: string): Promise<string> => {
+    const response = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'tidewatch-demo' }),
+    });
+    return ((await response.json()) as TokenResponse).accessToken;
+  };
+  const sides = await Promise.all(
+    tenants.map(async ({ tenant, devices }) => {
+      const operator = await login(demoEmail('operator', tenant));
+      const supervisor = await login(demoEmail('supervisor', tenant));
+      const open = await fetch(`${url}/api/v1/alerts?open=true&limit=50`, {
+        headers: { authorization: `Bearer ${supervisor}` },
+      });
+      const alerts = ((await open.json()) as Page<Alert>).items;
+      return { slug: tenant.slug, operator, supervisor, alerts, devices };
+    }),
+  );
+  const alertPayloadBytes = JSON.stringify({ sequence: 1, alert: sides[0]?.alerts[0] }).length;
+
+  const specs: ClientSpec[] = Array.from({ length: clientCount }, (_, i) => {
+    const side = sides[i % sides.length];
+    if (!side) throw new Error('no tenant');
+    const seriesIds = new Set<number>();
+    while (seriesIds.size < Math.min(subscriptionsPerClient, side.devices.length)) {
+      seriesIds.add(side.devices[Math.floor(Math.random() * side.devices.length)]?.series_id ?? 0);
+    }
+    return { auth: { token: side.operator }, tenant: side.slug, seriesIds: [...seriesIds] };
+  });
+
+  // The gateway.
+  children.push(...startClientProcesses());
+  await sleep(1000);
+  const idle = await serverMemory();
+  const connected = await connectClients(children, url, 'tidewatch', specs);
+  await sleep(3000);
+  const loaded = await serverMemory();
+  const requestRoundTrip = await roundTrips(children);
+  await ask(children, { type: 'measure' }, 'measuring');
+  const sent: Record<string, Record<string, number[]>> = {};
+  const started = performance.now();
+  const [comments, readings] = await Promise.all([
+    atRate(alertRate, async (i) => {
+      const side = sides[i % sides.length];
+      const alert = side?.alerts[Math.floor(i / sides.length) % side.alerts.length];
+      if (!side || !alert) return false;
+      const perTenant = (sent[side.slug] ??= {});
+      (perTenant[alert.id] ??= []).push(preciseNow());
+      const response = await fetch(`${url}/api/v1/alerts/${alert.id}/comments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${side.supervisor}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ comment: `Fan-out benchmark ${String(i)}` }),
+      });
+      await response.arrayBuffer();
+      return response.status === 201;
+    }),
+    atRate(readingRate, async (i) => {
+      const side = sides[i % sides.length];
+      const device = side?.devices[Math.floor(i / sides.length) % side.devices.length];
+      if (!device) return false;
+      const response = await fetch(`${url}/api/v1/ingest`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${device.id}:${SECRET}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ ts: Date.now(), values: { level_cm: 100 + (i % 100) } }),
+      });
+      await response.arrayBuffer();
+      return response.status === 202;
+    }),
+  ]);
+  await sleep(3000);
+  const loadSeconds = (performance.now() - started) / 1000;
+  const gateway = await collect(children, sent);
+  await ask(children, { type: 'disconnect' }, 'disconnected');
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server?.once('exit', resolve));
+  server = undefined;
+
+  // The matching limit: bare Socket.IO, same machine, same clients.
+  bare = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'socket-fanout/bare-server.ts')],
+    {
+      env: { ...process.env, BENCH_BARE_PORT: String(barePort) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  await new Promise((resolve) => bare?.once('message', resolve));
+  const control = io(bareUrl, { transports: ['websocket'], forceNew: true });
+  await new Promise((resolve) =>
+    control.once('connect', () => {
+      resolve(undefined);
+    }),
+  );
+  const bareRss = async (): Promise<number> =>
+    Number(await control.timeout(10_000).emitWithAck('bench:memory'));
+  const bareIdle = await bareRss();
+  const bareConnected = await connectClients(
+    children,
+    bareUrl,
+    'bare',
+    specs.map((spec) => ({ ...spec, seriesIds: [] })),
+  );
+  await sleep(3000);
+  const bareLoaded = await bareRss();
+  const echoRoundTrip = await roundTrips(children);
+  await ask(children, { type: 'measure' }, 'measuring');
+  const paced = Math.round(alertRate * Math.min(durationSeconds, 15));
+  await control.timeout(600_000).emitWithAck('bench:broadcast', {
+    count: paced,
+    ratePerSecond: alertRate,
+    payloadBytes: alertPayloadBytes,
+  });
+  await sleep(2000);
+  const bareBroadcast = await collect(children);
+  await ask(children, { type: 'measure' }, 'measuring');
+  await control.timeout(600_000).emitWithAck('bench:broadcast', {
+    count: BURST,
+    ratePerSecond: 0,
+    payloadBytes: alertPayloadBytes,
+  });
+  await sleep(5000);
+  const bareBurst = await collect(children);
+  control.close();
+  await ask(children, { type: 'disconnect' }, 'disconnected');
+
+  const perConnection = (before: number, after: number, n: number) => Math.round((after - before) / n);
+  const gatewayRate = gateway.messages / loadSeconds;
+  const burstRate = bareBurst.messages / Math.max(bareBurst.spanSeconds, 0.001);
+  const report = {
+    benchmark: 'socket-fanout',
+    at: new Date().toISOString(),
+    machine: machineInfo(),
+    note:
+      'Alert latency counts from the REST request that made the change (a comment) to its arrival at each ' +
+      "client of the alert's tenant; telemetry latency from the reading's timestamp (set when it was sent) to its " +
+      `arrival, so it includes ingest, the commit and the coalescing interval (${String(coalesceMs)} ms). The bare ` +
+      'server is Socket.IO alone, on the same machine, with the same clients: its echo, its broadcast at the same ' +
+      'rate and payload size, and its fastest broadcast are the limit the gateway is read against.',
+    settings: {
+      clients: clientCount,
+      clientProcesses: processCount,
+      tenants: sides.length,
+      durationSeconds,
+      alertChangesPerSecond: alertRate,
+      readingsPerSecond: readingRate,
+      subscriptionsPerClient,
+      coalesceMs,
+      alertPayloadBytes,
+    },
+    gateway: {
+      connected,
+      alertDelivery: {
+        latencyMs: gateway.alerts.summary(),
+        expected: gateway.expectedAlerts,
+        delivered: gateway.matchedAlerts,
+        changesRequested: comments.sent,
+        changesFailed: comments.failed,
+      },
+      telemetryDelivery: {
+        latencyMs: gateway.telemetry.summary(),
+        readingsSent: readings.sent,
+        readingsFailed: readings.failed,
+      },
+      messagesPerSecond: Math.round(gatewayRate),
+      requestRoundTripMs: requestRoundTrip,
+      serverMemory: {
+        idleRssBytes: idle.rss,
+        loadedRssBytes: loaded.rss,
+        rssPerConnectionBytes: perConnection(idle.rss, loaded.rss, connected),
+        heapPerConnectionBytes: perConnection(idle.heapUsed, loaded.heapUsed, connected),
+      },
+    },
+    bareSocketIo: {
+      connected: bareConnected,
+      echoRoundTripMs: echoRoundTrip,
+      broadcastAtSameRate: { latencyMs: bareBroadcast.broadcasts.summary(), broadcasts: paced },
+      fastestBroadcast: { broadcasts: BURST, messagesPerSecond: Math.round(burstRate) },
+      rssPerConnectionBytes: perConnection(bareIdle, bareLoaded, bareConnected),
+    },
+    ratios: {
+      alertP50VsBareBroadcastP50: round(
+        gateway.alerts.percentile(0.5) / bareBroadcast.broadcasts.percentile(0.5),
+        2,
+      ),
+      alertP99VsBareBroadcastP99: round(
+        gateway.alerts.percentile(0.99) / bareBroadcast.broadcasts.percentile(0.99),
+        2,
+      ),
+      requestVsEchoRoundTripP50: round(requestRoundTrip.p50 / echoRoundTrip.p50, 2),
+      memoryPerConnectionVsBare: round(
+        perConnection(idle.rss, loaded.rss, connected) / perConnection(bareIdle, bareLoaded, bareConnected),
+        2,
+      ),
+      messagesPerSecondVsBareFastest: round(gatewayRate / burstRate, 3),
+    },
+  };
+  await mkdir(path.join(root, 'bench/results'), { recursive: true });
+  await writeFile(
+    path.join(root, 'bench/results/socket-fanout.json'),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
+  console.log(
+    JSON.stringify(
+      { gateway: report.gateway, bareSocketIo: report.bareSocketIo, ratios: report.ratios },
+      null,
+      2,
+    ),
+  );
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  bare?.kill('SIGTERM');
+  if (server) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server?.once('exit', resolve));
+  }
+  await admin.end();
+  await database.drop();
+}

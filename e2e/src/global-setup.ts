@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@tidewatch/db/testing';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    adminUrl: string;
+    appUrl: string;
+  }
+}
+
+let database: TestDatabase | undefined;
+
+/** One migrated, seeded database for the run; each file starts its own server process on it. */
+export async function setup(project: TestProject): Promise<void> {
+  const console = path.resolve(import.meta.dirname, '../../apps/desktop/out/renderer/index.html');
+  if (!existsSync(console))
+    throw new Error('the console is not built: run `npm run build -w @tidewatch/desktop`');
+  database = await createTestDatabase({ seed: true });
+  project.provide('adminUrl', database.adminUrl);
+  project.provide('appUrl', database.appUrl);
+}
+
+export async function teardown(): Promise<void> {
+  await database?.drop();
+}

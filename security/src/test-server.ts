@@ -1,0 +1,26 @@
+import { loadConfig } from '@tidewatch/server/config';
+import { createLogger } from '@tidewatch/server/logger';
+import { startServer, type RunningServer } from '@tidewatch/server/server';
+import { inject } from 'vitest';
+
+export type { RunningServer };
+
+/**
+ * Starts the real server in this process on port 0 (HTTP and embedded MQTT) against the run's seeded
+ * database. Rate limits are lifted unless a test sets them, so only the tests about them meet them.
+ */
+export function startSecurityServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: inject('appUrl'),
+    LOGIN_RATE_LIMIT_PER_IP: '1000000',
+    LOGIN_RATE_LIMIT_PER_EMAIL: '1000000',
+    ...env,
+  });
+  return startServer(config, createLogger('silent', false));
+}
