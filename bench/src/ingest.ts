@@ -1,16 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { brokerPasswordHash, hashCredential } from '@tidewatch/db';
 import { createTestDatabase, demoTenants } from '@tidewatch/db/testing';
 import { loadConfig } from '@tidewatch/server/config';
 import { createLogger } from '@tidewatch/server/logger';
 import { startServer } from '@tidewatch/server/server';
+import { provisionDevices } from '@tidewatch/server/testing/provision-devices';
 import { removeMosquitto, SERVER_MQTT_PASSWORD, startMosquitto } from '@tidewatch/server/testing/mosquitto';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { runDeviceLoad } from './ingest/run-device-load.ts';
 import { machineInfo, percentile, round } from './stats.ts';
 
 // Ingest throughput and latency: N simulated devices publish QoS 1 messages of four readings over MQTT to the
@@ -40,55 +40,6 @@ interface StepResult {
 const database = await createTestDatabase({ seed: true });
 const admin = new pg.Client({ connectionString: database.adminUrl });
 await admin.connect();
-
-async function provisionDevices(): Promise<{ id: string; secret: string }[]> {
-  const [tenant] = demoTenants;
-  const tenantRow = await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [
-    tenant.slug,
-  ]);
-  const tenantId = tenantRow.rows[0]?.id;
-  const [credential, brokerHash] = await Promise.all([hashCredential(SECRET), brokerPasswordHash(SECRET)]);
-  const devices = await admin.query<{ id: string }>(
-    `INSERT INTO devices (tenant_id, name, serial_number, transport, credential_hash, broker_password_hash)
-     SELECT $1, 'Bench device ' || g, 'BENCH-' || g, 'mqtt', $2, $3 FROM generate_series(1, $4) AS g
-     RETURNING id`,
-    [tenantId, credential, brokerHash, deviceCount],
-  );
-  await admin.query(
-    `INSERT INTO series (tenant_id, device_id, metric_id)
-     SELECT $1, d, m.id FROM unnest($2::uuid[]) AS d, metrics m WHERE m.tenant_id = $1 AND m.key = ANY($3)`,
-    [tenantId, devices.rows.map((row) => row.id), METRICS],
-  );
-  return devices.rows.map((row) => ({ id: row.id, secret: SECRET }));
-}
-
-function runLoad(
-  brokerUrl: string,
-  devices: { id: string; secret: string }[],
-  messagesPerSecond: number,
-): Promise<{ sent: number; acknowledged: number; failed: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'ingest/device-load.ts')],
-    {
-      env: {
-        ...process.env,
-        BENCH_LOAD: JSON.stringify({ brokerUrl, devices, messagesPerSecond, durationSeconds }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the load generator exited with ${String(code)}`));
-      else resolve(JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as never);
-    });
-  });
-}
 
 async function benchBroker(broker: string, devices: { id: string; secret: string }[]): Promise<StepResult[]> {
   const mosquitto = broker === 'mosquitto' ? await startMosquitto(database.adminUrl) : null;
@@ -128,7 +79,12 @@ async function benchBroker(broker: string, devices: { id: string; secret: string
       storedInWindow = 0;
       const start = Date.now();
       window = { from: start, to: start + durationSeconds * 1000 };
-      const load = await runLoad(brokerUrl, devices, rate / READINGS_PER_MESSAGE);
+      const load = await runDeviceLoad({
+        brokerUrl,
+        devices,
+        messagesPerSecond: rate / READINGS_PER_MESSAGE,
+        durationSeconds,
+      });
       // Wait until what was acknowledged is stored (for Mosquitto, until the server has caught up).
       const expected = load.sent * READINGS_PER_MESSAGE;
       const deadline = Date.now() + 60_000;
@@ -163,7 +119,7 @@ async function benchBroker(broker: string, devices: { id: string; secret: string
 async function copyRate(rows: number): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
   const series = (
     await admin.query<{ id: number }>(
-      `SELECT s.id FROM series s JOIN devices d ON d.id = s.device_id WHERE d.serial_number LIKE 'BENCH-%'`,
+      `SELECT s.id FROM series s JOIN devices d ON d.id = s.device_id WHERE d.name LIKE 'Bench device %'`,
     )
   ).rows.map((row) => row.id);
   // A day ahead, inside partitions made in advance, so the rows collide with nothing ingest stored.
@@ -186,7 +142,13 @@ async function copyRate(rows: number): Promise<{ rows: number; seconds: number; 
 }
 
 try {
-  const devices = await provisionDevices();
+  const devices = await provisionDevices(database.adminUrl, {
+    tenantSlug: demoTenants[0].slug,
+    count: deviceCount,
+    metricKeys: METRICS,
+    secret: SECRET,
+    label: 'Bench device',
+  });
   const results: Record<string, StepResult[]> = {};
   for (const broker of brokers) results[broker] = await benchBroker(broker, devices);
   const largest = Math.max(
