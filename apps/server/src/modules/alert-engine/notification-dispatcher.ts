@@ -20,6 +20,9 @@ export interface NotificationOptions {
 
 const MAX_RETRY_MS = 3_600_000;
 
+/** A delivery that cannot succeed however often it is tried (no SMTP configured, rule gone): failed at once. */
+class PermanentDeliveryError extends Error {}
+
 /** Sends what the outbox holds: claim (committed), send outside any transaction, then record the outcome. */
 export class NotificationDispatcher {
   private readonly email: EmailSender | null;
@@ -52,20 +55,22 @@ export class NotificationDispatcher {
     );
     await Promise.all(
       claimed.map(async (delivery) => {
-        const error = await this.send(delivery).then(
+        const failure = await this.send(delivery).then(
           () => null,
-          (reason: unknown) => (reason instanceof Error ? reason.message : String(reason)),
+          (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason))),
         );
+        const error = failure?.message ?? null;
+        const maxAttempts =
+          failure instanceof PermanentDeliveryError ? delivery.attempts : this.options.maxAttempts;
         await withTenantClient(this.pool, context, async (client) => {
           if (error === null) {
             await markDelivered(client, delivery.id);
             return;
           }
           const retryInMs = Math.min(this.options.retryBaseMs * 2 ** (delivery.attempts - 1), MAX_RETRY_MS);
-          await markAttemptFailed(client, delivery.id, error, retryInMs, this.options.maxAttempts);
+          await markAttemptFailed(client, delivery.id, error, retryInMs, maxAttempts);
         });
-        const outcome =
-          error === null ? 'delivered' : delivery.attempts >= this.options.maxAttempts ? 'failed' : 'retry';
+        const outcome = error === null ? 'delivered' : delivery.attempts >= maxAttempts ? 'failed' : 'retry';
         this.outcomes.inc({ channel: delivery.channel, outcome });
         if (error !== null) {
           this.log.warn(
@@ -86,7 +91,8 @@ export class NotificationDispatcher {
 
   private async send(delivery: Delivery): Promise<void> {
     if (delivery.channel === 'webhook') {
-      if (!delivery.secret) throw new Error('the notification rule is gone or has no signing secret');
+      if (!delivery.secret)
+        throw new PermanentDeliveryError('the notification rule is gone or has no signing secret');
       await sendWebhook(
         delivery.target,
         delivery.payload,
@@ -96,7 +102,7 @@ export class NotificationDispatcher {
       );
       return;
     }
-    if (!this.email) throw new Error('e-mail is not configured on this server (SMTP_URL)');
+    if (!this.email) throw new PermanentDeliveryError('e-mail is not configured on this server (SMTP_URL)');
     const payload = JSON.parse(delivery.payload) as { event: string; alert: Alert };
     await this.email.send(delivery.target, payload);
   }
