@@ -8,6 +8,7 @@ import { createLogger } from '@tidewatch/server/logger';
 import { startServer } from '@tidewatch/server/server';
 import { provisionDevices } from '@tidewatch/server/testing/provision-devices';
 import { removeMosquitto, SERVER_MQTT_PASSWORD, startMosquitto } from '@tidewatch/server/testing/mosquitto';
+import mqtt from 'mqtt';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { runDeviceLoad } from './ingest/run-device-load.ts';
@@ -115,6 +116,45 @@ async function benchBroker(broker: string, devices: { id: string; secret: string
   return results;
 }
 
+/**
+ * Mosquitto's own pass-through for the same load: the devices publish as fast as they are told to, a plain
+ * subscriber (no database) counts what arrives. The broker's limit for the ingest figures over Mosquitto.
+ */
+async function brokerPassThrough(
+  devices: { id: string; secret: string }[],
+): Promise<{ offeredReadingsPerSecond: number; readingsPerSecond: number }> {
+  const offered = Number(process.env.BENCH_PASSTHROUGH_READINGS_PER_S ?? 40_000);
+  const mosquitto = await startMosquitto(database.adminUrl);
+  try {
+    const subscriber = await mqtt.connectAsync(mosquitto.url, {
+      username: 'tidewatch-server',
+      password: SERVER_MQTT_PASSWORD,
+    });
+    let received = 0;
+    let last = 0;
+    subscriber.on('message', () => {
+      received += 1;
+      last = Date.now();
+    });
+    await subscriber.subscribeAsync('devices/+/telemetry', { qos: 1 });
+    const started = Date.now();
+    await runDeviceLoad({
+      brokerUrl: mosquitto.url,
+      devices,
+      messagesPerSecond: offered / READINGS_PER_MESSAGE,
+      durationSeconds,
+    });
+    await subscriber.endAsync();
+    const seconds = Math.max(durationSeconds, (last - started) / 1000);
+    return {
+      offeredReadingsPerSecond: offered,
+      readingsPerSecond: round((received * READINGS_PER_MESSAGE) / seconds),
+    };
+  } finally {
+    await removeMosquitto(mosquitto);
+  }
+}
+
 /** COPY of `rows` readings of the bench devices' series into the partitioned telemetry table; rows/s. */
 async function copyRate(rows: number): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
   const series = (
@@ -155,6 +195,7 @@ try {
     ...Object.values(results).flatMap((steps) => steps.map((step) => step.storedReadings)),
   );
   const copy = await copyRate(Math.max(largest, 100_000));
+  const brokerPassThroughLimit = brokers.includes('mosquitto') ? await brokerPassThrough(devices) : null;
   const best = Math.max(
     ...Object.values(results).flatMap((steps) => steps.map((step) => step.sustainedReadingsPerSecond)),
   );
@@ -174,7 +215,11 @@ try {
       readingsPerMessage: READINGS_PER_MESSAGE,
     },
     results,
-    limit: { copy, bestSustainedToCopyRatio: round(best / copy.rowsPerSecond, 3) },
+    limit: {
+      copy,
+      bestSustainedToCopyRatio: round(best / copy.rowsPerSecond, 3),
+      ...(brokerPassThroughLimit ? { brokerPassThrough: brokerPassThroughLimit } : {}),
+    },
   };
   await mkdir(path.join(root, 'bench/results'), { recursive: true });
   await writeFile(path.join(root, 'bench/results/ingest.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -1,0 +1,161 @@
+import type { Bar } from './svg-bar-chart.ts';
+
+/** One benchmark's result, as the documentation shows it: a table and the bars of its chart. */
+export interface Summary {
+  readonly title: string;
+  readonly what: string;
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
+  readonly chart: { readonly title: string; readonly unit: string; readonly bars: readonly Bar[] };
+}
+
+type Json = Record<string, unknown>;
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const num = (value: unknown): number => (typeof value === 'number' ? value : Number.NaN);
+const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+const ratio = (value: number, limit: number): string =>
+  Number.isFinite(value) && Number.isFinite(limit) && limit > 0
+    ? `${(100 * (value / limit)).toFixed(1)} %`
+    : 'n/a';
+
+function ingest(result: Json): Summary {
+  const copy = num(obj(obj(result.limit).copy).rowsPerSecond);
+  const passThrough = obj(result.limit).brokerPassThrough;
+  const brokerLimit = num(obj(passThrough).readingsPerSecond);
+  const rows: (string | number)[][] = [];
+  const bars: Bar[] = [];
+  for (const [broker, steps] of Object.entries(obj(result.results))) {
+    for (const step of Array.isArray(steps) ? (steps as Json[]) : []) {
+      const sustained = num(step.sustainedReadingsPerSecond);
+      const latency = obj(step.latencyMs);
+      const limit =
+        broker === 'mosquitto' && Number.isFinite(brokerLimit) ? Math.min(copy, brokerLimit) : copy;
+      rows.push([
+        broker,
+        num(step.offeredReadingsPerSecond),
+        sustained,
+        num(latency.p50),
+        num(latency.p99),
+        num(step.lostReadings),
+        ratio(sustained, limit),
+      ]);
+      bars.push({
+        label: `${broker} @ ${String(step.offeredReadingsPerSecond)}/s offered`,
+        value: sustained,
+        limit,
+      });
+    }
+  }
+  rows.push(['PostgreSQL COPY (limit)', '', copy, '', '', '', '100 %']);
+  if (Number.isFinite(brokerLimit))
+    rows.push(['Mosquitto pass-through (limit)', '', brokerLimit, '', '', '', '']);
+  return {
+    title: 'Ingest over MQTT',
+    what: text(result.note),
+    header: ['broker', 'offered readings/s', 'sustained readings/s', 'p50 ms', 'p99 ms', 'lost', 'of limit'],
+    rows,
+    chart: { title: 'Sustained ingest vs the database’s COPY limit', unit: 'readings/s', bars },
+  };
+}
+
+function alertLatency(result: Json): Summary {
+  const latency = obj(result.latencyMs);
+  const background = obj(result.background);
+  return {
+    title: 'Alert latency',
+    what: text(result.note),
+    header: ['background readings/s', 'probe alerts timed', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+    rows: [
+      [
+        num(background.achievedReadingsPerSecond),
+        num(obj(result.probes).alertChangesTimed),
+        num(latency.p50),
+        num(latency.p90),
+        num(latency.p99),
+        num(latency.max),
+      ],
+    ],
+    chart: {
+      title: 'Reading published → alert committed and emitted',
+      unit: 'ms',
+      bars: ['p50', 'p90', 'p99', 'max'].map((key) => ({ label: key, value: num(latency[key]) })),
+    },
+  };
+}
+
+function restLatency(result: Json): Summary {
+  const entries = Object.entries(obj(result.results)).map(([name, value]) => [name, obj(value)] as const);
+  const limitOf = (rate: string): number =>
+    num(entries.find(([name]) => name.startsWith('/health/live') && name.endsWith(rate))?.[1].achievedRate);
+  const rows = entries.map(([name, step]) => {
+    const rate = name.slice(name.indexOf('@'));
+    const achieved = num(step.achievedRate);
+    const latency = obj(step.latencyMs);
+    return [
+      name,
+      num(step.offeredRate),
+      achieved,
+      num(latency.p50),
+      num(latency.p95),
+      num(latency.p99),
+      ratio(achieved, limitOf(rate)),
+    ];
+  });
+  return {
+    title: 'REST latency (open loop)',
+    what: text(result.note),
+    header: [
+      'endpoint @ offered',
+      'offered req/s',
+      'achieved req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'of /health/live',
+    ],
+    rows,
+    chart: {
+      title: 'Achieved request rate; limit: /health/live (no database) at the same offered rate',
+      unit: 'req/s',
+      bars: entries
+        .filter(([name]) => !name.startsWith('/health/live'))
+        .map(([name, step]) => ({
+          label: name,
+          value: num(step.achievedRate),
+          limit: limitOf(name.slice(name.indexOf('@'))),
+        })),
+    },
+  };
+}
+
+/** Any other benchmark: its numeric fields, flattened, and its latency percentiles as bars. */
+function generic(name: string, result: Json): Summary {
+  const rows: (string | number)[][] = [];
+  const walk = (prefix: string, value: unknown, depth: number): void => {
+    if (typeof value === 'number') rows.push([prefix, value]);
+    else if (typeof value === 'object' && value !== null && !Array.isArray(value) && depth < 4)
+      for (const [key, inner] of Object.entries(value as Json))
+        if (key !== 'machine' && key !== 'settings')
+          walk(prefix ? `${prefix}.${key}` : key, inner, depth + 1);
+  };
+  walk('', result, 0);
+  const bars = rows
+    .filter(([label]) => /latency.*\.p(50|99)$|frame.*\.p(50|95|99)$/i.test(String(label)))
+    .slice(0, 12)
+    .map(([label, value]) => ({ label: String(label), value: Number(value) }));
+  return {
+    title: name,
+    what: text(result.note),
+    header: ['measure', 'value'],
+    rows: rows.slice(0, 40),
+    chart: { title: `${name}: latency percentiles`, unit: 'ms', bars },
+  };
+}
+
+export function summarize(name: string, result: Json): Summary {
+  if (name === 'ingest') return ingest(result);
+  if (name === 'alert-latency') return alertLatency(result);
+  if (name === 'rest-latency') return restLatency(result);
+  return generic(name, result);
+}
