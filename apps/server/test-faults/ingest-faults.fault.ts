@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { demoTenants } from '@tidewatch/db/testing';
+import { DEFAULT_DEMO_PASSWORD, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import {
   removeMosquitto,
   SERVER_MQTT_PASSWORD,
@@ -11,7 +11,15 @@ import {
 } from '../src/testing/mosquitto.ts';
 import { provisionDevices, type ProvisionedDevice } from '../src/testing/provision-devices.ts';
 import { ServerProcess } from '../src/testing/server-process.ts';
-import { connectDevice, freePort, publishStream, sleep, storedValues, until } from './fault-tools.ts';
+import {
+  adminQuery,
+  connectDevice,
+  freePort,
+  publishStream,
+  sleep,
+  storedValues,
+  until,
+} from './fault-tools.ts';
 
 const run = promisify(execFile);
 const [, pune] = demoTenants;
@@ -21,6 +29,31 @@ const RATE = 150;
 
 /** Every index 0..count-1 once: what "each acknowledged reading stored exactly once" means here. */
 const everyIndex = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
+
+/** A high-level rule on `seriesId`, created through the API as a supervisor; returns its id. */
+async function createHighRule(baseUrl: string, seriesId: number, setpoint: number): Promise<string> {
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: demoEmail('supervisor', pune), password: DEFAULT_DEMO_PASSWORD }),
+  });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const created = await fetch(`${baseUrl}/api/v1/alert-rules`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `Fault high ${String(seriesId)}`,
+      condition: 'high',
+      priority: 'critical',
+      scope: 'series',
+      seriesId,
+      setpoint,
+      deadband: 1,
+    }),
+  });
+  if (created.status !== 201) throw new Error(`rule: ${String(created.status)} ${await created.text()}`);
+  return ((await created.json()) as { id: string }).id;
+}
 
 async function restartPostgres(): Promise<void> {
   const { stdout } = await run('bash', ['-c', 'ls /etc/postgresql']);
@@ -59,7 +92,7 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
     return { id: device.id, seriesId: device.series.level_cm ?? 0 };
   };
 
-  it('survives kill -9 of the server with an external broker holding its persistent session', async () => {
+  it('survives kill -9 of the server with an external broker holding its persistent session, raising one alert', async () => {
     const { id, seriesId } = deviceAt(0);
     const server = new ServerProcess({
       port: await freePort(),
@@ -68,6 +101,8 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
     });
     open.server = server;
     await server.start();
+    // The level crosses the rule's setpoint just as the server is killed, and stays above it.
+    const ruleId = await createHighRule(server.url, seriesId, COUNT / 3 + 5);
     const device = await connectDevice(broker.url, id, SECRET);
     open.device = device;
     const acknowledged = await publishStream(
@@ -90,6 +125,17 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
       'every reading stored',
     );
     expect(stored).toEqual(everyIndex(COUNT));
+    const alerts = await until(
+      async () => {
+        const rows = await adminQuery<{ state: string }>('SELECT state FROM alerts WHERE rule_id = $1', [
+          ruleId,
+        ]);
+        return rows.length > 0 ? rows : undefined;
+      },
+      30_000,
+      'the alert',
+    );
+    expect(alerts).toEqual([{ state: 'active_unacknowledged' }]);
   });
 
   it('survives kill -9 of the server running the embedded broker: devices resend what was not acknowledged', async () => {
