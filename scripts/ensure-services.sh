@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure what Tidewatch needs on this machine is installed and running: PostgreSQL with PostGIS
-# (and Chromium once end-to-end tests exist). Idempotent and quick when everything is already there.
+# Makes sure what Tidewatch needs on this machine is installed and running: PostgreSQL with PostGIS,
+# Mosquitto, Redis and Chromium. Idempotent and quick when everything is already there.
 set -euo pipefail
 
 admin_url="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
@@ -46,4 +46,20 @@ fi
 if [ -d e2e/tests ] && [ ! -x /usr/bin/chromium ]; then
   echo "ensure-services: installing Chromium for the end-to-end tests"
   apt_install chromium
+fi
+
+# Mosquitto: the tests start brokers of their own from its binary; the machine's broker is not needed.
+if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
+  echo "ensure-services: installing Mosquitto"
+  apt_install mosquitto
+fi
+
+# Redis, for running several instances (the realtime tests start two).
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  if ! command -v redis-server >/dev/null; then
+    echo "ensure-services: installing Redis"
+    apt_install redis-server
+  fi
+  redis-server --daemonize yes --save '' --appendonly no >/dev/null
+  for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.2; done
 fi
