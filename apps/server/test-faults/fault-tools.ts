@@ -1,22 +1,7 @@
-import { createServer } from 'node:net';
+export { freePort } from '../src/testing/ports.ts';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { inject } from 'vitest';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => {
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (typeof address !== 'object' || !address) throw new Error('no port');
-  return address.port;
-}
 
 export async function adminQuery<T extends pg.QueryResultRow>(
   sql: string,

@@ -55,6 +55,19 @@ async function createHighRule(baseUrl: string, seriesId: number, setpoint: numbe
   return ((await created.json()) as { id: string }).id;
 }
 
+/** Waits (up to a minute: an external broker may still be redelivering) for readings 0..COUNT-1, each once. */
+async function expectEveryReadingStored(seriesId: number): Promise<void> {
+  const stored = await until(
+    async () => {
+      const values = await storedValues(seriesId);
+      return values.length >= COUNT ? values : undefined;
+    },
+    60_000,
+    'every reading stored',
+  );
+  expect(stored).toEqual(everyIndex(COUNT));
+}
+
 async function restartPostgres(): Promise<void> {
   const { stdout } = await run('bash', ['-c', 'ls /etc/postgresql']);
   const version = stdout.trim().split('\n')[0] ?? '15';
@@ -116,15 +129,7 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
       },
     );
     expect(acknowledged).toEqual(everyIndex(COUNT));
-    const stored = await until(
-      async () => {
-        const values = await storedValues(seriesId);
-        return values.length >= COUNT ? values : undefined;
-      },
-      60_000,
-      'every reading stored',
-    );
-    expect(stored).toEqual(everyIndex(COUNT));
+    await expectEveryReadingStored(seriesId);
     const alerts = await until(
       async () => {
         const rows = await adminQuery<{ state: string }>('SELECT state FROM alerts WHERE rule_id = $1', [
@@ -187,15 +192,7 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
       },
     );
     expect(acknowledged).toEqual(everyIndex(COUNT));
-    const stored = await until(
-      async () => {
-        const values = await storedValues(seriesId);
-        return values.length >= COUNT ? values : undefined;
-      },
-      60_000,
-      'every reading stored',
-    );
-    expect(stored).toEqual(everyIndex(COUNT));
+    await expectEveryReadingStored(seriesId);
   });
 
   it('survives a PostgreSQL restart: the queue holds, retries, and acknowledges only what is committed', async () => {
@@ -213,15 +210,7 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
       restartPostgres,
     );
     expect(acknowledged).toEqual(everyIndex(COUNT));
-    const stored = await until(
-      async () => {
-        const values = await storedValues(seriesId);
-        return values.length >= COUNT ? values : undefined;
-      },
-      60_000,
-      'every reading stored',
-    );
-    expect(stored).toEqual(everyIndex(COUNT));
+    await expectEveryReadingStored(seriesId);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(Number(/ingest_write_failures_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
   });

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { writeMosquittoFiles } from '../modules/mqtt/mosquitto-files.ts';
+import { freePort } from './ports.ts';
 
 export const SERVER_MQTT_PASSWORD = 'test-server-broker-password';
 
@@ -17,19 +18,6 @@ export interface TestMosquitto {
   reloadCredentials(): Promise<void>;
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (typeof address !== 'object' || !address) throw new Error('no port');
-  return address.port;
 }
 
 async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
