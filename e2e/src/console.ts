@@ -16,3 +16,10 @@ export async function signIn(browser: Browser, baseUrl: string, email: string): 
 
 /** The alert table's rows (header excluded). */
 export const alertRows = (page: Page) => page.locator('[data-testid="alert-table-body"] [role="row"]');
+
+/** The row of one alert, by id. */
+export const alertRow = (page: Page, alertId: string) =>
+  page.locator(`[data-testid="alert-table-body"] [data-alert-id="${alertId}"]`);
+
+/** The banner shown while the server cannot be reached. */
+export const connectionBanner = (page: Page) => page.getByTestId('connection-banner');

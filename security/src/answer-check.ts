@@ -8,7 +8,8 @@ export type AnswerClass =
 
 const PREFIX = 'urn:tidewatch:problem:';
 // A stack frame, a source path or a database message in an answer means internals leaked out.
-const INTERNALS = /node_modules|\.ts:\d+:\d+|\bat [\w$.<>]+ \(|violates .* constraint|syntax error at or near|PrismaClient/;
+const INTERNALS =
+  /node_modules|\.ts:\d+:\d+|\bat [\w$.<>]+ \(|violates .* constraint|syntax error at or near|PrismaClient/;
 
 /**
  * Sorts an answer: a success, a well-formed problem with a known code, or broken — a 5xx other than a 503 that
@@ -22,7 +23,10 @@ export function classifyAnswer(response: RawResponse): AnswerClass {
     return { kind: 'broken', reason: `server error ${String(status)}` };
   }
   if (!(response.headers['content-type'] ?? '').startsWith('application/problem+json')) {
-    return { kind: 'broken', reason: `${String(status)} without problem+json (${response.headers['content-type'] ?? 'no type'})` };
+    return {
+      kind: 'broken',
+      reason: `${String(status)} without problem+json (${response.headers['content-type'] ?? 'no type'})`,
+    };
   }
   let json: unknown;
   try {
@@ -32,11 +36,15 @@ export function classifyAnswer(response: RawResponse): AnswerClass {
   }
   const problem = problemSchema.safeParse(json);
   if (!problem.success) return { kind: 'broken', reason: 'problem body does not match the Problem schema' };
-  if (problem.data.status !== status) return { kind: 'broken', reason: `problem status ${String(problem.data.status)} on a ${String(status)}` };
+  if (problem.data.status !== status)
+    return { kind: 'broken', reason: `problem status ${String(problem.data.status)} on a ${String(status)}` };
   const code = problem.data.type.startsWith(PREFIX) ? problem.data.type.slice(PREFIX.length) : '';
-  if (!(code in problemStatuses)) return { kind: 'broken', reason: `unknown problem type ${problem.data.type}` };
-  if (problemStatuses[code as ProblemCode] !== status) return { kind: 'broken', reason: `${code} answered with ${String(status)}` };
-  if (status === 429 && response.headers['retry-after'] === undefined) return { kind: 'broken', reason: '429 without Retry-After' };
+  if (!(code in problemStatuses))
+    return { kind: 'broken', reason: `unknown problem type ${problem.data.type}` };
+  if (problemStatuses[code as ProblemCode] !== status)
+    return { kind: 'broken', reason: `${code} answered with ${String(status)}` };
+  if (status === 429 && response.headers['retry-after'] === undefined)
+    return { kind: 'broken', reason: '429 without Retry-After' };
   if (INTERNALS.test(response.text)) return { kind: 'broken', reason: 'internals in the problem' };
   return { kind: 'problem', code: code as ProblemCode };
 }

@@ -48,7 +48,9 @@ export class ApiClient {
 
   /** Signs in and fails loudly, for fixtures. */
   async login(email: string, password = DEFAULT_DEMO_PASSWORD): Promise<TokenResponse> {
-    const answer = await this.call<TokenResponse>('POST', '/api/v1/auth/login', { body: { email, password } });
+    const answer = await this.call<TokenResponse>('POST', '/api/v1/auth/login', {
+      body: { email, password },
+    });
     if (answer.status !== 200) throw new Error(`login ${email}: ${String(answer.status)} ${answer.text}`);
     return answer.body;
   }
@@ -62,7 +64,9 @@ export class ApiClient {
   ): Promise<T> {
     const answer = await this.call<T>(method, path, options);
     if (answer.status !== expected) {
-      throw new Error(`${method} ${path}: expected ${String(expected)}, got ${String(answer.status)} ${answer.text}`);
+      throw new Error(
+        `${method} ${path}: expected ${String(expected)}, got ${String(answer.status)} ${answer.text}`,
+      );
     }
     return answer.body;
   }

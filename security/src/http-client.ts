@@ -46,7 +46,7 @@ export class HttpClient {
 
   async send(request: RawRequest): Promise<RawResponse> {
     const response = await this.pool.request({
-      method: request.method as 'GET',
+      method: request.method,
       path: request.path,
       headers: { ...request.headers },
       ...(request.body === undefined ? {} : { body: request.body }),

@@ -10,11 +10,16 @@ export function parsePrometheus(text: string): Map<string, number> {
 }
 
 /** The sum of every sample of `name` whose labels include all of `labels`. */
-export function sumOf(samples: ReadonlyMap<string, number>, name: string, labels: Readonly<Record<string, string>> = {}): number {
+export function sumOf(
+  samples: ReadonlyMap<string, number>,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number {
   let total = 0;
   for (const [key, value] of samples) {
     if (key !== name && !key.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([label, wanted]) => key.includes(`${label}="${wanted}"`))) total += value;
+    if (Object.entries(labels).every(([label, wanted]) => key.includes(`${label}="${wanted}"`)))
+      total += value;
   }
   return total;
 }

@@ -15,10 +15,16 @@ export async function sampleIds(db: AdminDb, tenantId: string): Promise<TenantId
     zone: await one('SELECT id FROM zones WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
     user: await one(`SELECT id FROM users WHERE tenant_id = $1 AND role = 'operator' ORDER BY id LIMIT 1`),
     asset: await one('SELECT id FROM assets WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
-    device: await one(`SELECT id FROM devices WHERE tenant_id = $1 AND transport = 'mqtt' ORDER BY id LIMIT 1`),
-    thingSpeakDevice: await one('SELECT device_id AS id FROM thingspeak_bindings WHERE tenant_id = $1 LIMIT 1'),
+    device: await one(
+      `SELECT id FROM devices WHERE tenant_id = $1 AND transport = 'mqtt' ORDER BY id LIMIT 1`,
+    ),
+    thingSpeakDevice: await one(
+      'SELECT device_id AS id FROM thingspeak_bindings WHERE tenant_id = $1 LIMIT 1',
+    ),
     rule: await one('SELECT id FROM alert_rules WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
-    alert: await one(`SELECT id FROM alerts WHERE tenant_id = $1 ORDER BY (state = 'active_unacknowledged') DESC, id LIMIT 1`),
+    alert: await one(
+      `SELECT id FROM alerts WHERE tenant_id = $1 ORDER BY (state = 'active_unacknowledged') DESC, id LIMIT 1`,
+    ),
     notificationRule: await one('SELECT id FROM notification_rules WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
     incident: await one('SELECT id FROM incidents WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
     command: await one('SELECT id FROM device_commands WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
@@ -37,7 +43,10 @@ export async function footprintOf(db: AdminDb, tenantId: string): Promise<Tenant
   const tables = await tenantTables(db);
   const uuids = new Map<string, string>([[tenantId, 'tenants']]);
   for (const table of tables.filter((t) => t.hasUuidId)) {
-    const rows = await db.query<{ id: string }>(`SELECT id::text AS id FROM ${table.name} WHERE tenant_id = $1`, [tenantId]);
+    const rows = await db.query<{ id: string }>(
+      `SELECT id::text AS id FROM ${table.name} WHERE tenant_id = $1`,
+      [tenantId],
+    );
     for (const row of rows) uuids.set(row.id.toLowerCase(), table.name);
   }
   const series = await db.query<{ id: number }>('SELECT id FROM series WHERE tenant_id = $1', [tenantId]);
@@ -53,7 +62,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
  */
 export function leaksIn(text: string, foreign: TenantFootprint, sent = ''): string[] {
   const echoed = new Set([...sent.matchAll(UUID)].map((match) => match[0].toLowerCase()));
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
@@ -69,13 +78,21 @@ export function leaksIn(text: string, foreign: TenantFootprint, sent = ''): stri
     // An id the caller sent may come back (a bulk answer lists what it skipped); only others are leaks.
     const id = match[0].toLowerCase();
     const table = foreign.uuids.get(id);
-    if (table !== undefined && !echoed.has(id)) leaks.add(`${table} ${match[0]}`);
+    if (table !== undefined && !echoed.has(id)) {
+      const at = match.index;
+      leaks.add(`${table} ${match[0]} in …${scanned.slice(Math.max(0, at - 80), at + 40)}…`);
+    }
   }
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node !== null && typeof node === 'object') {
       for (const [key, value] of Object.entries(node)) {
-        if (/^seriesId$/i.test(key) && typeof value === 'number' && foreign.series.has(value) && !sent.includes(String(value))) {
+        if (
+          /^seriesId$/i.test(key) &&
+          typeof value === 'number' &&
+          foreign.series.has(value) &&
+          !sent.includes(String(value))
+        ) {
           leaks.add(`series ${String(value)}`);
         }
         walk(value);
@@ -120,7 +137,13 @@ const VOLATILE_TABLES = new Set([
   'alert_sequences',
   'notification_outbox',
 ]);
-const VOLATILE_COLUMNS = ['failed_login_count', 'locked_until', 'last_login_at', 'last_used_at', 'last_seen_at'];
+const VOLATILE_COLUMNS = [
+  'failed_login_count',
+  'locked_until',
+  'last_login_at',
+  'last_used_at',
+  'last_seen_at',
+];
 
 /** A digest of every row a tenant owns (and a count of its readings), to prove a run changed nothing of it. */
 export async function fingerprint(db: AdminDb, tenantId: string): Promise<Record<string, string>> {
@@ -142,7 +165,10 @@ export async function fingerprint(db: AdminDb, tenantId: string): Promise<Record
     [tenantId],
   );
   digests.telemetry = `${readings?.count ?? '0'}:${readings?.newest ?? ''}`;
-  const [tenant] = await db.query<{ row: string }>('SELECT to_jsonb(t)::text AS row FROM tenants t WHERE id = $1', [tenantId]);
+  const [tenant] = await db.query<{ row: string }>(
+    'SELECT to_jsonb(t)::text AS row FROM tenants t WHERE id = $1',
+    [tenantId],
+  );
   digests.tenant = tenant?.row ?? '';
   return digests;
 }

@@ -1,4 +1,10 @@
-import { DEFAULT_DEMO_PASSWORD, DEMO_SUPER_ADMIN_EMAIL, demoEmail, demoTenants, demoUserRoles } from '@tidewatch/db/testing';
+import {
+  DEFAULT_DEMO_PASSWORD,
+  DEMO_SUPER_ADMIN_EMAIL,
+  demoEmail,
+  demoTenants,
+  demoUserRoles,
+} from '@tidewatch/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminDb } from '../src/admin-db.ts';
 import { classifyAnswer } from '../src/answer-check.ts';
@@ -49,7 +55,13 @@ const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, BodyRefer
     parentId: (_own, b) => ({ code: 'SPY-Z', name: 'Spy zone', parentId: b, geometry: square() }),
   },
   'post /users': {
-    zoneIds: (_own, b) => ({ email: 'spy@spy.example', displayName: 'Spy', role: 'viewer', password: 'a-long-password', zoneIds: [b] }),
+    zoneIds: (_own, b) => ({
+      email: 'spy@spy.example',
+      displayName: 'Spy',
+      role: 'viewer',
+      password: 'a-long-password',
+      zoneIds: [b],
+    }),
   },
   'patch /users/:id': { zoneIds: (_own, b) => ({ zoneIds: [b] }) },
   'post /assets': {
@@ -66,12 +78,36 @@ const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, BodyRefer
   'post /devices': { assetId: (_own, b) => ({ name: 'Spy node', assetId: b }) },
   'patch /devices/:id': { assetId: (_own, b) => ({ assetId: b }) },
   'post /alert-rules': {
-    seriesId: (_own, b) => ({ name: 'Spy', condition: 'high', priority: 'low', scope: 'series', seriesId: b, setpoint: 1 }),
-    assetId: (own, b) => ({ name: 'Spy', condition: 'device_offline', priority: 'low', scope: 'asset', assetId: b, ...noMetric(own) }),
-    zoneId: (own, b) => ({ name: 'Spy', condition: 'high', priority: 'low', scope: 'series', seriesId: own.series, setpoint: 1, zoneId: b }),
+    seriesId: (_own, b) => ({
+      name: 'Spy',
+      condition: 'high',
+      priority: 'low',
+      scope: 'series',
+      seriesId: b,
+      setpoint: 1,
+    }),
+    assetId: (own, b) => ({
+      name: 'Spy',
+      condition: 'device_offline',
+      priority: 'low',
+      scope: 'asset',
+      assetId: b,
+      ...noMetric(own),
+    }),
+    zoneId: (own, b) => ({
+      name: 'Spy',
+      condition: 'high',
+      priority: 'low',
+      scope: 'series',
+      seriesId: own.series,
+      setpoint: 1,
+      zoneId: b,
+    }),
   },
   'post /alerts/acknowledge': { ids: (_own, b) => ({ ids: [b] }) },
-  'post /notification-rules': { zoneIds: (_own, b) => ({ channel: 'email', target: 'spy@spy.example', zoneIds: [b] }) },
+  'post /notification-rules': {
+    zoneIds: (_own, b) => ({ channel: 'email', target: 'spy@spy.example', zoneIds: [b] }),
+  },
   'patch /notification-rules/:id': { zoneIds: (_own, b) => ({ zoneIds: [b] }) },
   'post /incidents': {
     alertIds: (_own, b) => ({ title: 'Spy', priority: 'low', alertIds: [b] }),
@@ -84,22 +120,48 @@ const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, BodyRefer
   },
   'post /incidents/:id/close': {
     assetId: (_own, b) => ({
-      maintenanceLog: { assetId: b, workDone: 'x', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T01:00:00Z' },
+      maintenanceLog: {
+        assetId: b,
+        workDone: 'x',
+        startedAt: '2026-01-01T00:00:00Z',
+        finishedAt: '2026-01-01T01:00:00Z',
+      },
     }),
   },
 };
 
 const noMetric = (_own: TenantIds): Record<string, never> => ({});
 function square(): unknown {
-  return { type: 'Polygon', coordinates: [[[73.9, 18.5], [73.91, 18.5], [73.91, 18.51], [73.9, 18.51], [73.9, 18.5]]] };
+  return {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [73.9, 18.5],
+        [73.91, 18.5],
+        [73.91, 18.51],
+        [73.9, 18.51],
+        [73.9, 18.5],
+      ],
+    ],
+  };
 }
 function point(extra: Record<string, unknown>): unknown {
-  return { type: 'Feature', geometry: { type: 'Point', coordinates: [73.9, 18.55] }, properties: { code: 'SPY-1', name: 'Spy', kind: 'valve', ...extra } };
+  return {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [73.9, 18.55] },
+    properties: { code: 'SPY-1', name: 'Spy', kind: 'valve', ...extra },
+  };
 }
 function pipe(extra: Record<string, unknown>): unknown {
   return {
     type: 'Feature',
-    geometry: { type: 'LineString', coordinates: [[73.9, 18.55], [73.91, 18.56]] },
+    geometry: {
+      type: 'LineString',
+      coordinates: [
+        [73.9, 18.55],
+        [73.91, 18.56],
+      ],
+    },
     properties: { code: 'SPY-P', name: 'Spy pipe', kind: 'pipeline', diameterMm: 100, ...extra },
   };
 }
@@ -140,13 +202,18 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
   const judge = (label: string, answer: ApiAnswer, allowed: readonly number[], sent: string): void => {
     const verdict = classifyAnswer({ status: answer.status, headers: answer.headers, text: answer.text });
     if (verdict.kind === 'broken') problems.push(`${label}: ${verdict.reason} ${answer.text.slice(0, 160)}`);
-    else if (!allowed.includes(answer.status)) problems.push(`${label}: ${String(answer.status)} ${answer.text.slice(0, 160)}`);
+    else if (!allowed.includes(answer.status))
+      problems.push(`${label}: ${String(answer.status)} ${answer.text.slice(0, 160)}`);
     const leaks = leaksIn(answer.text, footprintB, sent);
     if (leaks.length > 0) problems.push(`${label}: shows tenant B's ${leaks.slice(0, 3).join(', ')}`);
   };
 
   beforeAll(async () => {
-    server = await startSecurityServer({ ALERT_JOB_INTERVAL_MS: '3600000', DEVICE_OFFLINE_AFTER_S: '8640000', COMMAND_SWEEP_S: '86400' });
+    server = await startSecurityServer({
+      ALERT_JOB_INTERVAL_MS: '3600000',
+      DEVICE_OFFLINE_AFTER_S: '8640000',
+      COMMAND_SWEEP_S: '86400',
+    });
     api = new ApiClient(server.url, { connections: 8 });
     db = new AdminDb();
     const tenantAId = await db.tenantId(tenantA.slug);
@@ -166,12 +233,15 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
     footprintB = await footprintOf(db, tenantBId);
     document = await api.expect<OpenApiDocument>(200, 'GET', '/api/v1/openapi.json');
     operations = operationsOf(document);
-    routes = new Map(server.routes.map((route) => [routeKey(route.method, route.path), route as unknown as RouteContract]));
+    routes = new Map(
+      server.routes.map((route) => [routeKey(route.method, route.path), route as unknown as RouteContract]),
+    );
     for (const local of [...demoUserRoles.map((user) => user.local), 'zone-operator']) {
       const token = (await api.login(demoEmail(local, tenantA))).accessToken;
       callers.push({ name: local, token, headers: {} });
       // X-Tenant-Id is the super_admin's alone: from anyone else it must change nothing.
-      if (local === 'admin') callers.push({ name: 'admin+X-Tenant-Id:B', token, headers: { 'x-tenant-id': tenantBId } });
+      if (local === 'admin')
+        callers.push({ name: 'admin+X-Tenant-Id:B', token, headers: { 'x-tenant-id': tenantBId } });
     }
     const root = (await api.login(DEMO_SUPER_ADMIN_EMAIL, DEFAULT_DEMO_PASSWORD)).accessToken;
     callers.push({ name: 'super_admin in A', token: root, headers: { 'x-tenant-id': tenantAId } });
@@ -179,7 +249,12 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
   });
 
   afterAll(async () => {
-    await reportResults('cross-tenant-sweep', { callers: callers.map((c) => c.name), attempts, crossed: problems.length, problems: problems.slice(0, 30) });
+    await reportResults('cross-tenant-sweep', {
+      callers: callers.map((c) => c.name),
+      attempts,
+      crossed: problems.length,
+      problems: problems.slice(0, 30),
+    });
     await api.close();
     await db.close();
     await server.close();
@@ -235,12 +310,20 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
         const kind = QUERY_REFERENCES[parameter.name];
         if (kind === undefined) continue;
         const value = kind === 'series' ? String(idsB.series) : kind === 'any' ? idsB.alert : idsB[kind];
-        const extra = operation.routePath === '/telemetry' ? `&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date().toISOString()}` : '';
+        const extra =
+          operation.routePath === '/telemetry'
+            ? `&from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date().toISOString()}`
+            : '';
         for (const caller of callers) {
           attempts.query += 1;
           const path = `/api/v1${operation.routePath}?${parameter.name}=${encodeURIComponent(value)}${extra}`;
           const answer = await api.call('GET', path, { token: caller.token, headers: caller.headers });
-          judge(`${caller.name} GET ${operation.routePath}?${parameter.name}=<B>`, answer, [200, 400, 403, 404], path);
+          judge(
+            `${caller.name} GET ${operation.routePath}?${parameter.name}=<B>`,
+            answer,
+            [200, 400, 403, 404],
+            path,
+          );
         }
         expect(admin).toBeDefined();
       }
@@ -254,7 +337,11 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
       const text = JSON.stringify(operation.body === null ? {} : expandRefs(document, operation.body));
       const key = routeKey(operation.method, operation.routePath);
       for (const field of Object.keys(REFERENCE_FIELDS)) {
-        if (text.includes(`"${field}"`) && !(field in (BODY_REFERENCES[key] ?? {})) && !(key === 'put /devices/:id/thingspeak')) {
+        if (
+          text.includes(`"${field}"`) &&
+          !(field in (BODY_REFERENCES[key] ?? {})) &&
+          !(key === 'put /devices/:id/thingspeak')
+        ) {
           // Only fields the route's own body declares count (alert `ids` is the bulk acknowledge body).
           if (field === 'ids' && key !== 'post /alerts/acknowledge') continue;
           if (field === 'zoneId' && key === 'post /incidents/:id/close') continue;
@@ -278,11 +365,23 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
         const path = `/api/v1${routePath.replace(':id', routePath.startsWith('/users') ? idsA.user : idsA[resourceOf(routePath)])}`;
         for (const caller of callers) {
           attempts.body += 1;
-          const answer = await api.call(method.toUpperCase(), path, { token: caller.token, headers: caller.headers, body });
+          const answer = await api.call(method.toUpperCase(), path, {
+            token: caller.token,
+            headers: caller.headers,
+            body,
+          });
           const bulk = key === 'post /alerts/acknowledge';
-          judge(`${caller.name} ${key} ${field}=<B>`, answer, bulk ? [200, 403] : [400, 403, 404], `${path} ${String(foreign)}`);
+          judge(
+            `${caller.name} ${key} ${field}=<B>`,
+            answer,
+            bulk ? [200, 403] : [400, 403, 404],
+            `${path} ${String(foreign)}`,
+          );
           if (bulk && answer.status === 200) {
-            expect(answer.body, `${caller.name} bulk acknowledge`).toMatchObject({ acknowledged: [], skipped: [{ id: foreign, reason: 'not_found' }] });
+            expect(answer.body, `${caller.name} bulk acknowledge`).toMatchObject({
+              acknowledged: [],
+              skipped: [{ id: foreign, reason: 'not_found' }],
+            });
           }
         }
       }
@@ -301,7 +400,11 @@ function expandRefs(document: OpenApiDocument, schema: unknown, depth = 0): unkn
   if (Array.isArray(schema)) return schema.map((item) => expandRefs(document, item, depth + 1));
   const record = schema as Record<string, unknown>;
   if (typeof record.$ref === 'string') {
-    return expandRefs(document, document.components.schemas[record.$ref.replace('#/components/schemas/', '')], depth + 1);
+    return expandRefs(
+      document,
+      document.components.schemas[record.$ref.replace('#/components/schemas/', '')],
+      depth + 1,
+    );
   }
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, expandRefs(document, v, depth + 1)]));
 }

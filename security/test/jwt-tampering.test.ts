@@ -28,10 +28,14 @@ describe('JWT tampering', () => {
     api = new ApiClient(server.url);
     db = new AdminDb();
     viewer = await api.login(demoEmail('viewer', tenantA));
-    claims = JSON.parse(Buffer.from(viewer.accessToken.split('.')[1] ?? '', 'base64url').toString()) as typeof claims;
+    claims = JSON.parse(
+      Buffer.from(viewer.accessToken.split('.')[1] ?? '', 'base64url').toString(),
+    ) as typeof claims;
     // The server's own key, read as the database owner: to show that a valid signature alone is not enough.
     realKey = (await db.one<{ key: Buffer }>('SELECT auth_signing_key() AS key')).key;
-    adminOfB = (await db.one<{ id: string }>('SELECT id FROM users WHERE email = $1', [demoEmail('admin', tenantB)])).id;
+    adminOfB = (
+      await db.one<{ id: string }>('SELECT id FROM users WHERE email = $1', [demoEmail('admin', tenantB)])
+    ).id;
   });
   afterAll(async () => {
     await reportResults('jwt-tampering', { refused: refused.length, cases: refused });
@@ -41,10 +45,16 @@ describe('JWT tampering', () => {
   });
 
   const sign = (payload: JWTPayload, options: { key?: Uint8Array; alg?: string } = {}): Promise<string> =>
-    new SignJWT(payload).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' }).sign(options.key ?? realKey);
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
+      .sign(options.key ?? realKey);
 
   const expectRefused = async (name: string, token: string): Promise<void> => {
-    const answer = await api.http.send({ method: 'GET', path: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+    const answer = await api.http.send({
+      method: 'GET',
+      path: '/api/v1/me',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(answer.status, name).toBe(401);
     expect(classifyAnswer(answer), name).toEqual({ kind: 'problem', code: 'unauthenticated' });
     refused.push(name);
@@ -59,22 +69,33 @@ describe('JWT tampering', () => {
     const elevated = b64({ ...claims, sub: adminOfB });
     for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
       await expectRefused(`alg ${alg}, claims of B's admin`, `${b64({ alg, typ: 'JWT' })}.${elevated}.`);
-      await expectRefused(`alg ${alg}, original signature kept`, `${b64({ alg, typ: 'JWT' })}.${payload}.${signature}`);
+      await expectRefused(
+        `alg ${alg}, original signature kept`,
+        `${b64({ alg, typ: 'JWT' })}.${payload}.${signature}`,
+      );
     }
   });
 
   it('refuses HS256 under any other key, other HMAC strengths, and public-key algorithms with an embedded key', async () => {
     await expectRefused('HS256 with a random key', await sign(claims, { key: randomBytes(32) }));
-    await expectRefused('HS256 with a guessable key', await sign(claims, { key: new TextEncoder().encode('secretsecretsecretsecretsecret12') }));
+    await expectRefused(
+      'HS256 with a guessable key',
+      await sign(claims, { key: new TextEncoder().encode('secretsecretsecretsecretsecret12') }),
+    );
     await expectRefused('HS384 with the real key', await sign(claims, { alg: 'HS384' }));
     await expectRefused('HS512 with the real key', await sign(claims, { alg: 'HS512' }));
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const jwk = await exportJWK(publicKey);
-    const rs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', jwk }).sign(privateKey);
+    const rs256 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', jwk })
+      .sign(privateKey);
     await expectRefused('RS256 signed by the attacker with the key in the header', rs256);
     // The classic confusion: the attacker's public key used as the HMAC secret.
     const pem = publicKey.export({ type: 'spki', format: 'pem' });
-    await expectRefused('HS256 keyed with a public key', await sign(claims, { key: new TextEncoder().encode(String(pem)) }));
+    await expectRefused(
+      'HS256 keyed with a public key',
+      await sign(claims, { key: new TextEncoder().encode(String(pem)) }),
+    );
   });
 
   it('refuses correctly signed tokens whose claims do not hold: expired, not yet valid, wrong issuer or audience, no session', async () => {
@@ -92,10 +113,18 @@ describe('JWT tampering', () => {
 
   it('gives claims no authority: a role or tenant in the token is ignored, the database decides', async () => {
     const [tenantBId] = [await db.tenantId(tenantB.slug)];
-    const boasting = await sign({ ...claims, role: 'super_admin', tenantId: tenantBId, permissions: ['user:write'] });
+    const boasting = await sign({
+      ...claims,
+      role: 'super_admin',
+      tenantId: tenantBId,
+      permissions: ['user:write'],
+    });
 
     const me = await api.call<{ role: string; tenantId: string }>('GET', '/api/v1/me', { token: boasting });
-    const users = await api.call('GET', '/api/v1/users', { token: boasting, headers: { 'x-tenant-id': tenantBId } });
+    const users = await api.call('GET', '/api/v1/users', {
+      token: boasting,
+      headers: { 'x-tenant-id': tenantBId },
+    });
 
     expect(me.status).toBe(200);
     expect(me.body.role).toBe('viewer');
@@ -104,8 +133,19 @@ describe('JWT tampering', () => {
   });
 
   it('refuses malformed bearer headers without a 500', async () => {
-    for (const header of [`Bearer ${'a'.repeat(5000)}`, 'Bearer ünïcödé.tökén.x', `Bearer ${viewer.accessToken} ${viewer.accessToken}`, 'Bearer', 'Basic dXNlcjpwYXNz', `bearer${viewer.accessToken}`]) {
-      const answer = await api.http.send({ method: 'GET', path: '/api/v1/me', headers: { authorization: header } });
+    for (const header of [
+      `Bearer ${'a'.repeat(5000)}`,
+      'Bearer ünïcödé.tökén.x',
+      `Bearer ${viewer.accessToken} ${viewer.accessToken}`,
+      'Bearer',
+      'Basic dXNlcjpwYXNz',
+      `bearer${viewer.accessToken}`,
+    ]) {
+      const answer = await api.http.send({
+        method: 'GET',
+        path: '/api/v1/me',
+        headers: { authorization: header },
+      });
       expect(answer.status, header.slice(0, 40)).toBe(401);
       refused.push(`header ${header.slice(0, 20)}`);
     }
@@ -115,7 +155,11 @@ describe('JWT tampering', () => {
     const session = await api.login(demoEmail('operator2', tenantA));
 
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => api.call<TokenResponse>('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } })),
+      Array.from({ length: 6 }, () =>
+        api.call<TokenResponse>('POST', '/api/v1/auth/refresh', {
+          body: { refreshToken: session.refreshToken },
+        }),
+      ),
     );
 
     const winners = answers.filter((a) => a.status === 200);
@@ -124,7 +168,10 @@ describe('JWT tampering', () => {
     // The losers were replays: the whole session is gone, the winner's new tokens included.
     for (const winner of winners) {
       expect((await api.call('GET', '/api/v1/me', { token: winner.body.accessToken })).status).toBe(401);
-      expect((await api.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: winner.body.refreshToken } })).status).toBe(401);
+      expect(
+        (await api.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: winner.body.refreshToken } }))
+          .status,
+      ).toBe(401);
     }
     refused.push('concurrent refresh replay');
   });
@@ -133,11 +180,18 @@ describe('JWT tampering', () => {
     const session = await api.login(demoEmail('maintenance', tenantA));
     const flipped = session.refreshToken.slice(0, -1) + (session.refreshToken.endsWith('A') ? 'B' : 'A');
 
-    expect((await api.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: flipped } })).status).toBe(401);
+    expect((await api.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: flipped } })).status).toBe(
+      401,
+    );
     await expectRefused('a refresh token used as the access token', session.refreshToken);
-    const asRefresh = await api.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.accessToken } });
+    const asRefresh = await api.call('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: session.accessToken },
+    });
     expect([400, 401]).toContain(asRefresh.status);
     // The genuine refresh token still works: refusing the others did not end the session.
-    expect((await api.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } })).status).toBe(200);
+    expect(
+      (await api.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } }))
+        .status,
+    ).toBe(200);
   });
 });

@@ -9,8 +9,12 @@ import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
 const [, tenantA] = demoTenants;
 const THRESHOLD = 3;
 
-const login = (api: ApiClient, email: string, password: string, headers: Record<string, string> = {}): Promise<ApiAnswer> =>
-  api.call('POST', '/api/v1/auth/login', { body: { email, password }, headers });
+const login = (
+  api: ApiClient,
+  email: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<ApiAnswer> => api.call('POST', '/api/v1/auth/login', { body: { email, password }, headers });
 
 describe('brute-force sign-in', () => {
   const figures: Record<string, unknown> = {};
@@ -44,13 +48,24 @@ describe('brute-force sign-in', () => {
     it('counts every one of a parallel burst of wrong passwords and then refuses the right one too', async () => {
       const email = demoEmail('operator2', tenantA);
 
-      const burst = await Promise.all(Array.from({ length: 24 }, (_v, i) => login(api, email, `wrong-${String(i)}`)));
+      const burst = await Promise.all(
+        Array.from({ length: 24 }, (_v, i) => login(api, email, `wrong-${String(i)}`)),
+      );
 
       const statuses = burst.map((a) => a.status);
       expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
-      expect(burst.every((a) => classifyAnswer({ status: a.status, headers: a.headers, text: a.text }).kind === 'problem')).toBe(true);
+      expect(
+        burst.every(
+          (a) => classifyAnswer({ status: a.status, headers: a.headers, text: a.text }).kind === 'problem',
+        ),
+      ).toBe(true);
       const { failed_login_count: counted } = await account(email);
-      figures.burst = { attempts: 24, refusedAsWrong: statuses.filter((s) => s === 401).length, locked: statuses.filter((s) => s === 429).length, counted };
+      figures.burst = {
+        attempts: 24,
+        refusedAsWrong: statuses.filter((s) => s === 401).length,
+        locked: statuses.filter((s) => s === 429).length,
+        counted,
+      };
       // Each wrong password the server checked is a failure on record: parallelism must not lose any.
       expect(counted).toBe(statuses.filter((s) => s === 401).length);
       const right = await login(api, email, DEFAULT_DEMO_PASSWORD);
@@ -76,7 +91,10 @@ describe('brute-force sign-in', () => {
       await db.query(`UPDATE users SET locked_until = now() - interval '1 second' WHERE email = $1`, [email]);
       expect((await login(api, email, DEFAULT_DEMO_PASSWORD)).status).toBe(200);
       expect((await account(email)).failed_login_count).toBe(0);
-      figures.backoff = { firstLockS: Math.round(first.locked_s ?? 0), secondLockS: Math.round(second.locked_s ?? 0) };
+      figures.backoff = {
+        firstLockS: Math.round(first.locked_s ?? 0),
+        secondLockS: Math.round(second.locked_s ?? 0),
+      };
     });
   });
 
@@ -96,7 +114,8 @@ describe('brute-force sign-in', () => {
     });
 
     /** A client connecting from its own loopback address: another IP as far as the server can tell. */
-    const fromAddress = (address: string): ApiClient => new ApiClient(server.url, { connections: 1, localAddress: address });
+    const fromAddress = (address: string): ApiClient =>
+      new ApiClient(server.url, { connections: 1, localAddress: address });
 
     it('limits one e-mail tried from many IPs, in any letter case, with 429 and Retry-After', async () => {
       const statuses: number[] = [];
@@ -119,7 +138,9 @@ describe('brute-force sign-in', () => {
       const statuses: number[] = [];
       let retryAfter: string | undefined;
       for (let i = 0; i < 9; i += 1) {
-        const answer = await login(client, `user${String(i)}@nowhere.example`, 'guess', { 'x-forwarded-for': `203.0.113.${String(i)}` });
+        const answer = await login(client, `user${String(i)}@nowhere.example`, 'guess', {
+          'x-forwarded-for': `203.0.113.${String(i)}`,
+        });
         statuses.push(answer.status);
         if (answer.status === 429) retryAfter = answer.headers['retry-after'];
       }

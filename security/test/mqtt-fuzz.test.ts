@@ -19,6 +19,21 @@ import { fuzzBudget, reportResults } from '../src/results.ts';
 import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
 
 const [, tenantA] = demoTenants;
+
+/** A QoS 1 publish the server never acknowledges would wait forever: give up, and say so. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no acknowledgement within ${String(ms)} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const MAX_PAYLOAD = 262_144;
 const DAY = 86_400_000;
 
@@ -33,7 +48,8 @@ describe('MQTT fuzzer', () => {
   let metrics: FuzzMetric[];
   let disconnects = 0;
 
-  const scrape = async (): Promise<Map<string, number>> => parsePrometheus((await api.call<string>('GET', '/metrics')).text);
+  const scrape = async (): Promise<Map<string, number>> =>
+    parsePrometheus((await api.call<string>('GET', '/metrics')).text);
 
   beforeAll(async () => {
     console.log(`[security] MQTT fuzz seed ${String(seed)} (replay with SECURITY_SEED=${String(seed)})`);
@@ -41,22 +57,25 @@ describe('MQTT fuzzer', () => {
     api = new ApiClient(server.url);
     db = new AdminDb();
     const token = (await api.login(demoEmail('admin', tenantA))).accessToken;
-    const created = await api.expect<{ device: { id: string; series: { id: number; metricKey: string }[] }; secret: string }>(
-      201,
-      'POST',
-      '/api/v1/devices',
-      { token, body: { name: `MQTT fuzz ${String(seed)}`, metricKeys: ['level_cm', 'pressure_bar', 'pump_state'] } },
-    );
+    const created = await api.expect<{
+      device: { id: string; series: { id: number; metricKey: string }[] };
+      secret: string;
+    }>(201, 'POST', '/api/v1/devices', {
+      token,
+      body: { name: `MQTT fuzz ${String(seed)}`, metricKeys: ['level_cm', 'pressure_bar', 'pump_state'] },
+    });
     device = { id: created.device.id, secret: created.secret };
-    const catalogue = await api.expect<{ items: { key: string; validMin: number | null; validMax: number | null }[] }>(
-      200,
-      'GET',
-      '/api/v1/metrics?limit=500',
-      { token },
-    );
+    const catalogue = await api.expect<{
+      items: { key: string; validMin: number | null; validMax: number | null }[];
+    }>(200, 'GET', '/api/v1/metrics?limit=500', { token });
     metrics = created.device.series.map((series) => {
       const metric = catalogue.items.find((m) => m.key === series.metricKey);
-      return { key: series.metricKey, seriesId: series.id, min: metric?.validMin ?? null, max: metric?.validMax ?? null };
+      return {
+        key: series.metricKey,
+        seriesId: series.id,
+        min: metric?.validMin ?? null,
+        max: metric?.validMax ?? null,
+      };
     });
     client = await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, {
       username: device.id,
@@ -76,6 +95,38 @@ describe('MQTT fuzzer', () => {
     await server.close();
   });
 
+  it('drops a command acknowledgement the database cannot store (a NUL byte) instead of disconnecting the device', async () => {
+    const probe = await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, {
+      username: device.id,
+      password: device.secret,
+      reconnectPeriod: 0,
+    });
+    let closed = false;
+    probe.on('close', () => {
+      closed = true;
+    });
+    const before = await scrape();
+    const acks = [
+      { id: '6a0c2f4e-2c5b-4c1e-9a3b-1d2e3f4a5b6c', status: 'ok', result: { note: 'nul \u0000 byte' } },
+      { id: '6a0c2f4e-2c5b-4c1e-9a3b-1d2e3f4a5b6c', status: 'error', message: 'nul \u0000 byte' },
+    ];
+
+    // QoS 1: without a PUBACK the device would send the same message again after every reconnect, forever.
+    for (const ack of acks)
+      await withTimeout(
+        probe.publishAsync(`devices/${device.id}/commands/ack`, JSON.stringify(ack), { qos: 1 }),
+        5000,
+      );
+
+    const after = await scrape();
+    expect(closed).toBe(false);
+    expect(
+      sumOf(after, 'ingest_messages_refused_total', { transport: 'mqtt', reason: 'malformed' }) -
+        sumOf(before, 'ingest_messages_refused_total', { transport: 'mqtt', reason: 'malformed' }),
+    ).toBe(2);
+    await probe.endAsync(true);
+  });
+
   it('refuses and counts every bad message, stores exactly the valid readings, and keeps serving', async () => {
     const random = new Random(seed).fork('mqtt');
     const now = Date.now();
@@ -93,37 +144,63 @@ describe('MQTT fuzzer', () => {
     await runBounded(budget.mqtt, 64, async (index) => {
       const testCase = buildMqttCase(index, metrics, slots, window, random.fork(String(index)));
       kinds[testCase.kind] = (kinds[testCase.kind] ?? 0) + 1;
-      const prediction = testCase.subtopic === 'telemetry' ? predictTelemetry(testCase.payload, metrics, window) : predictOther(testCase);
+      const prediction =
+        testCase.subtopic === 'telemetry'
+          ? predictTelemetry(testCase.payload, metrics, window)
+          : predictOther(testCase);
       if (prediction.refused) expectedRefused[prediction.refused] += 1;
-      for (const outcome of prediction.outcomes) expectedOutcomes[outcome] = (expectedOutcomes[outcome] ?? 0) + 1;
+      for (const outcome of prediction.outcomes)
+        expectedOutcomes[outcome] = (expectedOutcomes[outcome] ?? 0) + 1;
       for (const reading of prediction.stored) expectedStored.add(reading);
       const disconnectsBefore = disconnects;
       try {
-        await client.publishAsync(`devices/${device.id}/${testCase.subtopic}`, testCase.payload, { qos: testCase.qos });
+        await withTimeout(
+          client.publishAsync(`devices/${device.id}/${testCase.subtopic}`, testCase.payload, {
+            qos: testCase.qos,
+          }),
+          10_000,
+        );
       } catch (error) {
-        publishFailures.push(`#${String(index)} ${testCase.kind}: ${String(error)} ${testCase.payload.toString('utf8').slice(0, 120)}`);
+        publishFailures.push(
+          `#${String(index)} ${testCase.kind}: ${String(error)} ${testCase.payload.toString('utf8').slice(0, 120)}`,
+        );
       }
       if (disconnects > disconnectsBefore) {
-        dropped.push(`#${String(index)} ${testCase.kind} ${testCase.subtopic}: ${testCase.payload.toString('utf8').slice(0, 120)}`);
+        dropped.push(
+          `#${String(index)} ${testCase.kind} ${testCase.subtopic}: ${testCase.payload.toString('utf8').slice(0, 120)}`,
+        );
       }
     });
 
     // Everything is counted once it is handled; accepted readings once they are committed.
     let after = await scrape();
     const counted = (samples: Map<string, number>) =>
-      READING_OUTCOMES.every((o) => sumOf(samples, 'ingest_readings_total', { transport: 'mqtt', outcome: o }) - sumOf(before, 'ingest_readings_total', { transport: 'mqtt', outcome: o }) >= (expectedOutcomes[o] ?? 0)) &&
-      sumOf(samples, 'ingest_messages_refused_total', { transport: 'mqtt' }) - sumOf(before, 'ingest_messages_refused_total', { transport: 'mqtt' }) >= expectedRefused.malformed + expectedRefused.too_large;
+      READING_OUTCOMES.every(
+        (o) =>
+          sumOf(samples, 'ingest_readings_total', { transport: 'mqtt', outcome: o }) -
+            sumOf(before, 'ingest_readings_total', { transport: 'mqtt', outcome: o }) >=
+          (expectedOutcomes[o] ?? 0),
+      ) &&
+      sumOf(samples, 'ingest_messages_refused_total', { transport: 'mqtt' }) -
+        sumOf(before, 'ingest_messages_refused_total', { transport: 'mqtt' }) >=
+        expectedRefused.malformed + expectedRefused.too_large;
     for (let waited = 0; !counted(after) && waited < 120; waited += 1) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       after = await scrape();
     }
     const seconds = (Date.now() - started) / 1000;
-    const delta = (name: string, labels: Record<string, string>) => sumOf(after, name, labels) - sumOf(before, name, labels);
-    const actualOutcomes = Object.fromEntries(READING_OUTCOMES.map((o) => [o, delta('ingest_readings_total', { transport: 'mqtt', outcome: o })]));
+    const delta = (name: string, labels: Record<string, string>) =>
+      sumOf(after, name, labels) - sumOf(before, name, labels);
+    const actualOutcomes = Object.fromEntries(
+      READING_OUTCOMES.map((o) => [o, delta('ingest_readings_total', { transport: 'mqtt', outcome: o })]),
+    );
     const actualRefused = {
       malformed: delta('ingest_messages_refused_total', { transport: 'mqtt', reason: 'malformed' }),
       too_large: delta('ingest_messages_refused_total', { transport: 'mqtt', reason: 'too_large' }),
-      other: delta('ingest_messages_refused_total', { transport: 'mqtt' }) - delta('ingest_messages_refused_total', { transport: 'mqtt', reason: 'malformed' }) - delta('ingest_messages_refused_total', { transport: 'mqtt', reason: 'too_large' }),
+      other:
+        delta('ingest_messages_refused_total', { transport: 'mqtt' }) -
+        delta('ingest_messages_refused_total', { transport: 'mqtt', reason: 'malformed' }) -
+        delta('ingest_messages_refused_total', { transport: 'mqtt', reason: 'too_large' }),
     };
     const rows = await db.query<{ reading: string }>(
       `SELECT series_id || '|' || (extract(epoch FROM time) * 1000)::bigint || '|' || value AS reading

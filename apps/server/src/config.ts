@@ -38,6 +38,8 @@ const envSchema = z.object({
   TIDEWATCH_ADMIN_EMAIL: z.email().optional(),
   TIDEWATCH_ADMIN_PASSWORD: z.string().min(12).optional(),
   CONSOLE_DIR: z.string().optional(),
+  /** A MapLibre style served by a tile server; without it the console draws its offline basemap. */
+  MAP_STYLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Readings held in memory while PostgreSQL is slow or away; beyond it devices are told to retry. */
   INGEST_QUEUE_CAPACITY: z.coerce.number().int().min(100).default(200_000),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),

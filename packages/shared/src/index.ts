@@ -8,6 +8,7 @@ export * from './api/device.schema.ts';
 export * from './api/incident.schema.ts';
 export * from './api/notification.schema.ts';
 export * from './api/problem.ts';
+export * from './api/spatial.schema.ts';
 export * from './api/telemetry.schema.ts';
 export * from './api/tenant.schema.ts';
 export * from './api/user.schema.ts';

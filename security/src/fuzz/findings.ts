@@ -27,7 +27,10 @@ export class FindingLog {
   describe(categories: readonly string[]): string[] {
     return this.samples
       .filter((f) => categories.includes(f.category))
-      .map((f) => `${f.category} #${String(f.caseIndex)} ${f.kind} ${f.request} -> ${String(f.status)}: ${f.detail}`);
+      .map(
+        (f) =>
+          `${f.category} #${String(f.caseIndex)} ${f.kind} ${f.request} -> ${String(f.status)}: ${f.detail}`,
+      );
   }
 }
 

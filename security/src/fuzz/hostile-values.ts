@@ -5,7 +5,7 @@ export const INJECTION_STRINGS: readonly string[] = [
   "' OR '1'='1",
   "'; DROP TABLE users; --",
   '" OR ""="',
-  "1; SELECT pg_sleep(10) --",
+  '1; SELECT pg_sleep(10) --',
   "' UNION SELECT password_hash FROM users --",
   '$1',
   "%' AND 1=1 --",
@@ -24,7 +24,7 @@ export const INJECTION_STRINGS: readonly string[] = [
   '\u0000',
   'line\r\nX-Injected: 1',
   'tenant_id',
-  'current_setting(\'app.tenant_id\')',
+  "current_setting('app.tenant_id')",
 ];
 
 /** Text in the corners of Unicode: astral planes, bidi overrides, combining marks, lone surrogates, BOMs. */
@@ -135,6 +135,8 @@ export function depthBombText(random: Random): string {
 /** A value that is not the JSON type a field wants. */
 export function wrongType(value: unknown, random: Random): unknown {
   const candidates: unknown[] = ['text', 42, -1.5, true, false, null, [], {}, [value], { value }];
-  const different = candidates.filter((c) => typeof c !== typeof value || Array.isArray(c) !== Array.isArray(value));
+  const different = candidates.filter(
+    (c) => typeof c !== typeof value || Array.isArray(c) !== Array.isArray(value),
+  );
   return random.pick(different.length > 0 ? different : candidates);
 }

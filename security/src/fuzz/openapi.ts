@@ -24,7 +24,11 @@ export interface Operation {
   /** Express form, as the route registry names it: `/zones/:id`. */
   readonly routePath: string;
   readonly pathParams: readonly string[];
-  readonly query: readonly { readonly name: string; readonly required: boolean; readonly schema: JsonSchema }[];
+  readonly query: readonly {
+    readonly name: string;
+    readonly required: boolean;
+    readonly schema: JsonSchema;
+  }[];
   readonly body: JsonSchema | null;
   readonly documentedStatuses: ReadonlySet<number>;
 }

@@ -94,7 +94,12 @@ function mutateBody(valid: Json, random: Random): { body: Json; kind: string } {
       break;
     case 'extra-field':
       if (Array.isArray(target)) target.push(hostileString(random));
-      else setOwn(target, random.pick(['extra', 'id', 'tenantId', 'role', 'isAdmin', random.string(6)]), hostileString(random));
+      else
+        setOwn(
+          target,
+          random.pick(['extra', 'id', 'tenantId', 'role', 'isAdmin', random.string(6)]),
+          hostileString(random),
+        );
       break;
     case 'hostile-string':
       replace(hostileString(random));
@@ -112,7 +117,8 @@ function mutateBody(valid: Json, random: Random): { body: Json; kind: string } {
       const objects = targets.filter((t) => !Array.isArray(t)) as Record<string, Json>[];
       const into = objects.length > 0 ? random.pick(objects) : undefined;
       const pollution = { isAdmin: true, role: 'super_admin', tenantId: null, polluted: 'yes' };
-      if (into) setOwn(into, random.pick(PROTOTYPE_KEYS), random.chance(0.5) ? pollution : { prototype: pollution });
+      if (into)
+        setOwn(into, random.pick(PROTOTYPE_KEYS), random.chance(0.5) ? pollution : { prototype: pollution });
       break;
     }
     case 'huge-array':
@@ -147,7 +153,11 @@ function sampleQuery(operation: Operation, sources: CaseSources, random: Random)
   return entries;
 }
 
-function mutateQuery(entries: [string, string][], operation: Operation, random: Random): { entries: [string, string][]; kind: string } {
+function mutateQuery(
+  entries: [string, string][],
+  operation: Operation,
+  random: Random,
+): { entries: [string, string][]; kind: string } {
   const names = operation.query.map((q) => q.name);
   const name = names.length > 0 ? random.pick(names) : 'limit';
   const mutation = random.weighted<string>([
@@ -161,18 +171,27 @@ function mutateQuery(entries: [string, string][], operation: Operation, random: 
   const others = entries.filter(([k]) => k !== name);
   switch (mutation) {
     case 'hostile-value':
-      return { entries: [...others, [name, hostileString(random).slice(0, 2000)]], kind: 'query:hostile-value' };
+      return {
+        entries: [...others, [name, hostileString(random).slice(0, 2000)]],
+        kind: 'query:hostile-value',
+      };
     case 'edge-number':
       return { entries: [...others, [name, String(random.pick(EDGE_NUMBERS))]], kind: 'query:edge-number' };
     case 'repeated':
       return { entries: [...entries, [name, 'a'], [name, 'b']], kind: 'query:repeated' };
     case 'unknown-param':
       return {
-        entries: [...entries, [random.pick(['__proto__', 'constructor', 'tenantId', 'x']), hostileString(random).slice(0, 500)]],
+        entries: [
+          ...entries,
+          [random.pick(['__proto__', 'constructor', 'tenantId', 'x']), hostileString(random).slice(0, 500)],
+        ],
         kind: 'query:unknown-param',
       };
     case 'missing-required':
-      return { entries: entries.filter(([k]) => !operation.query.some((q) => q.required && q.name === k)), kind: 'query:missing' };
+      return {
+        entries: entries.filter(([k]) => !operation.query.some((q) => q.required && q.name === k)),
+        kind: 'query:missing',
+      };
     default:
       return { entries: [...others, [name, random.pick(INVALID_UUIDS)]], kind: 'query:invalid-uuid' };
   }
@@ -182,10 +201,22 @@ function mutateQuery(entries: [string, string][], operation: Operation, random: 
 function hostilePathSegment(random: Random): { raw: string; decoded: string | null } {
   const choice = random.weighted<() => { raw: string; decoded: string | null }>([
     // Never empty: an empty segment is another route (the list), not a bad id.
-    [4, () => { const v = random.pick(INVALID_UUIDS.filter((id) => id !== '')); return { raw: encode(v), decoded: v }; }],
+    [
+      4,
+      () => {
+        const v = random.pick(INVALID_UUIDS.filter((id) => id !== ''));
+        return { raw: encode(v), decoded: v };
+      },
+    ],
     [2, () => ({ raw: random.pick(['%E0%A4%A', '%', '%zz', '%C0%AF', '%FF%FE']), decoded: null })],
     [2, () => ({ raw: '..%2F..%2Fetc%2Fpasswd', decoded: '../../etc/passwd' })],
-    [2, () => { const v = `x${hostileString(random).slice(0, 1500)}`; return { raw: encode(v), decoded: v }; }],
+    [
+      2,
+      () => {
+        const v = `x${hostileString(random).slice(0, 1500)}`;
+        return { raw: encode(v), decoded: v };
+      },
+    ],
     [1, () => ({ raw: '%00', decoded: '\u0000' })],
   ]);
   const segment = choice();
@@ -217,7 +248,11 @@ function transportMutation(
   const json = 'application/json';
   switch (mutation) {
     case 'truncated':
-      return { bodyText: validText.slice(0, random.int(0, Math.max(0, validText.length - 1))), contentType: json, kind: 'transport:truncated' };
+      return {
+        bodyText: validText.slice(0, random.int(0, Math.max(0, validText.length - 1))),
+        contentType: json,
+        kind: 'transport:truncated',
+      };
     case 'broken-json':
       return { bodyText: random.pick(BROKEN_JSON_TEXTS), contentType: json, kind: 'transport:broken-json' };
     case 'content-type':
@@ -237,21 +272,41 @@ function transportMutation(
         kind: 'transport:content-type',
       };
     case 'charset':
-      return { bodyText: validText, contentType: random.pick(['application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json; charset=nonsense']), kind: 'transport:charset' };
+      return {
+        bodyText: validText,
+        contentType: random.pick([
+          'application/json; charset=latin1',
+          'application/json; charset=utf-16',
+          'application/json; charset=nonsense',
+        ]),
+        kind: 'transport:charset',
+      };
     case 'bom':
       return { bodyText: `\uFEFF${validText}`, contentType: json, kind: 'transport:bom' };
     case 'encoding':
-      return { bodyText: validText, contentType: json, contentEncoding: random.pick(['gzip', 'deflate', 'br', 'x-unknown']), kind: 'transport:encoding' };
+      return {
+        bodyText: validText,
+        contentType: json,
+        contentEncoding: random.pick(['gzip', 'deflate', 'br', 'x-unknown']),
+        kind: 'transport:encoding',
+      };
     case 'depth-bomb':
       return { bodyText: depthBombText(random), contentType: json, kind: 'transport:depth-bomb' };
     case 'duplicate-keys':
       return {
-        bodyText: validText.startsWith('{') && validText.length > 2 ? `{"name":"a","name":"b",${validText.slice(1)}` : validText,
+        bodyText:
+          validText.startsWith('{') && validText.length > 2
+            ? `{"name":"a","name":"b",${validText.slice(1)}`
+            : validText,
         contentType: json,
         kind: 'transport:duplicate-keys',
       };
     case 'oversize':
-      return { bodyText: JSON.stringify({ pad: 'x'.repeat(1_100_000) }), contentType: json, kind: 'transport:oversize' };
+      return {
+        bodyText: JSON.stringify({ pad: 'x'.repeat(1_100_000) }),
+        contentType: json,
+        kind: 'transport:oversize',
+      };
     default:
       return { bodyText: '', contentType: json, kind: 'transport:empty' };
   }
@@ -325,7 +380,7 @@ export function buildRestCase(
       body = mutated.body;
       kind = mutated.kind;
     }
-    bodyText = JSON.stringify(body) ?? 'null';
+    bodyText = JSON.stringify(body);
     contentType = 'application/json';
     if (mode === 'transport') {
       const mutated = transportMutation(bodyText, random);
@@ -346,7 +401,9 @@ export function buildRestCase(
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (isIngest) {
     headers.authorization =
-      mode === 'auth' ? random.pick(['Basic ' + Buffer.from('nobody:nothing').toString('base64'), 'Basic %%%', 'Bearer x']) : sources.deviceAuthorization;
+      mode === 'auth'
+        ? random.pick(['Basic ' + Buffer.from('nobody:nothing').toString('base64'), 'Basic %%%', 'Bearer x'])
+        : sources.deviceAuthorization;
   }
   if (contentType !== undefined) headers['content-type'] = contentType;
   if (contentEncoding !== undefined) headers['content-encoding'] = contentEncoding;

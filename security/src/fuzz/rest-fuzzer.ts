@@ -1,7 +1,7 @@
 import type { Role } from '@tidewatch/shared';
 import { classifyAnswer } from '../answer-check.ts';
 import type { HttpClient, RawResponse } from '../http-client.ts';
-import { Random } from '../random.ts';
+import type { Random } from '../random.ts';
 import { leaksIn, type TenantFootprint } from '../tenant-data.ts';
 import { FindingLog, Tally } from './findings.ts';
 import type { Operation } from './openapi.ts';
@@ -34,6 +34,8 @@ export interface RestFuzzOptions {
 
 export interface RestFuzzReport {
   readonly cases: number;
+  /** Hostile-only runs: cases left out because no retry made them invalid. */
+  readonly skipped: number;
   readonly byStatus: Record<string, number>;
   readonly byKind: Record<string, number>;
   readonly byStage: Record<string, number>;
@@ -69,14 +71,29 @@ export async function fuzzRest(options: RestFuzzOptions): Promise<RestFuzzReport
   let validAccepted = 0;
   let storedChecked = 0;
   let healthChecks = 0;
+  let skipped = 0;
   const getRoutes = new Set(options.operations.filter((o) => o.method === 'get').map((o) => o.routePath));
 
-  const judge = async (testCase: RestCase, response: RawResponse): Promise<void> => {
+  const contractOf = (testCase: RestCase): RouteContract => {
     const route = options.routes.get(routeKey(testCase.operation.method, testCase.operation.routePath));
     if (!route) throw new Error(`no registry route for ${testCase.operation.routePath}`);
+    return route;
+  };
+  const wouldSucceed = (testCase: RestCase): boolean =>
+    expectationFor(contractOf(testCase), testCase, options.roles[testCase.sender]).success;
+
+  const judge = async (testCase: RestCase, response: RawResponse): Promise<void> => {
+    const route = contractOf(testCase);
     const where = `${testCase.request.method} ${testCase.request.path.slice(0, 160)}`;
     const note = (category: string, detail: string): void => {
-      findings.add({ category, caseIndex: testCase.index, kind: testCase.kind, request: where, status: response.status, detail });
+      findings.add({
+        category,
+        caseIndex: testCase.index,
+        kind: testCase.kind,
+        request: where,
+        status: response.status,
+        detail,
+      });
     };
     const answer = classifyAnswer(response);
     if (answer.kind === 'broken') {
@@ -92,15 +109,27 @@ export async function fuzzRest(options: RestFuzzOptions): Promise<RestFuzzReport
       note('accepted-invalid', `succeeded, but the ${expected.stage} stage should have refused it`);
     }
     if (answer.kind === 'problem' && !expected.codes.has(answer.code)) {
-      note('unexpected-problem', `${answer.code}, expected ${[...expected.codes].join('|')} (${expected.stage}): ${response.text.slice(0, 200)}`);
+      note(
+        'unexpected-problem',
+        `${answer.code}, expected ${[...expected.codes].join('|')} (${expected.stage}): ${response.text.slice(0, 200)}`,
+      );
     }
-    const leaks = leaksIn(response.text, options.foreign, `${testCase.request.path} ${testCase.bodyText ?? ''}`);
+    const leaks = leaksIn(
+      response.text,
+      options.foreign,
+      `${testCase.request.path} ${testCase.bodyText ?? ''}`,
+    );
     if (leaks.length > 0) note('leak', `shows another tenant's ${leaks.slice(0, 3).join(', ')}`);
-    if (answer.kind !== 'success' || testCase.operation.method === 'get' || testCase.operation.method === 'delete') return;
+    if (
+      answer.kind !== 'success' ||
+      testCase.operation.method === 'get' ||
+      testCase.operation.method === 'delete'
+    )
+      return;
     validAccepted += 1;
     const input = route.body?.safeParse(parseJsonBody(testCase.bodyText) ?? {});
     if (!input?.success) return;
-    let body: unknown = null;
+    let body: unknown;
     try {
       body = JSON.parse(response.text);
     } catch {
@@ -121,7 +150,9 @@ export async function fuzzRest(options: RestFuzzOptions): Promise<RestFuzzReport
     });
     storedChecked += 1;
     if (stored.status !== 200) note('not-stored', `GET after create: ${String(stored.status)}`);
-    else for (const mismatch of storedMismatches(input.data, JSON.parse(stored.text))) note('not-stored', `read back: ${mismatch}`);
+    else
+      for (const mismatch of storedMismatches(input.data, JSON.parse(stored.text)))
+        note('not-stored', `read back: ${mismatch}`);
     options.onCreated(testCase.operation, id);
   };
 
@@ -130,7 +161,16 @@ export async function fuzzRest(options: RestFuzzOptions): Promise<RestFuzzReport
     const random = options.random.fork(`case-${String(index)}`);
     const operation = options.operations[index % options.operations.length];
     if (!operation) return;
-    const testCase = buildRestCase(index, operation, options.sources, random, options.allowValid);
+    let testCase = buildRestCase(index, operation, options.sources, random, options.allowValid);
+    // Hostile-only runs send only what must be refused (a mutation can leave a request valid: an optional
+    // field removed, an unknown query parameter), so "nothing changed" is a fair check.
+    for (let retry = 0; !options.allowValid && wouldSucceed(testCase) && retry < 20; retry += 1) {
+      testCase = buildRestCase(index, operation, options.sources, random, false);
+    }
+    if (!options.allowValid && wouldSucceed(testCase)) {
+      skipped += 1;
+      return;
+    }
     kinds.add(testCase.kind.split(':')[0] ?? testCase.kind);
     let response: RawResponse;
     try {
@@ -154,7 +194,8 @@ export async function fuzzRest(options: RestFuzzOptions): Promise<RestFuzzReport
     }
   });
   return {
-    cases: options.count,
+    cases: options.count - skipped,
+    skipped,
     byStatus: statuses.counts,
     byKind: kinds.counts,
     byStage: stages.counts,

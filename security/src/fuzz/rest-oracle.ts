@@ -52,13 +52,18 @@ function readBody(testCase: RestCase, limit: number): { value: unknown } | { pro
   const type = testCase.contentType?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') return { problem: expect('transport', ['unsupported_media_type']) };
   if (Buffer.byteLength(text) > limit) return { problem: expect('transport', ['payload_too_large']) };
-  const charset = /charset=([^;]+)/i.exec(testCase.contentType ?? '')?.[1]?.trim().toLowerCase();
+  const charset = /charset=([^;]+)/i
+    .exec(testCase.contentType ?? '')?.[1]
+    ?.trim()
+    .toLowerCase();
   if (testCase.contentEncoding !== undefined || (charset !== undefined && charset !== 'utf-8')) {
     // Decoding is the parser's business; any of these answers is right, a success is not.
-    return { problem: expect('transport', ['unsupported_media_type', 'malformed_json', 'validation_failed']) };
+    return {
+      problem: expect('transport', ['unsupported_media_type', 'malformed_json', 'validation_failed']),
+    };
   }
   const stripped = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const first = /^[\x20\x09\x0a\x0d]*(.)/s.exec(stripped)?.[1];
+  const first = /^[ \t\n\r]*(.)/s.exec(stripped)?.[1];
   if (first === undefined) return { value: undefined };
   if (first !== '{' && first !== '[') return { problem: expect('transport', ['malformed_json']) };
   try {
@@ -76,11 +81,12 @@ function readBody(testCase: RestCase, limit: number): { value: unknown } | { pro
 export function expectationFor(route: RouteContract, testCase: RestCase, role: Role | null): Expectation {
   const body = readBody(testCase, route.largeBody ? IMPORT_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES);
   if ('problem' in body) return body.problem;
+  // The router decodes path parameters while matching, before anything else runs.
+  if (testCase.params === null) return expect('transport', ['validation_failed']);
   if (route.access !== 'public') {
     if (role === null) return expect('auth', ['unauthenticated']);
     if (route.permission && !can(role, route.permission)) return expect('auth', ['forbidden']);
   }
-  if (testCase.params === null) return expect('validation', ['validation_failed', 'malformed_json', 'not_found']);
   const invalid =
     (route.params && !route.params.safeParse(testCase.params).success) ||
     (route.query && !route.query.safeParse(parseQueryString(testCase.queryText)).success) ||

@@ -9,7 +9,19 @@ const CODE = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 const METRIC_KEY = '^[a-z][a-z0-9_]{0,63}$';
 const SLUG = '^[a-z0-9][a-z0-9-]{1,62}$';
 const READ_API_KEY = '^[A-Z0-9]{16}$';
-const WORDS = ['north', 'tank', 'pump', 'main', 'valve', 'zone', 'reservoir', 'east', 'ward', 'line', 'outlet'];
+const WORDS = [
+  'north',
+  'tank',
+  'pump',
+  'main',
+  'valve',
+  'zone',
+  'reservoir',
+  'east',
+  'ward',
+  'line',
+  'outlet',
+];
 
 /** A point around Pune, where the fuzz tenant's network lies. */
 function position(random: Random): [number, number] {
@@ -71,7 +83,9 @@ export class SchemaSampler {
     const branches = (resolved.anyOf ?? resolved.oneOf) as JsonSchema[] | undefined;
     if (branches) return this.sample(this.pickBranch(branches, depth, random), random, field, depth + 1);
     const type = Array.isArray(resolved.type)
-      ? random.pick((resolved.type as string[]).filter((t) => t !== 'null').concat(random.chance(0.1) ? ['null'] : []))
+      ? random.pick(
+          (resolved.type as string[]).filter((t) => t !== 'null').concat(random.chance(0.1) ? ['null'] : []),
+        )
       : resolved.type;
     switch (type) {
       case 'string':
@@ -97,7 +111,9 @@ export class SchemaSampler {
     const concrete = branches.filter((b) => resolveSchema(this.document, b).type !== 'null');
     // Deep in a recursive schema (JSON values), stop recursing.
     if (depth > 3) {
-      const flat = concrete.filter((b) => !['array', 'object'].includes(String(resolveSchema(this.document, b).type)));
+      const flat = concrete.filter(
+        (b) => !['array', 'object'].includes(String(resolveSchema(this.document, b).type)),
+      );
       if (flat.length > 0) return random.pick(flat);
     }
     if (concrete.length > 0 && random.chance(0.85)) return random.pick(concrete);
@@ -115,7 +131,8 @@ export class SchemaSampler {
     if (format === 'email') return `fuzz.${random.string(8)}@fuzz.example`;
     if (format === 'uri') return `https://hooks.fuzz.invalid/${random.string(10)}`;
     if (pattern === CODE) return `FZ-${random.string(8).toUpperCase()}`;
-    if (pattern === METRIC_KEY) return random.pick(['level_cm', 'pressure_bar', 'flow_lpm', 'battery_v', `m_${random.string(6)}`]);
+    if (pattern === METRIC_KEY)
+      return random.pick(['level_cm', 'pressure_bar', 'flow_lpm', 'battery_v', `m_${random.string(6)}`]);
     if (pattern === SLUG) return `fuzz-${random.string(10)}`;
     if (pattern === READ_API_KEY) return random.string(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789');
     const min = typeof schema.minLength === 'number' ? schema.minLength : 1;
@@ -162,7 +179,8 @@ export class SchemaSampler {
     const required = new Set((schema.required ?? []) as string[]);
     const value: Record<string, unknown> = {};
     for (const [name, property] of Object.entries(properties)) {
-      if (required.has(name) || random.chance(0.5)) value[name] = this.sample(property, random, name, depth + 1);
+      if (required.has(name) || random.chance(0.5))
+        value[name] = this.sample(property, random, name, depth + 1);
     }
     const additional = schema.additionalProperties;
     if (typeof additional === 'object' && additional !== null && Object.keys(properties).length === 0) {

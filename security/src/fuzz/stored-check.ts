@@ -1,5 +1,18 @@
 /** Fields a write takes but never shows back (secrets, one-off comments) or shows in another form. */
-const NOT_ECHOED = new Set(['password', 'readApiKey', 'secret', 'comment', 'reason', 'metricKeys', 'alertIds', 'addAlertIds', 'zoneIds', 'params', 'attributes', 'id']);
+const NOT_ECHOED = new Set([
+  'password',
+  'readApiKey',
+  'secret',
+  'comment',
+  'reason',
+  'metricKeys',
+  'alertIds',
+  'addAlertIds',
+  'zoneIds',
+  'params',
+  'attributes',
+  'id',
+]);
 
 interface Geometry {
   readonly type: string;
@@ -26,6 +39,10 @@ function wellFormed(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
+function keyOf(item: unknown): unknown {
+  return typeof item === 'object' && item !== null && 'field' in item ? item.field : undefined;
+}
+
 function close(a: number, b: number): boolean {
   return a === b || Math.abs(a - b) <= 1e-7 * Math.max(1, Math.abs(a), Math.abs(b));
 }
@@ -45,7 +62,8 @@ export function storedMismatches(input: unknown, answer: unknown): string[] {
   if (target !== null && typeof target === 'object' && !Array.isArray(target)) {
     const record = target as Record<string, unknown>;
     for (const wrapper of ['device', 'rule']) {
-      if (!(wrapper in (input as Record<string, unknown>)) && typeof record[wrapper] === 'object') target = record[wrapper];
+      if (!(wrapper in (input as Record<string, unknown>)) && typeof record[wrapper] === 'object')
+        target = record[wrapper];
     }
   }
   const mismatches: string[] = [];
@@ -60,12 +78,16 @@ export function storedMismatches(input: unknown, answer: unknown): string[] {
     }
     if (Array.isArray(sent)) {
       if (!Array.isArray(shown)) return;
+      const list = shown as unknown[];
       sent.forEach((item, i) => {
-        walk(item, shown[i], `${path}[${String(i)}]`);
+        // Items with a `field` (ThingSpeak mappings) come back in field order, not in the order sent.
+        const key = keyOf(item);
+        const match = key === undefined ? list[i] : list.find((candidate) => keyOf(candidate) === key);
+        walk(item, match, `${path}[${String(i)}]`);
       });
       return;
     }
-    if (sent !== null && typeof sent === 'object') {
+    if (typeof sent === 'object') {
       if (shown === null || typeof shown !== 'object') return;
       for (const [key, value] of Object.entries(sent)) {
         if (NOT_ECHOED.has(key)) continue;
@@ -78,8 +100,13 @@ export function storedMismatches(input: unknown, answer: unknown): string[] {
       (typeof sent === 'number' && typeof shown === 'number' && close(sent, shown)) ||
       (typeof sent === 'string' &&
         typeof shown === 'string' &&
-        (sent.toLowerCase() === shown.toLowerCase() || sameInstant(sent, shown) || wellFormed(sent) === shown));
-    if (!same) mismatches.push(`${path}: sent ${JSON.stringify(sent)?.slice(0, 60) ?? ''}, shown ${JSON.stringify(shown)?.slice(0, 60) ?? ''}`);
+        (sent.toLowerCase() === shown.toLowerCase() ||
+          sameInstant(sent, shown) ||
+          wellFormed(sent) === shown));
+    if (!same)
+      mismatches.push(
+        `${path}: sent ${JSON.stringify(sent).slice(0, 60)}, shown ${JSON.stringify(shown).slice(0, 60)}`,
+      );
   };
   walk(input, target, '');
   return mismatches;

@@ -39,7 +39,7 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 /** A 4xx the body parser raised without a `type`: a body that does not inflate as its Content-Encoding says. */
 function isUnreadableBodyError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || !('status' in error)) return false;
-  const status = (error as { status: unknown }).status;
+  const status = error.status;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
 

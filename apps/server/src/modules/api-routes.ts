@@ -13,6 +13,7 @@ import { metricRoutes } from './devices/metric.routes.ts';
 import { thingSpeakRoutes } from './devices/thingspeak.routes.ts';
 import { incidentRoutes } from './incidents/incident.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
+import { spatialRoutes } from './spatial/spatial.routes.ts';
 import { telemetryRoutes } from './telemetry/telemetry.routes.ts';
 import { tenantRoutes } from './tenants/tenant.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
@@ -42,6 +43,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...zoneRoutes(deps),
     ...userRoutes(deps),
     ...assetRoutes(deps),
+    ...spatialRoutes(deps),
     ...deviceRoutes(deps),
     ...metricRoutes(deps),
     ...thingSpeakRoutes(deps),

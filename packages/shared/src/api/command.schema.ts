@@ -47,8 +47,16 @@ export const commandAckSchema = z
   .strictObject({
     id: z.uuid(),
     status: z.enum(['ok', 'error']),
-    result: z.json().optional(),
-    message: z.string().max(500).optional(),
+    // PostgreSQL text and jsonb cannot hold U+0000; such an ack is malformed, not a database error.
+    result: z
+      .json()
+      .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain U+0000')
+      .optional(),
+    message: z
+      .string()
+      .max(500)
+      .refine((text) => !text.includes('\u0000'), 'must not contain U+0000')
+      .optional(),
   })
   .meta({ id: 'CommandAck' });
 export type CommandAck = z.infer<typeof commandAckSchema>;

@@ -1,26 +1,39 @@
 import { useAlertFeed } from './alerts/alert-feed.ts';
 import { useDesktopAlertSignals } from './alerts/use-desktop-alert-signals.ts';
+import { describeError } from './api/api-error.ts';
+import { AlarmManagementView } from './components/alarm-management-view.tsx';
 import { AlertConsole } from './components/alert-console.tsx';
 import { AppHeader } from './components/app-header.tsx';
 import { ConnectionBanner } from './components/connection-banner.tsx';
+import { visibleViews } from './components/console-nav.tsx';
+import { IncidentsView } from './components/incidents-view.tsx';
 import { LoginScreen } from './components/login-screen.tsx';
-import { describeError } from './api/api-error.ts';
-import { useConnectionMonitor } from './connection/use-connection-monitor.ts';
+import { MapView } from './map/map-view.tsx';
+import { openTrendWindow } from './map/open-trend.ts';
 import { currentPopout } from './desktop/desktop-bridge.ts';
+import { useConsoleSocket } from './realtime/use-console-socket.ts';
 import { useAssetLabels, useZoneNames } from './reference/reference-data.ts';
 import type { Session } from './session/session.ts';
 import { useSessionStore } from './session/session-store.ts';
 import { useSessionRefresh } from './session/use-session-refresh.ts';
+import { useViewStore } from './shell/view-store.ts';
+import { seriesFromLocation, TrendView } from './trends/trend-view.tsx';
 
 const popout = currentPopout();
+const trendSeries = seriesFromLocation();
 
 function ConsoleShell({ session }: { session: Session }) {
-  useConnectionMonitor(session.serverUrl);
+  useConsoleSocket(session.tenantId);
   const feed = useAlertFeed(session.tenantId);
   const zones = useZoneNames(session.tenantId);
   const assets = useAssetLabels(session.tenantId);
+  const chosenView = useViewStore((state) => state.view);
   const alerts = feed.data ?? [];
   useDesktopAlertSignals(feed.data, popout === null);
+  const role = session.user.role;
+  // A pop-out shows its one view; a role that lost a screen (its role changed) falls back to the alerts.
+  const view =
+    popout === 'alerts' ? 'alerts' : visibleViews(role).includes(chosenView) ? chosenView : 'alerts';
 
   return (
     <div className="shell">
@@ -28,8 +41,14 @@ function ConsoleShell({ session }: { session: Session }) {
       <ConnectionBanner dataUpdatedAt={feed.dataUpdatedAt} />
       {session.tenantId === null ? (
         <p className="notice">Choose a tenant to see its alerts.</p>
-      ) : popout === 'map' || popout === 'trends' ? (
-        <p className="notice">The {popout} view arrives in a later release of this console.</p>
+      ) : popout === 'map' ? (
+        <MapView tenantId={session.tenantId} role={role} onOpenTrend={openTrendWindow} />
+      ) : popout === 'trends' ? (
+        <TrendView seriesIds={trendSeries} />
+      ) : view === 'incidents' ? (
+        <IncidentsView session={session} />
+      ) : view === 'alarm-management' ? (
+        <AlarmManagementView tenantId={session.tenantId} />
       ) : (
         <>
           {feed.isError && !feed.data ? (
@@ -42,7 +61,8 @@ function ConsoleShell({ session }: { session: Session }) {
             loading={feed.isPending}
             assets={assets.data}
             zones={zones.data}
-            role={session.user.role}
+            role={role}
+            tenantId={session.tenantId}
           />
         </>
       )}

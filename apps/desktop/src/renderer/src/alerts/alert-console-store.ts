@@ -5,7 +5,10 @@ import { defaultSort, emptyFilter, type AlertFilter, type AlertSort, type SortKe
 export type ConsoleDialog =
   | { readonly kind: 'none' }
   | { readonly kind: 'acknowledge'; readonly ids: readonly string[] }
-  | { readonly kind: 'shelve'; readonly id: string };
+  | { readonly kind: 'shelve'; readonly id: string }
+  | { readonly kind: 'comment'; readonly id: string }
+  | { readonly kind: 'out-of-service'; readonly id: string }
+  | { readonly kind: 'open-incident'; readonly ids: readonly string[] };
 
 interface AlertConsoleState {
   readonly filter: AlertFilter;

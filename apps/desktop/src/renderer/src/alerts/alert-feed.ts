@@ -1,15 +1,10 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import type { Alert, alertDetailSchema, Page } from '@tidewatch/shared';
 import type { z } from 'zod';
 import { apiRequest } from '../api/api-client.ts';
 
 export type AlertDetail = z.infer<typeof alertDetailSchema>;
 
-/**
- * The console's live list of open alerts. For now it polls the REST list at a short interval; the shared
- * Socket.IO connection will replace the polling here and feed the same cache, so nothing else changes.
- */
-export const FEED_POLL_MS = 5000;
 const PAGE_SIZE = 500;
 /** A guard against a server that never ends its pages: 100 pages of 500 is far beyond any real console. */
 const MAX_PAGES = 100;
@@ -32,23 +27,24 @@ export async function fetchOpenAlerts(signal?: AbortSignal): Promise<Alert[]> {
   return alerts;
 }
 
+/**
+ * The console's list of open alerts. The shared socket connection fills this cache: over REST at sign-in and
+ * when the server says to reload, then change by change from the socket; nothing polls it.
+ */
 export function useAlertFeed(tenantId: string | null) {
   return useQuery({
     queryKey: alertFeedKey(tenantId),
     queryFn: ({ signal }) => fetchOpenAlerts(signal),
-    refetchInterval: FEED_POLL_MS,
-    // A control room watches alarms from a window in the background too.
-    refetchIntervalInBackground: true,
-    placeholderData: keepPreviousData,
-    enabled: tenantId !== null,
+    enabled: false,
+    staleTime: Infinity,
   });
 }
 
+/** One alert with its history; refetched by the socket when the alert changes. */
 export function useAlertDetail(id: string | null) {
   return useQuery({
     queryKey: alertDetailKey(id ?? ''),
     queryFn: ({ signal }) => apiRequest<AlertDetail>(`/alerts/${encodeURIComponent(id ?? '')}`, { signal }),
     enabled: id !== null,
-    refetchInterval: FEED_POLL_MS,
   });
 }

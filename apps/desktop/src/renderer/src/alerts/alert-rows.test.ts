@@ -1,6 +1,14 @@
 import { alertPriorities } from '@tidewatch/shared';
 import { describe, expect, it } from 'vitest';
-import { emptyFilter, matchesFilter, priorityCounts, sortRows, toRows, type AlertRow } from './alert-rows.ts';
+import {
+  emptyFilter,
+  matchesFilter,
+  priorityCounts,
+  rowBuilder,
+  sortRows,
+  toRows,
+  type AlertRow,
+} from './alert-rows.ts';
 import { makeAlert } from '../test-support/make-alert.ts';
 
 const assets = new Map([
@@ -22,6 +30,17 @@ describe('alert rows', () => {
     expect(unknown?.assetLabel).toBeNull();
   });
 
+  it('rebuilds only the rows of alerts that were replaced', () => {
+    const build = rowBuilder(assets, zones);
+    const unchanged = makeAlert();
+    const before = makeAlert();
+    const [first] = build([unchanged, before]);
+    const after = { ...before, state: 'active_acknowledged' as const };
+    const rows = build([unchanged, after]);
+    expect(rows[0]).toBe(first);
+    expect(rows[1]?.alert).toBe(after);
+  });
+
   it('filters by priority, state, zone, asset and every word of the text', () => {
     const critical = makeAlert({
       priority: 'critical',
@@ -33,11 +52,13 @@ describe('alert rows', () => {
       zoneId: 'b0000000-0000-4000-8000-000000000002',
       assetId: 'a0000000-0000-4000-8000-000000000002',
     });
-    const rows = toRows([critical, acknowledged, elsewhere], assets, zones);
+    const shelved = makeAlert({ state: 'shelved' });
+    const rows = toRows([critical, acknowledged, elsewhere, shelved], assets, zones);
     const pick = (filter: Partial<typeof emptyFilter>) =>
       ids(rows.filter((row) => matchesFilter(row, { ...emptyFilter, ...filter })));
 
-    expect(pick({})).toHaveLength(3);
+    expect(pick({})).toEqual([critical.id, acknowledged.id, elsewhere.id]);
+    expect(pick({ states: ['shelved'] })).toEqual([shelved.id]);
     expect(pick({ priorities: ['critical'] })).toEqual([critical.id]);
     expect(pick({ states: ['active_acknowledged'] })).toEqual([acknowledged.id]);
     expect(pick({ zoneId: 'b0000000-0000-4000-8000-000000000002' })).toEqual([elsewhere.id]);

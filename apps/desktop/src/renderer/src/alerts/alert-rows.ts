@@ -16,7 +16,7 @@ export interface AssetLabel {
 export interface AlertFilter {
   /** Empty: every priority. */
   readonly priorities: readonly AlertPriority[];
-  /** Empty: every state. */
+  /** Empty: the standing alerts (shelved, suppressed and out-of-service ones are set aside until chosen). */
   readonly states: readonly AlertState[];
   readonly zoneId: string | null;
   readonly assetId: string | null;
@@ -69,27 +69,54 @@ export function isStanding(alert: Pick<Alert, 'state'>): boolean {
   );
 }
 
+function toRow(
+  alert: Alert,
+  assets: ReadonlyMap<string, AssetLabel>,
+  zones: ReadonlyMap<string, string>,
+): AlertRow {
+  const asset = alert.assetId ? assets.get(alert.assetId) : undefined;
+  const assetLabel = asset ? `${asset.code} ${asset.name}` : null;
+  const zoneName = alert.zoneId ? (zones.get(alert.zoneId) ?? null) : null;
+  const searchText = [alert.ruleName, alert.message, assetLabel, zoneName, alert.condition]
+    .filter(Boolean)
+    .join('\n')
+    .toLowerCase();
+  return { alert, assetLabel, zoneName, searchText };
+}
+
 export function toRows(
   alerts: readonly Alert[],
   assets: ReadonlyMap<string, AssetLabel>,
   zones: ReadonlyMap<string, string>,
 ): AlertRow[] {
-  return alerts.map((alert) => {
-    const asset = alert.assetId ? assets.get(alert.assetId) : undefined;
-    const assetLabel = asset ? `${asset.code} ${asset.name}` : null;
-    const zoneName = alert.zoneId ? (zones.get(alert.zoneId) ?? null) : null;
-    const searchText = [alert.ruleName, alert.message, assetLabel, zoneName, alert.condition]
-      .filter(Boolean)
-      .join('\n')
-      .toLowerCase();
-    return { alert, assetLabel, zoneName, searchText };
-  });
+  return alerts.map((alert) => toRow(alert, assets, zones));
+}
+
+/**
+ * `toRows` that remembers: an alert object the socket did not replace keeps its row, so a batch of changes
+ * among ten thousand alerts builds only the changed rows. Start a new one when the names change.
+ */
+export function rowBuilder(
+  assets: ReadonlyMap<string, AssetLabel>,
+  zones: ReadonlyMap<string, string>,
+): (alerts: readonly Alert[]) => AlertRow[] {
+  let built = new WeakMap<Alert, AlertRow>();
+  return (alerts) => {
+    const next = new WeakMap<Alert, AlertRow>();
+    const rows = alerts.map((alert) => {
+      const row = built.get(alert) ?? toRow(alert, assets, zones);
+      next.set(alert, row);
+      return row;
+    });
+    built = next;
+    return rows;
+  };
 }
 
 export function matchesFilter(row: AlertRow, filter: AlertFilter): boolean {
   const { alert } = row;
   if (filter.priorities.length > 0 && !filter.priorities.includes(alert.priority)) return false;
-  if (filter.states.length > 0 && !filter.states.includes(alert.state)) return false;
+  if (filter.states.length > 0 ? !filter.states.includes(alert.state) : !isStanding(alert)) return false;
   if (filter.zoneId !== null && alert.zoneId !== filter.zoneId) return false;
   if (filter.assetId !== null && alert.assetId !== filter.assetId) return false;
   const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);

@@ -9,7 +9,9 @@ const typingTarget = (target: EventTarget | null): boolean =>
 
 /**
  * The alarm console's keys: j/k (or arrows) move, space selects, Enter opens the detail, a acknowledges the
- * selection (or the row under the cursor), / searches, Esc clears. Keys typed into a field stay in the field.
+ * selection (or the row under the cursor), s shelves and c comments on the row under the cursor, i opens an
+ * incident from the selection (or the row), / searches, Esc clears. Keys typed into a field stay in the field;
+ * a key for an action the role may not take does nothing.
  */
 export function useAlertShortcuts(rows: readonly AlertRow[], role: Role): void {
   useEffect(() => {
@@ -22,6 +24,9 @@ export function useAlertShortcuts(rows: readonly AlertRow[], role: Role): void {
       if (event.ctrlKey || event.metaKey || event.altKey || typingTarget(event.target)) return;
       if (store.dialog.kind !== 'none') return;
       const ids = rows.map((row) => row.alert.id);
+      const chosen =
+        store.selectedIds.size > 0 ? [...store.selectedIds] : store.cursorId ? [store.cursorId] : [];
+      const cursorRow = rows.find((row) => row.alert.id === store.cursorId);
       switch (event.key) {
         case 'j':
         case 'ArrowDown':
@@ -42,14 +47,24 @@ export function useAlertShortcuts(rows: readonly AlertRow[], role: Role): void {
           break;
         case 'a': {
           if (!can(role, 'alert:acknowledge')) return;
-          const chosen =
-            store.selectedIds.size > 0 ? [...store.selectedIds] : store.cursorId ? [store.cursorId] : [];
           const waiting = rows
             .filter((row) => chosen.includes(row.alert.id) && needsAcknowledgement(row.alert))
             .map((row) => row.alert.id);
           if (waiting.length > 0) store.openDialog({ kind: 'acknowledge', ids: waiting });
           break;
         }
+        case 's':
+          if (!can(role, 'alert:shelve') || !cursorRow || cursorRow.alert.state === 'shelved') return;
+          store.openDialog({ kind: 'shelve', id: cursorRow.alert.id });
+          break;
+        case 'c':
+          if (!can(role, 'alert:comment') || !cursorRow) return;
+          store.openDialog({ kind: 'comment', id: cursorRow.alert.id });
+          break;
+        case 'i':
+          if (!can(role, 'incident:create') || chosen.length === 0) return;
+          store.openDialog({ kind: 'open-incident', ids: chosen });
+          break;
         default:
           return;
       }

@@ -2,6 +2,7 @@ import type { Alert } from '@tidewatch/shared';
 import { useEffect, useRef } from 'react';
 import { desktopApi } from '../desktop/desktop-bridge.ts';
 import { needsAcknowledgement } from './alert-rows.ts';
+import { playCriticalTone } from './alert-sound.ts';
 
 /** New critical alerts that still need an acknowledgement, among those not seen before. */
 export function newCriticalAlerts(alerts: readonly Alert[], seen: ReadonlySet<string>): Alert[] {
@@ -11,8 +12,9 @@ export function newCriticalAlerts(alerts: readonly Alert[], seen: ReadonlySet<st
 }
 
 /**
- * Outside the window: the unacknowledged count on the tray and dock (in a browser, the tab title), and an OS
- * notification for each new critical alert. The first load only records what is there; it does not notify.
+ * Outside the window: the unacknowledged count on the tray and dock (in a browser, the tab title), a tone and an
+ * OS notification for each new critical alert (in a browser, the tone only). The first load only records what is
+ * there; it does not notify.
  * Only the main window signals, so pop-outs do not repeat every notification.
  */
 export function useDesktopAlertSignals(alerts: readonly Alert[] | undefined, enabled: boolean): void {
@@ -31,9 +33,11 @@ export function useDesktopAlertSignals(alerts: readonly Alert[] | undefined, ena
     const previous = seen.current;
     seen.current = new Set(alerts.map((alert) => alert.id));
     if (previous === null) return;
+    const fresh = newCriticalAlerts(alerts, previous);
+    if (fresh.length === 0) return;
+    playCriticalTone();
     const desktop = desktopApi();
     if (!desktop) return;
-    const fresh = newCriticalAlerts(alerts, previous);
     // A flood gets one summary rather than a wall of notifications.
     const notifications =
       fresh.length > 3

@@ -2,7 +2,6 @@ import { useSessionStore } from '../session/session-store.ts';
 import type { Session } from '../session/session.ts';
 import { browserExclusive, createTokenRefresher } from '../session/token-refresh.ts';
 import { loadSession } from '../session/session-storage.ts';
-import { reportConnection } from '../connection/connection-store.ts';
 import { ApiError, errorFromResponse, NetworkError } from './api-error.ts';
 
 export type QueryValue = string | number | boolean | undefined;
@@ -46,20 +45,15 @@ async function send(session: Session, path: string, options: RequestOptions): Pr
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (session.user.role === 'super_admin' && session.tenantId) headers['x-tenant-id'] = session.tenantId;
   try {
-    const response = await fetch(apiUrl(session.serverUrl, path, options.query), {
+    // The connection state comes from the socket alone; a failed request says so through its error.
+    return await fetch(apiUrl(session.serverUrl, path, options.query), {
       method: options.method ?? 'GET',
       headers,
       body: options.body === undefined ? null : JSON.stringify(options.body),
       signal: options.signal ?? null,
     });
-    // A gateway's 502/504 means the server itself is away; anything else is the server answering.
-    reportConnection(
-      response.status === 502 || response.status === 504 ? { type: 'failure' } : { type: 'success' },
-    );
-    return response;
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    reportConnection({ type: 'failure' });
     throw new NetworkError(session.serverUrl);
   }
 }

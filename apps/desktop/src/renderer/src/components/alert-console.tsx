@@ -4,12 +4,12 @@ import { useAlertConsoleStore } from '../alerts/alert-console-store.ts';
 import {
   matchesFilter,
   needsAcknowledgement,
+  rowBuilder,
   sortRows,
-  toRows,
   type AssetLabel,
 } from '../alerts/alert-rows.ts';
 import { useAlertShortcuts } from '../alerts/use-alert-shortcuts.ts';
-import { AcknowledgeDialog, ShelveDialog } from './alert-dialogs.tsx';
+import { AcknowledgeDialog, CommentDialog, OpenIncidentDialog, ShelveDialog } from './alert-dialogs.tsx';
 import { AlertDetailPanel } from './alert-detail-panel.tsx';
 import { AlertFilterBar } from './alert-filter-bar.tsx';
 import { AlertTable } from './alert-table.tsx';
@@ -23,12 +23,14 @@ export function AlertConsole({
   assets = noAssets,
   zones = noZones,
   role,
+  tenantId,
 }: {
   alerts: readonly Alert[];
   loading: boolean;
   assets?: ReadonlyMap<string, AssetLabel> | undefined;
   zones?: ReadonlyMap<string, string> | undefined;
   role: Role;
+  tenantId: string;
 }) {
   const filter = useAlertConsoleStore((state) => state.filter);
   const sort = useAlertConsoleStore((state) => state.sort);
@@ -40,7 +42,9 @@ export function AlertConsole({
   // Typing in the search box stays responsive while ten thousand rows are filtered behind it.
   const deferredFilter = useDeferredValue(filter);
 
-  const allRows = useMemo(() => toRows(alerts, assets, zones), [alerts, assets, zones]);
+  // Rows are rebuilt only for alerts the socket replaced; names change rarely and start a fresh builder.
+  const buildRows = useMemo(() => rowBuilder(assets, zones), [assets, zones]);
+  const allRows = useMemo(() => buildRows(alerts), [buildRows, alerts]);
   const rows = useMemo(
     () =>
       sortRows(
@@ -74,6 +78,17 @@ export function AlertConsole({
               Acknowledge {waitingSelected.length} (a)
             </button>
           ) : null}
+          {can(role, 'incident:create') ? (
+            <button
+              type="button"
+              className="button"
+              onClick={() => {
+                openDialog({ kind: 'open-incident', ids: [...selectedIds] });
+              }}
+            >
+              Open incident (i)
+            </button>
+          ) : null}
           <button type="button" className="button" onClick={clearSelection}>
             Clear selection (Esc)
           </button>
@@ -90,11 +105,38 @@ export function AlertConsole({
             {' '}
             · <kbd>a</kbd> acknowledge
           </>
+        ) : null}
+        {can(role, 'alert:shelve') ? (
+          <>
+            {' '}
+            · <kbd>s</kbd> shelve
+          </>
+        ) : null}
+        {can(role, 'alert:comment') ? (
+          <>
+            {' '}
+            · <kbd>c</kbd> comment
+          </>
+        ) : null}
+        {can(role, 'incident:create') ? (
+          <>
+            {' '}
+            · <kbd>i</kbd> incident
+          </>
         ) : null}{' '}
         · <kbd>/</kbd> search · <kbd>Esc</kbd> clear
       </p>
       {dialog.kind === 'acknowledge' ? <AcknowledgeDialog ids={dialog.ids} /> : null}
       {dialog.kind === 'shelve' ? <ShelveDialog id={dialog.id} role={role} /> : null}
+      {dialog.kind === 'comment' || dialog.kind === 'out-of-service' ? (
+        <CommentDialog id={dialog.id} purpose={dialog.kind} />
+      ) : null}
+      {dialog.kind === 'open-incident' ? (
+        <OpenIncidentDialog
+          tenantId={tenantId}
+          alerts={allRows.filter((row) => dialog.ids.includes(row.alert.id)).map((row) => row.alert)}
+        />
+      ) : null}
     </section>
   );
 }

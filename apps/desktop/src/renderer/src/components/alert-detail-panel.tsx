@@ -1,17 +1,34 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { can, type Role } from '@tidewatch/shared';
 import { describeError } from '../api/api-error.ts';
-import { useAlertDetail } from '../alerts/alert-feed.ts';
+import { alertActions } from '../alerts/alert-actions.ts';
+import { alertDetailKey, useAlertDetail } from '../alerts/alert-feed.ts';
 import { useAlertConsoleStore } from '../alerts/alert-console-store.ts';
 import { needsAcknowledgement, type AlertRow } from '../alerts/alert-rows.ts';
+import { useSessionStore } from '../session/session-store.ts';
+import { AlertReadingsChart } from './alert-readings-chart.tsx';
 import { formatAge, formatDateTime, formatValue } from './format.ts';
 import { PriorityLabel, StateBadge, stateLabels } from './priority-label.tsx';
 
-/** One alert: what, where, since when, and every transition with who and why. */
+/** Unshelve and return to service need no dialog: one click, the history records who. */
+function useDirectAction(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (action: 'unshelve' | 'return-to-service') =>
+      action === 'unshelve' ? alertActions.unshelve(id) : alertActions.returnToService(id),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: alertDetailKey(id), exact: true }),
+  });
+}
+
+/** One alert: what, where, since when, the readings around it, and every transition with who and why. */
 export function AlertDetailPanel({ id, row, role }: { id: string; row: AlertRow | undefined; role: Role }) {
   const detail = useAlertDetail(id);
   const openDetail = useAlertConsoleStore((state) => state.openDetail);
   const openDialog = useAlertConsoleStore((state) => state.openDialog);
-  const alert = detail.data ?? row?.alert;
+  const userId = useSessionStore((state) => state.session?.user.id);
+  const direct = useDirectAction(id);
+  // The list (kept live by the socket) is newer than a detail read a moment ago; the history comes from the read.
+  const alert = row?.alert ?? detail.data;
   if (!alert) {
     return (
       <aside className="detail" aria-label="Alert detail">
@@ -19,8 +36,9 @@ export function AlertDetailPanel({ id, row, role }: { id: string; row: AlertRow 
       </aside>
     );
   }
-  const mayAcknowledge = can(role, 'alert:acknowledge');
-  const mayShelve = can(role, 'alert:shelve');
+  const open = alert.closedAt === null;
+  const shelved = alert.state === 'shelved';
+  const outOfService = alert.state === 'out_of_service';
   return (
     <aside className="detail" aria-label="Alert detail">
       <header className="detail__header">
@@ -66,9 +84,15 @@ export function AlertDetailPanel({ id, row, role }: { id: string; row: AlertRow 
             </dd>
           </>
         ) : null}
+        {alert.closedAt ? (
+          <>
+            <dt>Closed</dt>
+            <dd>{formatDateTime(alert.closedAt)}</dd>
+          </>
+        ) : null}
       </dl>
       <div className="detail__actions">
-        {mayAcknowledge ? (
+        {can(role, 'alert:acknowledge') ? (
           <button
             type="button"
             className="button button--primary"
@@ -80,32 +104,98 @@ export function AlertDetailPanel({ id, row, role }: { id: string; row: AlertRow 
             Acknowledge (a)
           </button>
         ) : null}
-        {mayShelve ? (
+        {can(role, 'alert:shelve') && open ? (
+          shelved ? (
+            <button
+              type="button"
+              className="button"
+              disabled={direct.isPending}
+              onClick={() => {
+                direct.mutate('unshelve');
+              }}
+            >
+              Unshelve
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button"
+              disabled={outOfService}
+              onClick={() => {
+                openDialog({ kind: 'shelve', id: alert.id });
+              }}
+            >
+              Shelve… (s)
+            </button>
+          )
+        ) : null}
+        {can(role, 'alert:comment') ? (
           <button
             type="button"
             className="button"
-            disabled={alert.state === 'shelved' || alert.closedAt !== null}
             onClick={() => {
-              openDialog({ kind: 'shelve', id: alert.id });
+              openDialog({ kind: 'comment', id: alert.id });
             }}
           >
-            Shelve…
+            Comment… (c)
           </button>
         ) : null}
+        {can(role, 'incident:create') ? (
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              openDialog({ kind: 'open-incident', ids: [alert.id] });
+            }}
+          >
+            Open incident… (i)
+          </button>
+        ) : null}
+        {can(role, 'alert:out_of_service') && open ? (
+          outOfService ? (
+            <button
+              type="button"
+              className="button"
+              disabled={direct.isPending}
+              onClick={() => {
+                direct.mutate('return-to-service');
+              }}
+            >
+              Return to service
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button"
+              onClick={() => {
+                openDialog({ kind: 'out-of-service', id: alert.id });
+              }}
+            >
+              Out of service…
+            </button>
+          )
+        ) : null}
       </div>
+      {direct.isError ? <p className="detail__error">{describeError(direct.error)}</p> : null}
+      <h3 className="detail__subtitle">Readings</h3>
+      <AlertReadingsChart alert={alert} />
       <h3 className="detail__subtitle">History</h3>
       {detail.isError ? <p className="detail__error">{describeError(detail.error)}</p> : null}
-      <ol className="timeline">
+      <ol className="timeline" aria-label="Alert history">
         {(detail.data?.transitions ?? []).map((transition) => (
           <li key={transition.id} className="timeline__item">
             <time dateTime={transition.at}>{formatDateTime(transition.at)}</time>
             <span>
-              {transition.fromState ? `${stateLabels[transition.fromState]} → ` : ''}
+              {transition.fromState && transition.fromState !== transition.toState
+                ? `${stateLabels[transition.fromState]} → `
+                : ''}
               <strong>{stateLabels[transition.toState]}</strong>
               {transition.value !== null ? ` at ${formatValue(transition.value)}` : ''}
             </span>
             {transition.userId ? (
-              <span className="timeline__who">by user {transition.userId.slice(0, 8)}</span>
+              <span className="timeline__who">
+                by {transition.userId === userId ? 'you' : `user ${transition.userId.slice(0, 8)}`}
+              </span>
             ) : null}
             {transition.comment ? <q className="timeline__comment">{transition.comment}</q> : null}
           </li>

@@ -11,6 +11,9 @@ import {
 import type { AssetLabel } from '../alerts/alert-rows.ts';
 import { priorityStyle, stateLabels } from './priority-label.tsx';
 
+/** Shelved, suppressed and out-of-service alerts too. */
+const EVERY_OPEN_STATE = 'every-open';
+
 const toggled = <T,>(list: readonly T[], item: T): T[] =>
   list.includes(item) ? list.filter((entry) => entry !== item) : [...list, item];
 
@@ -101,12 +104,19 @@ export function AlertFilterBar({
       </fieldset>
       <select
         aria-label="State"
-        value={filter.states.length === 1 ? filter.states[0] : ''}
+        value={
+          filter.states.length === 1 ? filter.states[0] : filter.states.length > 1 ? EVERY_OPEN_STATE : ''
+        }
         onChange={(event) => {
-          setFilter({ states: event.target.value ? [event.target.value as AlertState] : [] });
+          const value = event.target.value;
+          setFilter({
+            states:
+              value === EVERY_OPEN_STATE ? [...openStatesByUrgency] : value ? [value as AlertState] : [],
+          });
         }}
       >
-        <option value="">Any state</option>
+        <option value="">Standing alerts</option>
+        <option value={EVERY_OPEN_STATE}>Every open state</option>
         {openStatesByUrgency.map((state) => (
           <option key={state} value={state}>
             {stateLabels[state]}

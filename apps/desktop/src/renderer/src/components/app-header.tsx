@@ -7,6 +7,8 @@ import { useTenants } from '../reference/reference-data.ts';
 import { signOut } from '../session/auth-api.ts';
 import type { Session } from '../session/session.ts';
 import { useSessionStore } from '../session/session-store.ts';
+import { ConsoleNav } from './console-nav.tsx';
+import { FloodIndicator } from './flood-indicator.tsx';
 import { priorityStyle } from './priority-label.tsx';
 
 const connectionText = { online: 'Online', reconnecting: 'Reconnecting', offline: 'Offline' } as const;
@@ -85,7 +87,9 @@ export function AppHeader({
         Tidewatch
       </span>
       <TenantName session={session} />
+      {popout ? null : <ConsoleNav role={session.user.role} />}
       <PriorityCounts alerts={alerts} />
+      <FloodIndicator tenantId={session.tenantId} />
       <span className={`connection connection--${status}`} role="status" aria-live="polite">
         <span aria-hidden="true" className="connection__dot" />
         {connectionText[status]}

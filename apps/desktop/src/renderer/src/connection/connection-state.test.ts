@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialConnection, nextConnection, OFFLINE_AFTER_MS, probeDelayMs } from './connection-state.ts';
+import { initialConnection, nextConnection, OFFLINE_AFTER_MS } from './connection-state.ts';
 
 describe('connection state', () => {
   it('goes reconnecting on a failure, offline when failures last, and online again on the first success', () => {
@@ -12,16 +12,20 @@ describe('connection state', () => {
     expect(nextConnection(offline, { type: 'success' }, 99_000)).toEqual(initialConnection);
   });
 
-  it('is offline at once when the operating system reports the network gone', () => {
+  it('is offline at once when the server cannot be reached or the operating system reports the network gone', () => {
+    const dropped = nextConnection(initialConnection, { type: 'failure' }, 5);
+    expect(nextConnection(dropped, { type: 'unreachable' }, 9)).toEqual({
+      status: 'offline',
+      failingSince: 5,
+    });
     expect(nextConnection(initialConnection, { type: 'network-lost' }, 5)).toEqual({
       status: 'offline',
       failingSince: 5,
     });
   });
 
-  it('probes with growing pauses up to 15 seconds', () => {
-    expect([0, 1, 2, 3, 4, 5, 10].map(probeDelayMs)).toEqual([
-      1000, 2000, 4000, 8000, 15_000, 15_000, 15_000,
-    ]);
+  it('stays offline through further failures until a success', () => {
+    const offline = nextConnection(initialConnection, { type: 'unreachable' }, 5);
+    expect(nextConnection(offline, { type: 'failure' }, 6).status).toBe('offline');
   });
 });

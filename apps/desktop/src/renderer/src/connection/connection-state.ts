@@ -1,7 +1,8 @@
 /**
- * Whether the console can reach its server. Any answer from the server means online; a failed request starts
- * `reconnecting`, and failures that go on past OFFLINE_AFTER_MS (or the OS saying the network is gone) mean
- * `offline`. A later success returns to online by itself.
+ * Whether the console is connected to its server, as its one Socket.IO connection tells: `online` once the
+ * socket is ready (and caught up), `reconnecting` when it dropped and is trying again, `offline` when the server
+ * cannot be reached at all (a connection attempt failed, the failures went on past OFFLINE_AFTER_MS, or the OS
+ * says the network is gone). The next ready socket returns to online by itself.
  */
 export type ConnectionStatus = 'online' | 'reconnecting' | 'offline';
 
@@ -12,7 +13,10 @@ export interface ConnectionState {
 }
 
 export type ConnectionEvent =
-  { readonly type: 'success' } | { readonly type: 'failure' } | { readonly type: 'network-lost' };
+  | { readonly type: 'success' }
+  | { readonly type: 'failure' }
+  | { readonly type: 'unreachable' }
+  | { readonly type: 'network-lost' };
 
 export const OFFLINE_AFTER_MS = 10_000;
 
@@ -22,6 +26,7 @@ export function nextConnection(state: ConnectionState, event: ConnectionEvent, n
   switch (event.type) {
     case 'success':
       return initialConnection;
+    case 'unreachable':
     case 'network-lost':
       return { status: 'offline', failingSince: state.failingSince ?? now };
     case 'failure': {
@@ -31,9 +36,4 @@ export function nextConnection(state: ConnectionState, event: ConnectionEvent, n
       return { status, failingSince };
     }
   }
-}
-
-/** Probe back-off while not online: 1 s, 2 s, 4 s ... at most 15 s. */
-export function probeDelayMs(attempt: number): number {
-  return Math.min(15_000, 1000 * 2 ** Math.max(0, attempt));
 }

@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import type { Me } from '@tidewatch/shared';
 import type { Session } from './session.ts';
 import { loadSession, saveSession } from './session-storage.ts';
 
@@ -10,6 +11,8 @@ interface SessionState {
   /** New tokens for the same operator, from this window or another. */
   tokensChanged: (session: Session) => void;
   signedOut: (reason?: string) => void;
+  /** The operator's role or zones changed on the server (the socket said so). */
+  userChanged: (user: Me) => void;
   chooseTenant: (tenantId: string) => void;
 }
 
@@ -27,6 +30,13 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
   signedOut: (reason) => {
     saveSession(null);
     set({ session: null, signedOutReason: reason ?? null });
+  },
+  userChanged: (user) => {
+    const session = get().session;
+    if (!session || session.user.id !== user.id) return;
+    const next = { ...session, user };
+    saveSession(next);
+    set({ session: next });
   },
   chooseTenant: (tenantId) => {
     const session = get().session;

@@ -1,0 +1,143 @@
+import { useState } from 'react';
+import { describeError } from '../api/api-error.ts';
+import { searchArea } from './map-queries.ts';
+import { closedRing, useMapStore } from './map-store.ts';
+
+const DEFAULT_RADIUS_M = 500;
+
+/** Draw an outline or place a circle, then list what lies inside (answered by PostGIS). */
+export function AreaTools() {
+  const mode = useMapStore((state) => state.mode);
+  const area = useMapStore((state) => state.area);
+  const trace = useMapStore((state) => state.trace);
+  const setMode = useMapStore((state) => state.setMode);
+  const showArea = useMapStore((state) => state.showArea);
+  const showTrace = useMapStore((state) => state.showTrace);
+  const select = useMapStore((state) => state.select);
+  const [error, setError] = useState<string | null>(null);
+  const [asked, setAsked] = useState<string>('');
+
+  const run = (request: Parameters<typeof searchArea>[0]) => {
+    setError(null);
+    setAsked(JSON.stringify(request));
+    searchArea(request).then(
+      (result) => {
+        showArea(result);
+        setMode({ kind: 'browse' });
+      },
+      (failure: unknown) => {
+        setError(describeError(failure));
+      },
+    );
+  };
+
+  const ring = mode.kind === 'drawing' ? closedRing(mode.vertices) : null;
+  return (
+    <div className="area-tools" role="toolbar" aria-label="Map tools">
+      <button
+        type="button"
+        aria-pressed={mode.kind === 'drawing'}
+        onClick={() => {
+          setMode({ kind: 'drawing', vertices: [] });
+        }}
+      >
+        Select area
+      </button>
+      <button
+        type="button"
+        aria-pressed={mode.kind === 'radius'}
+        onClick={() => {
+          setMode({ kind: 'radius', center: null, radiusM: DEFAULT_RADIUS_M });
+        }}
+      >
+        Radius
+      </button>
+      {mode.kind === 'drawing' ? (
+        <>
+          <span className="muted">Click the corners of the area ({mode.vertices.length})</span>
+          <button
+            type="button"
+            disabled={!ring}
+            onClick={() => {
+              if (ring) run({ polygon: { type: 'Polygon', coordinates: [ring] } });
+            }}
+          >
+            Finish area
+          </button>
+        </>
+      ) : null}
+      {mode.kind === 'radius' ? (
+        <>
+          <label>
+            Metres{' '}
+            <input
+              type="number"
+              min={1}
+              max={100_000}
+              value={mode.radiusM}
+              onChange={(e) => {
+                setMode({ ...mode, radiusM: Number(e.target.value) || DEFAULT_RADIUS_M });
+              }}
+            />
+          </label>
+          <button
+            type="button"
+            disabled={!mode.center}
+            onClick={() => {
+              if (mode.center) run({ center: [mode.center[0], mode.center[1]], radiusM: mode.radiusM });
+            }}
+          >
+            Search circle
+          </button>
+        </>
+      ) : null}
+      {mode.kind !== 'browse' || area || trace ? (
+        <button
+          type="button"
+          onClick={() => {
+            setMode({ kind: 'browse' });
+            showArea(null);
+            showTrace(null);
+          }}
+        >
+          Clear
+        </button>
+      ) : null}
+      {error ? (
+        <p role="alert" className="notice notice--error">
+          {error}
+        </p>
+      ) : null}
+      {area ? (
+        <div className="area-tools__result" data-testid="area-result" data-request={asked}>
+          <p>
+            <strong data-testid="area-count">{area.items.length}</strong> assets in the area
+            {area.truncated ? ' (first ones only)' : ''}
+          </p>
+          <ul>
+            {area.items.map((item) => (
+              <li key={item.id} data-asset-id={item.id}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => {
+                    select(item.id);
+                  }}
+                >
+                  {item.code}
+                </button>{' '}
+                {item.name}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {trace ? (
+        <p className="area-tools__trace" data-testid="trace-result">
+          Downstream: <strong data-testid="trace-pipes">{trace.pipes.length}</strong> pipes,{' '}
+          <strong>{trace.assets.length}</strong> assets
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,31 @@
+import type { StyleSpecification } from 'maplibre-gl';
+import { feature, mesh } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+
+/**
+ * A basemap that needs no network: land and country borders from Natural Earth (the world-atlas package,
+ * bundled with the console). Loaded on demand, so the alert console does not pay for it.
+ */
+export async function offlineBasemapStyle(): Promise<StyleSpecification> {
+  const atlas = (await import('world-atlas/countries-50m.json')).default as unknown as Topology<{
+    countries: GeometryCollection;
+  }>;
+  const countries = atlas.objects.countries;
+  return {
+    version: 8,
+    sources: {
+      land: { type: 'geojson', data: feature(atlas, countries) },
+      borders: { type: 'geojson', data: mesh(atlas, countries, (a, b) => a !== b) },
+    },
+    layers: [
+      { id: 'water', type: 'background', paint: { 'background-color': '#c9dbe6' } },
+      { id: 'land', type: 'fill', source: 'land', paint: { 'fill-color': '#eeece6' } },
+      { id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#9c948a', 'line-width': 1 } },
+    ],
+  };
+}
+
+/** The tile server's style where one is configured, else the offline basemap. */
+export function basemapStyle(styleUrl: string | null): Promise<StyleSpecification | string> {
+  return styleUrl ? Promise.resolve(styleUrl) : offlineBasemapStyle();
+}

@@ -1,0 +1,335 @@
+import { ScreenGridLayer } from 'deck.gl';
+import { GeoJsonLayer, PathLayer, ScatterplotLayer, TextLayer } from 'deck.gl';
+import type { Layer } from 'deck.gl';
+import type { AreaSearchResult, DownstreamTrace, Zone } from '@tidewatch/shared';
+import type { MapData } from './map-data.ts';
+import type { LngLat, MapMode } from './map-store.ts';
+
+/** Below this zoom, ordinary assets become a density grid; assets with alerts always stay visible. */
+export const DETAIL_ZOOM = 12;
+/** Labels only where a person can read them, and only for what is in view. */
+export const LABEL_ZOOM = 14.5;
+
+export interface LayerInput {
+  readonly data: MapData;
+  readonly zones: readonly Zone[];
+  readonly zoom: number;
+  /** 0..1, the phase of the pulse of unacknowledged critical assets. */
+  readonly pulse: number;
+  readonly labelIndexes: readonly number[];
+  readonly selectedAssetId: string | null;
+  readonly area: AreaSearchResult | null;
+  readonly trace: DownstreamTrace | null;
+  readonly mode: MapMode;
+}
+
+/** What a pick on the map refers to. */
+export type MapPick = { readonly kind: 'point' | 'pipe'; readonly index: number };
+
+const pick = (kind: MapPick['kind'], index: number): MapPick => ({ kind, index });
+
+function pointAt(data: MapData, index: number): [number, number] {
+  const { positions } = data.points;
+  return [positions[index * 2] ?? 0, positions[index * 2 + 1] ?? 0];
+}
+
+function pipePath(data: MapData, index: number): [number, number][] {
+  const { startIndices, coordinates } = data.pipes;
+  const path: [number, number][] = [];
+  for (let v = startIndices[index] ?? 0; v < (startIndices[index + 1] ?? 0); v += 1) {
+    path.push([coordinates[v * 2] ?? 0, coordinates[v * 2 + 1] ?? 0]);
+  }
+  return path;
+}
+
+function indexesOf(ids: readonly string[], byId: ReadonlyMap<string, number>): number[] {
+  return ids.flatMap((id) => {
+    const index = byId.get(id);
+    return index === undefined ? [] : [index];
+  });
+}
+
+function colorAt(data: MapData, index: number): [number, number, number, number] {
+  const c = data.points.colors;
+  return [c[index * 4] ?? 0, c[index * 4 + 1] ?? 0, c[index * 4 + 2] ?? 0, c[index * 4 + 3] ?? 255];
+}
+
+interface Derived {
+  readonly pointAttributes: object;
+  readonly pipeAttributes: object;
+  readonly density: object;
+  readonly alerted: number[];
+  readonly pulsing: number[];
+}
+
+/** Data props must keep their identity between renders, or deck.gl re-uploads every buffer each frame. */
+const derivedByData = new WeakMap<MapData, Derived>();
+const zoneFeaturesByList = new WeakMap<readonly Zone[], object>();
+
+function derived(data: MapData): Derived {
+  const cached = derivedByData.get(data);
+  if (cached) return cached;
+  const { points, pipes } = data;
+  const made: Derived = {
+    pointAttributes: {
+      length: points.count,
+      attributes: {
+        getPosition: { value: points.positions, size: 2 },
+        getFillColor: { value: points.colors, size: 4, normalized: true },
+        getRadius: { value: points.radii, size: 1 },
+      },
+    },
+    pipeAttributes: {
+      length: pipes.count,
+      startIndices: pipes.startIndices,
+      attributes: { getPath: { value: pipes.coordinates, size: 2 } },
+    },
+    density: { length: points.count },
+    alerted: Array.from(points.alerted),
+    pulsing: Array.from(points.pulsing),
+  };
+  derivedByData.set(data, made);
+  return made;
+}
+
+function zoneFeatures(zones: readonly Zone[]): object {
+  const cached = zoneFeaturesByList.get(zones);
+  if (cached) return cached;
+  const features = zones.map((zone) => ({
+    type: 'Feature' as const,
+    geometry: zone.geometry,
+    properties: zone,
+  }));
+  zoneFeaturesByList.set(zones, features);
+  return features;
+}
+
+/**
+ * The deck.gl layers of the tenant map, bottom to top. The large layers read the typed arrays as binary
+ * attributes and keep the same `data` object between renders, so panning and the pulse never re-upload them.
+ */
+export function buildLayers(input: LayerInput): Layer[] {
+  const { data, zoom } = input;
+  const { points, pipes } = data;
+  const detailed = zoom >= DETAIL_ZOOM;
+  const cache = derived(data);
+  const layers: Layer[] = [
+    new GeoJsonLayer<Zone>({
+      id: 'zones',
+      data: zoneFeatures(input.zones) as never,
+      stroked: true,
+      filled: true,
+      getFillColor: [60, 120, 200, 18],
+      getLineColor: [60, 90, 160, 160],
+      lineWidthUnits: 'pixels',
+      getLineWidth: 1.5,
+      pickable: false,
+    }),
+    new PathLayer({
+      id: 'pipes',
+      data: cache.pipeAttributes as never,
+      _pathType: 'open',
+      getColor: (_: unknown, { index }: { index: number }) => {
+        const c = pipes.colors;
+        return [c[index * 4] ?? 0, c[index * 4 + 1] ?? 0, c[index * 4 + 2] ?? 0, c[index * 4 + 3] ?? 255];
+      },
+      getWidth: (_: unknown, { index }: { index: number }) => pipes.widths[index] ?? 2,
+      widthUnits: 'meters',
+      widthMinPixels: 1,
+      widthMaxPixels: 12,
+      pickable: true,
+      autoHighlight: true,
+      highlightColor: [255, 255, 255, 160],
+    }),
+  ];
+
+  if (input.trace) {
+    const traced = indexesOf(
+      input.trace.pipes.map((p) => p.id),
+      data.pipeIndexById,
+    );
+    layers.push(
+      new PathLayer<number>({
+        id: 'trace',
+        data: traced,
+        getPath: (index) => pipePath(data, index),
+        getColor: [255, 0, 200, 230],
+        getWidth: 6,
+        widthUnits: 'pixels',
+      }),
+    );
+  }
+
+  if (detailed) {
+    layers.push(
+      new ScatterplotLayer({
+        id: 'assets',
+        data: cache.pointAttributes as never,
+        radiusUnits: 'pixels',
+        stroked: true,
+        getLineColor: [255, 255, 255, 220],
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1,
+        pickable: true,
+        autoHighlight: true,
+      }),
+    );
+  } else {
+    layers.push(
+      new ScreenGridLayer<number>({
+        id: 'asset-density',
+        data: cache.density,
+        getPosition: (_: unknown, { index }: { index: number }) => pointAt(data, index),
+        cellSizePixels: 24,
+        colorRange: [
+          [210, 225, 240, 120],
+          [170, 200, 230, 150],
+          [120, 165, 215, 180],
+          [80, 130, 200, 200],
+          [50, 100, 180, 220],
+          [30, 70, 150, 240],
+        ],
+        pickable: false,
+      }),
+      new ScatterplotLayer<number>({
+        id: 'alerted-assets',
+        data: cache.alerted,
+        getPosition: (index) => pointAt(data, index),
+        getFillColor: (index) => colorAt(data, index),
+        getRadius: 6,
+        radiusUnits: 'pixels',
+        stroked: true,
+        getLineColor: [255, 255, 255, 220],
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1,
+        pickable: true,
+      }),
+    );
+  }
+
+  // Unacknowledged critical assets pulse: a ring that grows and fades, redrawn alone each frame.
+  layers.push(
+    new ScatterplotLayer<number>({
+      id: 'critical-pulse',
+      data: cache.pulsing,
+      getPosition: (index) => pointAt(data, index),
+      radiusUnits: 'pixels',
+      getRadius: 8,
+      radiusScale: 1 + input.pulse * 1.6,
+      filled: false,
+      stroked: true,
+      lineWidthUnits: 'pixels',
+      getLineWidth: 3,
+      getLineColor: [220, 40, 40, Math.round(255 * (1 - input.pulse))],
+      updateTriggers: { getLineColor: input.pulse },
+    }),
+  );
+
+  const highlighted = [
+    ...(input.area
+      ? indexesOf(
+          input.area.items.map((item) => item.id),
+          data.pointIndexById,
+        )
+      : []),
+    ...(input.trace
+      ? indexesOf(
+          input.trace.assets.map((asset) => asset.id),
+          data.pointIndexById,
+        )
+      : []),
+    ...(input.selectedAssetId ? indexesOf([input.selectedAssetId], data.pointIndexById) : []),
+  ];
+  if (highlighted.length > 0) {
+    layers.push(
+      new ScatterplotLayer<number>({
+        id: 'highlighted-assets',
+        data: highlighted,
+        getPosition: (index) => pointAt(data, index),
+        radiusUnits: 'pixels',
+        getRadius: 10,
+        filled: false,
+        stroked: true,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 2.5,
+        getLineColor: [255, 0, 200, 255],
+      }),
+    );
+  }
+
+  if (zoom >= LABEL_ZOOM && input.labelIndexes.length > 0) {
+    layers.push(
+      new TextLayer<number>({
+        id: 'labels',
+        data: [...input.labelIndexes],
+        getPosition: (index) => pointAt(data, index),
+        getText: (index) => points.codes[index] ?? '',
+        getSize: 11,
+        getPixelOffset: [0, -14],
+        getColor: [30, 40, 60, 255],
+        outlineWidth: 2,
+        outlineColor: [255, 255, 255, 255],
+        fontSettings: { sdf: true },
+      }),
+    );
+  }
+
+  layers.push(...drawingLayers(input.mode));
+  return layers;
+}
+
+function drawingLayers(mode: MapMode): Layer[] {
+  if (mode.kind === 'drawing' && mode.vertices.length > 0) {
+    const first = mode.vertices[0];
+    const outline: LngLat[] =
+      first && mode.vertices.length > 2 ? [...mode.vertices, first] : [...mode.vertices];
+    return [
+      new PathLayer<LngLat[]>({
+        id: 'drawing-outline',
+        data: [outline],
+        getPath: (path) => path.map(([lng, lat]): [number, number] => [lng, lat]),
+        getColor: [255, 0, 200, 255],
+        getWidth: 2,
+        widthUnits: 'pixels',
+      }),
+      new ScatterplotLayer<LngLat>({
+        id: 'drawing-corners',
+        data: [...mode.vertices],
+        getPosition: ([lng, lat]) => [lng, lat],
+        getRadius: 4,
+        radiusUnits: 'pixels',
+        getFillColor: [255, 0, 200, 255],
+      }),
+    ];
+  }
+  if (mode.kind === 'radius' && mode.center) {
+    return [
+      new ScatterplotLayer<LngLat>({
+        id: 'drawing-circle',
+        data: [mode.center],
+        getPosition: ([lng, lat]) => [lng, lat],
+        getRadius: mode.radiusM,
+        radiusUnits: 'meters',
+        getFillColor: [255, 0, 200, 30],
+        getLineColor: [255, 0, 200, 255],
+        stroked: true,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 2,
+      }),
+    ];
+  }
+  return [];
+}
+
+/** The asset a picked object stands for: layer ids say which column set the index belongs to. */
+export function pickedAsset(
+  data: MapData,
+  layerId: string | undefined,
+  index: number,
+  object: unknown,
+): MapPick | null {
+  if (layerId === 'assets' && index >= 0) return pick('point', index);
+  if (layerId === 'alerted-assets' && typeof object === 'number') return pick('point', object);
+  if (layerId === 'pipes' && index >= 0 && index < data.pipes.count) return pick('pipe', index);
+  return null;
+}

@@ -1,0 +1,55 @@
+import type { AreaSearchResult, DownstreamTrace } from '@tidewatch/shared';
+import { create } from 'zustand';
+
+export type LngLat = readonly [number, number];
+
+/** What a click on the map does: pick an asset, add a corner to an outline, or place a circle's centre. */
+export type MapMode =
+  | { readonly kind: 'browse' }
+  | { readonly kind: 'drawing'; readonly vertices: readonly LngLat[] }
+  | { readonly kind: 'radius'; readonly center: LngLat | null; readonly radiusM: number };
+
+interface MapState {
+  readonly mode: MapMode;
+  readonly selectedAssetId: string | null;
+  readonly area: AreaSearchResult | null;
+  readonly trace: DownstreamTrace | null;
+  select: (assetId: string | null) => void;
+  setMode: (mode: MapMode) => void;
+  addVertex: (vertex: LngLat) => void;
+  showArea: (area: AreaSearchResult | null) => void;
+  showTrace: (trace: DownstreamTrace | null) => void;
+}
+
+export const useMapStore = create<MapState>()((set) => ({
+  mode: { kind: 'browse' },
+  selectedAssetId: null,
+  area: null,
+  trace: null,
+  select: (selectedAssetId) => {
+    set({ selectedAssetId });
+  },
+  setMode: (mode) => {
+    set({ mode });
+  },
+  addVertex: (vertex) => {
+    set((state) =>
+      state.mode.kind === 'drawing'
+        ? { mode: { kind: 'drawing', vertices: [...state.mode.vertices, vertex] } }
+        : {},
+    );
+  },
+  showArea: (area) => {
+    set({ area });
+  },
+  showTrace: (trace) => {
+    set({ trace });
+  },
+}));
+
+/** The outline as a closed GeoJSON ring, or null while it has fewer than three corners. */
+export function closedRing(vertices: readonly LngLat[]): [number, number][] | null {
+  const first = vertices[0];
+  if (vertices.length < 3 || !first) return null;
+  return [...vertices.map(([lng, lat]): [number, number] => [lng, lat]), [first[0], first[1]]];
+}

@@ -1,0 +1,60 @@
+import type { Role, Zone } from '@tidewatch/shared';
+import { describeError } from '../api/api-error.ts';
+import { AssetDetailPanel } from '../assets/asset-detail-panel.tsx';
+import { AreaTools } from './area-tools.tsx';
+import { traceDownstream, useMapData, useMapStyle, useZoneOutlines } from './map-queries.ts';
+import { useMapStore } from './map-store.ts';
+import { TenantMap } from './tenant-map.tsx';
+import './map.css';
+
+const NO_ZONES: readonly Zone[] = [];
+
+/** The map screen: the tenant's network, spatial tools, and the detail of the asset picked. */
+export function MapView({
+  tenantId,
+  role,
+  onOpenTrend,
+}: {
+  tenantId: string;
+  role: Role;
+  onOpenTrend?: (seriesIds: number[]) => void;
+}) {
+  const data = useMapData(tenantId);
+  const style = useMapStyle(tenantId);
+  const zones = useZoneOutlines(tenantId);
+  const selected = useMapStore((state) => state.selectedAssetId);
+  const select = useMapStore((state) => state.select);
+  const showTrace = useMapStore((state) => state.showTrace);
+
+  const failure = data.error ?? style.error;
+  return (
+    <div className="map-view">
+      <AreaTools />
+      <div className="map-view__body">
+        {failure ? (
+          <p role="alert" className="notice notice--error">
+            {describeError(failure)}
+          </p>
+        ) : data.data && style.data ? (
+          <TenantMap data={data.data} zones={zones.data ?? NO_ZONES} style={style.data} />
+        ) : (
+          <p className="notice">Loading the map…</p>
+        )}
+        {selected ? (
+          <AssetDetailPanel
+            key={selected}
+            assetId={selected}
+            role={role}
+            onClose={() => {
+              select(null);
+            }}
+            {...(onOpenTrend ? { onOpenTrend } : {})}
+            onTraceDownstream={(pipeId) => {
+              void traceDownstream(pipeId).then(showTrace);
+            }}
+          />
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,172 @@
+import type { MapStyle, Zone } from '@tidewatch/shared';
+import { MapLibreOverlay, type PickingInfo } from 'deck.gl';
+import * as maplibregl from 'maplibre-gl';
+import maplibreWorkerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import { useEffect, useRef, useState } from 'react';
+import { basemapStyle } from './basemap-style.ts';
+import { buildLayers, LABEL_ZOOM, pickedAsset, type MapPick } from './deck-layers.ts';
+import type { MapData } from './map-data.ts';
+import { pointsInView } from './map-data.ts';
+import { useMapStore } from './map-store.ts';
+
+// A module worker from the bundle's own origin: the console's CSP allows no blob: workers.
+maplibregl.setWorkerUrl(maplibreWorkerUrl);
+
+const MAX_LABELS = 1500;
+const PULSE_PERIOD_MS = 1200;
+
+interface View {
+  readonly zoom: number;
+  readonly bounds: readonly [number, number, number, number];
+}
+
+function tooltipOf(data: MapData, picked: MapPick | null): string | null {
+  if (!picked) return null;
+  if (picked.kind === 'pipe') {
+    const i = picked.index;
+    return `${data.pipes.codes[i] ?? ''} · pipeline ${String(data.pipes.diametersMm[i] ?? '')} mm`;
+  }
+  const i = picked.index;
+  return `${data.points.codes[i] ?? ''} · ${data.points.names[i] ?? ''}`;
+}
+
+/**
+ * The tenant on a MapLibre basemap with deck.gl layers on top. React renders only when the zoom band or the
+ * labelled area changes; the camera moves inside MapLibre, and the critical pulse redraws deck.gl alone.
+ */
+export function TenantMap({
+  data,
+  zones,
+  style,
+}: {
+  data: MapData;
+  zones: readonly Zone[];
+  style: MapStyle;
+}) {
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<maplibregl.Map | null>(null);
+  const overlayRef = useRef<MapLibreOverlay | null>(null);
+  const [view, setView] = useState<View | null>(null);
+  const [rendered, setRendered] = useState(false);
+  const mode = useMapStore((state) => state.mode);
+  const selectedAssetId = useMapStore((state) => state.selectedAssetId);
+  const area = useMapStore((state) => state.area);
+  const trace = useMapStore((state) => state.trace);
+  // The layers are re-read every half minute; the map keeps its camera, and picking reads the newest data.
+  const dataRef = useRef(data);
+  dataRef.current = data;
+
+  useEffect(() => {
+    const element = container.current;
+    if (!element) return;
+    let cancelled = false;
+    let map: maplibregl.Map | null = null;
+    void basemapStyle(style.styleUrl).then((mapStyle) => {
+      if (cancelled) return;
+      const [west, south, east, north] = dataRef.current.bbox ?? [-180, -60, 180, 75];
+      map = new maplibregl.Map({
+        container: element,
+        style: mapStyle,
+        bounds: [west, south, east, north],
+        fitBoundsOptions: { padding: 40 },
+        attributionControl: { compact: true, customAttribution: 'Natural Earth' },
+        dragRotate: false,
+        pitchWithRotate: false,
+      });
+      map.doubleClickZoom.disable();
+      const overlay = new MapLibreOverlay({
+        interleaved: false,
+        layers: [],
+        getCursor: ({ isHovering }) => (isHovering ? 'pointer' : 'grab'),
+        getTooltip: (info: PickingInfo) =>
+          tooltipOf(dataRef.current, pickedAsset(dataRef.current, info.layer?.id, info.index, info.object)),
+        onClick: (info: PickingInfo) => {
+          const state = useMapStore.getState();
+          if (state.mode.kind !== 'browse') return;
+          const current = dataRef.current;
+          const picked = pickedAsset(current, info.layer?.id, info.index, info.object);
+          if (!picked) return;
+          state.select(
+            picked.kind === 'pipe'
+              ? (current.pipes.ids[picked.index] ?? null)
+              : (current.points.ids[picked.index] ?? null),
+          );
+        },
+        onAfterRender: () => {
+          setRendered(true);
+        },
+      });
+      map.addControl(overlay);
+      map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+      map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+      const report = (m: maplibregl.Map) => {
+        const b = m.getBounds();
+        setView({ zoom: m.getZoom(), bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] });
+      };
+      map.on('load', () => {
+        if (map) report(map);
+      });
+      map.on('moveend', () => {
+        if (map) report(map);
+      });
+      map.on('click', (event: maplibregl.MapMouseEvent) => {
+        const state = useMapStore.getState();
+        const at: [number, number] = [event.lngLat.lng, event.lngLat.lat];
+        if (state.mode.kind === 'drawing') state.addVertex(at);
+        else if (state.mode.kind === 'radius') state.setMode({ ...state.mode, center: at });
+      });
+      mapRef.current = map;
+      overlayRef.current = overlay;
+    });
+    return () => {
+      cancelled = true;
+      map?.remove();
+      mapRef.current = null;
+      overlayRef.current = null;
+    };
+    // The map is built once per style and fitted to the first data; later data goes through the overlay's props.
+  }, [style.styleUrl]);
+
+  useEffect(() => {
+    const overlay = overlayRef.current;
+    if (!overlay || !view) return;
+    const labelIndexes = view.zoom >= LABEL_ZOOM ? pointsInView(data.points, view.bounds, MAX_LABELS) : [];
+    const render = (pulse: number) => {
+      overlay.setProps({
+        layers: buildLayers({
+          data,
+          zones,
+          zoom: view.zoom,
+          pulse,
+          labelIndexes,
+          selectedAssetId,
+          area,
+          trace,
+          mode,
+        }),
+      });
+    };
+    render(0);
+    if (data.points.pulsing.length === 0) return;
+    let frame = 0;
+    const tick = (time: number) => {
+      render((time % PULSE_PERIOD_MS) / PULSE_PERIOD_MS);
+      frame = requestAnimationFrame(tick);
+    };
+    frame = requestAnimationFrame(tick);
+    return () => {
+      cancelAnimationFrame(frame);
+    };
+  }, [data, zones, view, selectedAssetId, area, trace, mode]);
+
+  return (
+    <div
+      ref={container}
+      className="tenant-map"
+      data-testid="tenant-map"
+      data-map-ready={rendered && view ? 'true' : 'false'}
+      data-mode={mode.kind}
+    />
+  );
+}

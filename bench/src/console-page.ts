@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { percentile, round } from './stats.ts';
+
+// The built web console in headless Chromium, for the benchmarks that time what an operator sees.
+
+const consoleBuild = path.resolve(import.meta.dirname, '../../apps/desktop/out/renderer/index.html');
+const DEMO_PASSWORD = 'tidewatch-demo';
+/** A frame slower than this is a dropped frame at 60 Hz (with a little slack for timer jitter). */
+const DROPPED_FRAME_MS = 20;
+
+export function assertConsoleBuilt(): void {
+  if (!existsSync(consoleBuild))
+    throw new Error('the console is not built: run `npm run build -w @tidewatch/desktop` first');
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  if (typeof address !== 'object' || !address) throw new Error('no free port');
+  return address.port;
+}
+
+/** WebGL2 through SwiftShader (software), so the map's MapLibre and deck.gl layers render without a GPU. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--enable-unsafe-swiftshader',
+      '--use-angle=swiftshader',
+    ],
+  });
+}
+
+/** A 1600×900 page signed in to the console as `email`, on the alert console it opens with. */
+export async function signedInPage(browser: Browser, serverUrl: string, email: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(serverUrl);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('grid', { name: 'Alerts' }).waitFor({ timeout: 60_000 });
+  return page;
+}
+
+export interface FrameSample {
+  readonly deltas: number[];
+  readonly longTasks: number[];
+}
+
+/**
+ * Runs in the page: requestAnimationFrame deltas and long tasks for `durationMs`. Plain JavaScript text,
+ * because the TypeScript runner's helpers do not exist in the page.
+ */
+const frameSampler = `async ({ durationMs }) => {
+  const deltas = [];
+  const longTasks = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longTasks.push(entry.duration);
+  });
+  observer.observe({ type: 'longtask' });
+  let last = performance.now();
+  const end = last + durationMs;
+  await new Promise((resolve) => {
+    const frame = (now) => {
+      deltas.push(now - last);
+      last = now;
+      if (now < end) requestAnimationFrame(frame);
+      else resolve();
+    };
+    requestAnimationFrame(frame);
+  });
+  observer.disconnect();
+  return { deltas, longTasks };
+}`;
+
+/** requestAnimationFrame deltas and long tasks in the page over the next `durationMs`. */
+export async function sampleFrames(page: Page, durationMs: number): Promise<FrameSample> {
+  return page.evaluate<FrameSample>(`(${frameSampler})(${JSON.stringify({ durationMs })})`);
+}
+
+export function summarizeFrames(sample: FrameSample, durationMs: number) {
+  // The first delta spans the set-up before the first frame.
+  const deltas = sample.deltas.slice(1).sort((a, b) => a - b);
+  const longTasks = [...sample.longTasks].sort((a, b) => a - b);
+  return {
+    frames: deltas.length,
+    fps: round(deltas.length / (durationMs / 1000)),
+    frameMs: {
+      p50: round(percentile(deltas, 0.5)),
+      p95: round(percentile(deltas, 0.95)),
+      p99: round(percentile(deltas, 0.99)),
+      max: round(deltas.at(-1) ?? Number.NaN),
+    },
+    droppedFrames: deltas.filter((delta) => delta > DROPPED_FRAME_MS).length,
+    longTasks: {
+      count: longTasks.length,
+      totalMs: round(longTasks.reduce((sum, duration) => sum + duration, 0)),
+      maxMs: round(longTasks.at(-1) ?? 0),
+    },
+  };
+}

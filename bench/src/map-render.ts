@@ -1,0 +1,181 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { ServerProcess } from '@tidewatch/server/testing/server-process';
+import type { TokenResponse } from '@tidewatch/shared';
+import pg from 'pg';
+import type { Page } from 'playwright-core';
+import {
+  assertConsoleBuilt,
+  freePort,
+  launchChromium,
+  sampleFrames,
+  signedInPage,
+  summarizeFrames,
+} from './console-page.ts';
+import { machineInfo, round } from './stats.ts';
+
+// Map rendering: BENCH_MAP_ASSETS (100,000) point assets and BENCH_MAP_SEGMENTS (50,000) pipeline segments are
+// inserted into a fresh database for one tenant, then the real console opens `?view=map` in Chromium (WebGL2 in
+// software) and reads them through GET /api/v1/map/layers like an operator's console would. Measures the layers
+// request, the time from navigation to the first drawn frame, and requestAnimationFrame deltas while idle and
+// while dragging the map for BENCH_PAN_S (8) seconds. Writes bench/results/map-render.json.
+
+const assetCount = Number(process.env.BENCH_MAP_ASSETS ?? 100_000);
+const segmentCount = Number(process.env.BENCH_MAP_SEGMENTS ?? 50_000);
+const panSeconds = Number(process.env.BENCH_PAN_S ?? 8);
+const IDLE_MS = 3000;
+/** The synthetic network covers a square this many degrees wide around the tenant's centre (about 33 km). */
+const SPAN_DEGREES = 0.3;
+const PAN_RADIUS_PX = 160;
+const PAN_STEP_MS = 16;
+const root = path.resolve(import.meta.dirname, '../..');
+const [hyderabad] = demoTenants;
+
+/** Point assets of every kind and short pipelines of two bends, scattered over the square; returns the tenant. */
+async function insertNetwork(adminUrl: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const tenant = await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [hyderabad.slug]);
+    const tenantId = tenant.rows[0]?.id;
+    if (!tenantId) throw new Error(`no tenant ${hyderabad.slug}`);
+    const [lng, lat] = hyderabad.center;
+    await admin.query(
+      `INSERT INTO assets (tenant_id, code, name, kind, geom)
+       SELECT $1, 'BENCH-A-' || lpad(g::text, 6, '0'), 'Bench asset ' || g,
+              (enum_range(NULL::asset_kind))[1 + g % 10],
+              ST_SetSRID(ST_MakePoint($2 + (random() - 0.5) * $4, $3 + (random() - 0.5) * $4), 4326)
+         FROM generate_series(1, $5::int) AS g`,
+      [tenantId, lng, lat, SPAN_DEGREES, assetCount],
+    );
+    await admin.query(
+      `INSERT INTO assets (tenant_id, code, name, kind, geom, diameter_mm, material)
+       SELECT $1, 'BENCH-P-' || lpad(g::text, 6, '0'), 'Bench main ' || g, 'pipeline',
+              ST_SetSRID(ST_MakeLine(ARRAY[
+                ST_MakePoint(x, y),
+                ST_MakePoint(x + dx * 0.5 + dy * 0.2, y + dy * 0.5 - dx * 0.2),
+                ST_MakePoint(x + dx, y + dy)]), 4326),
+              (ARRAY[100, 150, 200, 300, 450, 600])[1 + g % 6],
+              (enum_range(NULL::pipe_material))[1 + g % 8]
+         FROM (SELECT g, $2 + (random() - 0.5) * $4 AS x, $3 + (random() - 0.5) * $4 AS y,
+                      cos(a) * len AS dx, sin(a) * len AS dy
+                 FROM (SELECT g, random() * 2 * pi() AS a, 0.0005 + random() * 0.003 AS len
+                         FROM generate_series(1, $5::int) AS g) AS s) AS p`,
+      [tenantId, lng, lat, SPAN_DEGREES, segmentCount],
+    );
+    await admin.query('ANALYZE assets');
+    return tenantId;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The layers endpoint as the console calls it: milliseconds and bytes of the answer. */
+async function timeLayersRequest(serverUrl: string, email: string) {
+  const login = await fetch(`${serverUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'tidewatch-demo' }),
+  });
+  const { accessToken } = (await login.json()) as TokenResponse;
+  const started = performance.now();
+  const response = await fetch(`${serverUrl}/api/v1/map/layers`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  const body = await response.arrayBuffer();
+  if (!response.ok) throw new Error(`map layers: HTTP ${String(response.status)}`);
+  const layers = JSON.parse(new TextDecoder().decode(body)) as {
+    points: { count: number };
+    pipes: { count: number };
+  };
+  return {
+    ms: round(performance.now() - started, 0),
+    bytes: body.byteLength,
+    points: layers.points.count,
+    pipes: layers.pipes.count,
+  };
+}
+
+/** Drags the map round in a circle, one small step a frame, until `durationMs` have passed. */
+async function dragInCircles(page: Page, durationMs: number): Promise<number> {
+  const box = await page.getByTestId('tenant-map').boundingBox();
+  if (!box) throw new Error('no map box');
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.mouse.move(cx + PAN_RADIUS_PX, cy);
+  await page.mouse.down();
+  const started = performance.now();
+  let moves = 0;
+  while (performance.now() - started < durationMs) {
+    const angle = ((performance.now() - started) / 2000) * 2 * Math.PI;
+    await page.mouse.move(cx + PAN_RADIUS_PX * Math.cos(angle), cy + PAN_RADIUS_PX * Math.sin(angle));
+    moves += 1;
+    await new Promise((resolve) => setTimeout(resolve, PAN_STEP_MS));
+  }
+  await page.mouse.up();
+  return moves;
+}
+
+assertConsoleBuilt();
+const database = await createTestDatabase({ seed: true });
+const server = new ServerProcess({
+  port: await freePort(),
+  mqttPort: await freePort(),
+  databaseUrl: database.appUrl,
+  // Nothing but the map should compete with Chromium for the two cores.
+  env: { ALERT_ENGINE_ENABLED: 'false' },
+});
+const browser = await launchChromium();
+try {
+  const insertStarted = performance.now();
+  await insertNetwork(database.adminUrl);
+  const insertMs = round(performance.now() - insertStarted, 0);
+  await server.start();
+  const email = demoEmail('supervisor', hyderabad);
+  const layersRequest = await timeLayersRequest(server.url, email);
+
+  const page = await signedInPage(browser, server.url, email);
+  const layersInPage = page.waitForResponse((response) => response.url().includes('/api/v1/map/layers'), {
+    timeout: 120_000,
+  });
+  const navigated = performance.now();
+  await page.goto(`${server.url}/?view=map`);
+  const layersResponse = await layersInPage;
+  await layersResponse.finished();
+  const layersArrivedMs = round(performance.now() - navigated, 0);
+  await page.locator('[data-testid="tenant-map"][data-map-ready="true"]').waitFor({ timeout: 120_000 });
+  const firstRenderMs = round(performance.now() - navigated, 0);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+
+  const idle = summarizeFrames(await sampleFrames(page, IDLE_MS), IDLE_MS);
+  const panMs = panSeconds * 1000;
+  const [panSample, dragMoves] = await Promise.all([sampleFrames(page, panMs), dragInCircles(page, panMs)]);
+  const panning = summarizeFrames(panSample, panMs);
+
+  const result = {
+    benchmark: 'map-render',
+    at: new Date().toISOString(),
+    note:
+      `The console's map in headless Chromium (WebGL2 through SwiftShader, no GPU) with ${String(assetCount)} ` +
+      `point assets and ${String(segmentCount)} pipeline segments (plus the seeded network) read from ` +
+      'GET /api/v1/map/layers; first render is navigation to the first deck.gl frame over the fitted tenant; ' +
+      'frame times are requestAnimationFrame deltas. The server, PostgreSQL and Chromium share the machine.',
+    machine: machineInfo(),
+    assets: assetCount,
+    segments: segmentCount,
+    insertMs,
+    layersRequest,
+    firstRender: { layersArrivedMs, firstRenderMs },
+    idle,
+    panning: { ...panning, seconds: panSeconds, dragMoves },
+  };
+  const out = path.join(root, 'bench/results/map-render.json');
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await browser.close();
+  await server.stop();
+  await database.drop();
+}

@@ -1,0 +1,58 @@
+import type { Alert, AlertRule, TokenResponse } from '@tidewatch/shared';
+import pg from 'pg';
+import { DEMO_PASSWORD } from './console.ts';
+
+/** Rows read as the schema owner, beside the application (to find what the test arranged). */
+export async function adminRows<T extends pg.QueryResultRow>(
+  adminUrl: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function accessToken(serverUrl: string, email: string): Promise<string> {
+  const response = await fetch(`${serverUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
+  });
+  if (!response.ok) throw new Error(`login of ${email}: ${String(response.status)}`);
+  return ((await response.json()) as TokenResponse).accessToken;
+}
+
+/** A `high` rule on one series, created through the REST API as a supervisor would. */
+export async function createHighRule(
+  serverUrl: string,
+  token: string,
+  rule: { name: string; seriesId: number; setpoint: number; priority: Alert['priority'] },
+): Promise<AlertRule> {
+  const response = await fetch(`${serverUrl}/api/v1/alert-rules`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ condition: 'high', scope: 'series', ...rule }),
+  });
+  if (response.status !== 201) throw new Error(`rule: ${String(response.status)} ${await response.text()}`);
+  return (await response.json()) as AlertRule;
+}
+
+/** The open alert a rule raised, once there is one (as the schema owner sees it). */
+export async function openAlertOf(adminUrl: string, ruleId: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await adminRows<{ id: string }>(
+      adminUrl,
+      'SELECT id FROM alerts WHERE rule_id = $1 AND closed_at IS NULL',
+      [ruleId],
+    );
+    if (row) return row.id;
+    if (Date.now() > deadline) throw new Error(`rule ${ruleId} raised no alert`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { assetKinds } from '../domain/assets.ts';
+import { polygonGeometrySchema, positionSchema } from './common.ts';
+
+/**
+ * How a map symbol shows the worst open alert of its asset: 0 none, then low, medium, high, critical (4).
+ * The renderer maps these codes to colours; the order lets "worst" be a plain maximum.
+ */
+export const mapAlertLevels = ['none', 'low', 'medium', 'high', 'critical'] as const;
+export type MapAlertLevel = (typeof mapAlertLevels)[number];
+
+const intColumn = z.array(z.number().int());
+
+/**
+ * The tenant's point assets as parallel columns: entry `i` of every array describes asset `i`, and
+ * `positions[2i], positions[2i + 1]` are its longitude and latitude. Columns, not one object per asset, so
+ * 100,000 assets arrive in one compact body the renderer turns into typed arrays without walking objects.
+ */
+export const mapPointColumnsSchema = z.object({
+  count: z.number().int(),
+  ids: z.array(z.uuid()),
+  codes: z.array(z.string()),
+  names: z.array(z.string()),
+  /** Index into `pointAssetKinds`. */
+  kinds: intColumn,
+  positions: z.array(z.number()),
+  /** Index into `mapAlertLevels`. */
+  alertLevels: intColumn,
+  /** 1 when an open alert of the asset still needs an acknowledgement. */
+  unacknowledged: intColumn,
+  inMaintenance: intColumn,
+});
+
+/**
+ * Pipelines as columns: pipe `i` runs over the coordinates `pathStarts[i] .. pathStarts[i + 1]` (exclusive; the
+ * last pipe ends at `coordinates.length / 2`) of the flat `[lng, lat, lng, lat, ...]` array.
+ */
+export const mapPipeColumnsSchema = z.object({
+  count: z.number().int(),
+  ids: z.array(z.uuid()),
+  codes: z.array(z.string()),
+  diametersMm: intColumn,
+  /** Index into `pipeMaterials`, or -1 when unknown. */
+  materials: intColumn,
+  alertLevels: intColumn,
+  unacknowledged: intColumn,
+  inMaintenance: intColumn,
+  pathStarts: intColumn,
+  coordinates: z.array(z.number()),
+});
+
+export const mapLayersSchema = z
+  .object({
+    points: mapPointColumnsSchema,
+    pipes: mapPipeColumnsSchema,
+    /** west, south, east, north of everything visible, or null for an empty tenant. */
+    bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
+  })
+  .meta({ id: 'MapLayers' });
+export type MapLayers = z.infer<typeof mapLayersSchema>;
+export type MapPointColumns = z.infer<typeof mapPointColumnsSchema>;
+export type MapPipeColumns = z.infer<typeof mapPipeColumnsSchema>;
+
+/** Where the console's basemap comes from: a tile server's MapLibre style, or null for the offline basemap. */
+export const mapStyleSchema = z.object({ styleUrl: z.url().nullable() }).meta({ id: 'MapStyle' });
+export type MapStyle = z.infer<typeof mapStyleSchema>;
+
+/** The most assets an area search returns; a larger answer says `truncated`. */
+export const AREA_SEARCH_LIMIT = 5000;
+
+/** An area to search: a drawn polygon, or a circle of `radiusM` metres around `center`. */
+export const areaSearchSchema = z
+  .strictObject({
+    polygon: polygonGeometrySchema.optional(),
+    center: positionSchema.optional(),
+    radiusM: z.number().positive().max(100_000).optional().describe('Metres around `center`'),
+    kind: z.enum(assetKinds).optional(),
+  })
+  .refine(
+    (area) =>
+      area.polygon !== undefined
+        ? area.center === undefined && area.radiusM === undefined
+        : area.center !== undefined && area.radiusM !== undefined,
+    { message: 'Give either polygon, or center with radiusM', path: ['polygon'] },
+  )
+  .refine(
+    (area) =>
+      (area.polygon?.coordinates ?? []).every((ring) => {
+        const first = ring[0];
+        const last = ring[ring.length - 1];
+        return first !== undefined && last !== undefined && first[0] === last[0] && first[1] === last[1];
+      }),
+    { message: 'Each ring of the polygon must end where it starts', path: ['polygon'] },
+  )
+  .meta({ id: 'AreaSearch' });
+export type AreaSearch = z.infer<typeof areaSearchSchema>;
+
+export const areaAssetSchema = z.object({
+  id: z.uuid(),
+  code: z.string(),
+  name: z.string(),
+  kind: z.enum(assetKinds),
+  zoneId: z.uuid().nullable(),
+});
+export type AreaAsset = z.infer<typeof areaAssetSchema>;
+
+export const areaSearchResultSchema = z
+  .object({
+    items: z.array(areaAssetSchema),
+    /** True when more than `AREA_SEARCH_LIMIT` assets lie in the area; `items` holds the first by code. */
+    truncated: z.boolean(),
+  })
+  .meta({ id: 'AreaSearchResult' });
+export type AreaSearchResult = z.infer<typeof areaSearchResultSchema>;
+
+/** What a burst of one pipe affects: every pipe and asset the flow reaches after it. */
+export const downstreamTraceSchema = z
+  .object({
+    pipeId: z.uuid(),
+    /** Downstream pipes with their hop count from the burst pipe (the burst pipe itself is 0). */
+    pipes: z.array(z.object({ id: z.uuid(), code: z.string(), depth: z.number().int() })),
+    /** Point assets fed through those pipes. */
+    assets: z.array(z.object({ id: z.uuid(), code: z.string(), kind: z.enum(assetKinds) })),
+  })
+  .meta({ id: 'DownstreamTrace' });
+export type DownstreamTrace = z.infer<typeof downstreamTraceSchema>;
