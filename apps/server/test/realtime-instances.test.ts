@@ -41,6 +41,8 @@ describe('two server instances with Redis and Mosquitto', () => {
           MQTT_URL: broker.url,
           MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
           MQTT_CLIENT_ID: `tidewatch-realtime-test-${name}`,
+          // The instances split the device topics: each reading is handled by one of them.
+          MQTT_SHARE_GROUP: 'tidewatch',
           REDIS_URL: 'redis://127.0.0.1:6379',
           REALTIME_REDIS_PREFIX: prefix,
           REALTIME_COALESCE_MS: '50',
