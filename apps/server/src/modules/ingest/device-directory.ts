@@ -26,6 +26,8 @@ export class DeviceDirectory {
   private readonly cache = new Map<string, { device: IngestDevice | null; loadedAt: number }>();
   /** Secrets already checked against a hash, so argon2 (tens of ms) runs once per device and secret. */
   private readonly verified = new Map<string, number | null>();
+  /** argon2 checks in flight, by device and secret digest. */
+  private readonly checking = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -74,7 +76,15 @@ export class DeviceDirectory {
     if (!device || device.disabled || device.credentialHash === null) return null;
     const key = `${deviceId}:${createHash('sha256').update(secret).digest('base64url')}`;
     if (this.verified.has(key) && this.verified.get(key) === device.credentialRotatedAt) return device;
-    if (!(await verifyCredential(device.credentialHash, secret).catch(() => false))) return null;
+    // A burst of requests from one device shares one argon2 check instead of queueing one each.
+    let check = this.checking.get(key);
+    if (!check) {
+      check = verifyCredential(device.credentialHash, secret)
+        .catch(() => false)
+        .finally(() => this.checking.delete(key));
+      this.checking.set(key, check);
+    }
+    if (!(await check)) return null;
     if (this.verified.size > 50_000) this.verified.clear();
     this.verified.set(key, device.credentialRotatedAt);
     return device;
