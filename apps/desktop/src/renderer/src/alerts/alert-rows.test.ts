@@ -109,22 +109,20 @@ describe('alert rows', () => {
     expect(counts.high).toEqual({ standing: 0, unacknowledged: 0 });
   });
 
-  it('filters and sorts ten thousand alerts quickly enough to run on every refresh', () => {
+  // How fast this runs is the console-frames benchmark's business, not a unit test's.
+  it('filters and sorts ten thousand alerts, most urgent first', () => {
     const many = Array.from({ length: 10_000 }, (_, i) =>
       makeAlert({
         priority: alertPriorities[i % 4] ?? 'low',
         raisedAt: new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString(),
       }),
     );
-    const started = performance.now();
     const rows = toRows(many, assets, zones);
     const sorted = sortRows(
       rows.filter((row) => matchesFilter(row, { ...emptyFilter, text: 'tank' })),
       { key: 'priority', descending: false },
     );
-    const elapsed = performance.now() - started;
     expect(sorted).toHaveLength(10_000);
     expect(sorted[0]?.alert.priority).toBe('critical');
-    expect(elapsed).toBeLessThan(500);
   });
 });
