@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import { ServerProcess } from '@tidewatch/server/testing/server-process';
@@ -37,7 +38,9 @@ async function insertNetwork(adminUrl: string): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    const tenant = await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [hyderabad.slug]);
+    const tenant = await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [
+      hyderabad.slug,
+    ]);
     const tenantId = tenant.rows[0]?.id;
     if (!tenantId) throw new Error(`no tenant ${hyderabad.slug}`);
     const [lng, lat] = hyderabad.center;
@@ -98,9 +101,11 @@ async function timeLayersRequest(serverUrl: string, email: string) {
 }
 
 /** Drags the map round in a circle, one small step a frame, until `durationMs` have passed. */
-async function dragInCircles(page: Page, durationMs: number): Promise<number> {
-  const box = await page.getByTestId('tenant-map').boundingBox();
-  if (!box) throw new Error('no map box');
+async function dragInCircles(
+  page: Page,
+  box: { x: number; y: number; width: number; height: number },
+  durationMs: number,
+): Promise<number> {
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
   await page.mouse.move(cx + PAN_RADIUS_PX, cy);
@@ -118,6 +123,7 @@ async function dragInCircles(page: Page, durationMs: number): Promise<number> {
 }
 
 assertConsoleBuilt();
+const loadBefore = os.loadavg();
 const database = await createTestDatabase({ seed: true });
 const server = new ServerProcess({
   port: await freePort(),
@@ -148,9 +154,15 @@ try {
   const firstRenderMs = round(performance.now() - navigated, 0);
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
+  // Measured before the frames are: a busy page may not answer a locator within its timeout.
+  const mapBox = await page.getByTestId('tenant-map').boundingBox({ timeout: 120_000 });
+  if (!mapBox) throw new Error('no map box');
   const idle = summarizeFrames(await sampleFrames(page, IDLE_MS), IDLE_MS);
   const panMs = panSeconds * 1000;
-  const [panSample, dragMoves] = await Promise.all([sampleFrames(page, panMs), dragInCircles(page, panMs)]);
+  const [panSample, dragMoves] = await Promise.all([
+    sampleFrames(page, panMs),
+    dragInCircles(page, mapBox, panMs),
+  ]);
   const panning = summarizeFrames(panSample, panMs);
 
   const result = {
@@ -162,6 +174,7 @@ try {
       'GET /api/v1/map/layers; first render is navigation to the first deck.gl frame over the fitted tenant; ' +
       'frame times are requestAnimationFrame deltas. The server, PostgreSQL and Chromium share the machine.',
     machine: machineInfo(),
+    loadAverage: { before: loadBefore.map((v) => round(v, 2)), after: os.loadavg().map((v) => round(v, 2)) },
     assets: assetCount,
     segments: segmentCount,
     insertMs,

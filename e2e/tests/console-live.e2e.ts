@@ -21,22 +21,32 @@ const DEVICE_SECRET = 'e2e-live-device-secret';
 const SETPOINT = 400;
 const LIVE_WITHIN_MS = 2000;
 
-/** One reading published over MQTT as the device itself, QoS 1 (the broker has it when this resolves). */
-async function publishLevel(broker: TestMosquitto, device: ProvisionedDevice, level: number): Promise<void> {
-  const client = await mqtt.connectAsync(broker.url, {
+/** The device's own MQTT connection. */
+function connectDevice(broker: TestMosquitto, device: ProvisionedDevice): Promise<mqtt.MqttClient> {
+  return mqtt.connectAsync(broker.url, {
     username: device.id,
     password: device.secret,
     reconnectPeriod: 0,
     connectTimeout: 5000,
   });
+}
+
+/** One reading at QoS 1 (the broker has it when this resolves). */
+async function publish(client: mqtt.MqttClient, device: ProvisionedDevice, level: number): Promise<void> {
+  await client.publishAsync(
+    `devices/${device.id}/telemetry`,
+    JSON.stringify({ values: { level_cm: level } }),
+    {
+      qos: 1,
+    },
+  );
+}
+
+/** One reading published over MQTT as the device itself. */
+async function publishLevel(broker: TestMosquitto, device: ProvisionedDevice, level: number): Promise<void> {
+  const client = await connectDevice(broker, device);
   try {
-    await client.publishAsync(
-      `devices/${device.id}/telemetry`,
-      JSON.stringify({ values: { level_cm: level } }),
-      {
-        qos: 1,
-      },
-    );
+    await publish(client, device, level);
   } finally {
     await client.endAsync();
   }
@@ -103,11 +113,16 @@ describe('the live console: MQTT to screen, operators in step, shelving, and a s
       setpoint: SETPOINT,
       priority: 'critical',
     });
+    // The device is connected and reporting normal levels, as it would be long before its tank overflows.
+    const tank = await connectDevice(broker, device(0));
+    await publish(tank, device(0), SETPOINT - 100);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
 
     const publishedAt = Date.now();
-    await publishLevel(broker, device(0), SETPOINT + 50);
+    await publish(tank, device(0), SETPOINT + 50);
     await operator.getByRole('grid', { name: 'Alerts' }).getByText(name).first().waitFor({ timeout: 10_000 });
     const shownAfterMs = Date.now() - publishedAt;
+    await tank.endAsync();
     await screenshot(operator, 'live-alert-from-mqtt');
 
     expect(shownAfterMs).toBeLessThan(LIVE_WITHIN_MS);

@@ -10,17 +10,19 @@ export type { RunningServer };
  * database. Rate limits are lifted unless a test sets them, so only the tests about them meet them.
  */
 export function startSecurityServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  // SECURITY_LOG_LEVEL=error shows what the server logged while replaying a finding.
+  const level = process.env.SECURITY_LOG_LEVEL ?? 'silent';
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: level,
     DATABASE_URL: inject('appUrl'),
     LOGIN_RATE_LIMIT_PER_IP: '1000000',
     LOGIN_RATE_LIMIT_PER_EMAIL: '1000000',
     ...env,
   });
-  return startServer(config, createLogger('silent', false));
+  return startServer(config, createLogger(config.LOG_LEVEL, false));
 }

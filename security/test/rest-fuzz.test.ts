@@ -81,9 +81,12 @@ describe('REST fuzzer', () => {
     for (const tenant of demoTenants) demoTenantIds.push(await db.tenantId(tenant.slug));
     demoIds = await sampleIds(db, demoTenantIds[0] ?? '');
     const [first, second] = await Promise.all(demoTenantIds.map((id) => footprintOf(db, id)));
+    // The few demo ids the fuzzer itself sends may come back as its own input (the audit log keeps the
+    // filters a caller used); the cross-tenant sweep covers those. Every other demo id is a leak.
+    const sentByFuzzer = new Set(Object.values(demoIds).map((id) => String(id).toLowerCase()));
     foreign = {
-      uuids: new Map([...(first?.uuids ?? []), ...(second?.uuids ?? [])]),
-      series: new Set([...(first?.series ?? []), ...(second?.series ?? [])]),
+      uuids: new Map([...(first?.uuids ?? []), ...(second?.uuids ?? [])].filter(([id]) => !sentByFuzzer.has(id))),
+      series: new Set([...(first?.series ?? []), ...(second?.series ?? [])].filter((id) => id !== demoIds.series)),
     };
     const document = await api.expect<OpenApiDocument>(200, 'GET', '/api/v1/openapi.json');
     operations = operationsOf(document);

@@ -1,6 +1,7 @@
 import { isTransientDatabaseError } from '@tidewatch/db';
 import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
 import { z } from 'zod';
+import { isUnstorableText } from '../modules/database-errors.ts';
 import { AppError } from './app-error.ts';
 
 const titles: Readonly<Record<ProblemCode, string>> = {
@@ -126,6 +127,15 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
         headers: {},
       };
     }
+  }
+  if (isUnstorableText(error)) {
+    return {
+      status: 400,
+      body: problem('validation_failed', 'Text must not contain the character U+0000', requestId, {
+        instance,
+      }),
+      headers: {},
+    };
   }
   if (isTransientDatabaseError(error)) {
     // The database is briefly away (restart, failover): nothing was done, and the same request will work again.

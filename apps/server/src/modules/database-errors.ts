@@ -16,5 +16,8 @@ function pgCode(error: unknown): string | undefined {
 
 export const isUniqueViolation = (error: unknown): boolean => pgCode(error) === '23505';
 export const isForeignKeyViolation = (error: unknown): boolean => pgCode(error) === '23503';
+/** Text PostgreSQL cannot store: U+0000 in text (22021) or in jsonb (22P05). The client sent it; nothing was written. */
+export const isUnstorableText = (error: unknown): boolean =>
+  pgCode(error) === '22021' || pgCode(error) === '22P05';
 export const isCheckViolation = (error: unknown): boolean =>
   pgCode(error) === '23514' || pgCode(error) === '23P01';

@@ -1,3 +1,4 @@
+import { AdminView } from './admin/admin-view.tsx';
 import { useAlertFeed } from './alerts/alert-feed.ts';
 import { useDesktopAlertSignals } from './alerts/use-desktop-alert-signals.ts';
 import { describeError } from './api/api-error.ts';
@@ -21,6 +22,8 @@ import { seriesFromLocation, TrendView } from './trends/trend-view.tsx';
 
 const popout = currentPopout();
 const trendSeries = seriesFromLocation();
+/** `?view=admin`: tenant administration in its own window or tab. */
+const adminRequested = new URLSearchParams(window.location.search).get('view') === 'admin';
 
 function ConsoleShell({ session }: { session: Session }) {
   useConsoleSocket(session.tenantId);
@@ -41,6 +44,8 @@ function ConsoleShell({ session }: { session: Session }) {
       <ConnectionBanner dataUpdatedAt={feed.dataUpdatedAt} />
       {session.tenantId === null ? (
         <p className="notice">Choose a tenant to see its alerts.</p>
+      ) : adminRequested ? (
+        <AdminView tenantId={session.tenantId} role={role} />
       ) : popout === 'map' ? (
         <MapView tenantId={session.tenantId} role={role} onOpenTrend={openTrendWindow} />
       ) : popout === 'trends' ? (

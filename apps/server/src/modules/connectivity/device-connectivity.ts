@@ -53,7 +53,9 @@ export class DeviceConnectivity {
               }
             : {
                 name: 'connectivity-downtime-close',
-                text: 'UPDATE device_downtimes SET ended_at = now() WHERE device_id = $1 AND ended_at IS NULL',
+                // greatest(): a downtime opened by a transaction that began after this one starts after now().
+                text: `UPDATE device_downtimes SET ended_at = greatest(now(), started_at)
+                        WHERE device_id = $1 AND ended_at IS NULL`,
                 values: [deviceId],
               },
         );

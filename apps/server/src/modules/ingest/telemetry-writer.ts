@@ -101,7 +101,8 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
       });
       const ended = await client.query<{ device_id: string }>({
         name: 'ingest-downtime-end',
-        text: `UPDATE device_downtimes SET ended_at = now()
+        // greatest(): an `offline` status committed while this transaction ran opened its downtime after now().
+        text: `UPDATE device_downtimes SET ended_at = greatest(now(), started_at)
                 WHERE device_id = ANY($1::uuid[]) AND ended_at IS NULL RETURNING device_id`,
         values: [devices],
       });

@@ -6,6 +6,9 @@ export interface AlertRow {
   readonly assetLabel: string | null;
   readonly zoneName: string | null;
   readonly searchText: string;
+  /** Priority, then state, as one number: the default sort compares numbers, not strings. */
+  readonly urgency: number;
+  readonly raisedAtMs: number;
 }
 
 export interface AssetLabel {
@@ -81,7 +84,14 @@ function toRow(
     .filter(Boolean)
     .join('\n')
     .toLowerCase();
-  return { alert, assetLabel, zoneName, searchText };
+  return {
+    alert,
+    assetLabel,
+    zoneName,
+    searchText,
+    urgency: priorityRank[alert.priority] * 8 + stateRank[alert.state],
+    raisedAtMs: Date.parse(alert.raisedAt),
+  };
 }
 
 export function toRows(
@@ -100,26 +110,37 @@ export function rowBuilder(
   assets: ReadonlyMap<string, AssetLabel>,
   zones: ReadonlyMap<string, string>,
 ): (alerts: readonly Alert[]) => AlertRow[] {
-  let built = new WeakMap<Alert, AlertRow>();
+  let built = new Map<string, AlertRow>();
   return (alerts) => {
-    const next = new WeakMap<Alert, AlertRow>();
     const rows = alerts.map((alert) => {
-      const row = built.get(alert) ?? toRow(alert, assets, zones);
-      next.set(alert, row);
+      const known = built.get(alert.id);
+      if (known?.alert === alert) return known;
+      const row = toRow(alert, assets, zones);
+      built.set(alert.id, row);
       return row;
     });
-    built = next;
+    // Closed alerts leave rows behind; start afresh once they outnumber the open ones.
+    if (built.size > 2 * rows.length + 100) built = new Map(rows.map((row) => [row.alert.id, row]));
     return rows;
   };
 }
 
-export function matchesFilter(row: AlertRow, filter: AlertFilter): boolean {
+/** The rows `filter` lets through; the words of its text are split once, not once per row. */
+export function filterRows(rows: readonly AlertRow[], filter: AlertFilter): AlertRow[] {
+  const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  return rows.filter((row) => matchesFilter(row, filter, words));
+}
+
+export function matchesFilter(
+  row: AlertRow,
+  filter: AlertFilter,
+  words: readonly string[] = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean),
+): boolean {
   const { alert } = row;
   if (filter.priorities.length > 0 && !filter.priorities.includes(alert.priority)) return false;
   if (filter.states.length > 0 ? !filter.states.includes(alert.state) : !isStanding(alert)) return false;
   if (filter.zoneId !== null && alert.zoneId !== filter.zoneId) return false;
   if (filter.assetId !== null && alert.assetId !== filter.assetId) return false;
-  const words = filter.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
   return words.every((word) => row.searchText.includes(word));
 }
 
@@ -133,14 +154,11 @@ const byText = (a: string | null, b: string | null): number => {
 function compareBy(key: SortKey, a: AlertRow, b: AlertRow): number {
   switch (key) {
     case 'priority':
-      return (
-        priorityRank[a.alert.priority] - priorityRank[b.alert.priority] ||
-        stateRank[a.alert.state] - stateRank[b.alert.state]
-      );
+      return a.urgency - b.urgency;
     case 'state':
       return stateRank[a.alert.state] - stateRank[b.alert.state];
     case 'raisedAt':
-      return a.alert.raisedAt < b.alert.raisedAt ? -1 : a.alert.raisedAt > b.alert.raisedAt ? 1 : 0;
+      return a.raisedAtMs - b.raisedAtMs;
     case 'asset':
       return byText(a.assetLabel, b.assetLabel);
     case 'zone':

@@ -31,9 +31,13 @@ export function useDesktopAlertSignals(alerts: readonly Alert[] | undefined, ena
   useEffect(() => {
     if (!enabled || !alerts) return;
     const previous = seen.current;
-    seen.current = new Set(alerts.map((alert) => alert.id));
-    if (previous === null) return;
+    if (previous === null) {
+      seen.current = new Set(alerts.map((alert) => alert.id));
+      return;
+    }
     const fresh = newCriticalAlerts(alerts, previous);
+    // Only new ids are added: ten thousand alerts are not copied into a new set on every batch of changes.
+    for (const alert of alerts) previous.add(alert.id);
     if (fresh.length === 0) return;
     playCriticalTone();
     const desktop = desktopApi();

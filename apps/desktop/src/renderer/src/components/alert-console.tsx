@@ -2,7 +2,7 @@ import { can, type Alert, type Role } from '@tidewatch/shared';
 import { useDeferredValue, useMemo } from 'react';
 import { useAlertConsoleStore } from '../alerts/alert-console-store.ts';
 import {
-  matchesFilter,
+  filterRows,
   needsAcknowledgement,
   rowBuilder,
   sortRows,
@@ -46,11 +46,7 @@ export function AlertConsole({
   const buildRows = useMemo(() => rowBuilder(assets, zones), [assets, zones]);
   const allRows = useMemo(() => buildRows(alerts), [buildRows, alerts]);
   const rows = useMemo(
-    () =>
-      sortRows(
-        allRows.filter((row) => matchesFilter(row, deferredFilter)),
-        sort,
-      ),
+    () => sortRows(filterRows(allRows, deferredFilter), sort),
     [allRows, deferredFilter, sort],
   );
   useAlertShortcuts(rows, role);

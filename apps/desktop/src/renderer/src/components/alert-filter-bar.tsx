@@ -1,5 +1,5 @@
 import { alertPriorities, type AlertPriority, type AlertState } from '@tidewatch/shared';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useAlertConsoleStore } from '../alerts/alert-console-store.ts';
 import { emptyFilter, openStatesByUrgency, type AlertFilter } from '../alerts/alert-rows.ts';
 import {
@@ -69,8 +69,12 @@ export function AlertFilterBar({
     const entry = saved.find((candidate) => candidate.name === name);
     if (entry) replaceFilter(entry.filter);
   };
-  const zoneOptions = [...zones.entries()].sort((a, b) => a[1].localeCompare(b[1]));
-  const assetOptions = [...assets.entries()].sort((a, b) => a[1].code.localeCompare(b[1].code));
+  // The bar re-renders with every batch of alert changes; the option lists change only with the names.
+  const zoneOptions = useMemo(() => [...zones.entries()].sort((a, b) => a[1].localeCompare(b[1])), [zones]);
+  const assetOptions = useMemo(
+    () => [...assets.entries()].sort((a, b) => a[1].code.localeCompare(b[1].code)),
+    [assets],
+  );
 
   return (
     <div className="filter-bar" role="search">

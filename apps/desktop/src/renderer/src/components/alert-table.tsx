@@ -150,14 +150,19 @@ export function AlertTable({ rows, loading }: { rows: readonly AlertRow[]; loadi
     count: rows.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
+    // Rows have one fixed height, so the default (index) keys keep the virtualizer from re-measuring ten
+    // thousand items whenever the rows change; the rendered rows are keyed by alert id below.
     overscan: 12,
-    getItemKey: (index) => rows[index]?.alert.id ?? index,
   });
 
+  // Follow the cursor when it moves, not when live changes reorder the rows under an operator who scrolls.
+  const followedCursor = useRef<string | null>(null);
   useEffect(() => {
-    if (cursorId === null) return;
+    if (cursorId === null || cursorId === followedCursor.current) return;
     const index = rows.findIndex((row) => row.alert.id === cursorId);
-    if (index >= 0) virtualizer.scrollToIndex(index, { align: 'auto' });
+    if (index < 0) return;
+    followedCursor.current = cursorId;
+    virtualizer.scrollToIndex(index, { align: 'auto' });
   }, [cursorId, rows, virtualizer]);
 
   return (

@@ -1,0 +1,82 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { assetImportSchema } from '@tidewatch/shared';
+import { useState } from 'react';
+import { describeError } from '../api/api-error.ts';
+import { mapLayersKey } from '../map/map-queries.ts';
+import { importAssets, type AssetImportResult } from './admin-queries.ts';
+
+type ImportState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'sending'; readonly fileName: string }
+  | { readonly kind: 'done'; readonly fileName: string; readonly result: AssetImportResult }
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** Checks a GeoJSON file with the shared schema before sending it, so a wrong file says why at once. */
+async function readCollection(file: File) {
+  let json: unknown;
+  try {
+    json = JSON.parse(await file.text());
+  } catch {
+    throw new Error(`${file.name} is not JSON`);
+  }
+  const parsed = assetImportSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `${file.name}: ${issue ? `${issue.path.join('.') || 'file'}: ${issue.message}` : 'not an asset FeatureCollection'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Import assets from a GeoJSON FeatureCollection: new codes are created, known codes updated, all or nothing. */
+export function AssetImport({ tenantId }: { tenantId: string }) {
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<ImportState>({ kind: 'idle' });
+
+  const send = async (file: File) => {
+    setState({ kind: 'sending', fileName: file.name });
+    try {
+      const result = await importAssets(await readCollection(file));
+      setState({ kind: 'done', fileName: file.name, result });
+      void queryClient.invalidateQueries({ queryKey: mapLayersKey(tenantId) });
+    } catch (failure: unknown) {
+      setState({ kind: 'failed', message: describeError(failure) });
+    }
+  };
+
+  return (
+    <section className="admin__section" aria-labelledby="import-heading">
+      <h2 id="import-heading">Import assets (GeoJSON)</h2>
+      <label>
+        GeoJSON file{' '}
+        <input
+          type="file"
+          accept=".geojson,.json,application/geo+json,application/json"
+          disabled={state.kind === 'sending'}
+          onChange={(event) => {
+            const file = event.target.files?.[0];
+            event.target.value = '';
+            if (file) void send(file);
+          }}
+        />
+      </label>
+      {state.kind === 'sending' ? <p className="muted">Importing {state.fileName}…</p> : null}
+      {state.kind === 'done' ? (
+        <p
+          role="status"
+          data-testid="import-result"
+          data-created={state.result.created}
+          data-updated={state.result.updated}
+        >
+          {state.fileName}: {state.result.created} created, {state.result.updated} updated.
+        </p>
+      ) : null}
+      {state.kind === 'failed' ? (
+        <p role="alert" className="notice notice--error">
+          {state.message}
+        </p>
+      ) : null}
+    </section>
+  );
+}
