@@ -85,8 +85,12 @@ describe('REST fuzzer', () => {
     // filters a caller used); the cross-tenant sweep covers those. Every other demo id is a leak.
     const sentByFuzzer = new Set(Object.values(demoIds).map((id) => String(id).toLowerCase()));
     foreign = {
-      uuids: new Map([...(first?.uuids ?? []), ...(second?.uuids ?? [])].filter(([id]) => !sentByFuzzer.has(id))),
-      series: new Set([...(first?.series ?? []), ...(second?.series ?? [])].filter((id) => id !== demoIds.series)),
+      uuids: new Map(
+        [...(first?.uuids ?? []), ...(second?.uuids ?? [])].filter(([id]) => !sentByFuzzer.has(id)),
+      ),
+      series: new Set(
+        [...(first?.series ?? []), ...(second?.series ?? [])].filter((id) => id !== demoIds.series),
+      ),
     };
     const document = await api.expect<OpenApiDocument>(200, 'GET', '/api/v1/openapi.json');
     operations = operationsOf(document);

@@ -17,6 +17,7 @@ async function idsOfTenantB(): Promise<Ids> {
     zone: await one('SELECT id FROM zones WHERE tenant_id = $1 LIMIT 1'),
     user: await one(`SELECT id FROM users WHERE tenant_id = $1 AND role = 'operator' LIMIT 1`),
     asset: await one('SELECT id FROM assets WHERE tenant_id = $1 LIMIT 1'),
+    pipe: await one(`SELECT id FROM assets WHERE tenant_id = $1 AND kind = 'pipeline' LIMIT 1`),
     device: await one(`SELECT id FROM devices WHERE tenant_id = $1 AND transport = 'mqtt' LIMIT 1`),
     thingSpeakDevice: await one(
       `SELECT device_id AS id FROM thingspeak_bindings WHERE tenant_id = $1 LIMIT 1`,
@@ -46,6 +47,7 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
   'patch /assets/:id': { id: 'asset', body: { name: 'Taken over' } },
   'put /assets/:id/maintenance': { id: 'asset', body: { inMaintenance: true } },
   'delete /assets/:id': { id: 'asset' },
+  'get /spatial/pipes/:id/downstream': { id: 'pipe' },
   'get /devices/:id': { id: 'device' },
   'patch /devices/:id': { id: 'device', body: { disabled: true } },
   'post /devices/:id/rotate-secret': { id: 'device' },

@@ -25,6 +25,12 @@ export async function verifyBrokerPassword(storedHash: string, secret: string): 
   const [, kind, iterations, salt, digest] = storedHash.split('$');
   if (kind !== '7' || !iterations || !salt || !digest || !/^\d{1,7}$/.test(iterations)) return false;
   const expected = Buffer.from(digest, 'base64');
-  const actual = await derive(secret, Buffer.from(salt, 'base64'), Number(iterations), expected.length, 'sha512');
+  const actual = await derive(
+    secret,
+    Buffer.from(salt, 'base64'),
+    Number(iterations),
+    expected.length,
+    'sha512',
+  );
   return expected.length === DIGEST_BYTES && timingSafeEqual(expected, actual);
 }

@@ -147,7 +147,8 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
       handler: async ({ body }, ctx) => {
         const secret = body.transport === 'thingspeak' ? null : newDeviceSecret();
         const credentialHash = secret === null ? null : await hashCredential(secret);
-        const brokerHash = secret !== null && body.transport === 'mqtt' ? await brokerPasswordHash(secret) : null;
+        const brokerHash =
+          secret !== null && body.transport === 'mqtt' ? await brokerPasswordHash(secret) : null;
         return withTenant(db.prisma, dbContext(ctx), async (tx) => {
           await requireInTenant(tx, 'assets', 'assetId', [body.assetId]);
           const created = await tx.device
