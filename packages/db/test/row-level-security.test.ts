@@ -30,6 +30,16 @@ async function giveTenantBRowsWhereTheSeedHasNone(db: Connections, tenantB: stri
     [tenantB],
   );
   await db.admin.query(
+    `INSERT INTO alert_floods (tenant_id, active, count, since) VALUES ($1, false, 0, NULL)
+     ON CONFLICT (tenant_id) DO NOTHING`,
+    [tenantB],
+  );
+  await db.admin.query(
+    `INSERT INTO alert_rule_states (rule_id, target_key, tenant_id)
+     SELECT id, 'rls-test', tenant_id FROM alert_rules WHERE tenant_id = $1 LIMIT 1`,
+    [tenantB],
+  );
+  await db.admin.query(
     `WITH t AS (INSERT INTO tags (tenant_id, key) VALUES ($1, 'rls-test') RETURNING id)
      INSERT INTO device_tags (tenant_id, device_id, tag_id)
      SELECT $1, (SELECT id FROM devices WHERE tenant_id = $1 LIMIT 1), t.id FROM t`,
@@ -63,6 +73,7 @@ describe('row-level security', () => {
       `DELETE FROM device_tags WHERE tag_id IN (SELECT id FROM tags WHERE key = 'rls-test')`,
     );
     await db.admin.query(`DELETE FROM tags WHERE key = 'rls-test'`);
+    await db.admin.query(`DELETE FROM alert_rule_states WHERE target_key = 'rls-test'`);
     await disconnect(db);
   });
 
