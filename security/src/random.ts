@@ -102,5 +102,10 @@ export function runSeed(): number {
     }
     return seed;
   }
+  // CI replays one fixed seed, so whether a change lands does not depend on the draw; runs elsewhere explore new
+  // seeds, and a seed that finds a bug is replayed with SECURITY_SEED until it is fixed.
+  if (process.env.CI === 'true') return CI_SEED;
   return Math.floor(Math.random() * 0xffffffff);
 }
+
+const CI_SEED = 3_446_280_235;

@@ -1,7 +1,7 @@
 import { isTransientDatabaseError } from '@tidewatch/db';
 import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
 import { z } from 'zod';
-import { isUnstorableText } from '../modules/database-errors.ts';
+import { isNumberOutOfRange, isUnstorableText } from '../modules/database-errors.ts';
 import { AppError } from './app-error.ts';
 
 const titles: Readonly<Record<ProblemCode, string>> = {
@@ -134,6 +134,13 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
       body: problem('validation_failed', 'Text must not contain the character U+0000', requestId, {
         instance,
       }),
+      headers: {},
+    };
+  }
+  if (isNumberOutOfRange(error)) {
+    return {
+      status: 400,
+      body: problem('validation_failed', 'A number in the request is out of range', requestId, { instance }),
       headers: {},
     };
   }

@@ -19,5 +19,7 @@ export const isForeignKeyViolation = (error: unknown): boolean => pgCode(error) 
 /** Text PostgreSQL cannot store: U+0000 in text (22021) or in jsonb (22P05). The client sent it; nothing was written. */
 export const isUnstorableText = (error: unknown): boolean =>
   pgCode(error) === '22021' || pgCode(error) === '22P05';
+/** A number the client sent that does not fit the column (22003), e.g. an id of 2^32: nothing was written. */
+export const isNumberOutOfRange = (error: unknown): boolean => pgCode(error) === '22003';
 export const isCheckViolation = (error: unknown): boolean =>
   pgCode(error) === '23514' || pgCode(error) === '23P01';

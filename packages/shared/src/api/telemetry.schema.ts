@@ -54,7 +54,7 @@ export const telemetryQuerySchema = z
     series: z
       .string()
       .transform((text) => text.split(',').map(Number))
-      .pipe(z.array(z.number().int().positive()).min(1).max(20)),
+      .pipe(z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(20)),
     from: z.iso.datetime({ offset: true }),
     to: z.iso.datetime({ offset: true }),
     maxPoints: z.coerce.number().int().min(10).max(20_000).default(1000),
