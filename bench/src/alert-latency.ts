@@ -1,12 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { loadConfig } from '@tidewatch/server/config';
-import { createLogger } from '@tidewatch/server/logger';
-import { startServer } from '@tidewatch/server/server';
 import { provisionDevices } from '@tidewatch/server/testing/provision-devices';
 import type { TokenResponse } from '@tidewatch/shared';
 import mqtt from 'mqtt';
+import { startBenchServer } from './bench-server.ts';
 import { runDeviceLoad } from './ingest/run-device-load.ts';
 import { machineInfo, percentile, round } from './stats.ts';
 
@@ -41,19 +39,7 @@ try {
     secret: SECRET,
     label: 'Bench probe',
   });
-  const server = await startServer(
-    loadConfig({
-      ...process.env,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      DATABASE_URL: database.appUrl,
-    }),
-    createLogger('warn', false),
-  );
+  const server = await startBenchServer(database.appUrl);
   try {
     const login = await fetch(`${server.url}/api/v1/auth/login`, {
       method: 'POST',

@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import { ServerProcess } from '@tidewatch/server/testing/server-process';
 import type { TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import { chromium, type Page } from 'playwright-core';
-import { machineInfo, percentile, round } from './stats.ts';
+import { assertConsoleBuilt, freePort, sampleFrames, summarizeFrames } from './console-page.ts';
+import { machineInfo, round } from './stats.ts';
 
 // Console frame times: the web console in Chromium with BENCH_ALERTS (10,000) open alerts loaded, while
 // BENCH_UPDATE_RATE (50) alert changes a second reach it over its socket (operators' comments and
@@ -20,27 +19,11 @@ const updateRate = Number(process.env.BENCH_UPDATE_RATE ?? 50);
 const phaseSeconds = Number(process.env.BENCH_PHASE_S ?? 15);
 /** One update in this many is an acknowledgement (the row changes state and place); the rest are comments. */
 const ACKNOWLEDGE_EVERY = 5;
-/** A frame slower than this is a dropped frame at 60 Hz (with a little slack for timer jitter). */
-const DROPPED_FRAME_MS = 20;
 const SCROLL_PX_PER_FRAME = 90;
 const root = path.resolve(import.meta.dirname, '../..');
-const consoleBuild = path.join(root, 'apps/desktop/out/renderer/index.html');
 const [, pune] = demoTenants;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
-}
 
 /** The entry at `index`, wrapping around. */
 function pick<T>(list: readonly T[], index: number): T {
@@ -181,72 +164,6 @@ function pushUpdates(serverUrl: string, token: string, alertIds: readonly string
   };
 }
 
-interface FrameSample {
-  readonly deltas: number[];
-  readonly longTasks: number[];
-}
-
-/**
- * Runs in the page: requestAnimationFrame deltas and long tasks for `durationMs`, scrolling the table back and
- * forth when asked. Plain JavaScript text, because the TypeScript runner's helpers do not exist in the page.
- */
-const frameSampler = `async ({ durationMs, scrolling, step }) => {
-  const body = document.querySelector('[data-testid="alert-table-body"]');
-  if (!body) throw new Error('no alert table');
-  const deltas = [];
-  const longTasks = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) longTasks.push(entry.duration);
-  });
-  observer.observe({ type: 'longtask' });
-  let direction = 1;
-  let last = performance.now();
-  const end = last + durationMs;
-  await new Promise((resolve) => {
-    const frame = (now) => {
-      deltas.push(now - last);
-      last = now;
-      if (scrolling) {
-        body.scrollTop += direction * step;
-        if (body.scrollTop + body.clientHeight >= body.scrollHeight - 1) direction = -1;
-        else if (body.scrollTop <= 0) direction = 1;
-      }
-      if (now < end) requestAnimationFrame(frame);
-      else resolve();
-    };
-    requestAnimationFrame(frame);
-  });
-  observer.disconnect();
-  return { deltas, longTasks };
-}`;
-
-async function sampleFrames(page: Page, durationMs: number, scrolling: boolean): Promise<FrameSample> {
-  const options = JSON.stringify({ durationMs, scrolling, step: SCROLL_PX_PER_FRAME });
-  return page.evaluate<FrameSample>(`(${frameSampler})(${options})`);
-}
-
-function summarizeFrames(sample: FrameSample, durationS: number) {
-  // The first delta spans the set-up before the first frame.
-  const deltas = sample.deltas.slice(1).sort((a, b) => a - b);
-  const longTasks = [...sample.longTasks].sort((a, b) => a - b);
-  return {
-    frames: deltas.length,
-    fps: round(deltas.length / durationS),
-    frameMs: {
-      p50: round(percentile(deltas, 0.5)),
-      p95: round(percentile(deltas, 0.95)),
-      p99: round(percentile(deltas, 0.99)),
-      max: round(deltas.at(-1) ?? Number.NaN),
-    },
-    droppedFrames: deltas.filter((delta) => delta > DROPPED_FRAME_MS).length,
-    longTasks: {
-      count: longTasks.length,
-      totalMs: round(longTasks.reduce((sum, duration) => sum + duration, 0)),
-      maxMs: round(longTasks.at(-1) ?? 0),
-    },
-  };
-}
-
 /** Waits until the count beside the filters ("10021 alerts") reaches `count`: the whole list is in. */
 async function untilAlertsShown(page: Page, count: number): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -263,8 +180,7 @@ async function unacknowledgedShown(page: Page): Promise<number> {
   return Number(/^\((\d+)\)/.exec(await page.title())?.[1] ?? 0);
 }
 
-if (!existsSync(consoleBuild))
-  throw new Error('the console is not built: run `npm run build -w @tidewatch/desktop` first');
+assertConsoleBuilt();
 
 const database = await createTestDatabase({ seed: true });
 const server = new ServerProcess({
@@ -302,11 +218,12 @@ try {
   await sleep(2000);
 
   const phaseMs = phaseSeconds * 1000;
-  const baseline = summarizeFrames(await sampleFrames(page, phaseMs, false), phaseSeconds);
+  const scroll = { selector: '[data-testid="alert-table-body"]', stepPx: SCROLL_PX_PER_FRAME };
+  const baseline = summarizeFrames(await sampleFrames(page, phaseMs), phaseMs);
   const waitingBefore = await unacknowledgedShown(page);
   const updates = pushUpdates(server.url, accessToken, alertIds, updateRate);
-  const idle = summarizeFrames(await sampleFrames(page, phaseMs, false), phaseSeconds);
-  const scrolling = summarizeFrames(await sampleFrames(page, phaseMs, true), phaseSeconds);
+  const idle = summarizeFrames(await sampleFrames(page, phaseMs), phaseMs);
+  const scrolling = summarizeFrames(await sampleFrames(page, phaseMs, scroll), phaseMs);
   const sent = await updates.stop();
   // Every acknowledgement reaches the console over the socket: the count it shows falls by as many.
   await sleep(1500);

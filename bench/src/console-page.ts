@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { percentile, round } from './stats.ts';
+
+export { freePort } from '@tidewatch/server/testing/ports';
 
 // The built web console in headless Chromium, for the benchmarks that time what an operator sees.
 
@@ -14,19 +15,6 @@ const DROPPED_FRAME_MS = 20;
 export function assertConsoleBuilt(): void {
   if (!existsSync(consoleBuild))
     throw new Error('the console is not built: run `npm run build -w @tidewatch/desktop` first');
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
 }
 
 /** WebGL2 through SwiftShader (software), so the map's MapLibre and deck.gl layers render without a GPU. */
@@ -63,22 +51,31 @@ export interface FrameSample {
 }
 
 /**
- * Runs in the page: requestAnimationFrame deltas and long tasks for `durationMs`. Plain JavaScript text,
- * because the TypeScript runner's helpers do not exist in the page.
+ * Runs in the page: requestAnimationFrame deltas and long tasks for `durationMs`, scrolling `scroll.selector` back
+ * and forth by `scroll.stepPx` a frame when asked. Plain JavaScript text, because the TypeScript runner's helpers
+ * do not exist in the page.
  */
-const frameSampler = `async ({ durationMs }) => {
+const frameSampler = `async ({ durationMs, scroll }) => {
+  const body = scroll ? document.querySelector(scroll.selector) : null;
+  if (scroll && !body) throw new Error('nothing to scroll at ' + scroll.selector);
   const deltas = [];
   const longTasks = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) longTasks.push(entry.duration);
   });
   observer.observe({ type: 'longtask' });
+  let direction = 1;
   let last = performance.now();
   const end = last + durationMs;
   await new Promise((resolve) => {
     const frame = (now) => {
       deltas.push(now - last);
       last = now;
+      if (body) {
+        body.scrollTop += direction * scroll.stepPx;
+        if (body.scrollTop + body.clientHeight >= body.scrollHeight - 1) direction = -1;
+        else if (body.scrollTop <= 0) direction = 1;
+      }
       if (now < end) requestAnimationFrame(frame);
       else resolve();
     };
@@ -88,9 +85,15 @@ const frameSampler = `async ({ durationMs }) => {
   return { deltas, longTasks };
 }`;
 
-/** requestAnimationFrame deltas and long tasks in the page over the next `durationMs`. */
-export async function sampleFrames(page: Page, durationMs: number): Promise<FrameSample> {
-  return page.evaluate<FrameSample>(`(${frameSampler})(${JSON.stringify({ durationMs })})`);
+/** requestAnimationFrame deltas and long tasks in the page over the next `durationMs`, optionally scrolling. */
+export async function sampleFrames(
+  page: Page,
+  durationMs: number,
+  scroll?: { readonly selector: string; readonly stepPx: number },
+): Promise<FrameSample> {
+  return page.evaluate<FrameSample>(
+    `(${frameSampler})(${JSON.stringify({ durationMs, scroll: scroll ?? null })})`,
+  );
 }
 
 export function summarizeFrames(sample: FrameSample, durationMs: number) {

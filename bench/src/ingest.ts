@@ -3,14 +3,12 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createTestDatabase, demoTenants } from '@tidewatch/db/testing';
-import { loadConfig } from '@tidewatch/server/config';
-import { createLogger } from '@tidewatch/server/logger';
-import { startServer } from '@tidewatch/server/server';
 import { provisionDevices } from '@tidewatch/server/testing/provision-devices';
 import { removeMosquitto, SERVER_MQTT_PASSWORD, startMosquitto } from '@tidewatch/server/testing/mosquitto';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { startBenchServer } from './bench-server.ts';
 import { runDeviceLoad } from './ingest/run-device-load.ts';
 import { machineInfo, percentile, round } from './stats.ts';
 
@@ -44,20 +42,12 @@ await admin.connect();
 
 async function benchBroker(broker: string, devices: { id: string; secret: string }[]): Promise<StepResult[]> {
   const mosquitto = broker === 'mosquitto' ? await startMosquitto(database.adminUrl) : null;
-  const config = loadConfig({
-    ...process.env,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MQTT_HOST: '127.0.0.1',
-    MQTT_PORT: '0',
-    DATABASE_URL: database.appUrl,
-    ...(mosquitto
+  const server = await startBenchServer(
+    database.appUrl,
+    mosquitto
       ? { MQTT_URL: mosquitto.url, MQTT_PASSWORD: SERVER_MQTT_PASSWORD, MQTT_CLIENT_ID: 'tidewatch-bench' }
-      : {}),
-  });
-  const server = await startServer(config, createLogger('warn', false));
+      : {},
+  );
   const brokerUrl = mosquitto ? mosquitto.url : `mqtt://127.0.0.1:${String(server.mqttPort)}`;
   let latencies: number[] = [];
   let stored = 0;

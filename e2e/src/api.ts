@@ -1,21 +1,12 @@
 import type { Alert, AlertRule, TokenResponse } from '@tidewatch/shared';
-import pg from 'pg';
+import { adminQuery } from '@tidewatch/server/testing/admin-query';
+import type pg from 'pg';
+import { inject } from 'vitest';
 import { DEMO_PASSWORD } from './console.ts';
 
-/** Rows read as the schema owner, beside the application (to find what the test arranged). */
-export async function adminRows<T extends pg.QueryResultRow>(
-  adminUrl: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+/** Rows read as the schema owner of the run's database, beside the application (to find what a test arranged). */
+export const adminRows = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> =>
+  adminQuery<T>(inject('adminUrl'), sql, params);
 
 export async function accessToken(serverUrl: string, email: string): Promise<string> {
   const response = await fetch(`${serverUrl}/api/v1/auth/login`, {
@@ -46,7 +37,7 @@ export async function createHighRule(
 export async function openAlertOf(adminUrl: string, ruleId: string, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [row] = await adminRows<{ id: string }>(
+    const [row] = await adminQuery<{ id: string }>(
       adminUrl,
       'SELECT id FROM alerts WHERE rule_id = $1 AND closed_at IS NULL',
       [ruleId],

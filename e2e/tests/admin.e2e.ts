@@ -2,26 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { ServerProcess } from '@tidewatch/server/testing/server-process';
 import mqtt from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, screenshot } from '../src/browser.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../src/browser.ts';
+import { adminRows } from '../src/api.ts';
+import { consoleSuite } from '../src/console-suite.ts';
 import { signIn } from '../src/console.ts';
-import { freePort } from '../src/ports.ts';
 
 const [hyderabad] = demoTenants;
-
-async function adminRows<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Connects to the broker as the device and publishes one reading (QoS 1); rejects when the broker refuses. */
 async function publishAs(brokerUrl: string, deviceId: string, secret: string, level: number): Promise<void> {
@@ -55,32 +44,17 @@ async function shownSecret(page: Page): Promise<{ deviceId: string; secret: stri
 }
 
 describe('tenant administration', () => {
-  let server: ServerProcess;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = new ServerProcess({
-      port: await freePort(),
-      mqttPort: await freePort(),
-      databaseUrl: inject('appUrl'),
-    });
-    await server.start();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-    await server.stop();
-  });
+  const suite = consoleSuite();
 
   it('provisions a device whose secret works over MQTT, and rotating it locks the old secret out', async () => {
-    const page = await signIn(browser, server.url, demoEmail('admin', hyderabad));
-    await page.goto(`${server.url}/?view=admin`);
+    const page = await signIn(suite.browser, suite.server.url, demoEmail('admin', hyderabad));
+    await page.goto(`${suite.server.url}/?view=admin`);
     await page.getByLabel('Device name').fill('E2E admin gauge');
     await page.getByRole('button', { name: 'Provision' }).click();
     const first = await shownSecret(page);
     await screenshot(page, 'admin-device-secret-shown-once');
 
-    await publishAs(server.mqttUrl, first.deviceId, first.secret, 321);
+    await publishAs(suite.server.mqttUrl, first.deviceId, first.secret, 321);
     await expect
       .poll(
         async () =>
@@ -106,8 +80,8 @@ describe('tenant administration', () => {
     expect(second.deviceId).toBe(first.deviceId);
     expect(second.secret).not.toBe(first.secret);
 
-    await expect(publishAs(server.mqttUrl, first.deviceId, first.secret, 322)).rejects.toThrow();
-    await publishAs(server.mqttUrl, second.deviceId, second.secret, 323);
+    await expect(publishAs(suite.server.mqttUrl, first.deviceId, first.secret, 322)).rejects.toThrow();
+    await publishAs(suite.server.mqttUrl, second.deviceId, second.secret, 323);
     await screenshot(page, 'admin-device-secret-rotated');
     await page.context().close();
   });
@@ -144,8 +118,8 @@ describe('tenant administration', () => {
     const file = path.join(folder, 'network.geojson');
     await writeFile(file, JSON.stringify(collection));
     try {
-      const page = await signIn(browser, server.url, demoEmail('admin', hyderabad));
-      await page.goto(`${server.url}/?view=admin`);
+      const page = await signIn(suite.browser, suite.server.url, demoEmail('admin', hyderabad));
+      await page.goto(`${suite.server.url}/?view=admin`);
       await page.getByLabel('GeoJSON file').setInputFiles(file);
       const result = page.getByTestId('import-result');
       await result.waitFor();

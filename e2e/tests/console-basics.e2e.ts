@@ -1,44 +1,17 @@
 import { demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { ServerProcess } from '@tidewatch/server/testing/server-process';
-import type { Browser } from 'playwright-core';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, screenshot } from '../src/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../src/browser.ts';
+import { adminRows } from '../src/api.ts';
+import { consoleSuite } from '../src/console-suite.ts';
 import { alertRows, signIn } from '../src/console.ts';
-import { freePort } from '../src/ports.ts';
 
 const [hyderabad, pune] = demoTenants;
 
-async function adminRows<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('the web console: sign-in, seeded alerts, roles and tenants', () => {
-  let server: ServerProcess;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = new ServerProcess({
-      port: await freePort(),
-      mqttPort: await freePort(),
-      databaseUrl: inject('appUrl'),
-    });
-    await server.start();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-    await server.stop();
-  });
+  const suite = consoleSuite();
 
   it('signs an operator in and lists the seeded open alerts', async () => {
-    const page = await signIn(browser, server.url, demoEmail('operator', pune));
+    const page = await signIn(suite.browser, suite.server.url, demoEmail('operator', pune));
     const open = await adminRows<{ count: string }>(
       `SELECT count(*) FROM alerts a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = $1 AND a.closed_at IS NULL`,
       [pune.slug],
@@ -51,12 +24,12 @@ describe('the web console: sign-in, seeded alerts, roles and tenants', () => {
   });
 
   it('offers a viewer no acknowledge action, and the API refuses it anyway', async () => {
-    const page = await signIn(browser, server.url, demoEmail('viewer', pune));
+    const page = await signIn(suite.browser, suite.server.url, demoEmail('viewer', pune));
     await expect.poll(() => alertRows(page).count(), { timeout: 15_000 }).toBeGreaterThan(0);
     await alertRows(page).first().click();
     expect(await page.getByRole('button', { name: /acknowledge/i }).count()).toBe(0);
     await screenshot(page, 'viewer-no-acknowledge');
-    const login = await fetch(`${server.url}/api/v1/auth/login`, {
+    const login = await fetch(`${suite.server.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: demoEmail('viewer', pune), password: 'tidewatch-demo' }),
@@ -66,7 +39,7 @@ describe('the web console: sign-in, seeded alerts, roles and tenants', () => {
       `SELECT a.id FROM alerts a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = $1 AND a.closed_at IS NULL LIMIT 1`,
       [pune.slug],
     );
-    const refused = await fetch(`${server.url}/api/v1/alerts/${String(alert?.id)}/acknowledge`, {
+    const refused = await fetch(`${suite.server.url}/api/v1/alerts/${String(alert?.id)}/acknowledge`, {
       method: 'POST',
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ comment: 'not mine to acknowledge' }),
@@ -76,7 +49,7 @@ describe('the web console: sign-in, seeded alerts, roles and tenants', () => {
   });
 
   it("never shows another tenant's alerts", async () => {
-    const page = await signIn(browser, server.url, demoEmail('operator', hyderabad));
+    const page = await signIn(suite.browser, suite.server.url, demoEmail('operator', hyderabad));
     await expect.poll(() => alertRows(page).count(), { timeout: 15_000 }).toBeGreaterThan(0);
     const puneAssets = await adminRows<{ name: string }>(
       `SELECT DISTINCT s.name FROM alerts a JOIN assets s ON s.id = a.asset_id JOIN tenants t ON t.id = a.tenant_id

@@ -1,45 +1,18 @@
 import { demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { ServerProcess } from '@tidewatch/server/testing/server-process';
-import type { Browser } from 'playwright-core';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, screenshot } from '../src/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../src/browser.ts';
+import { adminRows } from '../src/api.ts';
+import { consoleSuite } from '../src/console-suite.ts';
 import { signIn } from '../src/console.ts';
-import { freePort } from '../src/ports.ts';
 
 const [hyderabad] = demoTenants;
 
-async function adminRows<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('the map and the trends', () => {
-  let server: ServerProcess;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = new ServerProcess({
-      port: await freePort(),
-      mqttPort: await freePort(),
-      databaseUrl: inject('appUrl'),
-    });
-    await server.start();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser.close();
-    await server.stop();
-  });
+  const suite = consoleSuite();
 
   it('renders the seeded tenant, lists the assets of a drawn area as PostGIS does, and opens one', async () => {
-    const page = await signIn(browser, server.url, demoEmail('supervisor', hyderabad));
-    await page.goto(`${server.url}/?view=map`);
+    const page = await signIn(suite.browser, suite.server.url, demoEmail('supervisor', hyderabad));
+    await page.goto(`${suite.server.url}/?view=map`);
     const map = page.getByTestId('tenant-map');
     await map.and(page.locator('[data-map-ready="true"]')).waitFor({ timeout: 60_000 });
     await screenshot(page, 'map-seeded-tenant');
@@ -80,8 +53,8 @@ describe('the map and the trends', () => {
         WHERE t.slug = $1 AND m.key = 'level_cm' ORDER BY s.id LIMIT 1`,
       [hyderabad.slug],
     );
-    const page = await signIn(browser, server.url, demoEmail('operator', hyderabad));
-    await page.goto(`${server.url}/?view=trends&series=${String(series?.id)}`);
+    const page = await signIn(suite.browser, suite.server.url, demoEmail('operator', hyderabad));
+    await page.goto(`${suite.server.url}/?view=trends&series=${String(series?.id)}`);
     await page.getByRole('button', { name: '7 d' }).click();
     const points = page.getByTestId('trend-points');
     await expect

@@ -1,20 +1,12 @@
-export { freePort } from '../src/testing/ports.ts';
 import mqtt, { type MqttClient } from 'mqtt';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject } from 'vitest';
+import { adminQuery as adminQueryAt } from '../src/testing/admin-query.ts';
 
-export async function adminQuery<T extends pg.QueryResultRow>(
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+export { freePort } from '../src/testing/ports.ts';
+
+export const adminQuery = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> =>
+  adminQueryAt<T>(inject('adminUrl'), sql, params);
 
 export async function until<T>(
   probe: () => Promise<T | undefined>,

@@ -105,30 +105,50 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
     return { id: device.id, seriesId: device.series.level_cm ?? 0 };
   };
 
-  it('survives kill -9 of the server with an external broker holding its persistent session, raising one alert', async () => {
-    const { id, seriesId } = deviceAt(0);
+  /** A server process, stopped after the test: on the test's Mosquitto as `clientId`, or with its own broker. */
+  async function startServerWith(
+    mode: 'mosquitto' | 'embedded',
+    clientId = 'fault-server',
+  ): Promise<ServerProcess> {
     const server = new ServerProcess({
       port: await freePort(),
       databaseUrl: inject('appUrl'),
-      env: { MQTT_URL: broker.url, MQTT_PASSWORD: SERVER_MQTT_PASSWORD, MQTT_CLIENT_ID: 'fault-server-kill' },
+      ...(mode === 'embedded'
+        ? { mqttPort: await freePort() }
+        : { env: { MQTT_URL: broker.url, MQTT_PASSWORD: SERVER_MQTT_PASSWORD, MQTT_CLIENT_ID: clientId } }),
     });
     open.server = server;
     await server.start();
-    // The level crosses the rule's setpoint just as the server is killed, and stays above it.
-    const ruleId = await createHighRule(server.url, seriesId, COUNT / 3 + 5);
-    const device = await connectDevice(broker.url, id, SECRET);
+    return server;
+  }
+
+  /** One device publishes the stream through `brokerUrl` while `fault` happens; each message must be acknowledged. */
+  async function streamThrough(
+    brokerUrl: string,
+    deviceId: string,
+    fault: () => Promise<void>,
+  ): Promise<void> {
+    const device = await connectDevice(brokerUrl, deviceId, SECRET);
     open.device = device;
     const acknowledged = await publishStream(
       device,
-      id,
+      deviceId,
       { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
-      async () => {
-        await server.kill();
-        await sleep(2000);
-        await server.start();
-      },
+      fault,
     );
     expect(acknowledged).toEqual(everyIndex(COUNT));
+  }
+
+  it('survives kill -9 of the server with an external broker holding its persistent session, raising one alert', async () => {
+    const { id, seriesId } = deviceAt(0);
+    const server = await startServerWith('mosquitto', 'fault-server-kill');
+    // The level crosses the rule's setpoint just as the server is killed, and stays above it.
+    const ruleId = await createHighRule(server.url, seriesId, COUNT / 3 + 5);
+    await streamThrough(broker.url, id, async () => {
+      await server.kill();
+      await sleep(2000);
+      await server.start();
+    });
     await expectEveryReadingStored(seriesId);
     const alerts = await until(
       async () => {
@@ -145,71 +165,31 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
 
   it('survives kill -9 of the server running the embedded broker: devices resend what was not acknowledged', async () => {
     const { id, seriesId } = deviceAt(1);
-    const mqttPort = await freePort();
-    const server = new ServerProcess({ port: await freePort(), mqttPort, databaseUrl: inject('appUrl') });
-    open.server = server;
-    await server.start();
-    const device = await connectDevice(server.mqttUrl, id, SECRET);
-    open.device = device;
-    const acknowledged = await publishStream(
-      device,
-      id,
-      { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
-      async () => {
-        await server.kill();
-        await sleep(1000);
-        await server.start();
-      },
-    );
-    expect(acknowledged).toEqual(everyIndex(COUNT));
+    const server = await startServerWith('embedded');
+    await streamThrough(server.mqttUrl, id, async () => {
+      await server.kill();
+      await sleep(1000);
+      await server.start();
+    });
     // Acknowledged by the embedded broker means committed: nothing to wait for.
     expect(await storedValues(seriesId)).toEqual(everyIndex(COUNT));
   });
 
   it('survives a broker restart: devices and server reconnect, the broker kept what it had', async () => {
     const { id, seriesId } = deviceAt(2);
-    const server = new ServerProcess({
-      port: await freePort(),
-      databaseUrl: inject('appUrl'),
-      env: {
-        MQTT_URL: broker.url,
-        MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
-        MQTT_CLIENT_ID: 'fault-server-broker',
-      },
+    await startServerWith('mosquitto', 'fault-server-broker');
+    await streamThrough(broker.url, id, async () => {
+      await broker.stop();
+      await sleep(1500);
+      await broker.start();
     });
-    open.server = server;
-    await server.start();
-    const device = await connectDevice(broker.url, id, SECRET);
-    open.device = device;
-    const acknowledged = await publishStream(
-      device,
-      id,
-      { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
-      async () => {
-        await broker.stop();
-        await sleep(1500);
-        await broker.start();
-      },
-    );
-    expect(acknowledged).toEqual(everyIndex(COUNT));
     await expectEveryReadingStored(seriesId);
   });
 
   it('survives a PostgreSQL restart: the queue holds, retries, and acknowledges only what is committed', async () => {
     const { id, seriesId } = deviceAt(3);
-    const mqttPort = await freePort();
-    const server = new ServerProcess({ port: await freePort(), mqttPort, databaseUrl: inject('appUrl') });
-    open.server = server;
-    await server.start();
-    const device = await connectDevice(server.mqttUrl, id, SECRET);
-    open.device = device;
-    const acknowledged = await publishStream(
-      device,
-      id,
-      { count: COUNT, perSecond: RATE, metric: 'level_cm', startTs: Date.now() - 3_600_000 },
-      restartPostgres,
-    );
-    expect(acknowledged).toEqual(everyIndex(COUNT));
+    const server = await startServerWith('embedded');
+    await streamThrough(server.mqttUrl, id, restartPostgres);
     await expectEveryReadingStored(seriesId);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(Number(/ingest_write_failures_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);

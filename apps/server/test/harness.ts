@@ -1,9 +1,10 @@
 import { DEFAULT_DEMO_PASSWORD, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { TokenResponse } from '@tidewatch/shared';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { adminQuery as adminQueryAt } from '../src/testing/admin-query.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 
 export const DEMO_PASSWORD = DEFAULT_DEMO_PASSWORD;
@@ -95,18 +96,8 @@ export class Api {
 }
 
 /** An owner connection, for arranging and checking data behind the API's back. */
-export async function adminQuery<T extends pg.QueryResultRow>(
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+export const adminQuery = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> =>
+  adminQueryAt<T>(inject('adminUrl'), sql, params);
 
 export async function tenantId(slug: string): Promise<string> {
   const rows = await adminQuery<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug]);
