@@ -28,7 +28,4 @@ if [ ! -f "$console_html" ] ||
   npm run --silent build -w @tidewatch/desktop
 fi
 
-if [ -f apps/server/src/main.ts ]; then
-  exec npm run --silent start -w @tidewatch/server
-fi
-echo "The database is ready. The server (apps/server) is not part of this build yet."
+exec npm run --silent start -w @tidewatch/server
