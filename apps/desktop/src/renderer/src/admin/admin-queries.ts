@@ -1,10 +1,15 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type {
   assetImportResultSchema,
   assetImportSchema,
+  AuditEntry,
+  auditQuerySchema,
+  createUserSchema,
   Device,
   deviceCredentialsSchema,
   Page,
+  updateUserSchema,
+  User,
 } from '@tidewatch/shared';
 import type { z } from 'zod';
 import { apiRequest } from '../api/api-client.ts';
@@ -46,4 +51,63 @@ export function setDeviceDisabled(deviceId: string, disabled: boolean): Promise<
 
 export function importAssets(collection: AssetImport): Promise<AssetImportResult> {
   return apiRequest<AssetImportResult>('/assets/import', { method: 'POST', body: collection });
+}
+
+export type NewUser = z.input<typeof createUserSchema>;
+export type UserChange = z.input<typeof updateUserSchema>;
+/** The audit log's filters: everything `/audit-log` accepts but the paging. */
+export type AuditFilters = Omit<z.input<typeof auditQuerySchema>, 'limit' | 'cursor'>;
+
+/** More pages than a tenant has users: a guard against a cursor that never ends, not a product limit. */
+const MAX_USER_PAGES = 20;
+const AUDIT_PAGE_SIZE = 50;
+
+export const usersKey = (tenantId: string) => ['admin', 'users', tenantId] as const;
+export const auditLogKey = (tenantId: string, filters: AuditFilters) =>
+  ['admin', 'audit-log', tenantId, filters] as const;
+
+/** All of the tenant's users (the server audits each listing, so this is not polled). */
+export function useUsers(tenantId: string, enabled = true) {
+  return useQuery({
+    queryKey: usersKey(tenantId),
+    enabled,
+    refetchOnWindowFocus: false,
+    queryFn: async ({ signal }) => {
+      const users: User[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_USER_PAGES; page += 1) {
+        const result = await apiRequest<Page<User>>('/users', { query: { limit: 500, cursor }, signal });
+        users.push(...result.items);
+        if (result.nextCursor === null) break;
+        cursor = result.nextCursor;
+      }
+      return users;
+    },
+  });
+}
+
+export function createUser(user: NewUser): Promise<User> {
+  return apiRequest<User>('/users', { method: 'POST', body: user });
+}
+
+export function updateUser(userId: string, change: UserChange): Promise<User> {
+  return apiRequest<User>(`/users/${encodeURIComponent(userId)}`, { method: 'PATCH', body: change });
+}
+
+/**
+ * The audit log, newest first, a page at a time ("load more" follows the server's cursor). Every read is
+ * itself audited, so it is fetched when asked for, not on window focus.
+ */
+export function useAuditLog(tenantId: string, filters: AuditFilters) {
+  return useInfiniteQuery({
+    queryKey: auditLogKey(tenantId, filters),
+    refetchOnWindowFocus: false,
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last: Page<AuditEntry>) => last.nextCursor ?? undefined,
+    queryFn: ({ pageParam, signal }) =>
+      apiRequest<Page<AuditEntry>>('/audit-log', {
+        query: { ...filters, limit: AUDIT_PAGE_SIZE, cursor: pageParam },
+        signal,
+      }),
+  });
 }

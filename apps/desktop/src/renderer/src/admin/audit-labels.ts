@@ -1,0 +1,83 @@
+/**
+ * Words for the audit log's `resource.verb` actions and resource types, as the server records them. An action
+ * this list does not know yet still reads: `water_meter.recalibrate` becomes "Water meter: recalibrate".
+ */
+export const auditActionLabels: Readonly<Record<string, string>> = {
+  'auth.login': 'Sign-in',
+  'auth.logout': 'Sign-out',
+  'auth.refresh_reuse': 'Reused refresh token (session revoked)',
+  'audit.read': 'Audit log read',
+  'user.create': 'User created',
+  'user.update': 'User changed',
+  'user.read': 'User viewed',
+  'user.list': 'Users listed',
+  'user.bootstrap_super_admin': 'Platform admin created at install',
+  'tenant.create': 'Tenant created',
+  'tenant.update': 'Tenant changed',
+  'tenant.seed': 'Demo data generated',
+  'zone.create': 'Zone created',
+  'zone.update': 'Zone changed',
+  'zone.delete': 'Zone deleted',
+  'asset.create': 'Asset created',
+  'asset.update': 'Asset changed',
+  'asset.delete': 'Asset deleted',
+  'asset.import': 'Assets imported',
+  'asset.maintenance_start': 'Asset put in maintenance',
+  'asset.maintenance_end': 'Asset back from maintenance',
+  'device.provision': 'Device provisioned',
+  'device.update': 'Device changed',
+  'device.disable': 'Device disabled',
+  'device.rotate_secret': 'Device secret rotated',
+  'metric.create': 'Metric created',
+  'thingspeak.bind': 'ThingSpeak channel bound',
+  'thingspeak.unbind': 'ThingSpeak channel unbound',
+  'alert_rule.create': 'Alert rule created',
+  'alert_rule.update': 'Alert rule changed',
+  'alert_rule.delete': 'Alert rule deleted',
+  'notification_rule.create': 'Notification rule created',
+  'notification_rule.delete': 'Notification rule deleted',
+  'incident.open': 'Incident opened',
+  'incident.update': 'Incident changed',
+  'incident.note': 'Incident note added',
+  'incident.close': 'Incident closed',
+  'command.send': 'Command sent',
+  'command.deliver': 'Command delivered',
+  'command.acknowledge': 'Command acknowledged by the device',
+  'command.fail': 'Command failed',
+  'command.expire': 'Command expired',
+};
+
+export const auditResourceLabels: Readonly<Record<string, string>> = {
+  alert_rule: 'Alert rule',
+  asset: 'Asset',
+  audit_log: 'Audit log',
+  device: 'Device',
+  device_command: 'Device command',
+  incident: 'Incident',
+  metric: 'Metric',
+  notification_rule: 'Notification rule',
+  session: 'Session',
+  tenant: 'Tenant',
+  user: 'User',
+  zone: 'Zone',
+};
+
+const words = (code: string): string => code.replaceAll('_', ' ');
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/**
+ * @example auditActionLabel('user.create') // 'User created'
+ * @example auditActionLabel('water_meter.recalibrate') // 'Water meter: recalibrate'
+ */
+export function auditActionLabel(action: string): string {
+  const known = auditActionLabels[action];
+  if (known !== undefined) return known;
+  const dot = action.indexOf('.');
+  if (dot < 0) return capitalised(words(action));
+  return `${capitalised(words(action.slice(0, dot)))}: ${words(action.slice(dot + 1))}`;
+}
+
+/** @example auditResourceLabel('alert_rule') // 'Alert rule' */
+export function auditResourceLabel(resourceType: string): string {
+  return auditResourceLabels[resourceType] ?? capitalised(words(resourceType));
+}
