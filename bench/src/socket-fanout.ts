@@ -203,25 +203,31 @@ try {
     }),
   );
 
-  server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      PORT: String(port),
-      MQTT_PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.appUrl,
-      LOGIN_RATE_LIMIT_PER_IP: '100000',
-      LOGIN_RATE_LIMIT_PER_EMAIL: '100000',
-      ACCESS_TOKEN_TTL_S: '7200',
-      THINGSPEAK_ENABLED: 'false',
-      // No background alert jobs: the only alert changes are the benchmark's.
-      ALERT_JOB_INTERVAL_MS: '3600000',
-      REALTIME_COALESCE_MS: String(coalesceMs),
+  // BENCH_SERVER_NODE_ARGS passes options to the server's node, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+  const serverNodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  server = spawn(
+    process.execPath,
+    [...serverNodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')],
+    {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        PORT: String(port),
+        MQTT_PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.appUrl,
+        LOGIN_RATE_LIMIT_PER_IP: '100000',
+        LOGIN_RATE_LIMIT_PER_EMAIL: '100000',
+        ACCESS_TOKEN_TTL_S: '7200',
+        THINGSPEAK_ENABLED: 'false',
+        // No background alert jobs: the only alert changes are the benchmark's.
+        ALERT_JOB_INTERVAL_MS: '3600000',
+        REALTIME_COALESCE_MS: String(coalesceMs),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   await waitForReady();
 
   const login = async (email: string): Promise<string> => {

@@ -1,17 +1,20 @@
-import { ScreenGridLayer } from 'deck.gl';
 import { GeoJsonLayer, PathLayer, ScatterplotLayer, TextLayer } from 'deck.gl';
-import type { Layer } from 'deck.gl';
+import type { Layer, PickingInfo } from 'deck.gl';
 import type { AreaSearchResult, DownstreamTrace, Zone } from '@tidewatch/shared';
+import { clustersAt, type MapClusters } from './map-clusters.ts';
 import type { MapData } from './map-data.ts';
+import type { MapPaint } from './map-paint.ts';
+import { minDiameterAt, pipesAt, type PipeTier } from './map-pipe-tiers.ts';
 import type { LngLat, MapMode } from './map-store.ts';
 
-/** Below this zoom, ordinary assets become a density grid; assets with alerts always stay visible. */
+/** Below this zoom, assets are drawn as clusters per screen cell; assets with alerts always stay visible. */
 export const DETAIL_ZOOM = 12;
 /** Labels only where a person can read them, and only for what is in view. */
 export const LABEL_ZOOM = 14.5;
 
 export interface LayerInput {
-  readonly data: MapData;
+  /** The network and its colours from the live alert feed. */
+  readonly paint: MapPaint;
   readonly zones: readonly Zone[];
   readonly zoom: number;
   /** 0..1, the phase of the pulse of unacknowledged critical assets. */
@@ -49,46 +52,72 @@ function indexesOf(ids: readonly string[], byId: ReadonlyMap<string, number>): n
   });
 }
 
-function colorAt(data: MapData, index: number): [number, number, number, number] {
-  const c = data.points.colors;
+function colorAt(paint: MapPaint, index: number): [number, number, number, number] {
+  const c = paint.pointColors;
   return [c[index * 4] ?? 0, c[index * 4 + 1] ?? 0, c[index * 4 + 2] ?? 0, c[index * 4 + 3] ?? 255];
 }
 
 interface Derived {
   readonly pointAttributes: object;
-  readonly pipeAttributes: object;
-  readonly density: object;
   readonly alerted: number[];
   readonly pulsing: number[];
 }
 
 /** Data props must keep their identity between renders, or deck.gl re-uploads every buffer each frame. */
-const derivedByData = new WeakMap<MapData, Derived>();
+const derivedByPaint = new WeakMap<MapPaint, Derived>();
+const clusterAttributesByClusters = new WeakMap<MapClusters, { symbols: object; labels: number[] }>();
 const zoneFeaturesByList = new WeakMap<readonly Zone[], object>();
 
-function derived(data: MapData): Derived {
-  const cached = derivedByData.get(data);
+function derived(paint: MapPaint): Derived {
+  const cached = derivedByPaint.get(paint);
   if (cached) return cached;
-  const { points, pipes } = data;
+  const { points } = paint.data;
   const made: Derived = {
     pointAttributes: {
       length: points.count,
       attributes: {
         getPosition: { value: points.positions, size: 2 },
-        getFillColor: { value: points.colors, size: 4, normalized: true },
+        getFillColor: { value: paint.pointColors, size: 4, normalized: true },
         getRadius: { value: points.radii, size: 1 },
       },
     },
-    pipeAttributes: {
-      length: pipes.count,
-      startIndices: pipes.startIndices,
-      attributes: { getPath: { value: pipes.coordinates, size: 2 } },
-    },
-    density: { length: points.count },
-    alerted: Array.from(points.alerted),
-    pulsing: Array.from(points.pulsing),
+    alerted: Array.from(paint.alerted),
+    pulsing: Array.from(paint.pulsing),
   };
-  derivedByData.set(data, made);
+  derivedByPaint.set(paint, made);
+  return made;
+}
+
+/** A tier's pipes as deck.gl binary paths; `indexes` maps a picked path back to its pipe. */
+const pipeAttributesByTier = new WeakMap<PipeTier, object>();
+function pipeAttributes(tier: PipeTier): object {
+  const cached = pipeAttributesByTier.get(tier);
+  if (cached) return cached;
+  const made = {
+    length: tier.count,
+    startIndices: tier.startIndices,
+    indexes: tier.indexes,
+    attributes: { getPath: { value: tier.coordinates, size: 2 } },
+  };
+  pipeAttributesByTier.set(tier, made);
+  return made;
+}
+
+function clusterAttributes(clusters: MapClusters): { symbols: object; labels: number[] } {
+  const cached = clusterAttributesByClusters.get(clusters);
+  if (cached) return cached;
+  const made = {
+    symbols: {
+      length: clusters.count,
+      attributes: {
+        getPosition: { value: clusters.positions, size: 2 },
+        getFillColor: { value: clusters.colors, size: 4, normalized: true },
+        getRadius: { value: clusters.radii, size: 1 },
+      },
+    },
+    labels: Array.from(clusters.labelled),
+  };
+  clusterAttributesByClusters.set(clusters, made);
   return made;
 }
 
@@ -109,10 +138,13 @@ function zoneFeatures(zones: readonly Zone[]): object {
  * attributes and keep the same `data` object between renders, so panning and the pulse never re-upload them.
  */
 export function buildLayers(input: LayerInput): Layer[] {
-  const { data, zoom } = input;
-  const { points, pipes } = data;
+  const { paint, zoom } = input;
+  const { data } = paint;
+  const { points } = data;
   const detailed = zoom >= DETAIL_ZOOM;
-  const cache = derived(data);
+  const cache = derived(paint);
+  // The tier (and so the data object) changes with the zoom band and the alert state; both re-read colours.
+  const tier = pipesAt(paint, minDiameterAt(zoom));
   const layers: Layer[] = [
     new GeoJsonLayer<Zone>({
       id: 'zones',
@@ -127,13 +159,15 @@ export function buildLayers(input: LayerInput): Layer[] {
     }),
     new PathLayer({
       id: 'pipes',
-      data: cache.pipeAttributes as never,
+      data: pipeAttributes(tier) as never,
       _pathType: 'open',
       getColor: (_: unknown, { index }: { index: number }) => {
-        const c = pipes.colors;
-        return [c[index * 4] ?? 0, c[index * 4 + 1] ?? 0, c[index * 4 + 2] ?? 0, c[index * 4 + 3] ?? 255];
+        const c = paint.pipeColors;
+        const pipe = tier.indexes[index] ?? 0;
+        return [c[pipe * 4] ?? 0, c[pipe * 4 + 1] ?? 0, c[pipe * 4 + 2] ?? 0, c[pipe * 4 + 3] ?? 255];
       },
-      getWidth: (_: unknown, { index }: { index: number }) => pipes.widths[index] ?? 2,
+      getWidth: (_: unknown, { index }: { index: number }) =>
+        data.pipes.widths[tier.indexes[index] ?? 0] ?? 2,
       widthUnits: 'meters',
       widthMinPixels: 1,
       widthMaxPixels: 12,
@@ -175,27 +209,35 @@ export function buildLayers(input: LayerInput): Layer[] {
       }),
     );
   } else {
+    const grid = clustersAt(paint, zoom);
+    const clusters = clusterAttributes(grid);
     layers.push(
-      new ScreenGridLayer<number>({
-        id: 'asset-density',
-        data: cache.density,
-        getPosition: (_: unknown, { index }: { index: number }) => pointAt(data, index),
-        cellSizePixels: 24,
-        colorRange: [
-          [210, 225, 240, 120],
-          [170, 200, 230, 150],
-          [120, 165, 215, 180],
-          [80, 130, 200, 200],
-          [50, 100, 180, 220],
-          [30, 70, 150, 240],
-        ],
+      new ScatterplotLayer({
+        id: 'asset-clusters',
+        data: clusters.symbols as never,
+        radiusUnits: 'pixels',
+        stroked: true,
+        getLineColor: [255, 255, 255, 200],
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1,
+        pickable: false,
+      }),
+      new TextLayer<number>({
+        id: 'asset-cluster-counts',
+        data: clusters.labels,
+        getPosition: (c) => [grid.positions[c * 2] ?? 0, grid.positions[c * 2 + 1] ?? 0],
+        getText: (c) => String(grid.sizes[c] ?? ''),
+        getSize: 11,
+        getColor: [255, 255, 255, 255],
+        characterSet: '0123456789',
+        fontWeight: 600,
         pickable: false,
       }),
       new ScatterplotLayer<number>({
         id: 'alerted-assets',
         data: cache.alerted,
         getPosition: (index) => pointAt(data, index),
-        getFillColor: (index) => colorAt(data, index),
+        getFillColor: (index) => colorAt(paint, index),
         getRadius: 6,
         radiusUnits: 'pixels',
         stroked: true,
@@ -324,12 +366,18 @@ function drawingLayers(mode: MapMode): Layer[] {
 /** The asset a picked object stands for: layer ids say which column set the index belongs to. */
 export function pickedAsset(
   data: MapData,
-  layerId: string | undefined,
-  index: number,
-  object: unknown,
+  info: Pick<PickingInfo, 'layer' | 'index' | 'object'>,
 ): MapPick | null {
+  const index = info.index;
+  const object: unknown = info.object;
+  const layerId = info.layer?.id;
   if (layerId === 'assets' && index >= 0) return pick('point', index);
   if (layerId === 'alerted-assets' && typeof object === 'number') return pick('point', object);
-  if (layerId === 'pipes' && index >= 0 && index < data.pipes.count) return pick('pipe', index);
+  if (layerId === 'pipes' && index >= 0) {
+    // The layer draws one tier of the network: its data says which pipe each path is.
+    const indexes = (info.layer?.props.data as { indexes?: Uint32Array } | undefined)?.indexes;
+    const pipe = indexes ? indexes[index] : index;
+    if (pipe !== undefined && pipe < data.pipes.count) return pick('pipe', pipe);
+  }
   return null;
 }

@@ -1,6 +1,9 @@
-import type { MapLayers } from '@tidewatch/shared';
+import type { Alert, AlertPriority, AlertState, MapLayers } from '@tidewatch/shared';
 import { describe, expect, it } from 'vitest';
-import { alertLevelColors, maintenanceColor, pointsInView, toMapData } from './map-data.ts';
+import { clustersAt } from './map-clusters.ts';
+import { pointsInView, toMapData } from './map-data.ts';
+import { alertLevelColors, maintenanceColor, paintMap } from './map-paint.ts';
+import { minDiameterAt, pipesAt } from './map-pipe-tiers.ts';
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -31,24 +34,50 @@ const layers: MapLayers = {
   bbox: [78.1, 17.1, 78.3, 17.3],
 };
 
+function alertOn(assetId: string, priority: AlertPriority, state: AlertState): Alert {
+  return {
+    id: crypto.randomUUID(),
+    ruleId: id(90),
+    ruleName: 'Rule',
+    condition: 'high',
+    state,
+    priority,
+    originalPriority: priority,
+    message: 'High level',
+    conditionActive: true,
+    seriesId: 1,
+    deviceId: null,
+    assetId,
+    zoneId: null,
+    raisedAt: '2026-11-22T00:00:00.000Z',
+    raisedValue: 1,
+    lastValue: 1,
+    returnedAt: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    shelvedUntil: null,
+    shelveReason: null,
+    escalatedAt: null,
+    closedAt: null,
+  };
+}
+
+const openAlerts: Alert[] = [
+  alertOn(id(1), 'critical', 'active_unacknowledged'),
+  alertOn(id(1), 'low', 'active_acknowledged'),
+  alertOn(id(2), 'medium', 'active_acknowledged'),
+  // Shelved alerts do not colour the map, nor do alerts of assets in maintenance (they are suppressed anyway).
+  alertOn(id(2), 'critical', 'shelved'),
+  alertOn(id(5), 'high', 'returned_unacknowledged'),
+];
+
 describe('map data', () => {
-  it('colours each asset by its worst alert and pulses only unacknowledged critical ones', () => {
-    const data = toMapData(layers);
-
-    expect([...data.points.colors.slice(0, 4)]).toEqual(alertLevelColors[4]);
-    expect([...data.points.colors.slice(4, 8)]).toEqual(alertLevelColors[2]);
-    expect([...data.points.colors.slice(8, 12)]).toEqual(maintenanceColor);
-    expect([...data.points.pulsing]).toEqual([0]);
-    expect([...data.points.alerted]).toEqual([0, 1]);
-    expect(data.pointIndexById.get(id(2))).toBe(1);
-  });
-
   it('closes the path index with the vertex count and widens pipes by diameter', () => {
     const data = toMapData(layers);
 
     expect([...data.pipes.startIndices]).toEqual([0, 2, 5]);
     expect(data.pipes.widths[0]).toBeGreaterThan(data.pipes.widths[1] ?? 0);
-    expect([...data.pipes.colors.slice(4, 8)]).toEqual(alertLevelColors[3]);
+    expect(data.pointIndexById.get(id(2))).toBe(1);
   });
 
   it('finds the points inside a view, up to a limit', () => {
@@ -56,5 +85,68 @@ describe('map data', () => {
 
     expect(pointsInView(data.points, [78.15, 17.15, 78.35, 17.35], 10)).toEqual([1, 2]);
     expect(pointsInView(data.points, [78, 17, 79, 18], 1)).toEqual([0]);
+  });
+});
+
+describe('map paint', () => {
+  it('colours each asset by its worst open alert and pulses only unacknowledged critical ones', () => {
+    const paint = paintMap(toMapData(layers), openAlerts);
+
+    expect([...paint.pointColors.slice(0, 4)]).toEqual(alertLevelColors[4]);
+    expect([...paint.pointColors.slice(4, 8)]).toEqual(alertLevelColors[2]);
+    expect([...paint.pointColors.slice(8, 12)]).toEqual(maintenanceColor);
+    expect([...paint.pulsing]).toEqual([0]);
+    expect([...paint.alerted]).toEqual([0, 1]);
+    expect([...paint.pipeColors.slice(4, 8)]).toEqual(alertLevelColors[3]);
+  });
+
+  it('stops pulsing once the critical alert is acknowledged, and loses the colour when it closes', () => {
+    const data = toMapData(layers);
+    const critical = openAlerts[0];
+    if (!critical) throw new Error('no alert');
+
+    const acknowledged = paintMap(data, [{ ...critical, state: 'active_acknowledged' }]);
+    const closed = paintMap(data, [{ ...critical, state: 'normal', closedAt: '2026-11-22T01:00:00.000Z' }]);
+
+    expect([...acknowledged.pulsing]).toEqual([]);
+    expect([...acknowledged.pointColors.slice(0, 4)]).toEqual(alertLevelColors[4]);
+    expect([...closed.pointColors.slice(0, 4)]).toEqual(alertLevelColors[0]);
+    expect([...closed.alerted]).toEqual([]);
+  });
+});
+
+describe('map clusters', () => {
+  it('gathers nearby assets at low zoom, keeps the worst alert colour, and separates them when zoomed in', () => {
+    const paint = paintMap(toMapData(layers), openAlerts);
+
+    const far = clustersAt(paint, 3);
+    const near = clustersAt(paint, 11);
+
+    expect(far.count).toBe(1);
+    expect([...far.sizes]).toEqual([3]);
+    expect([...far.colors.slice(0, 4)]).toEqual(alertLevelColors[4]);
+    expect(far.positions[0]).toBeCloseTo(78.2, 6);
+    expect(near.count).toBe(3);
+    expect([...near.labelled]).toEqual([]);
+    expect(clustersAt(paint, 3.7)).toBe(far);
+  });
+});
+
+describe('pipe tiers', () => {
+  it('draws only the mains when zoomed out, always with the pipes in alarm, and every pipe up close', () => {
+    const data = toMapData(layers);
+    const quiet = paintMap(data, []);
+    const alarmed = paintMap(data, openAlerts);
+
+    const mains = pipesAt(quiet, minDiameterAt(9));
+    const mainsAndAlarmed = pipesAt(alarmed, minDiameterAt(9));
+    const all = pipesAt(quiet, minDiameterAt(15));
+
+    expect([...mains.indexes]).toEqual([0]);
+    expect([...mains.startIndices]).toEqual([0, 2]);
+    expect([...mains.coordinates]).toEqual([78.1, 17.1, 78.2, 17.2]);
+    expect([...mainsAndAlarmed.indexes]).toEqual([0, 1]);
+    expect(all.count).toBe(2);
+    expect(all.coordinates).toBe(data.pipes.coordinates);
   });
 });

@@ -1,18 +1,5 @@
 import { pointAssetKinds, type MapLayers, type PointAssetKind } from '@tidewatch/shared';
 
-export type Rgba = readonly [number, number, number, number];
-
-/** Symbol colours by alert level (none, low, medium, high, critical), matching the alert console's priorities. */
-export const alertLevelColors: readonly Rgba[] = [
-  [46, 125, 160, 220],
-  [96, 160, 96, 255],
-  [230, 190, 40, 255],
-  [240, 130, 30, 255],
-  [220, 40, 40, 255],
-];
-/** Assets in maintenance are greyed: their alerts are suppressed. */
-export const maintenanceColor: Rgba = [140, 140, 140, 200];
-
 export interface MapPoints {
   readonly count: number;
   readonly ids: readonly string[];
@@ -21,13 +8,8 @@ export interface MapPoints {
   readonly kinds: Uint8Array;
   /** lng, lat interleaved; doubles, so a symbol sits where PostGIS has it at any zoom. */
   readonly positions: Float64Array;
-  readonly colors: Uint8Array;
-  readonly alertLevels: Uint8Array;
   readonly radii: Float32Array;
-  /** Indexes of unacknowledged critical assets: the only symbols that pulse. */
-  readonly pulsing: Uint32Array;
-  /** Indexes of assets with any open alert, drawn above the density grid at low zoom. */
-  readonly alerted: Uint32Array;
+  readonly inMaintenance: Uint8Array;
 }
 
 export interface MapPipes {
@@ -37,10 +19,14 @@ export interface MapPipes {
   readonly diametersMm: Int32Array;
   readonly startIndices: Uint32Array;
   readonly coordinates: Float64Array;
-  readonly colors: Uint8Array;
   readonly widths: Float32Array;
+  readonly inMaintenance: Uint8Array;
 }
 
+/**
+ * The tenant's network as typed arrays: what changes when assets are edited, not when alerts do (alert colours
+ * come from the live alert feed, see map-paint.ts).
+ */
 export interface MapData {
   readonly points: MapPoints;
   readonly pipes: MapPipes;
@@ -62,16 +48,15 @@ const kindRadius: Readonly<Record<PointAssetKind, number>> = {
   junction: 3,
 };
 
-const pipeColor: Rgba = [70, 110, 170, 200];
-
-function colorOf(level: number, inMaintenance: boolean): Rgba {
-  if (inMaintenance) return maintenanceColor;
-  return alertLevelColors[level] ?? alertLevelColors[0] ?? [0, 0, 0, 255];
-}
-
 /** Pipe width in metres on the ground, so trunk mains read as trunk mains at every zoom. */
 export function pipeWidthMetres(diameterMm: number): number {
   return Math.max(1.5, diameterMm / 60);
+}
+
+function indexById(ids: readonly string[]): Map<string, number> {
+  const byId = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 1) byId.set(ids[i] ?? '', i);
+  return byId;
 }
 
 /**
@@ -81,29 +66,12 @@ export function pipeWidthMetres(diameterMm: number): number {
 export function toMapData(layers: MapLayers): MapData {
   const p = layers.points;
   const kinds = Uint8Array.from(p.kinds);
-  const colors = new Uint8Array(p.count * 4);
   const radii = new Float32Array(p.count);
-  const pulsing: number[] = [];
-  const alerted: number[] = [];
-  for (let i = 0; i < p.count; i += 1) {
-    const level = p.alertLevels[i] ?? 0;
-    colors.set(colorOf(level, p.inMaintenance[i] === 1), i * 4);
-    radii[i] = kindRadius[pointAssetKinds[kinds[i] ?? 0] ?? 'junction'];
-    if (level > 0) alerted.push(i);
-    if (level === 4 && p.unacknowledged[i] === 1) pulsing.push(i);
-  }
+  for (let i = 0; i < p.count; i += 1) radii[i] = kindRadius[pointAssetKinds[kinds[i] ?? 0] ?? 'junction'];
 
   const q = layers.pipes;
-  const pipeColors = new Uint8Array(q.count * 4);
   const widths = new Float32Array(q.count);
-  for (let i = 0; i < q.count; i += 1) {
-    const level = q.alertLevels[i] ?? 0;
-    pipeColors.set(
-      level > 0 || q.inMaintenance[i] === 1 ? colorOf(level, q.inMaintenance[i] === 1) : pipeColor,
-      i * 4,
-    );
-    widths[i] = pipeWidthMetres(q.diametersMm[i] ?? 100);
-  }
+  for (let i = 0; i < q.count; i += 1) widths[i] = pipeWidthMetres(q.diametersMm[i] ?? 100);
   // deck.gl counts path starts in vertices, with the end of the last path appended.
   const startIndices = new Uint32Array(q.count + 1);
   startIndices.set(q.pathStarts);
@@ -117,11 +85,8 @@ export function toMapData(layers: MapLayers): MapData {
       names: p.names,
       kinds,
       positions: Float64Array.from(p.positions),
-      colors,
-      alertLevels: Uint8Array.from(p.alertLevels),
       radii,
-      pulsing: Uint32Array.from(pulsing),
-      alerted: Uint32Array.from(alerted),
+      inMaintenance: Uint8Array.from(p.inMaintenance),
     },
     pipes: {
       count: q.count,
@@ -130,12 +95,12 @@ export function toMapData(layers: MapLayers): MapData {
       diametersMm: Int32Array.from(q.diametersMm),
       startIndices,
       coordinates: Float64Array.from(q.coordinates),
-      colors: pipeColors,
       widths,
+      inMaintenance: Uint8Array.from(q.inMaintenance),
     },
     bbox: layers.bbox,
-    pointIndexById: new Map(p.ids.map((id, i) => [id, i])),
-    pipeIndexById: new Map(q.ids.map((id, i) => [id, i])),
+    pointIndexById: indexById(p.ids),
+    pipeIndexById: indexById(q.ids),
   };
 }
 

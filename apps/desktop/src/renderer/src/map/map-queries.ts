@@ -11,15 +11,20 @@ import type {
 import { apiRequest } from '../api/api-client.ts';
 import { toMapData } from './map-data.ts';
 
-/** Alert colours change with the alert feed; the layers are re-read this often (the feed itself is live). */
-const LAYERS_REFRESH_MS = 30_000;
+/**
+ * The network changes when assets are edited: this console's own edits refresh it at once, other people's within
+ * this time. Alert colours do not wait for it: they come from the live alert feed.
+ */
+const LAYERS_REFRESH_MS = 5 * 60_000;
 
 export const mapLayersKey = (tenantId: string) => ['map', 'layers', tenantId] as const;
 
 export function useMapData(tenantId: string) {
   return useQuery({
     queryKey: mapLayersKey(tenantId),
+    staleTime: LAYERS_REFRESH_MS,
     refetchInterval: LAYERS_REFRESH_MS,
+    refetchOnWindowFocus: false,
     queryFn: async ({ signal }) => toMapData(await apiRequest<MapLayers>('/map/layers', { signal })),
   });
 }

@@ -1,5 +1,6 @@
-import type { Role, Zone } from '@tidewatch/shared';
+import type { Alert, Role, Zone } from '@tidewatch/shared';
 import { describeError } from '../api/api-error.ts';
+import { useAlertFeed } from '../alerts/alert-feed.ts';
 import { AssetDetailPanel } from '../assets/asset-detail-panel.tsx';
 import { AreaTools } from './area-tools.tsx';
 import { traceDownstream, useMapData, useMapStyle, useZoneOutlines } from './map-queries.ts';
@@ -8,6 +9,7 @@ import { TenantMap } from './tenant-map.tsx';
 import './map.css';
 
 const NO_ZONES: readonly Zone[] = [];
+const NO_ALERTS: readonly Alert[] = [];
 
 /** The map screen: the tenant's network, spatial tools, and the detail of the asset picked. */
 export function MapView({
@@ -22,6 +24,7 @@ export function MapView({
   const data = useMapData(tenantId);
   const style = useMapStyle(tenantId);
   const zones = useZoneOutlines(tenantId);
+  const alerts = useAlertFeed(tenantId);
   const selected = useMapStore((state) => state.selectedAssetId);
   const select = useMapStore((state) => state.select);
   const showTrace = useMapStore((state) => state.showTrace);
@@ -36,7 +39,12 @@ export function MapView({
             {describeError(failure)}
           </p>
         ) : data.data && style.data ? (
-          <TenantMap data={data.data} zones={zones.data ?? NO_ZONES} style={style.data} />
+          <TenantMap
+            data={data.data}
+            alerts={alerts.data ?? NO_ALERTS}
+            zones={zones.data ?? NO_ZONES}
+            style={style.data}
+          />
         ) : (
           <p className="notice">Loading the map…</p>
         )}

@@ -1,13 +1,14 @@
-import type { MapStyle, Zone } from '@tidewatch/shared';
+import type { Alert, MapStyle, Zone } from '@tidewatch/shared';
 import { MapLibreOverlay, type PickingInfo } from 'deck.gl';
 import * as maplibregl from 'maplibre-gl';
 import maplibreWorkerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { basemapStyle } from './basemap-style.ts';
 import { buildLayers, LABEL_ZOOM, pickedAsset, type MapPick } from './deck-layers.ts';
 import type { MapData } from './map-data.ts';
 import { pointsInView } from './map-data.ts';
+import { paintMap } from './map-paint.ts';
 import { useMapStore } from './map-store.ts';
 
 // A module worker from the bundle's own origin: the console's CSP allows no blob: workers.
@@ -37,10 +38,13 @@ function tooltipOf(data: MapData, picked: MapPick | null): string | null {
  */
 export function TenantMap({
   data,
+  alerts,
   zones,
   style,
 }: {
   data: MapData;
+  /** The console's live open alerts: they colour the map, so a change shows without reloading the network. */
+  alerts: readonly Alert[];
   zones: readonly Zone[];
   style: MapStyle;
 }) {
@@ -53,7 +57,8 @@ export function TenantMap({
   const selectedAssetId = useMapStore((state) => state.selectedAssetId);
   const area = useMapStore((state) => state.area);
   const trace = useMapStore((state) => state.trace);
-  // The layers are re-read every half minute; the map keeps its camera, and picking reads the newest data.
+  const paint = useMemo(() => paintMap(data, alerts), [data, alerts]);
+  // The network may be re-read (an import, an edit); the map keeps its camera, and picking reads the newest data.
   const dataRef = useRef(data);
   dataRef.current = data;
 
@@ -79,13 +84,12 @@ export function TenantMap({
         interleaved: false,
         layers: [],
         getCursor: ({ isHovering }) => (isHovering ? 'pointer' : 'grab'),
-        getTooltip: (info: PickingInfo) =>
-          tooltipOf(dataRef.current, pickedAsset(dataRef.current, info.layer?.id, info.index, info.object)),
+        getTooltip: (info: PickingInfo) => tooltipOf(dataRef.current, pickedAsset(dataRef.current, info)),
         onClick: (info: PickingInfo) => {
           const state = useMapStore.getState();
           if (state.mode.kind !== 'browse') return;
           const current = dataRef.current;
-          const picked = pickedAsset(current, info.layer?.id, info.index, info.object);
+          const picked = pickedAsset(current, info);
           if (!picked) return;
           state.select(
             picked.kind === 'pipe'
@@ -135,7 +139,7 @@ export function TenantMap({
     const render = (pulse: number) => {
       overlay.setProps({
         layers: buildLayers({
-          data,
+          paint,
           zones,
           zoom: view.zoom,
           pulse,
@@ -148,7 +152,7 @@ export function TenantMap({
       });
     };
     render(0);
-    if (data.points.pulsing.length === 0) return;
+    if (paint.pulsing.length === 0) return;
     let frame = 0;
     const tick = (time: number) => {
       render((time % PULSE_PERIOD_MS) / PULSE_PERIOD_MS);
@@ -158,7 +162,7 @@ export function TenantMap({
     return () => {
       cancelAnimationFrame(frame);
     };
-  }, [data, zones, view, selectedAssetId, area, trace, mode]);
+  }, [data, paint, zones, view, selectedAssetId, area, trace, mode]);
 
   return (
     <div
