@@ -11,6 +11,7 @@ import type { AccessTokens } from '../auth/access-token.ts';
 import { missedAlertChanges } from './alert-replay.ts';
 import { registerAlertHandlers } from './alert.handlers.ts';
 import { ClientBacklog, startSlowClientGuard } from './client-backlog.ts';
+import { resyncLocalClients } from './resync-local-clients.ts';
 import { DevicePlaces } from './device-places.ts';
 import { fanOutDomainEvents } from './domain-event-fanout.ts';
 import { createRealtimeMetrics } from './realtime-metrics.ts';
@@ -74,6 +75,9 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
   const stopGuard = startSlowClientGuard(io, config.REALTIME_MAX_BUFFERED, metrics, log);
   telemetry.start();
   revalidator.start();
+  redis?.onRestored(() => {
+    resyncLocalClients(io, metrics, log);
+  });
 
   // Upgraded connections leave the HTTP server's bookkeeping; kept here so shutdown can end the stragglers.
   const upgraded = new Set<NetSocket>();

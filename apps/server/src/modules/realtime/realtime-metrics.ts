@@ -39,6 +39,11 @@ export function createRealtimeMetrics(registry: Registry, connections: () => num
       help: 'Sockets disconnected because too many packets waited for them',
       registers: [registry],
     }),
+    resyncs: new Counter({
+      name: 'realtime_resync_reconnects_total',
+      help: 'Sockets asked to reconnect and resync because the link to the other instances was down',
+      registers: [registry],
+    }),
     sessionsEnded: new Counter({
       name: 'realtime_sessions_ended_total',
       help: 'Sockets closed by the server because their session ended, by reason',

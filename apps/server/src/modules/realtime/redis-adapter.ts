@@ -4,6 +4,11 @@ import type { Logger } from '../../logger.ts';
 
 export interface RedisAdapterConnection {
   readonly adapter: ReturnType<typeof createAdapter>;
+  /**
+   * Calls `listener` each time the subscription to the other instances is back after an outage: events they
+   * published meanwhile never reached this instance's clients.
+   */
+  onRestored(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -12,7 +17,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Connects the two Redis clients the Socket.IO adapter needs (one publishes, one stays subscribed) and builds the
  * adapter. Fails at start-up when Redis does not answer; later outages are retried with back-off, and events of
- * other instances are missed meanwhile (clients resync by sequence when they reconnect).
+ * other instances are missed meanwhile: `onRestored` tells when clients must resync.
  */
 export async function connectRedisAdapter(
   url: string,
@@ -28,6 +33,8 @@ export async function connectRedisAdapter(
   });
   const sub = pub.duplicate();
   let reported = false;
+  let subscriptionLost = false;
+  const restoredListeners: (() => void)[] = [];
   for (const [role, client] of [
     ['publisher', pub],
     ['subscriber', sub],
@@ -36,10 +43,15 @@ export async function connectRedisAdapter(
       // Reconnection errors repeat every few seconds; one warning per outage is enough.
       if (!reported) log.warn({ err: error, role }, 'redis connection lost; reconnecting');
       reported = true;
+      if (client === sub) subscriptionLost = true;
     });
     client.on('ready', () => {
       if (reported) log.info({ role }, 'redis connection back');
       reported = false;
+      if (client === sub && subscriptionLost) {
+        subscriptionLost = false;
+        for (const listener of restoredListeners) listener();
+      }
     });
   }
   const close = async (): Promise<void> => {
@@ -61,5 +73,11 @@ export async function connectRedisAdapter(
   } finally {
     clearTimeout(timer);
   }
-  return { adapter: createAdapter(pub, sub, { key: prefix, publishOnSpecificResponseChannel: true }), close };
+  return {
+    adapter: createAdapter(pub, sub, { key: prefix, publishOnSpecificResponseChannel: true }),
+    onRestored: (listener) => {
+      restoredListeners.push(listener);
+    },
+    close,
+  };
 }
