@@ -26,7 +26,7 @@ const trendSeries = seriesFromLocation();
 const adminRequested = new URLSearchParams(window.location.search).get('view') === 'admin';
 
 function ConsoleShell({ session }: { session: Session }) {
-  useConsoleSocket(session.tenantId);
+  const liveTelemetry = useConsoleSocket(session.tenantId);
   const feed = useAlertFeed(session.tenantId);
   const zones = useZoneNames(session.tenantId);
   const assets = useAssetLabels(session.tenantId);
@@ -49,7 +49,7 @@ function ConsoleShell({ session }: { session: Session }) {
       ) : popout === 'map' ? (
         <MapView tenantId={session.tenantId} role={role} onOpenTrend={openTrendWindow} />
       ) : popout === 'trends' ? (
-        <TrendView seriesIds={trendSeries} />
+        <TrendView seriesIds={trendSeries} live={liveTelemetry} />
       ) : view === 'incidents' ? (
         <IncidentsView session={session} />
       ) : view === 'alarm-management' ? (

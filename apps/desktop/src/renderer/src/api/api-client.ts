@@ -58,11 +58,8 @@ async function send(session: Session, path: string, options: RequestOptions): Pr
   }
 }
 
-/**
- * One request to the REST API as the signed-in operator. Refreshes the tokens shortly before they expire,
- * and once more when the server answers 401 (the token was revoked or the clock drifted), then retries.
- */
-export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+/** The answer to one request, after refreshing the tokens shortly before expiry and once more on a 401. */
+async function authorizedResponse(path: string, options: RequestOptions): Promise<Response> {
   let session = useSessionStore.getState().session;
   if (!session) throw new ApiError(401, 'unauthenticated', 'Not signed in');
   if (session.expiresAt - Date.now() < EXPIRY_MARGIN_MS) session = await refreshTokens(session);
@@ -77,6 +74,23 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
     }
   }
   if (!response.ok) throw await errorFromResponse(response);
+  return response;
+}
+
+/**
+ * One request to the REST API as the signed-in operator. Refreshes the tokens shortly before they expire,
+ * and once more when the server answers 401 (the token was revoked or the clock drifted), then retries.
+ */
+export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await authorizedResponse(path, options);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
+}
+
+/**
+ * A file the REST API answers with (a CSV export), as the signed-in operator, like `apiRequest`.
+ * @example saveFile(await apiFile('/telemetry', { query: { series: '7', from, to, format: 'csv' } }), 'trend.csv')
+ */
+export async function apiFile(path: string, options: RequestOptions = {}): Promise<Blob> {
+  return (await authorizedResponse(path, options)).blob();
 }

@@ -1,5 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
-import type { Alert, AssetFeature, DeviceCommand, Device, Page, TelemetryResponse } from '@tidewatch/shared';
+import type {
+  Alert,
+  AssetCollection,
+  AssetFeature,
+  DeviceCommand,
+  Device,
+  Page,
+  TelemetryResponse,
+} from '@tidewatch/shared';
 import { apiRequest } from '../api/api-client.ts';
 
 const LIVE_REFRESH_MS = 10_000;
@@ -10,6 +18,18 @@ export function useAsset(assetId: string) {
   return useQuery({
     queryKey: ['asset', assetId],
     queryFn: ({ signal }) => apiRequest<AssetFeature>(`/assets/${encodeURIComponent(assetId)}`, { signal }),
+  });
+}
+
+/** Assets whose code or name holds the text, the first few of them, for finding one by what is painted on it. */
+export function useAssetSearch(text: string, limit = 12) {
+  const q = text.trim();
+  return useQuery({
+    queryKey: ['assets', 'search', q, limit],
+    enabled: q.length >= 2,
+    staleTime: 60_000,
+    queryFn: async ({ signal }) =>
+      (await apiRequest<AssetCollection>('/assets', { query: { q, limit }, signal })).features,
   });
 }
 

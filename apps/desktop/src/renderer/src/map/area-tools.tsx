@@ -1,11 +1,16 @@
 import { useState } from 'react';
 import { describeError } from '../api/api-error.ts';
+import { AssetFinder } from './asset-finder.tsx';
+import { DownstreamTraceList } from './downstream-trace-list.tsx';
 import { searchArea } from './map-queries.ts';
 import { closedRing, useMapStore } from './map-store.ts';
 
 const DEFAULT_RADIUS_M = 500;
 
-/** Draw an outline or place a circle, then list what lies inside (answered by PostGIS). */
+/**
+ * Find an asset by code; draw an outline or place a circle and list what lies inside; list a downstream trace
+ * (answered by PostGIS).
+ */
 export function AreaTools() {
   const mode = useMapStore((state) => state.mode);
   const area = useMapStore((state) => state.area);
@@ -34,6 +39,7 @@ export function AreaTools() {
   const ring = mode.kind === 'drawing' ? closedRing(mode.vertices) : null;
   return (
     <div className="area-tools" role="toolbar" aria-label="Map tools">
+      <AssetFinder />
       <button
         type="button"
         aria-pressed={mode.kind === 'drawing'}
@@ -132,12 +138,7 @@ export function AreaTools() {
           </ul>
         </div>
       ) : null}
-      {trace ? (
-        <p className="area-tools__trace" data-testid="trace-result">
-          Downstream: <strong data-testid="trace-pipes">{trace.pipes.length}</strong> pipes,{' '}
-          <strong>{trace.assets.length}</strong> assets
-        </p>
-      ) : null}
+      {trace ? <DownstreamTraceList trace={trace} /> : null}
     </div>
   );
 }

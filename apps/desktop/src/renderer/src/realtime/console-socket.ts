@@ -16,6 +16,7 @@ import type { ConnectionEvent } from '../connection/connection-state.ts';
 import { applyIncident, incidentListKey } from '../incidents/incident-queries.ts';
 import type { Session } from '../session/session.ts';
 import { AlertLedger, mergeAlerts } from './alert-ledger.ts';
+import type { TelemetryRequests, TelemetrySubscriptions } from './telemetry-subscriptions.ts';
 
 type ConsoleSocketClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -28,6 +29,8 @@ export interface ConsoleSocketDeps {
   readonly signedOut: (reason: string) => void;
   readonly userChanged: () => Promise<Me>;
   readonly report: (event: ConnectionEvent) => void;
+  /** The views' live telemetry subscriptions, carried over this socket. */
+  readonly telemetry: TelemetrySubscriptions;
   /** How long alert changes gather before they reach the list: one re-sort per batch, not per event. */
   readonly flushMs?: number;
 }
@@ -42,8 +45,9 @@ const RETRY_MS = 5000;
 /**
  * The console's one Socket.IO connection, shared by every view. It feeds react-query's caches: the open-alert
  * list (REST at sign-in and when the server says to reload, then each `alert` event whose sequence is newer than
- * the one held for that alert), the flood state and the incidents; and it tells the connection state. On a
- * reconnect it sends the highest sequence applied, and the server replays what was missed.
+ * the one held for that alert), the flood state and the incidents; it carries the views' live telemetry
+ * subscriptions, and it tells the connection state. On a reconnect it sends the highest sequence applied, and the
+ * server replays what was missed.
  */
 export class ConsoleSocket {
   private socket: ConsoleSocketClient | null = null;
@@ -92,7 +96,11 @@ export class ConsoleSocket {
     socket.on('incident', ({ incident }) => {
       applyIncident(this.deps.queryClient, this.tenantId, incident);
     });
-    socket.on('session:changed', () => {
+    socket.on('telemetry', (event) => {
+      this.deps.telemetry.deliver(event);
+    });
+    socket.on('session:changed', ({ droppedSeriesIds }) => {
+      this.deps.telemetry.dropped(droppedSeriesIds);
       void this.onScopeChanged();
     });
     socket.on('session:ended', (ended) => {
@@ -100,6 +108,7 @@ export class ConsoleSocket {
     });
     socket.on('disconnect', (reason) => {
       if (this.stopped) return;
+      this.deps.telemetry.disconnected();
       this.deps.report({ type: 'failure' });
       // The server closed it on purpose (shutdown, expiry): Socket.IO leaves reconnecting to us.
       if (reason === 'io server disconnect') this.reconnectSoon(500);
@@ -117,6 +126,7 @@ export class ConsoleSocket {
     window.clearTimeout(this.flushTimer);
     window.clearTimeout(this.retryTimer);
     window.clearTimeout(this.fallbackTimer);
+    this.deps.telemetry.disconnected();
     this.socket?.disconnect();
     this.socket = null;
   }
@@ -154,6 +164,7 @@ export class ConsoleSocket {
   private onReady(ready: SessionReady): void {
     const reconnected = !this.needsLoad;
     this.deps.report({ type: 'success' });
+    if (this.socket) this.deps.telemetry.connected(telemetryRequests(this.socket));
     const held = this.ledger.lastSequence;
     if (held !== undefined && ready.sequence < held) this.ledger.restart(ready.sequence);
     else this.ledger.advanceTo(ready.sequence);
@@ -290,4 +301,15 @@ export class ConsoleSocket {
       if (!this.stopped && this.socket && !this.socket.connected) this.socket.connect();
     }, delayMs);
   }
+}
+
+function telemetryRequests(socket: ConsoleSocketClient): TelemetryRequests {
+  return {
+    subscribe: (seriesIds, answer) => {
+      socket.emit('telemetry:subscribe', { seriesIds }, answer);
+    },
+    unsubscribe: (seriesIds) => {
+      socket.emit('telemetry:unsubscribe', { seriesIds }, () => undefined);
+    },
+  };
 }

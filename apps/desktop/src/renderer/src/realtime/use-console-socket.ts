@@ -1,17 +1,20 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { meSchema } from '@tidewatch/shared';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { apiRequest, refreshTokens } from '../api/api-client.ts';
 import { reportConnection } from '../connection/connection-store.ts';
 import { useSessionStore } from '../session/session-store.ts';
 import { ConsoleSocket } from './console-socket.ts';
+import { TelemetrySubscriptions, type LiveTelemetrySource } from './telemetry-subscriptions.ts';
 
 /**
  * Opens the console's one socket for the signed-in operator and tenant, for as long as the shell is shown; keeps
  * it on the current access token and reconnects at once when the operating system reports the network back.
+ * Returns the live telemetry the views follow over that socket.
  */
-export function useConsoleSocket(tenantId: string | null): void {
+export function useConsoleSocket(tenantId: string | null): LiveTelemetrySource {
   const queryClient = useQueryClient();
+  const [telemetry] = useState(() => new TelemetrySubscriptions());
 
   useEffect(() => {
     if (tenantId === null) return;
@@ -29,6 +32,7 @@ export function useConsoleSocket(tenantId: string | null): void {
         return user;
       },
       report: reportConnection,
+      telemetry,
     });
     socket.start();
     const stopFollowingTokens = sessions.subscribe((state, previous) => {
@@ -51,5 +55,6 @@ export function useConsoleSocket(tenantId: string | null): void {
       // The next shell (another tenant, another operator) starts from a clean state.
       reportConnection({ type: 'success' });
     };
-  }, [tenantId, queryClient]);
+  }, [tenantId, queryClient, telemetry]);
+  return telemetry;
 }

@@ -1,55 +1,61 @@
-import type { TelemetryResponse } from '@tidewatch/shared';
-import { apiRequest } from '../api/api-client.ts';
+import type { LiveReading } from '@tidewatch/shared';
+import type { TimeRange } from './trend-range.ts';
 
-/** One reading of a series: `[seriesId, time (epoch ms), value]`, as the realtime `telemetry` event carries. */
-export type LiveReading = readonly [number, number, number];
+/** Pushed readings per series, `[time (epoch ms), value]` oldest first: what live mode draws after the data. */
+export type LiveTail = ReadonlyMap<number, readonly (readonly [number, number])[]>;
 
-/**
- * Where live readings come from. The console's socket (`telemetry:subscribe`) is the intended source; until it
- * exposes telemetry, the trend view reads recent raw readings over REST on an interval.
- */
-export interface LiveTelemetrySource {
-  subscribe(seriesIds: readonly number[], onReadings: (readings: LiveReading[]) => void): () => void;
+export const NO_TAIL: LiveTail = new Map();
+
+/** Readings kept per series; live mode asks for its range again long before a tail grows this long. */
+const MAX_TAIL = 5000;
+
+/** The tail with pushed readings added in time order; a reading at a time already held replaces it. */
+export function appendReadings(tail: LiveTail, readings: readonly LiveReading[]): LiveTail {
+  const next = new Map(tail);
+  for (const [seriesId, at, value] of readings) {
+    const points = [...(next.get(seriesId) ?? [])];
+    const last = points[points.length - 1];
+    if (!last || last[0] < at) points.push([at, value]);
+    else {
+      const same = points.findIndex(([time]) => time === at);
+      if (same >= 0) points[same] = [at, value];
+      else
+        points.splice(
+          points.findIndex(([time]) => time > at),
+          0,
+          [at, value],
+        );
+    }
+    next.set(seriesId, points.slice(-MAX_TAIL));
+  }
+  return next;
 }
 
-const POLL_MS = 3000;
-/** How far back each poll looks: a little longer than the interval, so a late commit is not missed. */
-const LOOKBACK_MS = 60_000;
+/** The part of the tail after the queried data ends (the answer's `to`): everything before is in the data. */
+export function tailAfter(tail: LiveTail, queriedTo: number): LiveTail {
+  const after = new Map<number, readonly (readonly [number, number])[]>();
+  for (const [seriesId, points] of tail) {
+    const kept = points.filter(([at]) => at >= queriedTo);
+    if (kept.length > 0) after.set(seriesId, kept);
+  }
+  return after;
+}
 
-export const pollingTelemetrySource: LiveTelemetrySource = {
-  subscribe(seriesIds, onReadings) {
-    let since = Date.now() - LOOKBACK_MS;
-    let stopped = false;
-    const seen = new Map<number, number>();
-    const poll = async () => {
-      const to = Date.now() + 1000;
-      const response = await apiRequest<TelemetryResponse>('/telemetry', {
-        query: {
-          series: seriesIds.join(','),
-          from: new Date(since).toISOString(),
-          to: new Date(to).toISOString(),
-          maxPoints: 20_000,
-        },
-      });
-      const readings: LiveReading[] = [];
-      for (const line of response.series) {
-        for (const [time, mean] of line.points) {
-          const at = Date.parse(time);
-          if (at > (seen.get(line.seriesId) ?? 0)) readings.push([line.seriesId, at, mean]);
-        }
-        const last = line.points[line.points.length - 1];
-        if (last) seen.set(line.seriesId, Math.max(seen.get(line.seriesId) ?? 0, Date.parse(last[0])));
-      }
-      since = to - LOOKBACK_MS;
-      if (readings.length > 0 && !stopped) onReadings(readings);
-    };
-    const timer = window.setInterval(() => {
-      void poll().catch(() => undefined);
-    }, POLL_MS);
-    void poll().catch(() => undefined);
-    return () => {
-      stopped = true;
-      window.clearInterval(timer);
-    };
-  },
-};
+/** The newest reading of each series in the tail. */
+export function latestReadings(tail: LiveTail): LiveReading[] {
+  return [...tail].flatMap(([seriesId, points]) => {
+    const last = points[points.length - 1];
+    return last ? [[seriesId, last[0], last[1]] satisfies LiveReading] : [];
+  });
+}
+
+/** A range of the same span that ends at `end`: where live mode asks the server again, and what it shows. */
+export function rangeEndingAt(range: TimeRange, end: number): TimeRange {
+  return { from: end - (range.to - range.from), to: end };
+}
+
+/** The window a live chart shows: the range's span, ending at its newest reading if that is later than the range. */
+export function followingWindow(range: TimeRange, tail: LiveTail): TimeRange {
+  const newest = Math.max(range.to, ...latestReadings(tail).map(([, at]) => at));
+  return rangeEndingAt(range, newest);
+}

@@ -1,5 +1,6 @@
 import type { TelemetryResponse } from '@tidewatch/shared';
 import type { EChartsOption, SeriesOption } from 'echarts';
+import type { LiveTail } from './live-telemetry.ts';
 import type { TimeRange } from './trend-range.ts';
 
 export interface Threshold {
@@ -13,9 +14,6 @@ export interface AlertMarker {
   readonly at: number;
   readonly label: string;
 }
-
-/** Appended live readings per series, drawn after the queried points. */
-export type LiveTail = ReadonlyMap<number, readonly (readonly [number, number])[]>;
 
 const palette = ['#1f6fb2', '#c2571a', '#2f8f4e', '#8b3fa8', '#b8860b', '#444444'];
 

@@ -1,11 +1,20 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import type { Alert, AlertRule, Page, TelemetryResponse } from '@tidewatch/shared';
-import { apiRequest, apiUrl } from '../api/api-client.ts';
-import { useSessionStore } from '../session/session-store.ts';
+import { apiFile, apiRequest } from '../api/api-client.ts';
 import type { AlertMarker, Threshold } from './trend-option.ts';
 import type { TimeRange } from './trend-range.ts';
 
 const thresholdConditions = new Set(['high', 'high_high', 'low', 'low_low']);
+
+/** The `/telemetry` query of a chart; its CSV export asks the very same. */
+export function trendQuery(seriesIds: readonly number[], range: TimeRange, maxPoints: number) {
+  return {
+    series: seriesIds.join(','),
+    from: new Date(range.from).toISOString(),
+    to: new Date(range.to).toISOString(),
+    maxPoints,
+  };
+}
 
 export function useTrend(seriesIds: readonly number[], range: TimeRange, maxPoints: number) {
   return useQuery<TelemetryResponse>({
@@ -13,15 +22,7 @@ export function useTrend(seriesIds: readonly number[], range: TimeRange, maxPoin
     enabled: seriesIds.length > 0,
     placeholderData: keepPreviousData,
     queryFn: ({ signal }) =>
-      apiRequest<TelemetryResponse>('/telemetry', {
-        query: {
-          series: seriesIds.join(','),
-          from: new Date(range.from).toISOString(),
-          to: new Date(range.to).toISOString(),
-          maxPoints,
-        },
-        signal,
-      }),
+      apiRequest<TelemetryResponse>('/telemetry', { query: trendQuery(seriesIds, range, maxPoints), signal }),
   });
 }
 
@@ -72,26 +73,16 @@ export function useAlertMarkers(seriesIds: readonly number[], range: TimeRange) 
   });
 }
 
-/** The server's CSV of exactly what the chart shows, downloaded as a file. */
+/** The server's CSV of exactly what the chart asked for (the same series, range and point limit), as a file. */
 export async function downloadTrendCsv(
   seriesIds: readonly number[],
   range: TimeRange,
   maxPoints: number,
 ): Promise<void> {
-  const session = useSessionStore.getState().session;
-  if (!session) return;
-  const response = await fetch(
-    apiUrl(session.serverUrl, '/telemetry', {
-      series: seriesIds.join(','),
-      from: new Date(range.from).toISOString(),
-      to: new Date(range.to).toISOString(),
-      maxPoints,
-      format: 'csv',
-    }),
-    { headers: { authorization: `Bearer ${session.accessToken}` } },
-  );
-  if (!response.ok) throw new Error(`CSV export failed (${String(response.status)})`);
-  saveFile(await response.blob(), 'trend.csv');
+  const csv = await apiFile('/telemetry', {
+    query: { ...trendQuery(seriesIds, range, maxPoints), format: 'csv' },
+  });
+  saveFile(csv, 'trend.csv');
 }
 
 export function saveFile(blob: Blob | string, name: string): void {

@@ -1,9 +1,26 @@
+import type { TelemetryResponse } from '@tidewatch/shared';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { describeError } from '../api/api-error.ts';
-import { pollingTelemetrySource, type LiveReading, type LiveTelemetrySource } from './live-telemetry.ts';
+import type { LiveStatus, LiveTelemetrySource } from '../realtime/telemetry-subscriptions.ts';
+import {
+  appendReadings,
+  followingWindow,
+  latestReadings,
+  NO_TAIL,
+  rangeEndingAt,
+  tailAfter,
+  type LiveTail,
+} from './live-telemetry.ts';
 import { TrendChart, type TrendChartHandle } from './trend-chart.tsx';
-import { buildTrendOption, type LiveTail } from './trend-option.ts';
-import { downloadTrendCsv, saveFile, useAlertMarkers, useThresholds, useTrend } from './trend-queries.ts';
+import { buildTrendOption } from './trend-option.ts';
+import {
+  downloadTrendCsv,
+  saveFile,
+  trendQuery,
+  useAlertMarkers,
+  useThresholds,
+  useTrend,
+} from './trend-queries.ts';
 import {
   pointsForWidth,
   presetRange,
@@ -13,7 +30,14 @@ import {
   type TrendPresetId,
 } from './trend-range.ts';
 
-const NO_POINTS = new Map<number, readonly (readonly [number, number])[]>();
+/** In live mode the range is asked for again this often, so pushed readings join the downsampled data. */
+const LIVE_REQUERY_MS = 60_000;
+
+const liveStatusText: Readonly<Record<LiveStatus['kind'], string>> = {
+  connecting: 'connecting…',
+  live: 'live',
+  failed: 'not live',
+};
 
 /** Series to show: from `?series=1,2` of a popped-out window, or passed in from the asset detail. */
 export function seriesFromLocation(search: string = window.location.search): number[] {
@@ -24,17 +48,12 @@ export function seriesFromLocation(search: string = window.location.search): num
 }
 
 /** Trend charts: presets, zoom that re-queries, thresholds and alert marks, live mode, CSV and PNG export. */
-export function TrendView({
-  seriesIds,
-  live: liveSource = pollingTelemetrySource,
-}: {
-  seriesIds: readonly number[];
-  live?: LiveTelemetrySource;
-}) {
+export function TrendView({ seriesIds, live }: { seriesIds: readonly number[]; live: LiveTelemetrySource }) {
   const [preset, setPreset] = useState<TrendPresetId | null>('24h');
   const [range, setRange] = useState<TimeRange>(() => presetRange('24h', Date.now()));
   const [liveOn, setLiveOn] = useState(false);
-  const [tail, setTail] = useState<LiveTail>(NO_POINTS);
+  const [liveStatus, setLiveStatus] = useState<LiveStatus>({ kind: 'connecting' });
+  const [tail, setTail] = useState<LiveTail>(NO_TAIL);
   const [error, setError] = useState<string | null>(null);
   const chartHandle = useRef<TrendChartHandle | null>(null);
   const maxPoints = pointsForWidth(window.innerWidth);
@@ -44,34 +63,44 @@ export function TrendView({
 
   useEffect(() => {
     if (!liveOn || seriesIds.length === 0) return;
-    setTail(new Map());
-    return liveSource.subscribe(seriesIds, (readings: LiveReading[]) => {
-      setTail((previous) => {
-        const next = new Map(previous);
-        for (const [seriesId, at, value] of readings)
-          next.set(seriesId, [...(next.get(seriesId) ?? []), [at, value]]);
-        return next;
-      });
-      // The window follows the newest reading.
-      const newest = Math.max(...readings.map(([, at]) => at));
-      setRange((current) =>
-        newest > current.to ? { from: current.from + (newest - current.to), to: newest } : current,
-      );
+    setTail(NO_TAIL);
+    return live.follow(seriesIds, {
+      onReadings: (readings) => {
+        setTail((previous) => appendReadings(previous, readings));
+      },
+      onStatus: (status) => {
+        setLiveStatus(status);
+        // Subscribed (again, after a reconnection): the data up to now, so nothing before the first push is lost.
+        if (status.kind === 'live') setRange((current) => rangeEndingAt(current, Date.now()));
+      },
     });
-  }, [liveOn, liveSource, seriesIds]);
+  }, [liveOn, live, seriesIds]);
 
+  useEffect(() => {
+    if (!liveOn) return;
+    const timer = window.setInterval(() => {
+      setRange((current) => rangeEndingAt(current, Date.now()));
+    }, LIVE_REQUERY_MS);
+    return () => {
+      window.clearInterval(timer);
+    };
+  }, [liveOn]);
+
+  // Pushed readings up to the end of the data are in the data already (the answer's `to`, also of a placeholder).
+  const shownTail = useMemo(
+    () => (liveOn && trend.data ? tailAfter(tail, Date.parse(trend.data.to)) : NO_TAIL),
+    [liveOn, tail, trend.data],
+  );
+  const shownWindow = useMemo(
+    () => (liveOn ? followingWindow(range, shownTail) : range),
+    [liveOn, range, shownTail],
+  );
   const option = useMemo(
     () =>
       trend.data
-        ? buildTrendOption(
-            trend.data,
-            range,
-            thresholds.data ?? [],
-            markers.data ?? [],
-            liveOn ? tail : NO_POINTS,
-          )
+        ? buildTrendOption(trend.data, shownWindow, thresholds.data ?? [], markers.data ?? [], shownTail)
         : null,
-    [trend.data, range, thresholds.data, markers.data, tail, liveOn],
+    [trend.data, shownWindow, thresholds.data, markers.data, shownTail],
   );
   const pointCount = trend.data?.series.reduce((sum, line) => sum + line.points.length, 0) ?? 0;
 
@@ -97,6 +126,7 @@ export function TrendView({
             type="checkbox"
             checked={liveOn}
             onChange={(e) => {
+              setLiveStatus({ kind: 'connecting' });
               setLiveOn(e.target.checked);
             }}
           />{' '}
@@ -105,6 +135,7 @@ export function TrendView({
         <button
           type="button"
           onClick={() => {
+            setError(null);
             downloadTrendCsv(seriesIds, range, maxPoints).catch((failure: unknown) => {
               setError(describeError(failure));
             });
@@ -126,11 +157,13 @@ export function TrendView({
           data-testid="trend-points"
           data-points={pointCount}
           data-resolution={trend.data?.series[0]?.resolution ?? ''}
+          data-request={JSON.stringify(trendQuery(seriesIds, range, maxPoints))}
         >
           {pointCount} points · {trend.data?.series[0]?.resolution ?? '…'}
           {trend.isFetching ? ' · loading' : ''}
         </span>
       </div>
+      {liveOn ? <LiveReadout status={liveStatus} tail={tail} trend={trend.data} /> : null}
       {(error ?? trend.error) ? (
         <p role="alert" className="notice notice--error">
           {error ?? describeError(trend.error)}
@@ -141,13 +174,45 @@ export function TrendView({
           option={option}
           handle={chartHandle}
           onZoom={(start, end) => {
+            // Looking back in time pauses live mode: the window no longer follows the newest reading.
+            setLiveOn(false);
             setPreset(null);
-            setRange((current) => zoomedRange(current, start, end));
+            setRange(zoomedRange(shownWindow, start, end));
           }}
         />
       ) : (
         <p className="notice">Loading the trend…</p>
       )}
     </div>
+  );
+}
+
+/** Whether live mode is receiving, and the newest reading pushed for each series. */
+function LiveReadout({
+  status,
+  tail,
+  trend,
+}: {
+  status: LiveStatus;
+  tail: LiveTail;
+  trend: TelemetryResponse | undefined;
+}) {
+  const refused = status.kind === 'live' ? status.refused : [];
+  return (
+    <p className="trend-view__live" role="status" data-testid="trend-live" data-state={status.kind}>
+      <span>Live: {liveStatusText[status.kind]}</span>
+      {status.kind === 'failed' ? <span> · {status.message}</span> : null}
+      {refused.length > 0 ? <span> · not available live: #{refused.join(', #')}</span> : null}
+      {latestReadings(tail).map(([seriesId, at, value]) => {
+        const line = trend?.series.find((s) => s.seriesId === seriesId);
+        return (
+          <span key={seriesId} data-series-id={seriesId} data-time={at} data-value={value}>
+            {' '}
+            · {line?.metricKey ?? 'series'} #{seriesId} {value} {line?.unit ?? ''} at{' '}
+            {new Date(at).toLocaleTimeString()}
+          </span>
+        );
+      })}
+    </p>
   );
 }
