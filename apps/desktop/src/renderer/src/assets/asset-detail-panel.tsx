@@ -53,6 +53,8 @@ export function AssetDetailPanel({
     ).then(
       (updated) => {
         queryClient.setQueryData(['asset', assetId], updated);
+        // The map greys assets in maintenance: read the network again (all tenants' keys share this prefix).
+        void queryClient.invalidateQueries({ queryKey: ['map', 'layers'] });
       },
       (failure: unknown) => {
         setError(describeError(failure));

@@ -179,9 +179,10 @@ export function buildLayers(input: LayerInput): Layer[] {
 
   if (input.trace) {
     const traced = indexesOf(
-      input.trace.pipes.map((p) => p.id),
+      input.trace.pipes.filter((p) => p.depth > 0).map((p) => p.id),
       data.pipeIndexById,
     );
+    const burst = indexesOf([input.trace.pipeId], data.pipeIndexById);
     layers.push(
       new PathLayer<number>({
         id: 'trace',
@@ -189,6 +190,15 @@ export function buildLayers(input: LayerInput): Layer[] {
         getPath: (index) => pipePath(data, index),
         getColor: [255, 0, 200, 230],
         getWidth: 6,
+        widthUnits: 'pixels',
+      }),
+      // The pipe the trace starts from (the burst) stands out from what it feeds.
+      new PathLayer<number>({
+        id: 'trace-origin',
+        data: burst,
+        getPath: (index) => pipePath(data, index),
+        getColor: [255, 230, 0, 255],
+        getWidth: 10,
         widthUnits: 'pixels',
       }),
     );

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import type { Alert, Role, Zone } from '@tidewatch/shared';
 import { describeError } from '../api/api-error.ts';
 import { useAlertFeed } from '../alerts/alert-feed.ts';
@@ -28,11 +29,17 @@ export function MapView({
   const selected = useMapStore((state) => state.selectedAssetId);
   const select = useMapStore((state) => state.select);
   const showTrace = useMapStore((state) => state.showTrace);
+  const [traceError, setTraceError] = useState<string | null>(null);
 
   const failure = data.error ?? style.error;
   return (
     <div className="map-view">
       <AreaTools />
+      {traceError ? (
+        <p role="alert" className="notice notice--error">
+          {traceError}
+        </p>
+      ) : null}
       <div className="map-view__body">
         {failure ? (
           <p role="alert" className="notice notice--error">
@@ -58,7 +65,10 @@ export function MapView({
             }}
             {...(onOpenTrend ? { onOpenTrend } : {})}
             onTraceDownstream={(pipeId) => {
-              void traceDownstream(pipeId).then(showTrace);
+              setTraceError(null);
+              traceDownstream(pipeId).then(showTrace, (error: unknown) => {
+                setTraceError(`The downstream trace failed: ${describeError(error)}`);
+              });
             }}
           />
         ) : null}

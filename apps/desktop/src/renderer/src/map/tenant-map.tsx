@@ -32,6 +32,27 @@ function tooltipOf(data: MapData, picked: MapPick | null): string | null {
   return `${data.points.codes[i] ?? ''} · ${data.points.names[i] ?? ''}`;
 }
 
+/** The extent of some pipes, as MapLibre bounds, or null when none of them is on the map. */
+function pipeBounds(data: MapData, ids: readonly string[]): maplibregl.LngLatBoundsLike | null {
+  let west = Infinity;
+  let south = Infinity;
+  let east = -Infinity;
+  let north = -Infinity;
+  for (const id of ids) {
+    const pipe = data.pipeIndexById.get(id);
+    if (pipe === undefined) continue;
+    for (let v = data.pipes.startIndices[pipe] ?? 0; v < (data.pipes.startIndices[pipe + 1] ?? 0); v += 1) {
+      const lng = data.pipes.coordinates[v * 2] ?? 0;
+      const lat = data.pipes.coordinates[v * 2 + 1] ?? 0;
+      west = Math.min(west, lng);
+      east = Math.max(east, lng);
+      south = Math.min(south, lat);
+      north = Math.max(north, lat);
+    }
+  }
+  return west === Infinity ? null : [west, south, east, north];
+}
+
 /**
  * The tenant on a MapLibre basemap with deck.gl layers on top. React renders only when the zoom band or the
  * labelled area changes; the camera moves inside MapLibre, and the critical pulse redraws deck.gl alone.
@@ -131,6 +152,26 @@ export function TenantMap({
     };
     // The map is built once per style and fitted to the first data; later data goes through the overlay's props.
   }, [style.styleUrl]);
+
+  // A trace is fitted into view, so the operator sees where the water stops; an asset picked from a list or a
+  // search is brought into view if it is not there already.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !trace) return;
+    const bounds = pipeBounds(
+      dataRef.current,
+      trace.pipes.map((pipe) => pipe.id),
+    );
+    if (bounds) map.fitBounds(bounds, { padding: 60, maxZoom: 17, duration: 600 });
+  }, [trace]);
+  useEffect(() => {
+    const map = mapRef.current;
+    const index = selectedAssetId === null ? undefined : dataRef.current.pointIndexById.get(selectedAssetId);
+    if (!map || index === undefined) return;
+    const positions = dataRef.current.points.positions;
+    const at: [number, number] = [positions[index * 2] ?? 0, positions[index * 2 + 1] ?? 0];
+    if (!map.getBounds().contains(at)) map.easeTo({ center: at, zoom: Math.max(map.getZoom(), 15) });
+  }, [selectedAssetId]);
 
   useEffect(() => {
     const overlay = overlayRef.current;
