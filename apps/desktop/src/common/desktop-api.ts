@@ -4,8 +4,12 @@
  */
 
 /** Views that can live in a window of their own, on another monitor. */
-export const popoutKinds = ['alerts', 'map', 'trends'] as const;
+export const popoutKinds = ['alerts', 'map', 'trends', 'admin'] as const;
 export type PopoutKind = (typeof popoutKinds)[number];
+
+export function isPopoutKind(view: string | null): view is PopoutKind {
+  return popoutKinds.some((kind) => kind === view);
+}
 
 export interface DesktopNotification {
   readonly title: string;

@@ -20,6 +20,7 @@ const popoutTitles: Readonly<Record<PopoutKind, string>> = {
   alerts: 'Tidewatch: alerts',
   map: 'Tidewatch: map',
   trends: 'Tidewatch: trends',
+  admin: 'Tidewatch: administration',
 };
 
 /** The main console window and its pop-outs, each opened where the operator last left it. */

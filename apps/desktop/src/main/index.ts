@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { app, BrowserWindow, ipcMain, screen, session } from 'electron';
 import { serverConnectSources } from '../common/content-security-policy.ts';
+import { isPopoutKind } from '../common/desktop-api.ts';
 import { APP_ORIGIN } from './app-origin.ts';
 import { registerAppScheme, serveAppScheme } from './app-protocol.ts';
 import { ConsoleWindows } from './console-windows.ts';
@@ -42,7 +43,7 @@ async function start(): Promise<void> {
       hardenWebContents(window.webContents, {
         appOrigins: () => appOrigins,
         openPopoutView: (view) => {
-          if (view === 'alerts' || view === 'map' || view === 'trends') windows.openPopout(view);
+          if (isPopoutKind(view)) windows.openPopout(view);
         },
         log,
       });

@@ -1,4 +1,4 @@
-import { alertPriorities, type Alert } from '@tidewatch/shared';
+import { alertPriorities, can, type Alert, type Role } from '@tidewatch/shared';
 import { useMemo } from 'react';
 import { priorityCounts } from '../alerts/alert-rows.ts';
 import { useConnectionStore } from '../connection/connection-store.ts';
@@ -12,6 +12,20 @@ import { FloodIndicator } from './flood-indicator.tsx';
 import { priorityStyle } from './priority-label.tsx';
 
 const connectionText = { online: 'Online', reconnecting: 'Reconnecting', offline: 'Offline' } as const;
+
+/** Whether any administration screen is open to this role (the admin view shows those it may use). */
+function mayAdminister(role: Role): boolean {
+  return (
+    can(role, 'device:write') || can(role, 'asset:write') || can(role, 'user:read') || can(role, 'audit:read')
+  );
+}
+
+/** Opens the map or the administration beside the console: a window of the app, or a browser tab. */
+function openScreen(kind: 'map' | 'admin'): void {
+  const desktop = desktopApi();
+  if (desktop) void desktop.openPopout(kind);
+  else window.open(`?view=${kind}`, `tidewatch-${kind}`);
+}
 
 function TenantName({ session }: { session: Session }) {
   const superAdmin = session.user.role === 'super_admin';
@@ -99,6 +113,28 @@ export function AppHeader({
           Pop out alerts
         </button>
       ) : null}
+      {popout ? null : (
+        <button
+          type="button"
+          className="button"
+          onClick={() => {
+            openScreen('map');
+          }}
+        >
+          Map
+        </button>
+      )}
+      {popout || !mayAdminister(session.user.role) ? null : (
+        <button
+          type="button"
+          className="button"
+          onClick={() => {
+            openScreen('admin');
+          }}
+        >
+          Administration
+        </button>
+      )}
       <span className="header__user" title={session.user.email}>
         {session.user.displayName} <span className="header__role">{session.user.role.replace('_', ' ')}</span>
       </span>
