@@ -102,6 +102,9 @@ const envSchema = z.object({
   ALERT_RULE_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   ALERT_FLOOD_THRESHOLD: z.coerce.number().int().min(1).default(10),
   ALERT_FLOOD_WINDOW_S: z.coerce.number().int().min(10).default(600),
+  /** A rule preview (POST /alert-rules/preview) evaluates at most this many targets and stored readings. */
+  ALERT_PREVIEW_MAX_TARGETS: z.coerce.number().int().min(1).max(10_000).default(100),
+  ALERT_PREVIEW_MAX_POINTS: z.coerce.number().int().min(10).max(5_000_000).default(250_000),
   /** Notification deliveries: attempts before a delivery is marked failed, and the first retry delay (doubling). */
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),

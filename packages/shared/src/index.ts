@@ -20,3 +20,6 @@ export * from './domain/audit.ts';
 export * from './domain/devices.ts';
 export * from './domain/roles.ts';
 export * from './realtime/events.ts';
+export * from './api/alert-rule-preview.schema.ts';
+export * from './api/asset-export.schema.ts';
+export * from './api/thingspeak-preview.schema.ts';

@@ -44,6 +44,7 @@ const errorStatuses = (route: AnyRoute): number[] => {
   if (route.path.includes(':')) statuses.add(404);
   if (route.method !== 'get' && route.method !== 'delete') [409, 413].forEach((s) => statuses.add(s));
   if (route.before?.length) statuses.add(problemStatuses.too_many_requests);
+  for (const code of route.problems ?? []) statuses.add(problemStatuses[code]);
   return [...statuses].sort();
 };
 

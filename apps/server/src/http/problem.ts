@@ -17,7 +17,9 @@ const titles: Readonly<Record<ProblemCode, string>> = {
   unsupported_media_type: 'Unsupported media type',
   too_many_requests: 'Too many requests',
   internal: 'Internal error',
+  bad_gateway: 'Bad gateway: a service this server relies on failed',
   unavailable: 'Service unavailable',
+  gateway_timeout: 'Gateway timeout: a service this server relies on did not answer in time',
 };
 
 export interface ProblemResponse {

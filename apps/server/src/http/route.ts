@@ -1,4 +1,4 @@
-import { can, type Permission } from '@tidewatch/shared';
+import { can, type Permission, type ProblemCode } from '@tidewatch/shared';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { AppError } from './app-error.ts';
@@ -43,6 +43,8 @@ interface RouteBase<P, Q, B, R> {
   readonly largeBody?: boolean;
   /** Extra middleware run after body parsing, before authentication (rate limits). */
   readonly before?: readonly RequestHandler[];
+  /** Problems beyond the usual ones the route may answer with (an upstream service's failures), for OpenAPI. */
+  readonly problems?: readonly ProblemCode[];
 }
 
 /** A route anyone may call (login, refresh). */

@@ -1,5 +1,6 @@
 import type { AppDeps } from '../app.ts';
 import type { AnyRoute } from '../http/route.ts';
+import { alertRulePreviewRoutes } from './alert-engine/rule-preview.routes.ts';
 import type { AccessTokens } from './auth/access-token.ts';
 import { alertRuleRoutes } from './alerts/alert-rule.routes.ts';
 import { alertRoutes } from './alerts/alert.routes.ts';
@@ -16,6 +17,7 @@ import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { spatialRoutes } from './spatial/spatial.routes.ts';
 import { telemetryRoutes } from './telemetry/telemetry.routes.ts';
 import { tenantRoutes } from './tenants/tenant.routes.ts';
+import { thingSpeakPreviewRoutes } from './thingspeak/channel-preview.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
 import { zoneRoutes } from './zones/zone.routes.ts';
 
@@ -47,7 +49,9 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...deviceRoutes(deps),
     ...metricRoutes(deps),
     ...thingSpeakRoutes(deps),
+    ...thingSpeakPreviewRoutes(deps),
     ...alertRuleRoutes(deps),
+    ...alertRulePreviewRoutes(deps),
     ...alertRoutes(deps),
     ...notificationRuleRoutes(deps),
     ...incidentRoutes(deps),

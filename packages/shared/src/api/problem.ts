@@ -17,7 +17,9 @@ export const problemStatuses = {
   unsupported_media_type: 415,
   too_many_requests: 429,
   internal: 500,
+  bad_gateway: 502,
   unavailable: 503,
+  gateway_timeout: 504,
 } as const;
 export type ProblemCode = keyof typeof problemStatuses;
 

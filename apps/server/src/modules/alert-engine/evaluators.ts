@@ -128,3 +128,55 @@ export function learn(state: RuleState, value: number, alpha: number): void {
   state.variance = (1 - alpha) * (state.variance + diff * increment);
   state.samples += 1;
 }
+
+/** A reading against its rule: rate of change against its baseline, anomaly against what was learned, else a limit. */
+export function judgeReading(
+  rule: EngineRule,
+  state: RuleState,
+  value: number,
+  baseline: number | null,
+): Judgement {
+  switch (rule.condition) {
+    case 'rate_of_change':
+      return judgeRate(rule, value, baseline);
+    case 'anomaly':
+      return judgeAnomaly(rule, state, value);
+    default:
+      return judgeThreshold(rule, value);
+  }
+}
+
+/**
+ * One reading of one target through its rule, as the engine applies it: judged, latched with the rule's deadband
+ * and delays, and (anomaly rules) learned after judging. Changes `state`; the caller acts on the verdict.
+ */
+export function stepReading(
+  rule: EngineRule,
+  state: RuleState,
+  reading: { readonly time: number; readonly value: number },
+  baseline: number | null,
+): { verdict: Verdict; judgement: Judgement } {
+  const judgement = judgeReading(rule, state, reading.value, baseline);
+  const verdict = stepLatch(state, judgement, reading.time, rule.onDelayS * 1000, rule.offDelayS * 1000);
+  if (rule.condition === 'anomaly') learn(state, reading.value, rule.anomaly.alpha);
+  return { verdict, judgement };
+}
+
+/**
+ * A raise refused by the rule's cooldown: the latch stays off with its on-delay already served (pending since
+ * it began), so the next reading that holds, or the delay job, raises at once when the cooldown is over.
+ */
+export function holdForCooldown(state: RuleState, pendingSince: number | null, time: number): void {
+  state.active = false;
+  state.pendingSince = pendingSince ?? time;
+}
+
+/**
+ * When a delay that is running comes due without a new reading (epoch ms), or null: the on-delay of a pending
+ * raise, the off-delay of a pending clear. The engine's delay job acts on the same condition in SQL.
+ */
+export function delayDueAt(state: RuleState, onDelayMs: number, offDelayMs: number): number | null {
+  if (!state.active && state.pendingSince !== null) return state.pendingSince + onDelayMs;
+  if (state.active && state.clearingSince !== null) return state.clearingSince + offDelayMs;
+  return null;
+}

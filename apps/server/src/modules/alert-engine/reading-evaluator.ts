@@ -3,15 +3,7 @@ import type { StoredReading } from '../../events/event-bus.ts';
 import { prepared } from '../../http/json-page.ts';
 import type { AlertChange } from './alert-changes.ts';
 import { clearAlert, raiseAlert } from './alert-lifecycle.ts';
-import {
-  judgeAnomaly,
-  judgeRate,
-  judgeThreshold,
-  learn,
-  stepLatch,
-  type Judgement,
-  type RuleState,
-} from './evaluators.ts';
+import { holdForCooldown, stepReading, type RuleState } from './evaluators.ts';
 import { alertMessage } from './messages.ts';
 import type { RuleTarget, TenantRules } from './rule-cache.ts';
 import { lockStates, saveStates, stateKey, type StateKey } from './rule-states.ts';
@@ -108,22 +100,6 @@ async function learnHistory(client: pg.PoolClient, fresh: readonly Work[], state
   }
 }
 
-function judge(
-  pair: RuleTarget,
-  state: RuleState,
-  reading: StoredReading,
-  baseline: number | null,
-): Judgement {
-  switch (pair.rule.condition) {
-    case 'rate_of_change':
-      return judgeRate(pair.rule, reading.value, baseline);
-    case 'anomaly':
-      return judgeAnomaly(pair.rule, state, reading.value);
-    default:
-      return judgeThreshold(pair.rule, reading.value);
-  }
-}
-
 const sameState = (a: RuleState, b: RuleState): boolean =>
   a.active === b.active &&
   a.pendingSince === b.pendingSince &&
@@ -171,10 +147,8 @@ export async function evaluateReadings(
       if (state.lastTime !== null && reading.time <= state.lastTime) continue;
       evaluated += 1;
       const baseline = baselines.get(`${String(reading.seriesId)}@${String(reading.time)}`) ?? null;
-      const judgement = judge(w.pair, state, reading, baseline);
       const previous = { ...state };
-      const verdict = stepLatch(state, judgement, reading.time, rule.onDelayS * 1000, rule.offDelayS * 1000);
-      if (rule.condition === 'anomaly') learn(state, reading.value, rule.anomaly.alpha);
+      const { verdict, judgement } = stepReading(rule, state, reading, baseline);
       if (verdict === 'raise') {
         const outcome = await raiseAlert(client, {
           ruleId: rule.id,
@@ -190,11 +164,7 @@ export async function evaluateReadings(
         });
         changes.push(...outcome.changes);
         if (outcome.kind === 'raised') raised += 1;
-        // In the cooldown: stay unlatched with the delay already served, so a later reading raises at once.
-        if (outcome.kind === 'cooldown') {
-          state.active = false;
-          state.pendingSince = previous.pendingSince ?? reading.time;
-        }
+        if (outcome.kind === 'cooldown') holdForCooldown(state, previous.pendingSince, reading.time);
       } else if (verdict === 'clear') {
         changes.push(...(await clearAlert(client, w.key, reading.value)));
       }

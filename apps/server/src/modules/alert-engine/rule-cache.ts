@@ -70,7 +70,8 @@ const valueConditions: ReadonlySet<AlertCondition> = new Set([
   'anomaly',
 ]);
 
-interface RuleRow {
+/** An alert rule as stored (snake case, params unchecked). */
+export interface RuleRow {
   id: string;
   name: string;
   condition: AlertCondition;
@@ -90,7 +91,8 @@ interface RuleRow {
   params: Record<string, unknown>;
 }
 
-interface DeviceRow {
+/** A device with one of its series (or none), as rules are resolved against. */
+export interface DeviceRow {
   device_id: string;
   device_name: string;
   asset_id: string | null;
@@ -104,7 +106,7 @@ interface DeviceRow {
   unit: string | null;
 }
 
-function toRule(row: RuleRow): EngineRule {
+export function toRule(row: RuleRow): EngineRule {
   // Rules saved before params were validated fall back to the defaults rather than stop the engine.
   const anomaly = anomalyParamsSchema.safeParse(row.condition === 'anomaly' ? row.params : {});
   const rate = rateParamsSchema.safeParse(row.condition === 'rate_of_change' ? row.params : {});
@@ -214,6 +216,21 @@ export function resolveRules(
   return { loadedAt: now, series, valueRules, noData, offline };
 }
 
+/** The enabled devices of the tenant in context, each with its series, for `resolveRules`. */
+export async function loadDeviceRows(client: pg.PoolClient): Promise<DeviceRow[]> {
+  const { rows } = await client.query<DeviceRow>(
+    `SELECT d.id AS device_id, d.name AS device_name, d.asset_id, a.kind AS asset_kind, a.name AS asset_name,
+            a.zone_id, s.id AS series_id, s.metric_id, m.key AS metric_key, m.unit
+       FROM devices d
+       LEFT JOIN assets a ON a.id = d.asset_id
+       LEFT JOIN series s ON s.device_id = d.id
+       LEFT JOIN metrics m ON m.id = s.metric_id
+      WHERE d.disabled_at IS NULL
+      ORDER BY d.id, s.id`,
+  );
+  return rows;
+}
+
 /**
  * Each tenant's rules and targets, loaded on first use and kept for `ttlMs`. A rule change on this instance drops
  * the tenant's entry at once (the routes emit `alert_rule.changed`); changes made on another instance are seen
@@ -259,17 +276,7 @@ export class RuleCache {
              FROM alert_rules WHERE enabled ORDER BY id`,
         );
         if (ruleRows.rows.length === 0) return { rules: [], rows: [] };
-        const deviceRows = await client.query<DeviceRow>(
-          `SELECT d.id AS device_id, d.name AS device_name, d.asset_id, a.kind AS asset_kind, a.name AS asset_name,
-                  a.zone_id, s.id AS series_id, s.metric_id, m.key AS metric_key, m.unit
-             FROM devices d
-             LEFT JOIN assets a ON a.id = d.asset_id
-             LEFT JOIN series s ON s.device_id = d.id
-             LEFT JOIN metrics m ON m.id = s.metric_id
-            WHERE d.disabled_at IS NULL
-            ORDER BY d.id, s.id`,
-        );
-        return { rules: ruleRows.rows.map(toRule), rows: deviceRows.rows };
+        return { rules: ruleRows.rows.map(toRule), rows: await loadDeviceRows(client) };
       },
     );
     const resolved = resolveRules(rules, rows, Date.now());

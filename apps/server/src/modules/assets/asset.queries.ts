@@ -1,5 +1,5 @@
 import type { TenantTransaction } from '@tidewatch/db';
-import type { AssetFeature, AssetQuery } from '@tidewatch/shared';
+import type { AssetExportQuery, AssetFeature, AssetQuery } from '@tidewatch/shared';
 import type pg from 'pg';
 import { jsonPage, prepared } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
@@ -81,4 +81,39 @@ export async function findAssetFeature(
   );
   const row = rows[0];
   return row ? { feature: row.feature, zoneId: row.zone_id } : undefined;
+}
+
+/** An asset as `POST /assets/import` takes it: its id, and only the properties an import writes. */
+const exportFeatureJson = `json_build_object(
+  'type', 'Feature', 'id', a.id, 'geometry', ST_AsGeoJSON(a.geom, 9)::json,
+  'properties', json_build_object(
+    'code', a.code, 'name', a.name, 'kind', a.kind, 'zoneId', a.zone_id, 'diameterMm', a.diameter_mm,
+    'material', a.material, 'fromAssetId', a.from_asset_id, 'toAssetId', a.to_asset_id,
+    'installedOn', a.installed_on::text, 'attributes', a.properties))`;
+
+/**
+ * The assets matching `query` as the JSON text of a FeatureCollection in code order, and how many there are;
+ * at most `max + 1` are read, so a caller can refuse an export larger than it allows.
+ */
+export async function assetExportJson(
+  client: pg.PoolClient,
+  query: AssetExportQuery,
+  zones: readonly string[] | null,
+  max: number,
+): Promise<{ json: string; count: number }> {
+  const filter = new SqlFilter();
+  if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
+  if (query.kind) filter.where((p) => `a.kind = ${p}::asset_kind`, query.kind);
+  if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
+  if (query.q) filter.where((p) => `(a.code ILIKE ${p} OR a.name ILIKE ${p})`, escapeLike(query.q));
+  const limit = filter.param(max + 1);
+  const { rows } = await client.query<{ json: string; count: number }>(
+    `SELECT json_build_object('type', 'FeatureCollection',
+                              'features', coalesce(json_agg(f.feature ORDER BY f.code), '[]'::json))::text AS json,
+            count(*)::integer AS count
+       FROM (SELECT a.code, ${exportFeatureJson} AS feature FROM assets a ${filter.clause()}
+              ORDER BY a.code LIMIT ${limit}) f`,
+    filter.params,
+  );
+  return { json: rows[0]?.json ?? '{"type":"FeatureCollection","features":[]}', count: rows[0]?.count ?? 0 };
 }

@@ -45,3 +45,68 @@ export async function upsertAssets(
   const created = result.filter((row) => row.inserted).length;
   return { created, updated: result.length - created, ids: result.map((row) => row.id) };
 }
+
+/** A pipeline end named by a feature of the same import, set once that feature's asset is written. */
+export interface InFileLink {
+  readonly code: string;
+  readonly fromCode: string | null;
+  readonly toCode: string | null;
+}
+
+/**
+ * Splits off the pipeline ends (`fromAssetId`, `toAssetId`) that name another feature of the collection by its
+ * `id`, as an export writes them: those refer to that feature's asset, whatever id it has here (a new one after
+ * the assets were deleted, or in another tenant). The features come back with those ends left empty.
+ * @example inFileLinks([{ id: 'a', ...tank }, { ...pipe, fromAssetId: 'a' }]).links // [{ code: pipe code, fromCode: tank code, toCode: null }]
+ */
+export function inFileLinks(features: readonly AssetInput[]): {
+  features: AssetInput[];
+  links: InFileLink[];
+} {
+  const codeById = new Map<string, string | null>();
+  for (const feature of features) {
+    if (feature.id === undefined) continue;
+    const id = String(feature.id).toLowerCase();
+    // An id given twice names no one feature: it is taken as an asset id, as before.
+    codeById.set(id, codeById.has(id) ? null : feature.properties.code);
+  }
+  const inFile = (id: string | null | undefined): string | null =>
+    id ? (codeById.get(id.toLowerCase()) ?? null) : null;
+  const links: InFileLink[] = [];
+  const rewritten = features.map((feature) => {
+    const fromCode = inFile(feature.properties.fromAssetId);
+    const toCode = inFile(feature.properties.toAssetId);
+    if (fromCode === null && toCode === null) return feature;
+    links.push({ code: feature.properties.code, fromCode, toCode });
+    return {
+      ...feature,
+      properties: {
+        ...feature.properties,
+        fromAssetId: fromCode === null ? feature.properties.fromAssetId : null,
+        toAssetId: toCode === null ? feature.properties.toAssetId : null,
+      },
+    };
+  });
+  return { features: rewritten, links };
+}
+
+/** Points pipeline ends at the assets of the codes `links` name (all written in this transaction). */
+export async function linkByCode(
+  tx: TenantTransaction,
+  tenantId: string,
+  links: readonly InFileLink[],
+): Promise<void> {
+  if (links.length === 0) return;
+  const rows = links.map((link) => ({ code: link.code, from_code: link.fromCode, to_code: link.toCode }));
+  await tx.$executeRaw`
+    WITH l AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS l (code text, from_code text, to_code text)
+    )
+    UPDATE assets a
+       SET from_asset_id = CASE WHEN l.from_code IS NULL THEN a.from_asset_id
+                                ELSE (SELECT f.id FROM assets f WHERE f.tenant_id = a.tenant_id AND f.code = l.from_code) END,
+           to_asset_id = CASE WHEN l.to_code IS NULL THEN a.to_asset_id
+                              ELSE (SELECT t.id FROM assets t WHERE t.tenant_id = a.tenant_id AND t.code = l.to_code) END
+      FROM l
+     WHERE a.tenant_id = ${tenantId}::uuid AND a.code = l.code`;
+}

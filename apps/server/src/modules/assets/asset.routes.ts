@@ -1,6 +1,9 @@
 import { withTenant, withTenantClient, type TenantTransaction } from '@tidewatch/db';
 import {
+  ASSET_EXPORT_MAX_FEATURES,
   assetCollectionSchema,
+  assetExportQuerySchema,
+  assetExportSchema,
   assetFeatureSchema,
   assetImportResultSchema,
   assetImportSchema,
@@ -10,6 +13,7 @@ import {
   idParamsSchema,
   maintenanceModeSchema,
   type AssetCollection,
+  type AssetExport,
   type AssetFeature,
   type AssetInput,
 } from '@tidewatch/shared';
@@ -21,8 +25,8 @@ import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
 import { requireInTenant } from '../tenant-references.ts';
-import { assetFeatureJson, assetPageJson, findAssetFeature } from './asset.queries.ts';
-import { upsertAssets } from './asset.repository.ts';
+import { assetExportJson, assetFeatureJson, assetPageJson, findAssetFeature } from './asset.queries.ts';
+import { inFileLinks, linkByCode, upsertAssets } from './asset.repository.ts';
 
 async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
   const found = await findAssetFeature(tx, id);
@@ -77,6 +81,32 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
             assetPageJson(client, query, zoneLimit(ctx)),
           ),
         ),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/assets/export',
+      summary:
+        'Assets as a GeoJSON file that POST /assets/import takes back as it is, filtered by kind, zone or text',
+      tag: 'assets',
+      access: 'tenant',
+      permission: 'asset:read',
+      query: assetExportQuerySchema,
+      response: assetExportSchema,
+      handler: async ({ query }, ctx) => {
+        const { json, count } = await withTenantClient(db.pool, dbContext(ctx), (client) =>
+          assetExportJson(client, query, zoneLimit(ctx), ASSET_EXPORT_MAX_FEATURES),
+        );
+        if (count > ASSET_EXPORT_MAX_FEATURES) {
+          throw invalid(
+            'kind',
+            `More than ${String(ASSET_EXPORT_MAX_FEATURES)} assets, more than one import takes: export by kind or zone`,
+          );
+        }
+        const day = new Date().toISOString().slice(0, 10);
+        return new RawBody<AssetExport>(json, 'application/geo+json', {
+          'Content-Disposition': `attachment; filename="assets-${day}.geojson"`,
+        });
+      },
     }),
     defineRoute({
       method: 'get',
@@ -138,8 +168,10 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
           async (tx) => {
             const codes = body.features.map((f) => f.properties.code);
             if (new Set(codes).size !== codes.length) throw invalid('features', 'Each code may appear once');
-            await checkReferences(tx, ctx, body.features);
-            const result = await upsertAssets(tx, ctx.tenantId, body.features).catch(mapWriteError);
+            const { features, links } = inFileLinks(body.features);
+            await checkReferences(tx, ctx, features);
+            const result = await upsertAssets(tx, ctx.tenantId, features).catch(mapWriteError);
+            await linkByCode(tx, ctx.tenantId, links).catch(mapWriteError);
             await recordAudit(tx, ctx, {
               action: 'asset.import',
               resourceType: 'asset',

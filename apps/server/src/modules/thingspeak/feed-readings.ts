@@ -46,6 +46,20 @@ export function parseFieldValue(raw: unknown): number | FieldRejection {
 }
 
 /**
+ * One field of an entry as its mapping converts it, `raw * scale + offset`, or why it is skipped.
+ * @example mapFieldValue('180.0', { field: 1, seriesId: 7, metricKey: 'level_cm', scale: 0.5, offset: 10 }) // 100
+ */
+export function mapFieldValue(
+  raw: unknown,
+  mapping: Pick<FieldMapping, 'scale' | 'offset'>,
+): number | FieldRejection {
+  const parsed = parseFieldValue(raw);
+  if (typeof parsed !== 'number') return parsed;
+  const value = parsed * mapping.scale + mapping.offset;
+  return Number.isFinite(value) ? value : 'not_a_number';
+}
+
+/**
  * Turns the entries after `afterEntryId` into ingest messages keyed by metric, each value converted as
  * `raw * scale + offset` (the series' calibration is applied after, by ingest). Unusable values are skipped
  * and counted; an entry left with no value still moves the cursor.
@@ -66,10 +80,9 @@ export function feedToReadings(
       newest = { entryId: entry.entryId, createdAt: entry.createdAt };
     const values: Record<string, number> = {};
     for (const mapping of mappings) {
-      const raw = parseFieldValue(entry.fields[mapping.field]);
-      const value = typeof raw === 'number' ? raw * mapping.scale + mapping.offset : raw;
-      if (typeof value === 'number' && Number.isFinite(value)) values[mapping.metricKey] = value;
-      else rejectedFields[typeof value === 'string' ? value : 'not_a_number'] += 1;
+      const value = mapFieldValue(entry.fields[mapping.field], mapping);
+      if (typeof value === 'number') values[mapping.metricKey] = value;
+      else rejectedFields[value] += 1;
     }
     if (Object.keys(values).length > 0) messages.push({ ts: entry.createdAt, values });
   }

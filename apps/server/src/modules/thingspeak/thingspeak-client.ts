@@ -9,6 +9,8 @@ export class ChannelReadError extends Error {
     message: string,
     /** What the server asked for with Retry-After (429, 503), if anything. */
     readonly retryAfterMs: number | null = null,
+    /** The HTTP status of an `http_status` failure. */
+    readonly status: number | null = null,
   ) {
     super(message);
     this.name = 'ChannelReadError';
@@ -66,6 +68,7 @@ export class ThingSpeakClient {
           'http_status',
           `HTTP ${String(response.status)}`,
           retryAfterMs(response.headers.get('retry-after')),
+          response.status,
         );
       }
       const body = await readText(response, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);

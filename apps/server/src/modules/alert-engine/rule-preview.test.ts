@@ -1,0 +1,61 @@
+import { anomalyParamsSchema, rateParamsSchema } from '@tidewatch/shared';
+import { describe, expect, it } from 'vitest';
+import type { EngineRule } from './rule-cache.ts';
+import { replayTarget } from './rule-preview.ts';
+
+const MINUTE = 60_000;
+
+const rule = (fields: Partial<EngineRule>): EngineRule => ({
+  id: 'r',
+  name: 'r',
+  condition: 'high',
+  priority: 'high',
+  scope: 'series',
+  seriesId: 1,
+  assetId: null,
+  assetKind: null,
+  zoneId: null,
+  metricId: null,
+  setpoint: 100,
+  deadband: 0,
+  onDelayS: 0,
+  offDelayS: 0,
+  windowS: null,
+  cooldownS: 0,
+  anomaly: anomalyParamsSchema.parse({}),
+  rate: rateParamsSchema.parse({}),
+  ...fields,
+});
+
+const series = (values: readonly number[], startMinute = 0) =>
+  values.map((value, i) => ({ time: (startMinute + i) * MINUTE, value }));
+
+describe('replayTarget', () => {
+  it('counts a pending raise whose on-delay runs out by the end of the window', () => {
+    const replay = replayTarget(rule({ onDelayS: 300 }), series([90, 101]), 0, 10 * MINUTE);
+
+    expect(replay.raises).toEqual([{ at: 6 * MINUTE, value: 101 }]);
+    expect(replay.activeAtEnd).toBe(true);
+    expect(replay.alarmMs).toBe(4 * MINUTE);
+  });
+
+  it('leaves readings before the window to history: an anomaly rule learns from them, then flags a spike', () => {
+    const anomaly = rule({
+      condition: 'anomaly',
+      windowS: 3600,
+      anomaly: anomalyParamsSchema.parse({ warmupSamples: 20, sigmas: 4 }),
+    });
+    const history = series(
+      Array.from({ length: 30 }, (_, i) => 50 + (i % 2)),
+      -30,
+    );
+    const window = series([50, 51, 90, 50.5], 0);
+
+    const learned = replayTarget(anomaly, [...history, ...window], 0, 10 * MINUTE);
+    const cold = replayTarget(anomaly, window, 0, 10 * MINUTE);
+
+    expect(learned.points).toBe(4);
+    expect(learned.raises).toEqual([{ at: 2 * MINUTE, value: 90 }]);
+    expect(cold.raises).toEqual([]);
+  });
+});

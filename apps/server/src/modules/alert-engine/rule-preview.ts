@@ -1,0 +1,317 @@
+import { withTenant, withTenantClient, type Database, type DbContext } from '@tidewatch/db';
+import {
+  ALERT_RULE_PREVIEW_DAYS,
+  ALERT_RULE_PREVIEW_MAX_RAISES,
+  type AlertRulePreview,
+  type AlertRulePreviewResolution,
+  type AlertRulePreviewTarget,
+  type PreviewAlertRule,
+} from '@tidewatch/shared';
+import type pg from 'pg';
+import { invalid } from '../../http/app-error.ts';
+import { requireInTenant } from '../tenant-references.ts';
+import { delayDueAt, holdForCooldown, stepReading, type RuleState } from './evaluators.ts';
+import { loadDeviceRows, resolveRules, toRule, type EngineRule, type RuleTarget } from './rule-cache.ts';
+
+/** How much one preview may read: targets, and readings over all of them (look-back included). */
+export interface PreviewLimits {
+  readonly maxTargets: number;
+  readonly maxPoints: number;
+}
+
+interface Point {
+  /** Epoch ms. */
+  readonly time: number;
+  readonly value: number;
+}
+
+interface Replay {
+  readonly points: number;
+  readonly raises: { readonly at: number; readonly value: number | null }[];
+  readonly alarmMs: number;
+  readonly activeAtEnd: boolean;
+}
+
+const DAY_MS = 86_400_000;
+/** The candidate rule has no id yet; targets and messages never show this one. */
+const UNSAVED_RULE_ID = '00000000-0000-0000-0000-000000000000';
+
+const freshState = (): RuleState => ({
+  active: false,
+  pendingSince: null,
+  clearingSince: null,
+  lastTime: null,
+  lastValue: null,
+  mean: null,
+  variance: null,
+  samples: 0,
+});
+
+/** How far before the window a target's readings matter: a rate's window, an anomaly rule's history. */
+function lookBackMs(rule: EngineRule): number {
+  if (rule.condition === 'rate_of_change') return (rule.windowS ?? 0) * 1000;
+  if (rule.condition === 'anomaly') return (rule.windowS ?? 86_400) * 1000;
+  return 0;
+}
+
+/** As the engine starts a new anomaly state: mean and spread of the last warm-up readings before the window. */
+function learnHistory(rule: EngineRule, state: RuleState, history: readonly Point[], from: number): void {
+  const since = from - (rule.windowS ?? 86_400) * 1000;
+  const recent = history.filter((p) => p.time >= since).slice(-rule.anomaly.warmupSamples);
+  if (recent.length === 0) return;
+  const mean = recent.reduce((sum, p) => sum + p.value, 0) / recent.length;
+  state.mean = mean;
+  state.variance = recent.reduce((sum, p) => sum + (p.value - mean) ** 2, 0) / recent.length;
+  state.samples = recent.length;
+}
+
+/**
+ * Replays one target's readings (oldest first) through the engine's own step, from a normal state. Between
+ * readings, a delay that ran out acts at its due time as the engine's delay job would. An alert is taken to close
+ * when its condition clears, so the cooldown runs from then (in service it runs from the acknowledgement).
+ */
+export function replayTarget(rule: EngineRule, points: readonly Point[], from: number, to: number): Replay {
+  const state = freshState();
+  const onDelayMs = rule.onDelayS * 1000;
+  const offDelayMs = rule.offDelayS * 1000;
+  const windowMs = (rule.windowS ?? 0) * 1000;
+  const raises: { at: number; value: number | null }[] = [];
+  let cooldownUntil = Number.NEGATIVE_INFINITY;
+  const alarm: { since: number | null; ms: number } = { since: null, ms: 0 };
+  let lastValue: number | null = null;
+  let evaluated = 0;
+
+  const raised = (at: number, value: number | null) => {
+    raises.push({ at, value });
+    alarm.since = at;
+  };
+  const cleared = (at: number) => {
+    if (alarm.since !== null) alarm.ms += at - alarm.since;
+    alarm.since = null;
+    cooldownUntil = at + rule.cooldownS * 1000;
+  };
+  /** What the delay job would have done before `now`. */
+  const applyDueDelay = (now: number) => {
+    const due = delayDueAt(state, onDelayMs, offDelayMs);
+    if (due === null) return;
+    const at = state.active ? due : Math.max(due, cooldownUntil);
+    if (at > now) return;
+    state.pendingSince = null;
+    state.clearingSince = null;
+    state.active = !state.active;
+    if (state.active) raised(at, lastValue);
+    else cleared(at);
+  };
+
+  const start = points.findIndex((p) => p.time >= from);
+  const first = start === -1 ? points.length : start;
+  if (rule.condition === 'anomaly') learnHistory(rule, state, points.slice(0, first), from);
+  let oldest = 0;
+  for (let i = first; i < points.length; i += 1) {
+    const reading = points[i] as Point;
+    applyDueDelay(reading.time);
+    while (oldest < i && (points[oldest] as Point).time < reading.time - windowMs) oldest += 1;
+    const candidate = points[oldest];
+    const baseline = candidate && candidate.time < reading.time ? candidate.value : null;
+    const pendingBefore = state.pendingSince;
+    const { verdict } = stepReading(rule, state, reading, baseline);
+    evaluated += 1;
+    lastValue = reading.value;
+    if (verdict === 'raise') {
+      if (reading.time < cooldownUntil) holdForCooldown(state, pendingBefore, reading.time);
+      else raised(reading.time, reading.value);
+    } else if (verdict === 'clear') {
+      cleared(reading.time);
+    }
+  }
+  applyDueDelay(to);
+  const activeAtEnd = state.active;
+  if (alarm.since !== null) alarm.ms += to - alarm.since;
+  return { points: evaluated, raises, alarmMs: alarm.ms, activeAtEnd };
+}
+
+/** The same reference checks as creating the rule: every id must be of the tenant in context. */
+async function checkReferences(db: Database, context: DbContext, rule: PreviewAlertRule): Promise<void> {
+  await withTenant(db.prisma, context, async (tx) => {
+    if (rule.seriesId !== null && (await tx.series.count({ where: { id: rule.seriesId } })) === 0) {
+      throw invalid('seriesId', 'No such series in this tenant');
+    }
+    await requireInTenant(tx, 'assets', 'assetId', [rule.assetId]);
+    await requireInTenant(tx, 'zones', 'zoneId', [rule.zoneId]);
+    await requireInTenant(tx, 'metrics', 'metricId', [rule.metricId]);
+  });
+}
+
+async function countPoints(
+  client: pg.PoolClient,
+  table: 'telemetry' | 'telemetry_1m',
+  seriesIds: readonly number[],
+  from: number,
+  to: number,
+): Promise<number> {
+  const column = table === 'telemetry' ? 'time' : 'bucket';
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM ${table}
+      WHERE series_id = ANY($1::integer[]) AND ${column} >= $2 AND ${column} < $3`,
+    [seriesIds, new Date(from), new Date(to)],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** A minute of the rollup stands for its readings by the extreme the condition looks at. */
+function rollupValue(rule: EngineRule): string {
+  if (rule.condition === 'high' || rule.condition === 'high_high') return 'max';
+  if (rule.condition === 'low' || rule.condition === 'low_low') return 'min';
+  return 'avg';
+}
+
+/** The raw readings if there are few enough, else the 1-minute rollup; refuses when both are too many. */
+async function chooseResolution(
+  client: pg.PoolClient,
+  seriesIds: readonly number[],
+  from: number,
+  to: number,
+  maxPoints: number,
+): Promise<AlertRulePreviewResolution> {
+  const raw = await countPoints(client, 'telemetry', seriesIds, from, to);
+  if (raw <= maxPoints) return 'raw';
+  const minutes = await countPoints(client, 'telemetry_1m', seriesIds, from, to);
+  if (minutes <= maxPoints) return '1m';
+  throw invalid(
+    'scope',
+    `The rule's targets hold ${String(raw)} readings in the last ${String(ALERT_RULE_PREVIEW_DAYS)} days ` +
+      `(${String(minutes)} minutes of rollup); a preview reads at most ${String(maxPoints)}: narrow the rule`,
+  );
+}
+
+async function readPoints(
+  client: pg.PoolClient,
+  rule: EngineRule,
+  resolution: AlertRulePreviewResolution,
+  seriesIds: readonly number[],
+  from: number,
+  to: number,
+): Promise<Map<number, Point[]>> {
+  const sql =
+    resolution === 'raw'
+      ? `SELECT series_id, (extract(epoch FROM time) * 1000)::float8 AS t, value FROM telemetry
+          WHERE series_id = ANY($1::integer[]) AND time >= $2 AND time < $3 ORDER BY series_id, time`
+      : `SELECT series_id, (extract(epoch FROM bucket) * 1000)::float8 AS t, ${rollupValue(rule)} AS value
+           FROM telemetry_1m
+          WHERE series_id = ANY($1::integer[]) AND bucket >= $2 AND bucket < $3 ORDER BY series_id, bucket`;
+  const { rows } = await client.query<{ series_id: number; t: number; value: number }>(sql, [
+    seriesIds,
+    new Date(from),
+    new Date(to),
+  ]);
+  const bySeries = new Map<number, Point[]>();
+  for (const row of rows) {
+    const list = bySeries.get(row.series_id) ?? [];
+    list.push({ time: Math.round(row.t), value: row.value });
+    bySeries.set(row.series_id, list);
+  }
+  return bySeries;
+}
+
+function targetOf(pair: RuleTarget, replay: Replay): AlertRulePreviewTarget {
+  const { target } = pair;
+  return {
+    targetKey: target.key,
+    seriesId: target.seriesId ?? 0,
+    deviceId: target.deviceId,
+    assetId: target.assetId,
+    label: target.label,
+    metricKey: target.metricKey,
+    points: replay.points,
+    raiseCount: replay.raises.length,
+    timeInAlarmS: replay.alarmMs / 1000,
+    activeAtEnd: replay.activeAtEnd,
+  };
+}
+
+/**
+ * How often `candidate` would have raised over the last days of its targets' stored readings, evaluated with
+ * the engine's own steps; nothing is written. The targets are resolved as the engine resolves a saved rule.
+ */
+export async function previewAlertRule(
+  db: Database,
+  context: DbContext,
+  candidate: PreviewAlertRule,
+  limits: PreviewLimits,
+  now = Date.now(),
+): Promise<AlertRulePreview> {
+  if (candidate.condition === 'no_data' || candidate.condition === 'device_offline') {
+    throw invalid(
+      'condition',
+      'A preview replays readings: it covers limits, rate of change and anomaly rules',
+    );
+  }
+  await checkReferences(db, context, candidate);
+  const rule = toRule({
+    id: UNSAVED_RULE_ID,
+    name: candidate.name,
+    condition: candidate.condition,
+    priority: candidate.priority,
+    scope: candidate.scope,
+    series_id: candidate.seriesId,
+    asset_id: candidate.assetId,
+    asset_kind: candidate.assetKind,
+    zone_id: candidate.zoneId,
+    metric_id: candidate.metricId,
+    setpoint: candidate.setpoint,
+    deadband: candidate.deadband,
+    on_delay_s: candidate.onDelayS,
+    off_delay_s: candidate.offDelayS,
+    window_s: candidate.windowS,
+    cooldown_s: candidate.cooldownS,
+    params: candidate.params,
+  });
+  const to = now;
+  const from = to - ALERT_RULE_PREVIEW_DAYS * DAY_MS;
+  const readFrom = from - lookBackMs(rule);
+
+  return withTenantClient(db.pool, context, async (client) => {
+    // A preview is a read a person waits for: it may not hold a connection for long.
+    await client.query(`SET LOCAL statement_timeout = '30s'`);
+    const pairs = [...resolveRules([rule], await loadDeviceRows(client), now).valueRules.values()].flat();
+    if (pairs.length > limits.maxTargets) {
+      throw invalid(
+        'scope',
+        `The rule covers ${String(pairs.length)} series; a preview evaluates at most ${String(limits.maxTargets)}: ` +
+          'narrow it to a zone, an asset or one series',
+      );
+    }
+    const seriesIds = pairs.flatMap((p) => (p.target.seriesId === null ? [] : [p.target.seriesId]));
+    const resolution =
+      seriesIds.length === 0
+        ? 'raw'
+        : await chooseResolution(client, seriesIds, readFrom, to, limits.maxPoints);
+    const points =
+      seriesIds.length === 0
+        ? new Map<number, Point[]>()
+        : await readPoints(client, rule, resolution, seriesIds, readFrom, to);
+
+    const replays = pairs.map((pair) => ({
+      pair,
+      replay: replayTarget(rule, points.get(pair.target.seriesId ?? -1) ?? [], from, to),
+    }));
+    const raises = replays
+      .flatMap(({ pair, replay }) =>
+        replay.raises.map((r) => ({ at: r.at, seriesId: pair.target.seriesId ?? 0, value: r.value })),
+      )
+      .sort((a, b) => a.at - b.at || a.seriesId - b.seriesId);
+    return {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      resolution,
+      points: replays.reduce((sum, r) => sum + r.replay.points, 0),
+      totalRaises: raises.length,
+      timeInAlarmS: replays.reduce((sum, r) => sum + r.replay.alarmMs, 0) / 1000,
+      raises: raises
+        .slice(0, ALERT_RULE_PREVIEW_MAX_RAISES)
+        .map((r) => ({ at: new Date(r.at).toISOString(), seriesId: r.seriesId, value: r.value })),
+      raisesTruncated: raises.length > ALERT_RULE_PREVIEW_MAX_RAISES,
+      targets: replays.map(({ pair, replay }) => targetOf(pair, replay)),
+    };
+  });
+}
