@@ -145,6 +145,12 @@ try {
   const layersInPage = page.waitForResponse((response) => response.url().includes('/api/v1/map/layers'), {
     timeout: 120_000,
   });
+  // BENCH_MAP_PROFILE=<file>: a CPU profile of the page from navigation to the end of panning (DevTools format).
+  const profiler = process.env.BENCH_MAP_PROFILE ? await page.context().newCDPSession(page) : null;
+  if (profiler) {
+    await profiler.send('Profiler.enable');
+    await profiler.send('Profiler.start');
+  }
   const navigated = performance.now();
   await page.goto(`${server.url}/?view=map`);
   const layersResponse = await layersInPage;
@@ -164,6 +170,10 @@ try {
     dragInCircles(page, mapBox, panMs),
   ]);
   const panning = summarizeFrames(panSample, panMs);
+  if (profiler && process.env.BENCH_MAP_PROFILE) {
+    const { profile } = await profiler.send('Profiler.stop');
+    await writeFile(process.env.BENCH_MAP_PROFILE, JSON.stringify(profile));
+  }
 
   const result = {
     benchmark: 'map-render',

@@ -1,4 +1,4 @@
-import { GeoJsonLayer, PathLayer, ScatterplotLayer, TextLayer } from 'deck.gl';
+import { GeoJsonLayer, LineLayer, PathLayer, ScatterplotLayer, TextLayer } from 'deck.gl';
 import type { Layer, PickingInfo } from 'deck.gl';
 import type { AreaSearchResult, DownstreamTrace, Zone } from '@tidewatch/shared';
 import { clustersAt, type MapClusters } from './map-clusters.ts';
@@ -88,16 +88,18 @@ function derived(paint: MapPaint): Derived {
   return made;
 }
 
-/** A tier's pipes as deck.gl binary paths; `indexes` maps a picked path back to its pipe. */
+/** A tier's pipes as deck.gl binary line segments; `pipes` maps a picked segment back to its pipe. */
 const pipeAttributesByTier = new WeakMap<PipeTier, object>();
 function pipeAttributes(tier: PipeTier): object {
   const cached = pipeAttributesByTier.get(tier);
   if (cached) return cached;
   const made = {
-    length: tier.count,
-    startIndices: tier.startIndices,
-    indexes: tier.indexes,
-    attributes: { getPath: { value: tier.coordinates, size: 2 } },
+    length: tier.segments.count,
+    pipes: tier.segments.pipes,
+    attributes: {
+      getSourcePosition: { value: tier.segments.sources, size: 2 },
+      getTargetPosition: { value: tier.segments.targets, size: 2 },
+    },
   };
   pipeAttributesByTier.set(tier, made);
   return made;
@@ -157,22 +159,22 @@ export function buildLayers(input: LayerInput): Layer[] {
       getLineWidth: 1.5,
       pickable: false,
     }),
-    new PathLayer({
+    new LineLayer({
       id: 'pipes',
       data: pipeAttributes(tier) as never,
-      _pathType: 'open',
       getColor: (_: unknown, { index }: { index: number }) => {
         const c = paint.pipeColors;
-        const pipe = tier.indexes[index] ?? 0;
+        const pipe = tier.segments.pipes[index] ?? 0;
         return [c[pipe * 4] ?? 0, c[pipe * 4 + 1] ?? 0, c[pipe * 4 + 2] ?? 0, c[pipe * 4 + 3] ?? 255];
       },
       getWidth: (_: unknown, { index }: { index: number }) =>
-        data.pipes.widths[tier.indexes[index] ?? 0] ?? 2,
+        data.pipes.widths[tier.segments.pipes[index] ?? 0] ?? 2,
       widthUnits: 'meters',
       widthMinPixels: 1,
       widthMaxPixels: 12,
-      pickable: true,
-      autoHighlight: true,
+      // Picking draws the pickable layers again and waits for the GPU; zoomed out, pipes are not what one clicks.
+      pickable: detailed,
+      autoHighlight: detailed,
       highlightColor: [255, 255, 255, 160],
     }),
   ];
@@ -384,9 +386,9 @@ export function pickedAsset(
   if (layerId === 'assets' && index >= 0) return pick('point', index);
   if (layerId === 'alerted-assets' && typeof object === 'number') return pick('point', object);
   if (layerId === 'pipes' && index >= 0) {
-    // The layer draws one tier of the network: its data says which pipe each path is.
-    const indexes = (info.layer?.props.data as { indexes?: Uint32Array } | undefined)?.indexes;
-    const pipe = indexes ? indexes[index] : index;
+    // The layer draws one tier of the network as segments: its data says which pipe each segment is.
+    const pipes = (info.layer?.props.data as { pipes?: Uint32Array } | undefined)?.pipes;
+    const pipe = pipes ? pipes[index] : index;
     if (pipe !== undefined && pipe < data.pipes.count) return pick('pipe', pipe);
   }
   return null;

@@ -5,17 +5,30 @@ import type { MapPaint } from './map-paint.ts';
  * every service pipe where they can be told apart. A pipe with an open alert is drawn at every zoom.
  */
 export function minDiameterAt(zoom: number): number {
-  if (zoom < 11) return 400;
-  if (zoom < 12.5) return 200;
+  if (zoom < 12) return 450;
+  if (zoom < 13.5) return 200;
   return 0;
 }
 
-/** The pipes drawn at one tier, as binary paths, with the index of each in the whole network. */
+/**
+ * The pipes drawn at one tier, as binary paths, with the index of each in the whole network, and the same paths
+ * cut into straight segments (what deck.gl's LineLayer draws: far cheaper than joined paths where the GPU is
+ * emulated, and no different on screen for pipes a few pixels wide).
+ */
 export interface PipeTier {
   readonly count: number;
   readonly indexes: Uint32Array;
   readonly startIndices: Uint32Array;
   readonly coordinates: Float64Array;
+  readonly segments: PipeSegments;
+}
+
+export interface PipeSegments {
+  readonly count: number;
+  /** The pipe (in the whole network) each segment belongs to. */
+  readonly pipes: Uint32Array;
+  readonly sources: Float64Array;
+  readonly targets: Float64Array;
 }
 
 const tiersByPaint = new WeakMap<MapPaint, Map<number, PipeTier>>();
@@ -44,11 +57,13 @@ function selectPipes(paint: MapPaint, minDiameter: number): PipeTier {
     vertices += (pipes.startIndices[i + 1] ?? 0) - (pipes.startIndices[i] ?? 0);
   }
   if (indexes.length === pipes.count) {
+    const all = Uint32Array.from(indexes);
     return {
       count: pipes.count,
-      indexes: Uint32Array.from(indexes),
+      indexes: all,
       startIndices: pipes.startIndices,
       coordinates: pipes.coordinates,
+      segments: segmentsOf(all, pipes.startIndices, pipes.coordinates),
     };
   }
   const startIndices = new Uint32Array(indexes.length + 1);
@@ -62,5 +77,33 @@ function selectPipes(paint: MapPaint, minDiameter: number): PipeTier {
     at += to - from;
   });
   startIndices[indexes.length] = at;
-  return { count: indexes.length, indexes: Uint32Array.from(indexes), startIndices, coordinates };
+  const chosen = Uint32Array.from(indexes);
+  return {
+    count: indexes.length,
+    indexes: chosen,
+    startIndices,
+    coordinates,
+    segments: segmentsOf(chosen, startIndices, coordinates),
+  };
+}
+
+/** Each path's consecutive vertices as segments; `startIndices` and `coordinates` are the tier's own. */
+function segmentsOf(pipes: Uint32Array, startIndices: Uint32Array, coordinates: Float64Array): PipeSegments {
+  const paths = pipes.length;
+  const count = (startIndices[paths] ?? 0) - paths;
+  const segmentPipes = new Uint32Array(count);
+  const sources = new Float64Array(count * 2);
+  const targets = new Float64Array(count * 2);
+  let k = 0;
+  for (let p = 0; p < paths; p += 1) {
+    for (let v = startIndices[p] ?? 0; v + 1 < (startIndices[p + 1] ?? 0); v += 1) {
+      segmentPipes[k] = pipes[p] ?? 0;
+      sources[k * 2] = coordinates[v * 2] ?? 0;
+      sources[k * 2 + 1] = coordinates[v * 2 + 1] ?? 0;
+      targets[k * 2] = coordinates[v * 2 + 2] ?? 0;
+      targets[k * 2 + 1] = coordinates[v * 2 + 3] ?? 0;
+      k += 1;
+    }
+  }
+  return { count, pipes: segmentPipes, sources, targets };
 }
