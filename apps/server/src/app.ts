@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config.ts';
 import type { EventBus } from './events/event-bus.ts';
+import { consolePage } from './http/console-page.ts';
 import { apiNotFound, errorHandler } from './http/error-handler.ts';
 import { jsonBody } from './http/json-body.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
@@ -98,9 +99,10 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
 
   const consoleDir = config.CONSOLE_DIR ?? path.resolve(import.meta.dirname, '../../desktop/out/renderer');
   if (existsSync(path.join(consoleDir, 'index.html'))) {
-    app.use(express.static(consoleDir, { index: 'index.html', maxAge: '1h' }));
+    const page = consolePage(path.join(consoleDir, 'index.html'), config.MAP_STYLE_URL);
+    app.use(express.static(consoleDir, { index: false, maxAge: '1h' }));
     app.get(/^(?!\/api\/|\/health\/).*/, (_req, res) => {
-      res.sendFile(path.join(consoleDir, 'index.html'));
+      res.type('html').set('cache-control', 'no-cache').send(page);
     });
   }
 

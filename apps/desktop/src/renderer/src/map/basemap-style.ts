@@ -25,7 +25,18 @@ export async function offlineBasemapStyle(): Promise<StyleSpecification> {
   };
 }
 
-/** The tile server's style where one is configured, else the offline basemap. */
-export function basemapStyle(styleUrl: string | null): Promise<StyleSpecification | string> {
-  return styleUrl ? Promise.resolve(styleUrl) : offlineBasemapStyle();
+/**
+ * The tile server's style where one is configured and reachable, else the offline basemap: a control room that
+ * loses its tile server (or whose desktop app may not reach it) still sees its network on land and borders.
+ */
+export async function basemapStyle(styleUrl: string | null): Promise<StyleSpecification | string> {
+  if (!styleUrl) return offlineBasemapStyle();
+  try {
+    const response = await fetch(styleUrl, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) throw new Error(`HTTP ${String(response.status)}`);
+    return (await response.json()) as StyleSpecification;
+  } catch (error) {
+    console.warn(`The map style ${styleUrl} could not be loaded; using the offline basemap.`, error);
+    return offlineBasemapStyle();
+  }
 }
