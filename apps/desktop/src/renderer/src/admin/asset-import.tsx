@@ -1,8 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { assetImportSchema } from '@tidewatch/shared';
+import { assetImportSchema, type AssetExport } from '@tidewatch/shared';
 import { useState } from 'react';
+import { apiFile } from '../api/api-client.ts';
 import { describeError } from '../api/api-error.ts';
 import { mapLayersKey } from '../map/map-queries.ts';
+import { saveFile } from '../trends/trend-queries.ts';
 import { importAssets, type AssetImportResult } from './admin-queries.ts';
 
 type ImportState =
@@ -10,6 +12,51 @@ type ImportState =
   | { readonly kind: 'sending'; readonly fileName: string }
   | { readonly kind: 'done'; readonly fileName: string; readonly result: AssetImportResult }
   | { readonly kind: 'failed'; readonly message: string };
+
+type ExportState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'sending' }
+  | { readonly kind: 'done'; readonly count: number }
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** Saves every asset the user may see as a GeoJSON file this import takes back as it is. */
+function AssetExportButton() {
+  const [state, setState] = useState<ExportState>({ kind: 'idle' });
+  const exportAll = async () => {
+    setState({ kind: 'sending' });
+    try {
+      const file = await apiFile('/assets/export');
+      const count = (JSON.parse(await file.text()) as AssetExport).features.length;
+      saveFile(file, `assets-${new Date().toISOString().slice(0, 10)}.geojson`);
+      setState({ kind: 'done', count });
+    } catch (failure: unknown) {
+      setState({ kind: 'failed', message: describeError(failure) });
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        disabled={state.kind === 'sending'}
+        onClick={() => {
+          void exportAll();
+        }}
+      >
+        {state.kind === 'sending' ? 'Exporting…' : 'Export GeoJSON'}
+      </button>
+      {state.kind === 'done' ? (
+        <span role="status" className="admin__muted" data-testid="export-result" data-count={state.count}>
+          {state.count} assets exported.
+        </span>
+      ) : null}
+      {state.kind === 'failed' ? (
+        <p role="alert" className="notice notice--error">
+          {state.message}
+        </p>
+      ) : null}
+    </>
+  );
+}
 
 /** Checks a GeoJSON file with the shared schema before sending it, so a wrong file says why at once. */
 async function readCollection(file: File) {
@@ -29,7 +76,10 @@ async function readCollection(file: File) {
   return parsed.data;
 }
 
-/** Import assets from a GeoJSON FeatureCollection: new codes are created, known codes updated, all or nothing. */
+/**
+ * Import assets from a GeoJSON FeatureCollection (new codes are created, known codes updated, all or nothing),
+ * or export them to one.
+ */
 export function AssetImport({ tenantId }: { tenantId: string }) {
   const queryClient = useQueryClient();
   const [state, setState] = useState<ImportState>({ kind: 'idle' });
@@ -47,20 +97,23 @@ export function AssetImport({ tenantId }: { tenantId: string }) {
 
   return (
     <section className="admin__section" aria-labelledby="import-heading">
-      <h2 id="import-heading">Import assets (GeoJSON)</h2>
-      <label>
-        GeoJSON file{' '}
-        <input
-          type="file"
-          accept=".geojson,.json,application/geo+json,application/json"
-          disabled={state.kind === 'sending'}
-          onChange={(event) => {
-            const file = event.target.files?.[0];
-            event.target.value = '';
-            if (file) void send(file);
-          }}
-        />
-      </label>
+      <h2 id="import-heading">Assets as GeoJSON</h2>
+      <div className="admin__form">
+        <label>
+          GeoJSON file{' '}
+          <input
+            type="file"
+            accept=".geojson,.json,application/geo+json,application/json"
+            disabled={state.kind === 'sending'}
+            onChange={(event) => {
+              const file = event.target.files?.[0];
+              event.target.value = '';
+              if (file) void send(file);
+            }}
+          />
+        </label>
+        <AssetExportButton />
+      </div>
       {state.kind === 'sending' ? <p className="muted">Importing {state.fileName}…</p> : null}
       {state.kind === 'done' ? (
         <p

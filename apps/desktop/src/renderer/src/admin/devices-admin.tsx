@@ -1,6 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { can, type Device } from '@tidewatch/shared';
 import { useState } from 'react';
 import { describeError } from '../api/api-error.ts';
+import { useSessionStore } from '../session/session-store.ts';
 import {
   devicesKey,
   provisionDevice,
@@ -9,6 +11,7 @@ import {
   useDevices,
   type DeviceCredentials,
 } from './admin-queries.ts';
+import { ThingSpeakBindingEditor } from './thingspeak-binding-editor.tsx';
 
 const METRIC_KEY = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -29,9 +32,15 @@ function SecretOnce({ credentials, onDismiss }: { credentials: DeviceCredentials
   );
 }
 
-/** Devices of the tenant: provision (the secret shown once), rotate the secret, disable or enable. */
+/**
+ * Devices of the tenant: provision (the secret shown once), rotate the secret, disable or enable, and bind a
+ * ThingSpeak device to its channel.
+ */
 export function DevicesAdmin({ tenantId }: { tenantId: string }) {
   const devices = useDevices(tenantId);
+  const role = useSessionStore((state) => state.session?.user.role);
+  const canBind = role !== undefined && can(role, 'integration:write');
+  const [binding, setBinding] = useState<Device | null>(null);
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
   const [metrics, setMetrics] = useState('level_cm');
@@ -114,6 +123,17 @@ export function DevicesAdmin({ tenantId }: { tenantId: string }) {
           {describeError(devices.error)}
         </p>
       ) : null}
+      {/* Above the list, so it opens in view whichever row asked for it. */}
+      {binding ? (
+        <ThingSpeakBindingEditor
+          key={binding.id}
+          tenantId={tenantId}
+          device={binding}
+          onClose={() => {
+            setBinding(null);
+          }}
+        />
+      ) : null}
       <table className="admin__table" aria-label="Devices">
         <thead>
           <tr>
@@ -136,6 +156,16 @@ export function DevicesAdmin({ tenantId }: { tenantId: string }) {
                 {device.credentialRotatedAt ? new Date(device.credentialRotatedAt).toLocaleString() : '—'}
               </td>
               <td>
+                {device.transport === 'thingspeak' && canBind ? (
+                  <button
+                    type="button"
+                    onClick={() => {
+                      setBinding(device);
+                    }}
+                  >
+                    ThingSpeak channel
+                  </button>
+                ) : null}
                 {device.transport !== 'thingspeak' ? (
                   <button
                     type="button"

@@ -9,6 +9,7 @@ import {
   useAlertKpis,
 } from '../alerts/alert-kpis.ts';
 import { describeError } from '../api/api-error.ts';
+import { AlertRulesPanel } from './alert-rules-panel.tsx';
 import { formatAge, formatDateTime, formatTime } from './format.ts';
 import { PriorityLabel, StateBadge } from './priority-label.tsx';
 
@@ -81,7 +82,7 @@ function Tile({ label, value, band }: { label: string; value: string; band?: str
   );
 }
 
-/** For supervisors: how the alarm system is doing against ISA-18.2's guidance. */
+/** For supervisors: how the alarm system is doing against ISA-18.2's guidance, and the rules that drive it. */
 export function AlarmManagementView({ tenantId }: { tenantId: string }) {
   const [hours, setHours] = useState<number>(kpiRanges[0].hours);
   const kpis = useAlertKpis(tenantId, hours);
@@ -195,6 +196,7 @@ export function AlarmManagementView({ tenantId }: { tenantId: string }) {
           </div>
         </>
       ) : null}
+      <AlertRulesPanel tenantId={tenantId} />
     </section>
   );
 }

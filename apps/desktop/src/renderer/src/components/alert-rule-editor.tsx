@@ -1,0 +1,418 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import {
+  ALERT_RULE_PREVIEW_DAYS,
+  alertConditions,
+  alertPriorities,
+  alertTargetScopes,
+  assetKinds,
+  type AlertRule,
+  type AlertRulePreview,
+} from '@tidewatch/shared';
+import { useId, useState, type ChangeEvent, type ReactNode } from 'react';
+import { useDevices } from '../admin/admin-queries.ts';
+import { ProblemNotice } from '../admin/problem-notice.tsx';
+import {
+  alertRulesKey,
+  createAlertRule,
+  previewAlertRule,
+  updateAlertRule,
+  useMetrics,
+  type RuleInput,
+} from '../alerts/alert-rule-queries.ts';
+import {
+  canPreview,
+  conditionLabels,
+  draftOf,
+  draftProblem,
+  emptyDraft,
+  ruleChange,
+  ruleInput,
+  scopeLabels,
+  usesDelays,
+  usesLimit,
+  usesWindow,
+  type RateDirection,
+  type RuleDraft,
+} from '../alerts/rule-draft.ts';
+import { useAssetLabels, useZoneNames } from '../reference/reference-data.ts';
+import { AlertRulePreviewResult } from './alert-rule-preview.tsx';
+
+/** The form's labels for the fields a problem+json names. */
+const fieldLabels = {
+  name: 'Rule name',
+  condition: 'Condition',
+  scope: 'Target',
+  seriesId: 'Series',
+  assetId: 'Asset',
+  assetKind: 'Asset kind',
+  zoneId: 'Zone',
+  metricId: 'Metric',
+  setpoint: 'Limit',
+  deadband: 'Deadband',
+  onDelayS: 'On-delay',
+  offDelayS: 'Off-delay',
+  windowS: 'Window',
+  cooldownS: 'Cooldown',
+  params: 'Direction',
+};
+
+const directions: readonly RateDirection[] = ['both', 'rise', 'fall'];
+
+/** A labelled control: the label names the control alone (a wrapping label would add a select's options). */
+function Field({ label, children }: { label: string; children: (id: string) => ReactNode }) {
+  const id = useId();
+  return (
+    <div className="rule-editor__field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+    </div>
+  );
+}
+
+/** Picks an option by its value; a value not offered (a stale list) changes nothing. */
+const pick =
+  <T extends string>(options: readonly T[], apply: (value: T) => void) =>
+  (event: ChangeEvent<HTMLSelectElement>) => {
+    const chosen = options.find((option) => option === event.target.value);
+    if (chosen !== undefined) apply(chosen);
+  };
+
+/**
+ * Creates or changes an alert rule, and previews it first: how often it would have raised on the last days of
+ * its targets' readings. A saved rule keeps its condition and target; everything else may change.
+ */
+export function AlertRuleEditor({
+  tenantId,
+  rule,
+  onClose,
+}: {
+  tenantId: string;
+  rule: AlertRule | null;
+  onClose: () => void;
+}) {
+  const queryClient = useQueryClient();
+  const [draft, setDraft] = useState<RuleDraft>(rule ? draftOf(rule) : emptyDraft);
+  const [previewed, setPreviewed] = useState<{ body: string; result: AlertRulePreview } | null>(null);
+  const devices = useDevices(tenantId);
+  const assets = useAssetLabels(tenantId);
+  const zones = useZoneNames(tenantId);
+  const metrics = useMetrics(tenantId);
+  const input = ruleInput(draft);
+  const problem = draftProblem(draft);
+  const fixed = rule !== null;
+
+  const preview = useMutation({
+    mutationFn: (body: RuleInput) => previewAlertRule(body),
+    onSuccess: (result, body) => {
+      setPreviewed({ body: JSON.stringify(body), result });
+    },
+  });
+  const save = useMutation({
+    mutationFn: () => (rule ? updateAlertRule(rule.id, ruleChange(draft)) : createAlertRule(input)),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: alertRulesKey(tenantId) });
+      onClose();
+    },
+  });
+  const change = (next: Partial<RuleDraft>) => {
+    setDraft((current) => ({ ...current, ...next }));
+  };
+  const typed = (key: keyof RuleDraft) => (event: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
+    change({ [key]: event.target.value });
+  };
+  const seriesOptions = (devices.data ?? []).filter((device) => device.series.length > 0);
+
+  return (
+    <form
+      className="rule-editor"
+      aria-label={rule ? `Edit rule ${rule.name}` : 'New rule'}
+      onSubmit={(event) => {
+        event.preventDefault();
+        save.mutate();
+      }}
+    >
+      <h3 className="detail__subtitle">{rule ? `Edit “${rule.name}”` : 'New rule'}</h3>
+      <div className="rule-editor__fields">
+        <Field label="Rule name">
+          {(id) => <input id={id} value={draft.name} required maxLength={200} onChange={typed('name')} />}
+        </Field>
+        <Field label="Condition">
+          {(id) => (
+            <select
+              id={id}
+              value={draft.condition}
+              disabled={fixed}
+              onChange={pick(alertConditions, (condition) => {
+                change({ condition });
+              })}
+            >
+              {alertConditions.map((condition) => (
+                <option key={condition} value={condition}>
+                  {conditionLabels[condition]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Priority">
+          {(id) => (
+            <select
+              id={id}
+              value={draft.priority}
+              onChange={pick(alertPriorities, (priority) => {
+                change({ priority });
+              })}
+            >
+              {alertPriorities.map((priority) => (
+                <option key={priority} value={priority}>
+                  {priority}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Target">
+          {(id) => (
+            <select
+              id={id}
+              value={draft.scope}
+              disabled={fixed}
+              onChange={pick(alertTargetScopes, (scope) => {
+                change({ scope });
+              })}
+            >
+              {alertTargetScopes.map((scope) => (
+                <option key={scope} value={scope}>
+                  {scopeLabels[scope]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {draft.scope === 'series' ? (
+          <Field label="Series">
+            {(id) => (
+              <select id={id} value={draft.seriesId} disabled={fixed} onChange={typed('seriesId')}>
+                <option value="">Choose a series…</option>
+                {draft.seriesId !== '' &&
+                !seriesOptions.some((device) =>
+                  device.series.some((s) => String(s.id) === draft.seriesId),
+                ) ? (
+                  <option value={draft.seriesId}>Series #{draft.seriesId}</option>
+                ) : null}
+                {seriesOptions.map((device) => (
+                  <optgroup key={device.id} label={device.name}>
+                    {device.series.map((series) => (
+                      <option key={series.id} value={String(series.id)}>
+                        {device.name} · {series.metricKey} (#{series.id})
+                      </option>
+                    ))}
+                  </optgroup>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
+        {draft.scope === 'asset' ? (
+          <Field label="Asset">
+            {(id) => (
+              <select id={id} value={draft.assetId} disabled={fixed} onChange={typed('assetId')}>
+                <option value="">Choose an asset…</option>
+                {[...(assets.data ?? new Map<string, { code: string; name: string }>())]
+                  .sort(([, a], [, b]) => a.code.localeCompare(b.code))
+                  .map(([id, asset]) => (
+                    <option key={id} value={id}>
+                      {asset.code} — {asset.name}
+                    </option>
+                  ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
+        {draft.scope === 'asset_kind' ? (
+          <>
+            <Field label="Asset kind">
+              {(id) => (
+                <select
+                  id={id}
+                  value={draft.assetKind}
+                  disabled={fixed}
+                  onChange={pick(['', ...assetKinds] as const, (assetKind) => {
+                    change({ assetKind });
+                  })}
+                >
+                  <option value="">Choose a kind…</option>
+                  {assetKinds.map((kind) => (
+                    <option key={kind} value={kind}>
+                      {kind.replace('_', ' ')}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Zone">
+              {(id) => (
+                <select id={id} value={draft.zoneId} disabled={fixed} onChange={typed('zoneId')}>
+                  <option value="">All zones</option>
+                  {[...(zones.data ?? new Map<string, string>())].map(([id, name]) => (
+                    <option key={id} value={id}>
+                      {name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </>
+        ) : null}
+        {draft.scope !== 'series' ? (
+          <Field label="Metric">
+            {(id) => (
+              <select id={id} value={draft.metricId} disabled={fixed} onChange={typed('metricId')}>
+                <option value="">
+                  {usesDelays(draft.condition) ? 'Choose a metric…' : 'Any (the whole device)'}
+                </option>
+                {(metrics.data ?? []).map((metric) => (
+                  <option key={metric.id} value={metric.id}>
+                    {metric.name} ({metric.key})
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
+        {usesLimit(draft.condition) ? (
+          <>
+            <Field label={draft.condition === 'rate_of_change' ? 'Limit (change in the window)' : 'Limit'}>
+              {(id) => (
+                <input id={id} type="number" step="any" value={draft.setpoint} onChange={typed('setpoint')} />
+              )}
+            </Field>
+            <Field label="Deadband">
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  step="any"
+                  min={0}
+                  value={draft.deadband}
+                  onChange={typed('deadband')}
+                />
+              )}
+            </Field>
+          </>
+        ) : null}
+        {draft.condition === 'rate_of_change' ? (
+          <Field label="Direction">
+            {(id) => (
+              <select
+                id={id}
+                value={draft.direction}
+                onChange={pick(directions, (direction) => {
+                  change({ direction });
+                })}
+              >
+                {directions.map((direction) => (
+                  <option key={direction} value={direction}>
+                    {direction}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
+        {usesWindow(draft.condition) ? (
+          <Field label="Window (s)">
+            {(id) => (
+              <input
+                id={id}
+                type="number"
+                min={1}
+                step={1}
+                value={draft.windowS}
+                onChange={typed('windowS')}
+              />
+            )}
+          </Field>
+        ) : null}
+        {usesDelays(draft.condition) ? (
+          <>
+            <Field label="On-delay (s)">
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  min={0}
+                  step={1}
+                  value={draft.onDelayS}
+                  onChange={typed('onDelayS')}
+                />
+              )}
+            </Field>
+            <Field label="Off-delay (s)">
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  min={0}
+                  step={1}
+                  value={draft.offDelayS}
+                  onChange={typed('offDelayS')}
+                />
+              )}
+            </Field>
+          </>
+        ) : null}
+        <Field label="Cooldown (s)">
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              min={0}
+              step={1}
+              value={draft.cooldownS}
+              onChange={typed('cooldownS')}
+            />
+          )}
+        </Field>
+        <label className="rule-editor__check">
+          <input
+            type="checkbox"
+            checked={draft.enabled}
+            onChange={(event) => {
+              change({ enabled: event.target.checked });
+            }}
+          />{' '}
+          Enabled
+        </label>
+      </div>
+      {problem ? <p className="detail__muted">To complete: {problem}</p> : null}
+      <div className="rule-editor__actions">
+        <button
+          type="button"
+          disabled={problem !== null || !canPreview(draft.condition) || preview.isPending}
+          title={
+            canPreview(draft.condition) ? undefined : 'A preview replays readings: not for silence rules'
+          }
+          onClick={() => {
+            preview.mutate(input);
+          }}
+        >
+          {preview.isPending ? 'Previewing…' : `Preview last ${String(ALERT_RULE_PREVIEW_DAYS)} days`}
+        </button>
+        <button type="submit" disabled={problem !== null || save.isPending}>
+          {rule ? 'Save rule' : 'Create rule'}
+        </button>
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+      {preview.isError ? (
+        <ProblemNotice error={preview.error} fieldLabels={fieldLabels} testId="rule-preview-problem" />
+      ) : null}
+      {save.isError ? <ProblemNotice error={save.error} fieldLabels={fieldLabels} /> : null}
+      {previewed && !preview.isError ? (
+        <AlertRulePreviewResult preview={previewed.result} stale={previewed.body !== JSON.stringify(input)} />
+      ) : null}
+    </form>
+  );
+}
