@@ -57,6 +57,10 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
     body: { channelId: 1, fields: [{ field: 1, metricKey: 'level_cm' }] },
   },
   'delete /devices/:id/thingspeak': { id: 'thingSpeakDevice' },
+  'post /devices/:id/thingspeak/preview': {
+    id: 'thingSpeakDevice',
+    body: { channelId: 2417893, readApiKey: null, fields: [{ field: 1, metricKey: 'level_cm' }] },
+  },
   'post /devices/:id/commands': { id: 'device', body: { command: 'pump_stop' } },
   'get /alert-rules/:id': { id: 'rule' },
   'patch /alert-rules/:id': { id: 'rule', body: { enabled: false } },
