@@ -104,6 +104,34 @@ const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, BodyRefer
       zoneId: b,
     }),
   },
+  // The preview takes the body of a new rule: the same references must find nothing of B's.
+  'post /alert-rules/preview': {
+    seriesId: (_own, b) => ({
+      name: 'Spy',
+      condition: 'high',
+      priority: 'low',
+      scope: 'series',
+      seriesId: b,
+      setpoint: 1,
+    }),
+    assetId: (own, b) => ({
+      name: 'Spy',
+      condition: 'device_offline',
+      priority: 'low',
+      scope: 'asset',
+      assetId: b,
+      ...noMetric(own),
+    }),
+    zoneId: (own, b) => ({
+      name: 'Spy',
+      condition: 'high',
+      priority: 'low',
+      scope: 'series',
+      seriesId: own.series,
+      setpoint: 1,
+      zoneId: b,
+    }),
+  },
   'post /alerts/acknowledge': { ids: (_own, b) => ({ ids: [b] }) },
   'post /notification-rules': {
     zoneIds: (_own, b) => ({ channel: 'email', target: 'spy@spy.example', zoneIds: [b] }),
