@@ -50,6 +50,35 @@ const REFERENCE_FIELDS: Readonly<Record<string, ResourceKind | 'series'>> = {
  * Each is otherwise valid, so a refusal can only be about the reference.
  */
 type BodyReference = (own: TenantIds, b: string | number) => unknown;
+/** References in the body of a new alert rule (also what the rule preview takes). */
+const newRuleReferences: Readonly<Record<string, BodyReference>> = {
+  seriesId: (_own, b) => ({
+    name: 'Spy',
+    condition: 'high',
+    priority: 'low',
+    scope: 'series',
+    seriesId: b,
+    setpoint: 1,
+  }),
+  assetId: (own, b) => ({
+    name: 'Spy',
+    condition: 'device_offline',
+    priority: 'low',
+    scope: 'asset',
+    assetId: b,
+    ...noMetric(own),
+  }),
+  zoneId: (own, b) => ({
+    name: 'Spy',
+    condition: 'high',
+    priority: 'low',
+    scope: 'series',
+    seriesId: own.series,
+    setpoint: 1,
+    zoneId: b,
+  }),
+};
+
 const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, BodyReference>>>> = {
   'post /zones': {
     parentId: (_own, b) => ({ code: 'SPY-Z', name: 'Spy zone', parentId: b, geometry: square() }),
@@ -77,61 +106,9 @@ const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, BodyRefer
   'patch /assets/:id': { zoneId: (_own, b) => ({ zoneId: b }) },
   'post /devices': { assetId: (_own, b) => ({ name: 'Spy node', assetId: b }) },
   'patch /devices/:id': { assetId: (_own, b) => ({ assetId: b }) },
-  'post /alert-rules': {
-    seriesId: (_own, b) => ({
-      name: 'Spy',
-      condition: 'high',
-      priority: 'low',
-      scope: 'series',
-      seriesId: b,
-      setpoint: 1,
-    }),
-    assetId: (own, b) => ({
-      name: 'Spy',
-      condition: 'device_offline',
-      priority: 'low',
-      scope: 'asset',
-      assetId: b,
-      ...noMetric(own),
-    }),
-    zoneId: (own, b) => ({
-      name: 'Spy',
-      condition: 'high',
-      priority: 'low',
-      scope: 'series',
-      seriesId: own.series,
-      setpoint: 1,
-      zoneId: b,
-    }),
-  },
+  'post /alert-rules': newRuleReferences,
   // The preview takes the body of a new rule: the same references must find nothing of B's.
-  'post /alert-rules/preview': {
-    seriesId: (_own, b) => ({
-      name: 'Spy',
-      condition: 'high',
-      priority: 'low',
-      scope: 'series',
-      seriesId: b,
-      setpoint: 1,
-    }),
-    assetId: (own, b) => ({
-      name: 'Spy',
-      condition: 'device_offline',
-      priority: 'low',
-      scope: 'asset',
-      assetId: b,
-      ...noMetric(own),
-    }),
-    zoneId: (own, b) => ({
-      name: 'Spy',
-      condition: 'high',
-      priority: 'low',
-      scope: 'series',
-      seriesId: own.series,
-      setpoint: 1,
-      zoneId: b,
-    }),
-  },
+  'post /alert-rules/preview': newRuleReferences,
   'post /alerts/acknowledge': { ids: (_own, b) => ({ ids: [b] }) },
   'post /notification-rules': {
     zoneIds: (_own, b) => ({ channel: 'email', target: 'spy@spy.example', zoneIds: [b] }),
