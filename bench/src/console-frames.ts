@@ -231,6 +231,7 @@ try {
 
   const result = {
     benchmark: 'console-frames',
+    at: new Date().toISOString(),
     note:
       `The web console in headless Chromium (software rendering) with ${String(alertCount)} open alerts, ` +
       `${String(updateRate)} alert changes a second arriving over its socket; requestAnimationFrame deltas and ` +
