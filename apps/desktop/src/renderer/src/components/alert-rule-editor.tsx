@@ -77,6 +77,37 @@ const pick =
     if (chosen !== undefined) apply(chosen);
   };
 
+/** A select over a fixed list of values, each shown by `labelOf`. */
+function ChoiceField<T extends string>({
+  label,
+  options,
+  value,
+  labelOf,
+  disabled = false,
+  onChange,
+}: {
+  label: string;
+  options: readonly T[];
+  value: T;
+  labelOf: (option: T) => string;
+  disabled?: boolean;
+  onChange: (option: T) => void;
+}) {
+  return (
+    <Field label={label}>
+      {(id) => (
+        <select id={id} value={value} disabled={disabled} onChange={pick(options, onChange)}>
+          {options.map((option) => (
+            <option key={option} value={option}>
+              {labelOf(option)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /**
  * Creates or changes an alert rule, and previews it first: how often it would have raised on the last days of
  * its targets' readings. A saved rule keeps its condition and target; everything else may change.
@@ -136,59 +167,35 @@ export function AlertRuleEditor({
         <Field label="Rule name">
           {(id) => <input id={id} value={draft.name} required maxLength={200} onChange={typed('name')} />}
         </Field>
-        <Field label="Condition">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.condition}
-              disabled={fixed}
-              onChange={pick(alertConditions, (condition) => {
-                change({ condition });
-              })}
-            >
-              {alertConditions.map((condition) => (
-                <option key={condition} value={condition}>
-                  {conditionLabels[condition]}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Priority">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.priority}
-              onChange={pick(alertPriorities, (priority) => {
-                change({ priority });
-              })}
-            >
-              {alertPriorities.map((priority) => (
-                <option key={priority} value={priority}>
-                  {priority}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Target">
-          {(id) => (
-            <select
-              id={id}
-              value={draft.scope}
-              disabled={fixed}
-              onChange={pick(alertTargetScopes, (scope) => {
-                change({ scope });
-              })}
-            >
-              {alertTargetScopes.map((scope) => (
-                <option key={scope} value={scope}>
-                  {scopeLabels[scope]}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <ChoiceField
+          label="Condition"
+          options={alertConditions}
+          value={draft.condition}
+          labelOf={(condition) => conditionLabels[condition]}
+          disabled={fixed}
+          onChange={(condition) => {
+            change({ condition });
+          }}
+        />
+        <ChoiceField
+          label="Priority"
+          options={alertPriorities}
+          value={draft.priority}
+          labelOf={(priority) => priority}
+          onChange={(priority) => {
+            change({ priority });
+          }}
+        />
+        <ChoiceField
+          label="Target"
+          options={alertTargetScopes}
+          value={draft.scope}
+          labelOf={(scope) => scopeLabels[scope]}
+          disabled={fixed}
+          onChange={(scope) => {
+            change({ scope });
+          }}
+        />
         {draft.scope === 'series' ? (
           <Field label="Series">
             {(id) => (

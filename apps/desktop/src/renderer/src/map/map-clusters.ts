@@ -1,5 +1,6 @@
 import { alertLevelColors } from './map-paint.ts';
 import type { MapPaint } from './map-paint.ts';
+import { perPaint } from './paint-cache.ts';
 
 /** Cell size of the low-zoom aggregation, in screen pixels. */
 const CELL_PIXELS = 56;
@@ -22,8 +23,6 @@ export interface MapClusters {
   readonly labelled: Uint32Array;
 }
 
-const clustersByPaint = new WeakMap<MapPaint, Map<number, MapClusters>>();
-
 function mercatorX(lng: number): number {
   return (lng + 180) / 360;
 }
@@ -39,18 +38,10 @@ function mercatorY(lat: number): number {
  * from cell to cluster: about ten milliseconds for 100,000 assets) and then drawn as a few thousand symbols,
  * so the map pans at low zoom without aggregating anything per frame.
  */
+const clustersAtLevel = perPaint(cluster);
+
 export function clustersAt(paint: MapPaint, zoom: number): MapClusters {
-  const level = Math.max(0, Math.floor(zoom));
-  let byZoom = clustersByPaint.get(paint);
-  if (!byZoom) {
-    byZoom = new Map();
-    clustersByPaint.set(paint, byZoom);
-  }
-  const cached = byZoom.get(level);
-  if (cached) return cached;
-  const made = cluster(paint, level);
-  byZoom.set(level, made);
-  return made;
+  return clustersAtLevel(paint, Math.max(0, Math.floor(zoom)));
 }
 
 function cluster(paint: MapPaint, zoom: number): MapClusters {

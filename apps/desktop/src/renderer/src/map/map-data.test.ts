@@ -1,5 +1,6 @@
 import type { Alert, AlertPriority, AlertState, MapLayers } from '@tidewatch/shared';
 import { describe, expect, it } from 'vitest';
+import { makeAlert } from '../test-support/make-alert.ts';
 import { clustersAt } from './map-clusters.ts';
 import { pointsInView, toMapData } from './map-data.ts';
 import { alertLevelColors, maintenanceColor, paintMap } from './map-paint.ts';
@@ -35,31 +36,7 @@ const layers: MapLayers = {
 };
 
 function alertOn(assetId: string, priority: AlertPriority, state: AlertState): Alert {
-  return {
-    id: crypto.randomUUID(),
-    ruleId: id(90),
-    ruleName: 'Rule',
-    condition: 'high',
-    state,
-    priority,
-    originalPriority: priority,
-    message: 'High level',
-    conditionActive: true,
-    seriesId: 1,
-    deviceId: null,
-    assetId,
-    zoneId: null,
-    raisedAt: '2026-11-22T00:00:00.000Z',
-    raisedValue: 1,
-    lastValue: 1,
-    returnedAt: null,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    shelvedUntil: null,
-    shelveReason: null,
-    escalatedAt: null,
-    closedAt: null,
-  };
+  return makeAlert({ assetId, priority, originalPriority: priority, state });
 }
 
 const openAlerts: Alert[] = [

@@ -1,4 +1,5 @@
 import type { MapPaint } from './map-paint.ts';
+import { perPaint } from './paint-cache.ts';
 
 /**
  * The smallest pipe drawn at a zoom: trunk mains when the whole network is in view, distribution mains closer,
@@ -31,20 +32,8 @@ export interface PipeSegments {
   readonly targets: Float64Array;
 }
 
-const tiersByPaint = new WeakMap<MapPaint, Map<number, PipeTier>>();
-
-export function pipesAt(paint: MapPaint, minDiameter: number): PipeTier {
-  let tiers = tiersByPaint.get(paint);
-  if (!tiers) {
-    tiers = new Map();
-    tiersByPaint.set(paint, tiers);
-  }
-  const cached = tiers.get(minDiameter);
-  if (cached) return cached;
-  const made = selectPipes(paint, minDiameter);
-  tiers.set(minDiameter, made);
-  return made;
-}
+/** The pipes at a tier, made once per tier and alert state. */
+export const pipesAt = perPaint(selectPipes);
 
 function selectPipes(paint: MapPaint, minDiameter: number): PipeTier {
   const { pipes } = paint.data;
