@@ -126,6 +126,7 @@ export const assetUpdateSchema = z
     attributes: z.record(z.string(), z.unknown()).optional(),
   })
   .meta({ id: 'AssetUpdate' });
+export type AssetUpdate = z.infer<typeof assetUpdateSchema>;
 
 export const maintenanceModeSchema = z
   .strictObject({ inMaintenance: z.boolean(), reason: z.string().trim().max(500).optional() })

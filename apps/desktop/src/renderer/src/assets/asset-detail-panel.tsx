@@ -3,6 +3,7 @@ import { can, type Role } from '@tidewatch/shared';
 import { useState } from 'react';
 import { describeError } from '../api/api-error.ts';
 import { PriorityLabel, stateLabels } from '../components/priority-label.tsx';
+import { AssetEditor } from './asset-editor.tsx';
 import { CommandPanel } from './command-panel.tsx';
 import { setMaintenance, useAsset, useAssetAlerts, useAssetDevices, useSparklines } from './asset-queries.ts';
 import { Sparkline } from './sparkline.tsx';
@@ -110,6 +111,7 @@ export function AssetDetailPanel({
           {error}
         </p>
       ) : null}
+      {can(role, 'asset:write') ? <AssetEditor key={feature.id} feature={feature} /> : null}
 
       <h3>Live values</h3>
       {series.length === 0 ? <p className="muted">No metrics.</p> : null}

@@ -3,6 +3,7 @@ import type {
   Alert,
   AssetCollection,
   AssetFeature,
+  AssetUpdate,
   DeviceCommand,
   Device,
   Page,
@@ -110,5 +111,12 @@ export function setMaintenance(
   return apiRequest<AssetFeature>(`/assets/${encodeURIComponent(assetId)}/maintenance`, {
     method: 'PUT',
     body: reason ? { inMaintenance, reason } : { inMaintenance },
+  });
+}
+
+export function updateAsset(assetId: string, change: AssetUpdate): Promise<AssetFeature> {
+  return apiRequest<AssetFeature>(`/assets/${encodeURIComponent(assetId)}`, {
+    method: 'PATCH',
+    body: change,
   });
 }

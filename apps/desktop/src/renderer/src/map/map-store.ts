@@ -3,11 +3,13 @@ import { create } from 'zustand';
 
 export type LngLat = readonly [number, number];
 
-/** What a click on the map does: pick an asset, add a corner to an outline, or place a circle's centre. */
+/** What a click on the map does: pick an asset, add a corner to an outline, place a circle's centre or an asset. */
 export type MapMode =
   | { readonly kind: 'browse' }
   | { readonly kind: 'drawing'; readonly vertices: readonly LngLat[] }
-  | { readonly kind: 'radius'; readonly center: LngLat | null; readonly radiusM: number };
+  | { readonly kind: 'radius'; readonly center: LngLat | null; readonly radiusM: number }
+  /** An asset being moved: the next click is where it stands (`to`), then the editor saves it. */
+  | { readonly kind: 'moving'; readonly assetId: string; readonly code: string; readonly to: LngLat | null };
 
 interface MapState {
   readonly mode: MapMode;

@@ -12,6 +12,26 @@ import './map.css';
 const NO_ZONES: readonly Zone[] = [];
 const NO_ALERTS: readonly Alert[] = [];
 
+/** While an asset is being moved: what the next click does, and a way out. */
+function MovingHint() {
+  const mode = useMapStore((state) => state.mode);
+  const setMode = useMapStore((state) => state.setMode);
+  if (mode.kind !== 'moving') return null;
+  return (
+    <p className="notice" role="status" data-testid="moving-hint">
+      Click the map where {mode.code} stands.{' '}
+      <button
+        type="button"
+        onClick={() => {
+          setMode({ kind: 'browse' });
+        }}
+      >
+        Cancel
+      </button>
+    </p>
+  );
+}
+
 /** The map screen: the tenant's network, spatial tools, and the detail of the asset picked. */
 export function MapView({
   tenantId,
@@ -35,6 +55,7 @@ export function MapView({
   return (
     <div className="map-view">
       <AreaTools />
+      <MovingHint />
       {traceError ? (
         <p role="alert" className="notice notice--error">
           {traceError}

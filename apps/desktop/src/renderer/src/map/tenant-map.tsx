@@ -140,6 +140,8 @@ export function TenantMap({
         const at: [number, number] = [event.lngLat.lng, event.lngLat.lat];
         if (state.mode.kind === 'drawing') state.addVertex(at);
         else if (state.mode.kind === 'radius') state.setMode({ ...state.mode, center: at });
+        else if (state.mode.kind === 'moving' && state.mode.to === null)
+          state.setMode({ ...state.mode, to: at });
       });
       mapRef.current = map;
       overlayRef.current = overlay;
