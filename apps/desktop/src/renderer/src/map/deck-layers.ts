@@ -4,11 +4,13 @@ import type { AreaSearchResult, DownstreamTrace, Zone } from '@tidewatch/shared'
 import { clustersAt, type MapClusters } from './map-clusters.ts';
 import type { MapData } from './map-data.ts';
 import type { MapPaint } from './map-paint.ts';
-import { minDiameterAt, pipesAt, type PipeTier } from './map-pipe-tiers.ts';
+import { pipesForView, type PipeTier } from './map-pipe-tiers.ts';
 import type { LngLat, MapMode } from './map-store.ts';
 
 /** Below this zoom, assets are drawn as clusters per screen cell; assets with alerts always stay visible. */
 export const DETAIL_ZOOM = 12;
+/** Zoomed out, pipes stay pickable while there are at most this many drawn. */
+const PICKABLE_PIPES = 2_000;
 /** Labels only where a person can read them, and only for what is in view. */
 export const LABEL_ZOOM = 14.5;
 
@@ -146,7 +148,7 @@ export function buildLayers(input: LayerInput): Layer[] {
   const detailed = zoom >= DETAIL_ZOOM;
   const cache = derived(paint);
   // The tier (and so the data object) changes with the zoom band and the alert state; both re-read colours.
-  const tier = pipesAt(paint, minDiameterAt(zoom));
+  const tier = pipesForView(paint, zoom);
   const layers: Layer[] = [
     new GeoJsonLayer<Zone>({
       id: 'zones',
@@ -172,9 +174,10 @@ export function buildLayers(input: LayerInput): Layer[] {
       widthUnits: 'meters',
       widthMinPixels: 1,
       widthMaxPixels: 12,
-      // Picking draws the pickable layers again and waits for the GPU; zoomed out, pipes are not what one clicks.
-      pickable: detailed,
-      autoHighlight: detailed,
+      // Picking draws the pickable layers again and waits for the GPU: zoomed out over a large network, pipes
+      // are not what one clicks.
+      pickable: detailed || tier.count <= PICKABLE_PIPES,
+      autoHighlight: detailed || tier.count <= PICKABLE_PIPES,
       highlightColor: [255, 255, 255, 160],
     }),
   ];

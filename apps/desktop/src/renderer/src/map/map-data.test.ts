@@ -4,7 +4,7 @@ import { makeAlert } from '../test-support/make-alert.ts';
 import { clustersAt } from './map-clusters.ts';
 import { pointsInView, toMapData } from './map-data.ts';
 import { alertLevelColors, maintenanceColor, paintMap } from './map-paint.ts';
-import { minDiameterAt, pipesAt } from './map-pipe-tiers.ts';
+import { pipesForView } from './map-pipe-tiers.ts';
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -110,20 +110,23 @@ describe('map clusters', () => {
 });
 
 describe('pipe tiers', () => {
-  it('draws only the mains when zoomed out, always with the pipes in alarm, and every pipe up close', () => {
+  it('draws every pipe while they fit the budget, then the mains zoomed out, always with the pipes in alarm', () => {
     const data = toMapData(layers);
     const quiet = paintMap(data, []);
     const alarmed = paintMap(data, openAlerts);
 
-    const mains = pipesAt(quiet, minDiameterAt(9));
-    const mainsAndAlarmed = pipesAt(alarmed, minDiameterAt(9));
-    const all = pipesAt(quiet, minDiameterAt(15));
+    const fits = pipesForView(quiet, 9);
+    const mains = pipesForView(quiet, 9, 1);
+    const mainsAndAlarmed = pipesForView(alarmed, 9, 1);
+    const close = pipesForView(quiet, 15, 1);
 
+    expect(fits.count).toBe(2);
+    expect(fits.coordinates).toBe(data.pipes.coordinates);
     expect([...mains.indexes]).toEqual([0]);
     expect([...mains.startIndices]).toEqual([0, 2]);
     expect([...mains.coordinates]).toEqual([78.1, 17.1, 78.2, 17.2]);
+    expect([...mains.segments.pipes]).toEqual([0]);
     expect([...mainsAndAlarmed.indexes]).toEqual([0, 1]);
-    expect(all.count).toBe(2);
-    expect(all.coordinates).toBe(data.pipes.coordinates);
+    expect(close.count).toBe(2);
   });
 });

@@ -1,14 +1,30 @@
 import type { MapPaint } from './map-paint.ts';
 import { perPaint } from './paint-cache.ts';
 
+/** Pipes the map draws at once at the most; beyond it, smaller pipes give way until zoomed in. */
+export const PIPE_BUDGET = 10_000;
+
 /**
- * The smallest pipe drawn at a zoom: trunk mains when the whole network is in view, distribution mains closer,
- * every service pipe where they can be told apart. A pipe with an open alert is drawn at every zoom.
+ * The smallest pipes that may give way at a zoom: zoomed out, everything below trunk mains (450 mm); closer,
+ * below distribution mains (200 mm); up close, none.
  */
-export function minDiameterAt(zoom: number): number {
-  if (zoom < 12) return 450;
-  if (zoom < 13.5) return 200;
-  return 0;
+function tiersAt(zoom: number): readonly number[] {
+  if (zoom < 12) return [0, 200, 450];
+  if (zoom < 13.5) return [0, 200];
+  return [0];
+}
+
+/**
+ * The pipes to draw at a zoom: every pipe while they fit the budget (a town's network always does), else the
+ * first tier of larger pipes that fits, else the largest. A pipe with an open alert is drawn in every tier.
+ */
+export function pipesForView(paint: MapPaint, zoom: number, budget = PIPE_BUDGET): PipeTier {
+  const tiers = tiersAt(zoom);
+  for (const minDiameter of tiers) {
+    const tier = pipesAt(paint, minDiameter);
+    if (tier.count <= budget) return tier;
+  }
+  return pipesAt(paint, tiers[tiers.length - 1] ?? 0);
 }
 
 /**
