@@ -97,16 +97,16 @@ export async function queryTrend(
   };
 }
 
-/** The same data as CSV, one row per series and bucket. */
 /**
- * A text field of a CSV row (RFC 4180): quoted when it holds a comma, quote or line break; and a leading
- * `=`, `+`, `-` or `@` is escaped with an apostrophe, so a spreadsheet shows a unit such as "=cmd" instead of running it.
+ * A text field of a CSV row (RFC 4180): quoted when it holds a comma, quote or line break. A leading `=`, `+`,
+ * `-` or `@` gets an apostrophe, so a spreadsheet shows a unit such as "=cmd" instead of running it.
  */
 export function csvText(text: string): string {
   const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
+/** The same data as CSV, one row per series and bucket. */
 export function trendCsv(trend: TelemetryResponse): string {
   const lines = ['time,series_id,metric,unit,mean,min,max,count'];
   for (const series of trend.series) {
