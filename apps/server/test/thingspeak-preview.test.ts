@@ -149,6 +149,31 @@ describe('ThingSpeak mapping preview against a live read', () => {
     expect(fake.requestsFor(otherChannel).map((r) => r.query.get('api_key'))).toEqual([null]);
   });
 
+  it('keeps the stored read key when a save leaves it out, and removes it when told or the channel changes', async () => {
+    const device = await thingSpeakDevice();
+    const channelId = newChannel();
+    const save = (body: Record<string, unknown>) =>
+      api.request<{ hasReadKey: boolean }>('PUT', `/api/v1/devices/${device.id}/thingspeak`, {
+        token: admin,
+        body: { enabled: false, fields: FIELDS.slice(0, 1), ...body },
+      });
+    const storedKey = async () =>
+      (
+        await adminQuery<{ read_api_key: string | null }>(
+          'SELECT read_api_key FROM thingspeak_bindings WHERE device_id = $1',
+          [device.id],
+        )
+      )[0]?.read_api_key;
+
+    expect((await save({ channelId, readApiKey: 'KEEPTHISKEY12345' })).body.hasReadKey).toBe(true);
+    expect((await save({ channelId, pollIntervalS: 120 })).body.hasReadKey).toBe(true);
+    expect(await storedKey()).toBe('KEEPTHISKEY12345');
+    expect((await save({ channelId, readApiKey: null })).body.hasReadKey).toBe(false);
+    await save({ channelId, readApiKey: 'KEEPTHISKEY12345' });
+    expect((await save({ channelId: newChannel() })).body.hasReadKey).toBe(false);
+    expect(await storedKey()).toBeNull();
+  });
+
   it('answers a missing channel, a refused key, a timeout and junk with problems that say so', async () => {
     const device = await thingSpeakDevice();
     const [missing, locked, hanging, junk, failing] = [

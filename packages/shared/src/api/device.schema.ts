@@ -119,11 +119,15 @@ export type ThingSpeakBinding = z.infer<typeof thingSpeakBindingSchema>;
 export const putThingSpeakBindingSchema = z
   .strictObject({
     channelId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    /**
+     * The key is never shown again, so an editor cannot send it back: left out, the stored one stays (for the
+     * same channel); null removes it.
+     */
     readApiKey: z
       .string()
       .regex(/^[A-Z0-9]{16}$/, 'a ThingSpeak read key is 16 capitals and digits')
       .nullable()
-      .default(null),
+      .optional(),
     pollIntervalS: z.number().int().min(15).max(86_400).default(60),
     enabled: z.boolean().default(true),
     fields: z

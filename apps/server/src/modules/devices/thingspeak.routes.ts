@@ -89,6 +89,16 @@ export function thingSpeakRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
             include: { metric: true },
           });
           const seriesId = (key: string): number => series.find((s) => s.metric.key === key)?.id ?? 0;
+          const stored = await tx.thingSpeakBinding.findUnique({
+            where: { deviceId: params.id },
+            select: { channelId: true, readApiKey: true },
+          });
+          const readApiKey =
+            body.readApiKey !== undefined
+              ? body.readApiKey
+              : stored?.channelId === BigInt(body.channelId)
+                ? stored.readApiKey
+                : null;
           const binding = await tx.thingSpeakBinding
             .upsert({
               where: { deviceId: params.id },
@@ -96,13 +106,13 @@ export function thingSpeakRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
                 tenantId: ctx.tenantId,
                 deviceId: params.id,
                 channelId: BigInt(body.channelId),
-                readApiKey: body.readApiKey,
+                readApiKey,
                 pollIntervalS: body.pollIntervalS,
                 enabled: body.enabled,
               },
               update: {
                 channelId: BigInt(body.channelId),
-                readApiKey: body.readApiKey,
+                readApiKey,
                 pollIntervalS: body.pollIntervalS,
                 enabled: body.enabled,
               },
@@ -128,7 +138,7 @@ export function thingSpeakRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
             details: {
               channelId: body.channelId,
               fields: body.fields,
-              readApiKey: body.readApiKey ? 'set' : null,
+              readApiKey: body.readApiKey === undefined ? 'kept' : body.readApiKey ? 'set' : null,
             },
           });
           return readBinding(tx, params.id);

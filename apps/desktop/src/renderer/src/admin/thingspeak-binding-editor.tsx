@@ -31,6 +31,8 @@ interface MappingRow {
 interface BindingDraft {
   readonly channelId: string;
   readonly readApiKey: string;
+  /** Remove the stored key on save (the channel became public). */
+  readonly removeReadKey: boolean;
   readonly pollIntervalS: string;
   readonly enabled: boolean;
   readonly rows: readonly MappingRow[];
@@ -62,6 +64,7 @@ function draftOf(binding: ThingSpeakBinding | null): BindingDraft {
   return {
     channelId: binding ? String(binding.channelId) : '',
     readApiKey: '',
+    removeReadKey: false,
     pollIntervalS: String(binding?.pollIntervalS ?? 60),
     enabled: binding?.enabled ?? true,
     rows: binding
@@ -96,7 +99,12 @@ function previewRequest(draft: BindingDraft): ChannelPreviewInput {
 function bindingInput(draft: BindingDraft): BindingInput {
   return {
     channelId: Number(draft.channelId),
-    readApiKey: draft.readApiKey === '' ? null : draft.readApiKey,
+    // Left empty, the server keeps the stored key (the key is never shown back).
+    ...(draft.removeReadKey
+      ? { readApiKey: null }
+      : draft.readApiKey === ''
+        ? {}
+        : { readApiKey: draft.readApiKey }),
     pollIntervalS: Number(draft.pollIntervalS),
     enabled: draft.enabled,
     fields: fieldsOf(draft.rows),
@@ -238,6 +246,18 @@ function BindingForm({
             }}
           />
         </label>
+        {binding?.hasReadKey ? (
+          <label>
+            <input
+              type="checkbox"
+              checked={draft.removeReadKey}
+              onChange={(e) => {
+                change({ removeReadKey: e.target.checked, readApiKey: '' });
+              }}
+            />{' '}
+            Remove the stored key
+          </label>
+        ) : null}
         <label>
           Poll every (s){' '}
           <input
@@ -373,9 +393,9 @@ function BindingForm({
           <span className="admin__muted">To complete: {previewIssue ?? saveIssue}</span>
         ) : null}
       </div>
-      {binding?.hasReadKey && draft.readApiKey === '' ? (
+      {binding?.hasReadKey && draft.readApiKey === '' && !draft.removeReadKey ? (
         <p className="admin__muted">
-          The preview uses the stored read key; saving without typing it again leaves the channel without one.
+          The preview and saving keep the stored read key while this field is empty.
         </p>
       ) : null}
       {preview.isError ? (
