@@ -4,7 +4,7 @@ import type { AreaSearchResult, DownstreamTrace, Zone } from '@tidewatch/shared'
 import { clustersAt, type MapClusters } from './map-clusters.ts';
 import type { MapData } from './map-data.ts';
 import type { MapPaint } from './map-paint.ts';
-import { pipesForView, type PipeTier } from './map-pipe-tiers.ts';
+import { pipesForView, pipesWhileMoving, type PipeTier } from './map-pipe-tiers.ts';
 import type { LngLat, MapMode } from './map-store.ts';
 
 /** Below this zoom, assets are drawn as clusters per screen cell; assets with alerts always stay visible. */
@@ -26,7 +26,12 @@ export interface LayerInput {
   readonly area: AreaSearchResult | null;
   readonly trace: DownstreamTrace | null;
   readonly mode: MapMode;
+  /** The camera is moving: draw less (fewer pipes, no count labels) and the full detail once it stops. */
+  readonly moving: boolean;
 }
+
+/** Pipes drawn while the camera moves, at the most. */
+const MOVING_PIPE_BUDGET = 3_000;
 
 /** What a pick on the map refers to. */
 export type MapPick = { readonly kind: 'point' | 'pipe'; readonly index: number };
@@ -148,7 +153,7 @@ export function buildLayers(input: LayerInput): Layer[] {
   const detailed = zoom >= DETAIL_ZOOM;
   const cache = derived(paint);
   // The tier (and so the data object) changes with the zoom band and the alert state; both re-read colours.
-  const tier = pipesForView(paint, zoom);
+  const tier = input.moving ? pipesWhileMoving(paint, zoom, MOVING_PIPE_BUDGET) : pipesForView(paint, zoom);
   const layers: Layer[] = [
     new GeoJsonLayer<Zone>({
       id: 'zones',
@@ -239,6 +244,7 @@ export function buildLayers(input: LayerInput): Layer[] {
       }),
       new TextLayer<number>({
         id: 'asset-cluster-counts',
+        visible: !input.moving,
         data: clusters.labels,
         getPosition: (c) => [grid.positions[c * 2] ?? 0, grid.positions[c * 2 + 1] ?? 0],
         getText: (c) => String(grid.sizes[c] ?? ''),

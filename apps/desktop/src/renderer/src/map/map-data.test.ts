@@ -4,7 +4,7 @@ import { makeAlert } from '../test-support/make-alert.ts';
 import { clustersAt } from './map-clusters.ts';
 import { pointsInView, toMapData } from './map-data.ts';
 import { alertLevelColors, maintenanceColor, paintMap } from './map-paint.ts';
-import { pipesForView } from './map-pipe-tiers.ts';
+import { pipesForView, pipesWhileMoving } from './map-pipe-tiers.ts';
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -128,5 +128,13 @@ describe('pipe tiers', () => {
     expect([...mains.segments.pipes]).toEqual([0]);
     expect([...mainsAndAlarmed.indexes]).toEqual([0, 1]);
     expect(close.count).toBe(2);
+  });
+
+  it('while the camera moves, keeps what fits the budget, else only the pipes in alarm', () => {
+    const data = toMapData(layers);
+
+    expect(pipesWhileMoving(paintMap(data, []), 9, 10).count).toBe(2);
+    expect([...pipesWhileMoving(paintMap(data, openAlerts), 9, 1).indexes]).toEqual([1]);
+    expect(pipesWhileMoving(paintMap(data, []), 9, 1).count).toBe(0);
   });
 });

@@ -28,6 +28,15 @@ export function pipesForView(paint: MapPaint, zoom: number, budget = PIPE_BUDGET
 }
 
 /**
+ * The pipes to draw while the camera moves: as at rest when they fit `budget`, else only the pipes in alarm
+ * until the camera stops (redrawing tens of thousands of pipes each frame makes the drag itself stutter).
+ */
+export function pipesWhileMoving(paint: MapPaint, zoom: number, budget: number): PipeTier {
+  const atRest = pipesForView(paint, zoom);
+  return atRest.count <= budget ? atRest : pipesAt(paint, Number.POSITIVE_INFINITY);
+}
+
+/**
  * The pipes drawn at one tier, as binary paths, with the index of each in the whole network, and the same paths
  * cut into straight segments (what deck.gl's LineLayer draws: far cheaper than joined paths where the GPU is
  * emulated, and no different on screen for pipes a few pixels wide).

@@ -73,6 +73,7 @@ export function TenantMap({
   const mapRef = useRef<maplibregl.Map | null>(null);
   const overlayRef = useRef<MapLibreOverlay | null>(null);
   const [view, setView] = useState<View | null>(null);
+  const [moving, setMoving] = useState(false);
   const [rendered, setRendered] = useState(false);
   const mode = useMapStore((state) => state.mode);
   const selectedAssetId = useMapStore((state) => state.selectedAssetId);
@@ -132,7 +133,11 @@ export function TenantMap({
       map.on('load', () => {
         if (map) report(map);
       });
+      map.on('movestart', () => {
+        setMoving(true);
+      });
       map.on('moveend', () => {
+        setMoving(false);
         if (map) report(map);
       });
       map.on('click', (event: maplibregl.MapMouseEvent) => {
@@ -191,6 +196,7 @@ export function TenantMap({
           area,
           trace,
           mode,
+          moving,
         }),
       });
     };
@@ -205,7 +211,7 @@ export function TenantMap({
     return () => {
       cancelAnimationFrame(frame);
     };
-  }, [data, paint, zones, view, selectedAssetId, area, trace, mode]);
+  }, [data, paint, zones, view, selectedAssetId, area, trace, mode, moving]);
 
   return (
     <div
