@@ -40,6 +40,15 @@ export interface DomainEvents {
     readonly sequence: number;
     readonly alert: Alert;
   };
+  /**
+   * Someone's authority changed: a user's role, zones or password, a disabled user, a session ended. Sockets are
+   * checked again at once instead of at their next interval. `userId` null: anyone of the tenant may be affected.
+   */
+  'access.changed': {
+    /** Null for a super admin, who belongs to no tenant. */
+    readonly tenantId: string | null;
+    readonly userId: string | null;
+  };
   /** A tenant's alarm flood began or ended. */
   'alert.flood': {
     readonly tenantId: string;

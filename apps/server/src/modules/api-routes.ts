@@ -34,6 +34,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
         sessionTtlSeconds: config.SESSION_TTL_S,
         lockoutThreshold: config.LOGIN_LOCKOUT_THRESHOLD,
         loginAttempts: deps.metrics.loginAttempts,
+        bus: deps.bus,
       },
       {
         perIp: config.LOGIN_RATE_LIMIT_PER_IP,

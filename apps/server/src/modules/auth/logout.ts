@@ -25,4 +25,5 @@ export async function logout(deps: AuthDeps, ctx: AuthenticatedContext): Promise
       );
     },
   );
+  deps.bus.emit('access.changed', { tenantId: principal.homeTenantId, userId: principal.userId });
 }

@@ -78,6 +78,16 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
   redis?.onRestored(() => {
     resyncLocalClients(io, metrics, log);
   });
+  // A disabled user or a changed role reaches the sockets at once, here and on the other instances.
+  const stopAccessChanges = bus.on('access.changed', () => {
+    revalidator.soon();
+    if (redis) io.serverSideEmit('access:changed');
+  });
+  if (redis) {
+    io.on('access:changed', () => {
+      revalidator.soon();
+    });
+  }
 
   // Upgraded connections leave the HTTP server's bookkeeping; kept here so shutdown can end the stragglers.
   const upgraded = new Set<NetSocket>();
@@ -155,6 +165,7 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
     io,
     async close() {
       stopFanout();
+      stopAccessChanges();
       stopGuard();
       telemetry.stop();
       await revalidator.stop();

@@ -7,6 +7,8 @@ import type { SocketSession } from './socket-session.ts';
 export interface InterServerEvents {
   /** The latest reading per series an instance stored in one coalescing interval. */
   telemetry: (readings: LiveReading[]) => void;
+  /** Someone's authority changed on that instance: check the sockets here too. */
+  'access:changed': () => void;
 }
 
 export interface SocketData {

@@ -36,6 +36,7 @@ export class SessionRevalidator {
   private readonly expiryTimers = new Map<RealtimeSocket, NodeJS.Timeout>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private again = false;
 
   constructor(
     private readonly io: RealtimeServer,
@@ -48,16 +49,37 @@ export class SessionRevalidator {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.revalidate()
-        .catch((error: unknown) => {
-          this.log.warn({ err: error }, 'socket sessions not revalidated; trying again at the next interval');
-        })
-        .finally(() => {
-          this.running = undefined;
-        });
+      this.run();
     }, this.intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Checks every socket again now (a user was disabled, a role changed): once more after the running check if
+   * one is under way, since it may have read the state before the change.
+   */
+  soon(): void {
+    if (!this.running) {
+      this.run();
+      return;
+    }
+    if (this.again) return;
+    this.again = true;
+    void this.running.then(() => {
+      this.again = false;
+      this.run();
+    });
+  }
+
+  private run(): void {
+    if (this.running) return;
+    this.running = this.revalidate()
+      .catch((error: unknown) => {
+        this.log.warn({ err: error }, 'socket sessions not revalidated; trying again at the next interval');
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
   }
 
   async stop(): Promise<void> {

@@ -71,7 +71,7 @@ async function checkZones(tx: TenantTransaction, zoneIds: readonly string[]): Pr
 }
 
 /** Users of a tenant; listing and reading them is a sensitive read and is audited. */
-export function userRoutes({ db }: RouteDeps): AnyRoute[] {
+export function userRoutes({ db, bus }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -157,7 +157,8 @@ export function userRoutes({ db }: RouteDeps): AnyRoute[] {
       method: 'patch',
       path: '/users/:id',
       summary:
-        'Change a user’s role, zones, name or password, or disable them (effective on their next request)',
+        'Change a user’s role, zones, name or password, or disable them (effective on their next request; ' +
+        'their open sockets are re-scoped or closed at once)',
       tag: 'users',
       access: 'tenant',
       permission: 'user:write',
@@ -169,7 +170,7 @@ export function userRoutes({ db }: RouteDeps): AnyRoute[] {
           throw forbidden('You cannot change your own role or disable yourself');
         }
         const passwordHash = body.password ? await hashCredential(body.password) : undefined;
-        return withTenant(db.prisma, dbContext(ctx), async (tx) => {
+        const user = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findTenantUser(tx, ctx, params.id);
           if (body.zoneIds) {
             await checkZones(tx, body.zoneIds);
@@ -209,6 +210,9 @@ export function userRoutes({ db }: RouteDeps): AnyRoute[] {
           });
           return toUser(updated);
         });
+        // Committed: the user's open sockets are checked now, not at their next interval.
+        bus.emit('access.changed', { tenantId: ctx.tenantId, userId: params.id });
+        return user;
       },
     }),
   ];

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/server.ts';
+import { Api, startTestServer, tenantA } from './harness.ts';
+import { TestSocket } from './realtime-client.ts';
+
+/**
+ * The periodic check of sockets is set far beyond the test's time here, so what the sockets receive can only
+ * come from the change itself.
+ */
+describe('access changes reach open sockets at once', () => {
+  let server: RunningServer;
+  let api: Api;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({ REALTIME_REVALIDATE_MS: '300000', ALERT_JOB_INTERVAL_MS: '3600000' });
+    api = new Api(server.url);
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await server.close();
+  });
+
+  it('re-scopes on a role change and closes on disable and on sign-out, without waiting for the interval', async () => {
+    // A user of the test's own: other test files sign in as the demo users meanwhile.
+    const admin = await api.tokenFor(tenantA.email('admin'));
+    const email = `realtime-access-${randomUUID()}@example.org`;
+    const password = 'a-long-test-password';
+    const created = await api.request<{ id: string }>('POST', '/api/v1/users', {
+      token: admin,
+      body: { email, displayName: 'Realtime access test', role: 'operator', password },
+    });
+    expect(created.status).toBe(201);
+    const patch = (body: object) =>
+      api.request('PATCH', `/api/v1/users/${created.body.id}`, { token: admin, body });
+    const socket = await TestSocket.connect(server.url, {
+      token: (await api.login(email, password)).accessToken,
+    });
+    sockets.push(socket);
+    await patch({ role: 'viewer' });
+    const changed = await socket.waitFor('session:changed', (e) => e.role === 'viewer', 5000);
+    await patch({ disabled: true });
+    const ended = await socket.waitFor('session:ended', () => true, 5000);
+    await patch({ disabled: false });
+
+    const session = await api.login(email, password);
+    const signedIn = await TestSocket.connect(server.url, { token: session.accessToken });
+    sockets.push(signedIn);
+    await api.request('POST', '/api/v1/auth/logout', { token: session.accessToken });
+    const signedOut = await signedIn.waitFor('session:ended', () => true, 5000);
+
+    expect(changed.role).toBe('viewer');
+    expect(ended.reason).toBe('revoked');
+    expect(signedOut.reason).toBe('revoked');
+  });
+});
