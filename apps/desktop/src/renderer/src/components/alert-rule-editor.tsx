@@ -77,6 +77,27 @@ const pick =
     if (chosen !== undefined) apply(chosen);
   };
 
+/** A number input; the draft keeps its text, so a half-typed value is not lost. */
+function NumberField({
+  label,
+  value,
+  onChange,
+  min,
+  step = 'any',
+}: {
+  label: string;
+  value: string;
+  onChange: (event: ChangeEvent<HTMLInputElement>) => void;
+  min?: number;
+  step?: number | 'any';
+}) {
+  return (
+    <Field label={label}>
+      {(id) => <input id={id} type="number" min={min} step={step} value={value} onChange={onChange} />}
+    </Field>
+  );
+}
+
 /** A select over a fixed list of values, each shown by `labelOf`. */
 function ChoiceField<T extends string>({
   label,
@@ -289,98 +310,66 @@ export function AlertRuleEditor({
         ) : null}
         {usesLimit(draft.condition) ? (
           <>
-            <Field label={draft.condition === 'rate_of_change' ? 'Limit (change in the window)' : 'Limit'}>
-              {(id) => (
-                <input id={id} type="number" step="any" value={draft.setpoint} onChange={typed('setpoint')} />
-              )}
-            </Field>
-            <Field label="Deadband">
-              {(id) => (
-                <input
-                  id={id}
-                  type="number"
-                  step="any"
-                  min={0}
-                  value={draft.deadband}
-                  onChange={typed('deadband')}
-                />
-              )}
-            </Field>
+            <NumberField
+              label={draft.condition === 'rate_of_change' ? 'Limit (change in the window)' : 'Limit'}
+              value={draft.setpoint}
+              onChange={typed('setpoint')}
+              step="any"
+            />
+            <NumberField
+              label="Deadband"
+              value={draft.deadband}
+              onChange={typed('deadband')}
+              min={0}
+              step="any"
+            />
           </>
         ) : null}
         {draft.condition === 'rate_of_change' ? (
-          <Field label="Direction">
-            {(id) => (
-              <select
-                id={id}
-                value={draft.direction}
-                onChange={pick(directions, (direction) => {
-                  change({ direction });
-                })}
-              >
-                {directions.map((direction) => (
-                  <option key={direction} value={direction}>
-                    {direction}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <ChoiceField
+            label="Direction"
+            options={directions}
+            value={draft.direction}
+            labelOf={(direction) => direction}
+            onChange={(direction) => {
+              change({ direction });
+            }}
+          />
         ) : null}
         {usesWindow(draft.condition) ? (
-          <Field label="Window (s)">
-            {(id) => (
-              <input
-                id={id}
-                type="number"
-                min={1}
-                step={1}
-                value={draft.windowS}
-                onChange={typed('windowS')}
-              />
-            )}
-          </Field>
+          <NumberField
+            label="Window (s)"
+            value={draft.windowS}
+            onChange={typed('windowS')}
+            min={1}
+            step={1}
+          />
         ) : null}
         {usesDelays(draft.condition) ? (
           <>
-            <Field label="On-delay (s)">
-              {(id) => (
-                <input
-                  id={id}
-                  type="number"
-                  min={0}
-                  step={1}
-                  value={draft.onDelayS}
-                  onChange={typed('onDelayS')}
-                />
-              )}
-            </Field>
-            <Field label="Off-delay (s)">
-              {(id) => (
-                <input
-                  id={id}
-                  type="number"
-                  min={0}
-                  step={1}
-                  value={draft.offDelayS}
-                  onChange={typed('offDelayS')}
-                />
-              )}
-            </Field>
-          </>
-        ) : null}
-        <Field label="Cooldown (s)">
-          {(id) => (
-            <input
-              id={id}
-              type="number"
+            <NumberField
+              label="On-delay (s)"
+              value={draft.onDelayS}
+              onChange={typed('onDelayS')}
               min={0}
               step={1}
-              value={draft.cooldownS}
-              onChange={typed('cooldownS')}
             />
-          )}
-        </Field>
+            <NumberField
+              label="Off-delay (s)"
+              value={draft.offDelayS}
+              onChange={typed('offDelayS')}
+              min={0}
+              step={1}
+            />
+          </>
+        ) : null}
+        <NumberField
+          label="Cooldown (s)"
+          value={draft.cooldownS}
+          onChange={typed('cooldownS')}
+          min={0}
+          step={1}
+        />
         <label className="rule-editor__check">
           <input
             type="checkbox"

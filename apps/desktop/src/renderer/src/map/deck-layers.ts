@@ -2,6 +2,7 @@ import { GeoJsonLayer, LineLayer, PathLayer, ScatterplotLayer, TextLayer } from 
 import type { Layer, PickingInfo } from 'deck.gl';
 import type { AreaSearchResult, DownstreamTrace, Zone } from '@tidewatch/shared';
 import { clustersAt, type MapClusters } from './map-clusters.ts';
+import { oncePer } from './derived-cache.ts';
 import type { MapData } from './map-data.ts';
 import type { MapPaint } from './map-paint.ts';
 import { pipesForView, pipesWhileMoving, type PipeTier } from './map-pipe-tiers.ts';
@@ -59,9 +60,10 @@ function indexesOf(ids: readonly string[], byId: ReadonlyMap<string, number>): n
   });
 }
 
-function colorAt(paint: MapPaint, index: number): [number, number, number, number] {
-  const c = paint.pointColors;
-  return [c[index * 4] ?? 0, c[index * 4 + 1] ?? 0, c[index * 4 + 2] ?? 0, c[index * 4 + 3] ?? 255];
+/** The RGBA colour at `index` of interleaved colours. */
+function rgbaAt(colors: Uint8Array, index: number): [number, number, number, number] {
+  const at = index * 4;
+  return [colors[at] ?? 0, colors[at + 1] ?? 0, colors[at + 2] ?? 0, colors[at + 3] ?? 255];
 }
 
 interface Derived {
@@ -70,77 +72,47 @@ interface Derived {
   readonly pulsing: number[];
 }
 
-/** Data props must keep their identity between renders, or deck.gl re-uploads every buffer each frame. */
-const derivedByPaint = new WeakMap<MapPaint, Derived>();
-const clusterAttributesByClusters = new WeakMap<MapClusters, { symbols: object; labels: number[] }>();
-const zoneFeaturesByList = new WeakMap<readonly Zone[], object>();
-
-function derived(paint: MapPaint): Derived {
-  const cached = derivedByPaint.get(paint);
-  if (cached) return cached;
-  const { points } = paint.data;
-  const made: Derived = {
-    pointAttributes: {
-      length: points.count,
-      attributes: {
-        getPosition: { value: points.positions, size: 2 },
-        getFillColor: { value: paint.pointColors, size: 4, normalized: true },
-        getRadius: { value: points.radii, size: 1 },
-      },
+/** Circles as deck.gl binary attributes: positions (lng, lat), RGBA colours and pixel radii. */
+function circles(count: number, positions: Float64Array, colors: Uint8Array, radii: Float32Array): object {
+  return {
+    length: count,
+    attributes: {
+      getPosition: { value: positions, size: 2 },
+      getFillColor: { value: colors, size: 4, normalized: true },
+      getRadius: { value: radii, size: 1 },
     },
-    alerted: Array.from(paint.alerted),
-    pulsing: Array.from(paint.pulsing),
   };
-  derivedByPaint.set(paint, made);
-  return made;
 }
+
+const derived = oncePer((paint: MapPaint): Derived => ({
+  pointAttributes: circles(
+    paint.data.points.count,
+    paint.data.points.positions,
+    paint.pointColors,
+    paint.data.points.radii,
+  ),
+  alerted: Array.from(paint.alerted),
+  pulsing: Array.from(paint.pulsing),
+}));
 
 /** A tier's pipes as deck.gl binary line segments; `pipes` maps a picked segment back to its pipe. */
-const pipeAttributesByTier = new WeakMap<PipeTier, object>();
-function pipeAttributes(tier: PipeTier): object {
-  const cached = pipeAttributesByTier.get(tier);
-  if (cached) return cached;
-  const made = {
-    length: tier.segments.count,
-    pipes: tier.segments.pipes,
-    attributes: {
-      getSourcePosition: { value: tier.segments.sources, size: 2 },
-      getTargetPosition: { value: tier.segments.targets, size: 2 },
-    },
-  };
-  pipeAttributesByTier.set(tier, made);
-  return made;
-}
+const pipeAttributes = oncePer((tier: PipeTier) => ({
+  length: tier.segments.count,
+  pipes: tier.segments.pipes,
+  attributes: {
+    getSourcePosition: { value: tier.segments.sources, size: 2 },
+    getTargetPosition: { value: tier.segments.targets, size: 2 },
+  },
+}));
 
-function clusterAttributes(clusters: MapClusters): { symbols: object; labels: number[] } {
-  const cached = clusterAttributesByClusters.get(clusters);
-  if (cached) return cached;
-  const made = {
-    symbols: {
-      length: clusters.count,
-      attributes: {
-        getPosition: { value: clusters.positions, size: 2 },
-        getFillColor: { value: clusters.colors, size: 4, normalized: true },
-        getRadius: { value: clusters.radii, size: 1 },
-      },
-    },
-    labels: Array.from(clusters.labelled),
-  };
-  clusterAttributesByClusters.set(clusters, made);
-  return made;
-}
+const clusterAttributes = oncePer((clusters: MapClusters) => ({
+  symbols: circles(clusters.count, clusters.positions, clusters.colors, clusters.radii),
+  labels: Array.from(clusters.labelled),
+}));
 
-function zoneFeatures(zones: readonly Zone[]): object {
-  const cached = zoneFeaturesByList.get(zones);
-  if (cached) return cached;
-  const features = zones.map((zone) => ({
-    type: 'Feature' as const,
-    geometry: zone.geometry,
-    properties: zone,
-  }));
-  zoneFeaturesByList.set(zones, features);
-  return features;
-}
+const zoneFeatures = oncePer((zones: readonly Zone[]) =>
+  zones.map((zone) => ({ type: 'Feature' as const, geometry: zone.geometry, properties: zone })),
+);
 
 /**
  * The deck.gl layers of the tenant map, bottom to top. The large layers read the typed arrays as binary
@@ -157,7 +129,7 @@ export function buildLayers(input: LayerInput): Layer[] {
   const layers: Layer[] = [
     new GeoJsonLayer<Zone>({
       id: 'zones',
-      data: zoneFeatures(input.zones) as never,
+      data: zoneFeatures(input.zones),
       stroked: true,
       filled: true,
       getFillColor: [60, 120, 200, 18],
@@ -169,11 +141,8 @@ export function buildLayers(input: LayerInput): Layer[] {
     new LineLayer({
       id: 'pipes',
       data: pipeAttributes(tier) as never,
-      getColor: (_: unknown, { index }: { index: number }) => {
-        const c = paint.pipeColors;
-        const pipe = tier.segments.pipes[index] ?? 0;
-        return [c[pipe * 4] ?? 0, c[pipe * 4 + 1] ?? 0, c[pipe * 4 + 2] ?? 0, c[pipe * 4 + 3] ?? 255];
-      },
+      getColor: (_: unknown, { index }: { index: number }) =>
+        rgbaAt(paint.pipeColors, tier.segments.pipes[index] ?? 0),
       getWidth: (_: unknown, { index }: { index: number }) =>
         data.pipes.widths[tier.segments.pipes[index] ?? 0] ?? 2,
       widthUnits: 'meters',
@@ -258,7 +227,7 @@ export function buildLayers(input: LayerInput): Layer[] {
         id: 'alerted-assets',
         data: cache.alerted,
         getPosition: (index) => pointAt(data, index),
-        getFillColor: (index) => colorAt(paint, index),
+        getFillColor: (index) => rgbaAt(paint.pointColors, index),
         getRadius: 6,
         radiusUnits: 'pixels',
         stroked: true,

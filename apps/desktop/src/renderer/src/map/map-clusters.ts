@@ -1,6 +1,6 @@
 import { alertLevelColors } from './map-paint.ts';
 import type { MapPaint } from './map-paint.ts';
-import { perPaint } from './paint-cache.ts';
+import { perPaint } from './derived-cache.ts';
 
 /** Cell size of the low-zoom aggregation, in screen pixels. */
 const CELL_PIXELS = 56;

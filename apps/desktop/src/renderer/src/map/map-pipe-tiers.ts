@@ -1,5 +1,6 @@
 import type { MapPaint } from './map-paint.ts';
-import { perPaint } from './paint-cache.ts';
+import { oncePer, perPaint } from './derived-cache.ts';
+import type { MapData } from './map-data.ts';
 
 /** Pipes the map draws at once at the most; beyond it, smaller pipes give way until zoomed in. */
 export const PIPE_BUDGET = 10_000;
@@ -20,11 +21,19 @@ function tiersAt(zoom: number): readonly number[] {
  */
 export function pipesForView(paint: MapPaint, zoom: number, budget = PIPE_BUDGET): PipeTier {
   const tiers = tiersAt(zoom);
-  for (const minDiameter of tiers) {
-    const tier = pipesAt(paint, minDiameter);
-    if (tier.count <= budget) return tier;
-  }
-  return pipesAt(paint, tiers[tiers.length - 1] ?? 0);
+  // Counted first, so only the tier drawn is built.
+  const chosen = tiers.find((minDiameter) => countAt(paint, minDiameter) <= budget);
+  return pipesAt(paint, chosen ?? tiers[tiers.length - 1] ?? 0);
+}
+
+/** Whether pipe `i` is drawn at a tier: large enough, or in alarm. */
+const drawnAt = (paint: MapPaint, i: number, minDiameter: number): boolean =>
+  (paint.data.pipes.diametersMm[i] ?? 0) >= minDiameter || (paint.pipeLevels[i] ?? 0) > 0;
+
+function countAt(paint: MapPaint, minDiameter: number): number {
+  let count = 0;
+  for (let i = 0; i < paint.data.pipes.count; i += 1) if (drawnAt(paint, i, minDiameter)) count += 1;
+  return count;
 }
 
 /**
@@ -57,29 +66,31 @@ export interface PipeSegments {
   readonly targets: Float64Array;
 }
 
+/** Every pipe: the same whatever the alerts, so cut into segments once per network. */
+const wholeNetwork = oncePer((data: MapData): PipeTier => {
+  const all = Uint32Array.from({ length: data.pipes.count }, (_, i) => i);
+  return {
+    count: data.pipes.count,
+    indexes: all,
+    startIndices: data.pipes.startIndices,
+    coordinates: data.pipes.coordinates,
+    segments: segmentsOf(all, data.pipes.startIndices, data.pipes.coordinates),
+  };
+});
+
 /** The pipes at a tier, made once per tier and alert state. */
 export const pipesAt = perPaint(selectPipes);
 
 function selectPipes(paint: MapPaint, minDiameter: number): PipeTier {
   const { pipes } = paint.data;
-  const alerted = (i: number) => (paint.pipeLevels[i] ?? 0) > 0;
   const indexes: number[] = [];
   let vertices = 0;
   for (let i = 0; i < pipes.count; i += 1) {
-    if ((pipes.diametersMm[i] ?? 0) < minDiameter && !alerted(i)) continue;
+    if (!drawnAt(paint, i, minDiameter)) continue;
     indexes.push(i);
     vertices += (pipes.startIndices[i + 1] ?? 0) - (pipes.startIndices[i] ?? 0);
   }
-  if (indexes.length === pipes.count) {
-    const all = Uint32Array.from(indexes);
-    return {
-      count: pipes.count,
-      indexes: all,
-      startIndices: pipes.startIndices,
-      coordinates: pipes.coordinates,
-      segments: segmentsOf(all, pipes.startIndices, pipes.coordinates),
-    };
-  }
+  if (indexes.length === pipes.count) return wholeNetwork(paint.data);
   const startIndices = new Uint32Array(indexes.length + 1);
   const coordinates = new Float64Array(vertices * 2);
   let at = 0;
