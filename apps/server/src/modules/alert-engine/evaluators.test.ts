@@ -1,40 +1,12 @@
-import { anomalyParamsSchema, rateParamsSchema } from '@tidewatch/shared';
+import { anomalyParamsSchema } from '@tidewatch/shared';
 import { describe, expect, it } from 'vitest';
-import { judgeAnomaly, judgeThreshold, learn, stepLatch, type RuleState } from './evaluators.ts';
+import { initialRuleState, judgeAnomaly, judgeThreshold, learn, stepLatch } from './evaluators.ts';
+import { engineRule } from './engine-rule.fixture.ts';
 import type { EngineRule } from './rule-cache.ts';
 
-const fresh = (): RuleState => ({
-  active: false,
-  pendingSince: null,
-  clearingSince: null,
-  lastTime: null,
-  lastValue: null,
-  mean: null,
-  variance: null,
-  samples: 0,
-});
+const fresh = initialRuleState;
 
-const rule = (fields: Partial<EngineRule>): EngineRule => ({
-  id: 'r',
-  name: 'r',
-  condition: 'high',
-  priority: 'high',
-  scope: 'series',
-  seriesId: 1,
-  assetId: null,
-  assetKind: null,
-  zoneId: null,
-  metricId: null,
-  setpoint: 100,
-  deadband: 5,
-  onDelayS: 0,
-  offDelayS: 0,
-  windowS: null,
-  cooldownS: 0,
-  anomaly: anomalyParamsSchema.parse({}),
-  rate: rateParamsSchema.parse({}),
-  ...fields,
-});
+const rule = (fields: Partial<EngineRule>): EngineRule => engineRule({ deadband: 5, ...fields });
 
 describe('evaluators', () => {
   it('latch: a value oscillating inside the deadband raises once and clears beyond it', () => {

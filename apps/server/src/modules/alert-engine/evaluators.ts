@@ -16,6 +16,18 @@ export interface RuleState {
   samples: number;
 }
 
+/** A rule and target seen for the first time: normal, nothing learnt (as a new `alert_rule_states` row). */
+export const initialRuleState = (): RuleState => ({
+  active: false,
+  pendingSince: null,
+  clearingSince: null,
+  lastTime: null,
+  lastValue: null,
+  mean: null,
+  variance: null,
+  samples: 0,
+});
+
 export type Verdict = 'raise' | 'clear' | null;
 
 /** Where a reading stands against a rule: beyond the alarm limit, back beyond the deadband, or in between. */

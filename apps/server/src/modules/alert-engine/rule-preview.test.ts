@@ -1,31 +1,11 @@
-import { anomalyParamsSchema, rateParamsSchema } from '@tidewatch/shared';
+import { anomalyParamsSchema } from '@tidewatch/shared';
 import { describe, expect, it } from 'vitest';
-import type { EngineRule } from './rule-cache.ts';
+import { engineRule } from './engine-rule.fixture.ts';
 import { replayTarget } from './rule-preview.ts';
 
 const MINUTE = 60_000;
 
-const rule = (fields: Partial<EngineRule>): EngineRule => ({
-  id: 'r',
-  name: 'r',
-  condition: 'high',
-  priority: 'high',
-  scope: 'series',
-  seriesId: 1,
-  assetId: null,
-  assetKind: null,
-  zoneId: null,
-  metricId: null,
-  setpoint: 100,
-  deadband: 0,
-  onDelayS: 0,
-  offDelayS: 0,
-  windowS: null,
-  cooldownS: 0,
-  anomaly: anomalyParamsSchema.parse({}),
-  rate: rateParamsSchema.parse({}),
-  ...fields,
-});
+const rule = engineRule;
 
 const series = (values: readonly number[], startMinute = 0) =>
   values.map((value, i) => ({ time: (startMinute + i) * MINUTE, value }));

@@ -10,7 +10,7 @@ import {
 import type pg from 'pg';
 import { invalid } from '../../http/app-error.ts';
 import { requireInTenant } from '../tenant-references.ts';
-import { delayDueAt, holdForCooldown, stepReading, type RuleState } from './evaluators.ts';
+import { delayDueAt, holdForCooldown, initialRuleState, stepReading, type RuleState } from './evaluators.ts';
 import { loadDeviceRows, resolveRules, toRule, type EngineRule, type RuleTarget } from './rule-cache.ts';
 
 /** How much one preview may read: targets, and readings over all of them (look-back included). */
@@ -36,17 +36,6 @@ const DAY_MS = 86_400_000;
 /** The candidate rule has no id yet; targets and messages never show this one. */
 const UNSAVED_RULE_ID = '00000000-0000-0000-0000-000000000000';
 
-const freshState = (): RuleState => ({
-  active: false,
-  pendingSince: null,
-  clearingSince: null,
-  lastTime: null,
-  lastValue: null,
-  mean: null,
-  variance: null,
-  samples: 0,
-});
-
 /** How far before the window a target's readings matter: a rate's window, an anomaly rule's history. */
 function lookBackMs(rule: EngineRule): number {
   if (rule.condition === 'rate_of_change') return (rule.windowS ?? 0) * 1000;
@@ -71,7 +60,7 @@ function learnHistory(rule: EngineRule, state: RuleState, history: readonly Poin
  * when its condition clears, so the cooldown runs from then (in service it runs from the acknowledgement).
  */
 export function replayTarget(rule: EngineRule, points: readonly Point[], from: number, to: number): Replay {
-  const state = freshState();
+  const state = initialRuleState();
   const onDelayMs = rule.onDelayS * 1000;
   const offDelayMs = rule.offDelayS * 1000;
   const windowMs = (rule.windowS ?? 0) * 1000;
