@@ -1,11 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import { provisionDevices } from '@tidewatch/server/testing/provision-devices';
 import type { TokenResponse } from '@tidewatch/shared';
 import mqtt from 'mqtt';
 import { startBenchServer } from './bench-server.ts';
 import { runDeviceLoad } from './ingest/run-device-load.ts';
+import { writeResults } from './results-file.ts';
 import { machineInfo, percentile, round } from './stats.ts';
 
 // Alert latency: a probe reading over a threshold, published over MQTT, until the alert change it causes is
@@ -20,7 +19,6 @@ const probeCount = Number(process.env.BENCH_PROBES ?? 10);
 const READINGS_PER_MESSAGE = 4;
 const SECRET = 'bench-device-secret';
 const SETPOINT = 500;
-const root = path.resolve(import.meta.dirname, '../..');
 const [tenant] = demoTenants;
 
 const database = await createTestDatabase({ seed: true });
@@ -146,11 +144,7 @@ try {
         max: sorted.at(-1) ?? Number.NaN,
       },
     };
-    await mkdir(path.join(root, 'bench/results'), { recursive: true });
-    await writeFile(
-      path.join(root, 'bench/results/alert-latency.json'),
-      `${JSON.stringify(report, null, 2)}\n`,
-    );
+    await writeResults('alert-latency', report);
     console.log(
       JSON.stringify({ background: report.background, probes: report.probes, latencyMs: report.latencyMs }),
     );

@@ -1,11 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { ServerProcess } from '@tidewatch/server/testing/server-process';
+import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import { chromium, type Page } from 'playwright-core';
-import { assertConsoleBuilt, freePort, sampleFrames, summarizeFrames } from './console-page.ts';
+import { consoleServer, sampleFrames, summarizeFrames } from './console-page.ts';
+import { writeResults } from './results-file.ts';
 import { machineInfo, round } from './stats.ts';
 
 // Console frame times: the web console in Chromium with BENCH_ALERTS (10,000) open alerts loaded, while
@@ -20,7 +18,6 @@ const phaseSeconds = Number(process.env.BENCH_PHASE_S ?? 15);
 /** One update in this many is an acknowledgement (the row changes state and place); the rest are comments. */
 const ACKNOWLEDGE_EVERY = 5;
 const SCROLL_PX_PER_FRAME = 90;
-const root = path.resolve(import.meta.dirname, '../..');
 const [, pune] = demoTenants;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,16 +177,7 @@ async function unacknowledgedShown(page: Page): Promise<number> {
   return Number(/^\((\d+)\)/.exec(await page.title())?.[1] ?? 0);
 }
 
-assertConsoleBuilt();
-
-const database = await createTestDatabase({ seed: true });
-const server = new ServerProcess({
-  port: await freePort(),
-  mqttPort: await freePort(),
-  databaseUrl: database.appUrl,
-  // The seed's own rules keep evaluating; nothing else should compete with the console for the two cores.
-  env: { ALERT_ENGINE_ENABLED: 'false' },
-});
+const { database, server, stop } = await consoleServer();
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
@@ -251,12 +239,9 @@ try {
       acknowledgementsSeenByConsole: waitingBefore - waitingAfter,
     },
   };
-  const out = path.join(root, 'bench/results/console-frames.json');
-  await mkdir(path.dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  await writeResults('console-frames', result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await browser.close();
-  await server.stop();
-  await database.drop();
+  await stop();
 }

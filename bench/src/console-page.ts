@@ -3,7 +3,11 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { percentile, round } from './stats.ts';
 
-export { freePort } from '@tidewatch/server/testing/ports';
+import { createTestDatabase, type TestDatabase } from '@tidewatch/db/testing';
+import { freePort } from '@tidewatch/server/testing/ports';
+import { ServerProcess } from '@tidewatch/server/testing/server-process';
+
+export { freePort };
 
 // The built web console in headless Chromium, for the benchmarks that time what an operator sees.
 
@@ -15,6 +19,36 @@ const DROPPED_FRAME_MS = 20;
 export function assertConsoleBuilt(): void {
   if (!existsSync(consoleBuild))
     throw new Error('the console is not built: run `npm run build -w @tidewatch/desktop` first');
+}
+
+export interface ConsoleServer {
+  readonly database: TestDatabase;
+  /** Not started yet: a benchmark may fill the database first. */
+  readonly server: ServerProcess;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * The built console's server on a fresh seeded database, with the alert engine off: nothing but the page under
+ * test should compete for the two cores.
+ */
+export async function consoleServer(): Promise<ConsoleServer> {
+  assertConsoleBuilt();
+  const database = await createTestDatabase({ seed: true });
+  const server = new ServerProcess({
+    port: await freePort(),
+    mqttPort: await freePort(),
+    databaseUrl: database.appUrl,
+    env: { ALERT_ENGINE_ENABLED: 'false' },
+  });
+  return {
+    database,
+    server,
+    stop: async () => {
+      await server.stop();
+      await database.drop();
+    },
+  };
 }
 
 /** WebGL2 through SwiftShader (software), so the map's MapLibre and deck.gl layers render without a GPU. */

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createTestDatabase, demoTenants } from '@tidewatch/db/testing';
@@ -10,6 +8,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startBenchServer } from './bench-server.ts';
 import { runDeviceLoad } from './ingest/run-device-load.ts';
+import { writeResults } from './results-file.ts';
 import { machineInfo, percentile, round } from './stats.ts';
 
 // Ingest throughput and latency: N simulated devices publish QoS 1 messages of four readings over MQTT to the
@@ -24,7 +23,6 @@ const deviceCount = Number(process.env.BENCH_DEVICES ?? 200);
 const READINGS_PER_MESSAGE = 4;
 const METRICS = ['level_cm', 'flow_lpm', 'pressure_bar', 'pump_state'];
 const SECRET = 'bench-device-secret';
-const root = path.resolve(import.meta.dirname, '../..');
 
 interface StepResult {
   offeredReadingsPerSecond: number;
@@ -211,8 +209,7 @@ try {
       ...(brokerPassThroughLimit ? { brokerPassThrough: brokerPassThroughLimit } : {}),
     },
   };
-  await mkdir(path.join(root, 'bench/results'), { recursive: true });
-  await writeFile(path.join(root, 'bench/results/ingest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeResults('ingest', report);
   console.log(JSON.stringify(report.limit));
 } finally {
   await admin.end();

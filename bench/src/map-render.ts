@@ -1,19 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { ServerProcess } from '@tidewatch/server/testing/server-process';
+import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import {
-  assertConsoleBuilt,
-  freePort,
+  consoleServer,
   launchChromium,
   sampleFrames,
   signedInPage,
   summarizeFrames,
 } from './console-page.ts';
+import { writeResults } from './results-file.ts';
 import { machineInfo, round } from './stats.ts';
 
 // Map rendering: BENCH_MAP_ASSETS (100,000) point assets and BENCH_MAP_SEGMENTS (50,000) pipeline segments are
@@ -30,7 +28,6 @@ const IDLE_MS = 3000;
 const SPAN_DEGREES = 0.3;
 const PAN_RADIUS_PX = 160;
 const PAN_STEP_MS = 16;
-const root = path.resolve(import.meta.dirname, '../..');
 const [hyderabad] = demoTenants;
 
 /** Point assets of every kind and short pipelines of two bends, scattered over the square; returns the tenant. */
@@ -122,16 +119,8 @@ async function dragInCircles(
   return moves;
 }
 
-assertConsoleBuilt();
 const loadBefore = os.loadavg();
-const database = await createTestDatabase({ seed: true });
-const server = new ServerProcess({
-  port: await freePort(),
-  mqttPort: await freePort(),
-  databaseUrl: database.appUrl,
-  // Nothing but the map should compete with Chromium for the two cores.
-  env: { ALERT_ENGINE_ENABLED: 'false' },
-});
+const { database, server, stop } = await consoleServer();
 const browser = await launchChromium();
 try {
   const insertStarted = performance.now();
@@ -193,12 +182,9 @@ try {
     idle,
     panning: { ...panning, seconds: panSeconds, dragMoves },
   };
-  const out = path.join(root, 'bench/results/map-render.json');
-  await mkdir(path.dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  await writeResults('map-render', result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await browser.close();
-  await server.stop();
-  await database.drop();
+  await stop();
 }

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { TokenResponse } from '@tidewatch/shared';
+import { writeResults } from './results-file.ts';
 import { openLoop, type LoadResult } from './open-loop.ts';
 
 // REST latency of the two lists the console loads most, at a fixed request rate, against a freshly seeded
@@ -88,8 +88,7 @@ try {
     },
     results,
   };
-  await mkdir(path.join(root, 'bench/results'), { recursive: true });
-  await writeFile(path.join(root, 'bench/results/rest-latency.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeResults('rest-latency', report);
   console.table(
     Object.fromEntries(
       Object.entries(results).map(([endpoint, r]) => [

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hashCredential } from '@tidewatch/db';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
@@ -8,6 +7,7 @@ import pg from 'pg';
 import { io } from 'socket.io-client';
 import { Histogram, preciseNow } from './socket-fanout/histogram.ts';
 import type { ClientSpec, Command, Reply } from './socket-fanout/protocol.ts';
+import { writeResults } from './results-file.ts';
 import { machineInfo, round } from './stats.ts';
 
 // Socket.IO fan-out: K clients spread over both demo tenants connect to the server (in its own process), each
@@ -455,11 +455,7 @@ try {
       messagesPerSecondVsBareFastest: round(gatewayRate / burstRate, 3),
     },
   };
-  await mkdir(path.join(root, 'bench/results'), { recursive: true });
-  await writeFile(
-    path.join(root, 'bench/results/socket-fanout.json'),
-    `${JSON.stringify(report, null, 2)}\n`,
-  );
+  await writeResults('socket-fanout', report);
   console.log(
     JSON.stringify(
       { gateway: report.gateway, bareSocketIo: report.bareSocketIo, ratios: report.ratios },

@@ -1,16 +1,14 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import { provisionDevices } from '@tidewatch/server/testing/provision-devices';
-import { ServerProcess } from '@tidewatch/server/testing/server-process';
 import type { TelemetryResponse, TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Page } from 'playwright-core';
-import { assertConsoleBuilt, freePort, launchChromium, signedInPage } from './console-page.ts';
+import { consoleServer, launchChromium, signedInPage } from './console-page.ts';
+import { writeResults } from './results-file.ts';
 import { machineInfo, percentile, round } from './stats.ts';
 
 // Trend rendering: one series of BENCH_TREND_MINUTES (525,600: a year at one reading a minute) with a daily cycle
@@ -26,7 +24,6 @@ const CHART_POINTS = 800;
 const MINUTE_MS = 60_000;
 const POLL_MS = 20;
 const DAY_MS = 86_400_000;
-const root = path.resolve(import.meta.dirname, '../..');
 const [hyderabad] = demoTenants;
 
 /** A tank level in cm: a daily fill-and-draw cycle, a slow seasonal drift and some noise. */
@@ -157,15 +154,8 @@ async function timeChartUpdate(page: Page, act: () => Promise<void>) {
   };
 }
 
-assertConsoleBuilt();
 const loadBefore = os.loadavg();
-const database = await createTestDatabase({ seed: true });
-const server = new ServerProcess({
-  port: await freePort(),
-  mqttPort: await freePort(),
-  databaseUrl: database.appUrl,
-  env: { ALERT_ENGINE_ENABLED: 'false' },
-});
+const { database, server, stop } = await consoleServer();
 const browser = await launchChromium();
 try {
   const [device] = await provisionDevices(database.adminUrl, {
@@ -225,12 +215,9 @@ try {
     queries,
     render,
   };
-  const out = path.join(root, 'bench/results/trend-render.json');
-  await mkdir(path.dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  await writeResults('trend-render', result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await browser.close();
-  await server.stop();
-  await database.drop();
+  await stop();
 }
