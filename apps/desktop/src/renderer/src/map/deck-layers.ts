@@ -3,7 +3,7 @@ import type { Layer, PickingInfo } from 'deck.gl';
 import type { AreaSearchResult, DownstreamTrace, Zone } from '@tidewatch/shared';
 import { clustersAt, type MapClusters } from './map-clusters.ts';
 import { oncePer } from './derived-cache.ts';
-import type { MapData } from './map-data.ts';
+import { pipePath, type MapData } from './map-data.ts';
 import type { MapPaint } from './map-paint.ts';
 import { pipesForView, pipesWhileMoving, type PipeTier } from './map-pipe-tiers.ts';
 import type { LngLat, MapMode } from './map-store.ts';
@@ -42,15 +42,6 @@ const pick = (kind: MapPick['kind'], index: number): MapPick => ({ kind, index }
 function pointAt(data: MapData, index: number): [number, number] {
   const { positions } = data.points;
   return [positions[index * 2] ?? 0, positions[index * 2 + 1] ?? 0];
-}
-
-function pipePath(data: MapData, index: number): [number, number][] {
-  const { startIndices, coordinates } = data.pipes;
-  const path: [number, number][] = [];
-  for (let v = startIndices[index] ?? 0; v < (startIndices[index + 1] ?? 0); v += 1) {
-    path.push([coordinates[v * 2] ?? 0, coordinates[v * 2 + 1] ?? 0]);
-  }
-  return path;
 }
 
 function indexesOf(ids: readonly string[], byId: ReadonlyMap<string, number>): number[] {

@@ -104,6 +104,16 @@ export function toMapData(layers: MapLayers): MapData {
   };
 }
 
+/** The vertices of pipe `index`, lng and lat. */
+export function pipePath(data: MapData, index: number): [number, number][] {
+  const { startIndices, coordinates } = data.pipes;
+  const path: [number, number][] = [];
+  for (let v = startIndices[index] ?? 0; v < (startIndices[index + 1] ?? 0); v += 1) {
+    path.push([coordinates[v * 2] ?? 0, coordinates[v * 2 + 1] ?? 0]);
+  }
+  return path;
+}
+
 /** Indexes of the points inside a view rectangle, at most `limit` of them (for labels). */
 export function pointsInView(
   points: MapPoints,

@@ -6,8 +6,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { basemapStyle } from './basemap-style.ts';
 import { buildLayers, LABEL_ZOOM, pickedAsset, type MapPick } from './deck-layers.ts';
-import type { MapData } from './map-data.ts';
-import { pointsInView } from './map-data.ts';
+import { pipePath, pointsInView, type MapData } from './map-data.ts';
 import { paintMap } from './map-paint.ts';
 import { useMapStore } from './map-store.ts';
 
@@ -41,9 +40,7 @@ function pipeBounds(data: MapData, ids: readonly string[]): maplibregl.LngLatBou
   for (const id of ids) {
     const pipe = data.pipeIndexById.get(id);
     if (pipe === undefined) continue;
-    for (let v = data.pipes.startIndices[pipe] ?? 0; v < (data.pipes.startIndices[pipe + 1] ?? 0); v += 1) {
-      const lng = data.pipes.coordinates[v * 2] ?? 0;
-      const lat = data.pipes.coordinates[v * 2 + 1] ?? 0;
+    for (const [lng, lat] of pipePath(data, pipe)) {
       west = Math.min(west, lng);
       east = Math.max(east, lng);
       south = Math.min(south, lat);
