@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import type { Alert, AlertRule } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { Api, startTestServer, tenantA } from '../test/harness.ts';
+import { Api, startInstances, tenantA } from '../test/harness.ts';
 import { dataOf, TestSocket } from '../test/realtime-client.ts';
 import { adminQuery, freePort, sleep, until } from './fault-tools.ts';
 
@@ -68,18 +67,7 @@ describe('Redis loss with two instances', () => {
   beforeAll(async () => {
     redis = new TestRedis(await freePort());
     await redis.start();
-    const prefix = `tidewatch-fault-${randomUUID()}`;
-    for (let i = 0; i < 2; i += 1) {
-      instances.push(
-        await startTestServer({
-          REDIS_URL: redis.url,
-          REALTIME_REDIS_PREFIX: prefix,
-          ALERT_RULE_CACHE_MS: '0',
-          INGEST_DEVICE_CACHE_MS: '0',
-          ALERT_JOB_INTERVAL_MS: '3600000',
-        }),
-      );
-    }
+    instances.push(...(await startInstances(2, redis.url)));
   });
   afterAll(async () => {
     for (const socket of sockets) socket.close();

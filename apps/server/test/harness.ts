@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_DEMO_PASSWORD, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { TokenResponse } from '@tidewatch/shared';
 import type pg from 'pg';
@@ -28,6 +29,33 @@ export function startTestServer(env: Record<string, string> = {}): Promise<Runni
     ...env,
   });
   return startServer(config, createLogger('silent', false));
+}
+
+/**
+ * Instances of the server on the run's database, sharing Socket.IO through Redis on a channel prefix of the
+ * run's own (other runs on the same Redis hear nothing of it), with the rule and device caches off so a change
+ * made on one is seen by all at once, and no background alert jobs. `envOf` adds each instance's own settings.
+ */
+export async function startInstances(
+  count: number,
+  redisUrl: string,
+  envOf: (index: number) => Record<string, string> = () => ({}),
+): Promise<RunningServer[]> {
+  const prefix = `tidewatch-test-${randomUUID()}`;
+  const instances: RunningServer[] = [];
+  for (let i = 0; i < count; i += 1) {
+    instances.push(
+      await startTestServer({
+        REDIS_URL: redisUrl,
+        REALTIME_REDIS_PREFIX: prefix,
+        ALERT_RULE_CACHE_MS: '0',
+        INGEST_DEVICE_CACHE_MS: '0',
+        ALERT_JOB_INTERVAL_MS: '3600000',
+        ...envOf(i),
+      }),
+    );
+  }
+  return instances;
 }
 
 export interface ApiResponse<T = unknown> {

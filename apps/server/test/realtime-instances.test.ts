@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AlertRule } from '@tidewatch/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,7 +9,7 @@ import {
   startMosquitto,
   type TestMosquitto,
 } from '../src/testing/mosquitto.ts';
-import { adminQuery, Api, startTestServer, tenantA } from './harness.ts';
+import { adminQuery, Api, startInstances, tenantA } from './harness.ts';
 import { dataOf, eventually, TestSocket } from './realtime-client.ts';
 
 interface TestDevice {
@@ -33,25 +32,16 @@ describe('two server instances with Redis and Mosquitto', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto(inject('adminUrl'));
-    // A channel prefix of the run's own: other runs on the same Redis hear nothing of it.
-    const prefix = `tidewatch-test-${randomUUID()}`;
-    for (const name of ['one', 'two']) {
-      instances.push(
-        await startTestServer({
-          MQTT_URL: broker.url,
-          MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
-          MQTT_CLIENT_ID: `tidewatch-realtime-test-${name}`,
-          // The instances split the device topics: each reading is handled by one of them.
-          MQTT_SHARE_GROUP: 'tidewatch',
-          REDIS_URL: 'redis://127.0.0.1:6379',
-          REALTIME_REDIS_PREFIX: prefix,
-          REALTIME_COALESCE_MS: '50',
-          ALERT_RULE_CACHE_MS: '0',
-          INGEST_DEVICE_CACHE_MS: '0',
-          ALERT_JOB_INTERVAL_MS: '3600000',
-        }),
-      );
-    }
+    instances.push(
+      ...(await startInstances(2, 'redis://127.0.0.1:6379', (index) => ({
+        MQTT_URL: broker.url,
+        MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
+        MQTT_CLIENT_ID: `tidewatch-realtime-test-${String(index)}`,
+        // The instances split the device topics: each reading is handled by one of them.
+        MQTT_SHARE_GROUP: 'tidewatch',
+        REALTIME_COALESCE_MS: '50',
+      }))),
+    );
     instances.forEach((instance, index) => {
       instance.bus.on('alert.changed', (event) => raised.push({ instance: index, event }));
       instance.bus.on('telemetry.stored', (event) =>
