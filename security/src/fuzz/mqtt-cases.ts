@@ -1,4 +1,5 @@
 import {
+  maxReadingMagnitude,
   readingRejectionReasons,
   telemetryPayloadSchema,
   type ReadingRejectionReason,
@@ -289,6 +290,7 @@ export function predictTelemetry(
       else if (!Number.isFinite(value)) outcomes.push('not_a_number');
       else if ((metric.min !== null && value < metric.min) || (metric.max !== null && value > metric.max))
         outcomes.push('out_of_range');
+      else if (Math.abs(value) > maxReadingMagnitude) outcomes.push('overflow');
       else {
         outcomes.push('accepted');
         stored.push(`${String(metric.seriesId)}|${String(time)}|${String(value)}`);

@@ -33,8 +33,16 @@ export const readingRejectionReasons = [
   'too_far_in_future',
   'too_old',
   'not_a_number',
+  'overflow',
 ] as const;
 export type ReadingRejectionReason = (typeof readingRejectionReasons)[number];
+
+/**
+ * The largest magnitude a stored reading may have, after calibration, whatever the metric's own range: no
+ * instrument measures beyond it, and sums, means and variances of any number of such readings still fit a double.
+ * A value beyond it (or one that calibration makes infinite) is rejected as `overflow`.
+ */
+export const maxReadingMagnitude = 1e100;
 
 export const ingestResultSchema = z
   .object({
