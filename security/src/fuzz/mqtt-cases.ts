@@ -1,5 +1,6 @@
 import {
   maxReadingMagnitude,
+  minReadingMagnitude,
   readingRejectionReasons,
   telemetryPayloadSchema,
   type ReadingRejectionReason,
@@ -291,6 +292,7 @@ export function predictTelemetry(
       else if ((metric.min !== null && value < metric.min) || (metric.max !== null && value > metric.max))
         outcomes.push('out_of_range');
       else if (Math.abs(value) > maxReadingMagnitude) outcomes.push('overflow');
+      else if (value !== 0 && Math.abs(value) < minReadingMagnitude) outcomes.push('underflow');
       else {
         outcomes.push('accepted');
         stored.push(`${String(metric.seriesId)}|${String(time)}|${String(value)}`);

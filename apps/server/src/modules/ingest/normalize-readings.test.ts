@@ -77,7 +77,7 @@ describe('normalizeReadings', () => {
     ]);
   });
 
-  it('rejects a value beyond the stored limit, or one calibration makes infinite, on a metric without a range', () => {
+  it('rejects a value beyond the stored limits, or one calibration makes infinite, on a metric without a range', () => {
     const raw: IngestDevice = {
       ...device,
       seriesByKey: new Map([
@@ -94,6 +94,7 @@ describe('normalizeReadings', () => {
         { values: { raw: -Number.MAX_VALUE, scaled: 2 } },
         { values: { raw: 5e-324, scaled: -0 } },
         { values: { raw: 1e100, scaled: -1e100 } },
+        { values: { raw: -1e-100, scaled: 1e-100 } },
       ],
       now,
       window,
@@ -103,8 +104,9 @@ describe('normalizeReadings', () => {
       { message: 0, metric: 'raw', reason: 'overflow' },
       { message: 0, metric: 'scaled', reason: 'overflow' },
       { message: 1, metric: 'raw', reason: 'overflow' },
+      { message: 2, metric: 'raw', reason: 'underflow' },
       { message: 3, metric: 'scaled', reason: 'overflow' },
     ]);
-    expect(result.readings.map((r) => r.value)).toEqual([20, 5e-324, 0, 1e100]);
+    expect(result.readings.map((r) => r.value)).toEqual([20, 0, 1e100, -1e-100, 1e-99]);
   });
 });
