@@ -153,11 +153,9 @@ export class IngestQueue {
     const parts: (readonly Pending[])[] = [items];
     let attempt = 0;
     for (let part = parts.shift(); part; part = parts.shift()) {
+      let outcome: WriteOutcome;
       try {
-        const outcome = await this.options.write(part.map((item) => item.batch));
-        attempt = 0;
-        for (const item of part) this.settle(item)?.resolve();
-        this.options.onWritten(outcome);
+        outcome = await this.options.write(part.map((item) => item.batch));
       } catch (error) {
         attempt += 1;
         if (this.options.isTransient(error)) {
@@ -178,6 +176,15 @@ export class IngestQueue {
           parts.unshift(...split(part));
         }
         attempt = 0;
+        continue;
+      }
+      attempt = 0;
+      for (const item of part) this.settle(item)?.resolve();
+      try {
+        this.options.onWritten(outcome);
+      } catch (error) {
+        // Stored and acknowledged all the same; what listens to it must not stop the queue.
+        this.options.log.error({ err: error }, 'a listener to stored readings failed');
       }
     }
   }
