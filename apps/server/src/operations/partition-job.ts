@@ -35,7 +35,8 @@ export function startPartitionJob(
     try {
       const result = await runRetention(db.pool, policy);
       dropped.inc(result.dropped.length);
-      for (const [table, count] of Object.entries(result.deleted)) deleted.inc({ table }, count);
+      const counts: Readonly<Record<string, number>> = result.deleted;
+      for (const [table, count] of Object.entries(counts)) deleted.inc({ table }, count);
       for (const refusal of result.refused) refused.inc({ table: refusal.scope });
       if (result.refused.length > 0) {
         log.error(
@@ -44,7 +45,7 @@ export function startPartitionJob(
             '`npm run db:partitions -- --max-step-days=<days>` to let it through',
         );
       }
-      if (result.created > 0 || result.dropped.length > 0 || Object.values(result.deleted).some((n) => n > 0))
+      if (result.created > 0 || result.dropped.length > 0 || Object.values(counts).some((n) => n > 0))
         log.info(result, 'retention applied');
     } catch (error) {
       log.error({ err: error }, 'retention failed; retrying at the next run');
