@@ -19,11 +19,11 @@ export interface RetentionRefusal {
   readonly reason: string;
 }
 
-export interface TelemetryDeletions {
+export type TelemetryDeletions = {
   readonly telemetry: number;
   readonly telemetry_1m: number;
   readonly telemetry_1h: number;
-}
+};
 
 /** Makes the daily raw and monthly 1-minute partitions around the database's today; returns how many were new. */
 export async function ensureTelemetryPartitions(db: Queryable, policy: RetentionPolicy): Promise<number> {

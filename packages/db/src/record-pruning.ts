@@ -1,11 +1,11 @@
 import { inTransaction, type Queryable } from './budgeted-transaction.ts';
 import type { RetentionPolicy } from './retention-policy.ts';
 
-export interface RecordDeletions {
+export type RecordDeletions = {
   readonly sessions: number;
   readonly notificationDeliveries: number;
   readonly commands: number;
-}
+};
 
 /**
  * Deletes ended sessions, finished notification deliveries and finished commands past their periods (see
