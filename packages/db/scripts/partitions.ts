@@ -16,8 +16,14 @@ if (!Number.isInteger(maxStepDays) || maxStepDays < 1)
 const db = createDatabase({ url: readDatabaseUrls().appUrl, maxConnections: 1 });
 try {
   const result = await runRetention(db.pool, { ...policy, maxStepDays });
-  console.log(`measured from ${result.reference} (the database's clock)`);
-  console.log(`created ${String(result.created)} partitions; dropped ${result.dropped.join(', ') || 'none'}`);
+  console.log(
+    `measured from ${result.reference} (the database's now(), or the end of the newest day holding readings if earlier)`,
+  );
+  const dropped =
+    result.dropped.length > 4 ? [result.dropped[0], '…', result.dropped.at(-1)] : result.dropped;
+  console.log(
+    `created ${String(result.created)} partitions; dropped ${String(result.dropped.length)}${dropped.length > 0 ? ` (${dropped.join(', ')})` : ''}`,
+  );
   console.log(
     `deleted ${JSON.stringify(result.deleted)}${result.complete ? '' : ' (more is due: run again)'}`,
   );

@@ -46,7 +46,7 @@ export async function runRetention(db: Queryable, policy: RetentionPolicy): Prom
       dropped: drops.dropped,
       deleted: nothing,
       refused: drops.refused,
-      complete: false,
+      complete: true,
     };
   }
   const telemetry = await pruneTenantTelemetry(db, policy);
