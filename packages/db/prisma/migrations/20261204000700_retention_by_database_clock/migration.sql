@@ -238,8 +238,11 @@ CREATE FUNCTION telemetry_prune_tenants(
       END IF;
       touched := touched || target.tenant_id;
       -- Partition by partition, so each batch is a TID scan of one table (a ctid is unique only within one).
+      -- Past the guard nothing of the tenant is older than cutoff - step: only the partitions after it remain.
       FOR part IN
-        SELECT p.relname FROM telemetry_partitions() p WHERE p.tier = target.tier AND p.starts < cutoff
+        SELECT p.relname FROM telemetry_partitions() p
+         WHERE p.tier = target.tier AND p.starts < cutoff
+           AND (target.cut_pending OR p.ends > cutoff - step)
         UNION ALL
         SELECT 'telemetry_1h' WHERE target.tier = 'telemetry_1h'
         ORDER BY 1
