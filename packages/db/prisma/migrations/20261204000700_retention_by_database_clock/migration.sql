@@ -109,8 +109,7 @@ CREATE FUNCTION telemetry_partitions()
 
 -- Drops the raw and 1-minute partitions that every tenant's retention has passed: a partition is shared, so it
 -- waits for the longest retention of any tenant (bounded by the ceilings). If a partition due to go holds
--- readings and ended more than p_max_step_days before its cutoff, that tier drops nothing and says why in
--- `refused`.
+-- readings and ended more than p_max_step_days before its cutoff, nothing is dropped and `refused` says why.
 CREATE FUNCTION telemetry_drop_expired(p_raw_days integer, p_minute_days integer, p_max_step_days integer)
   RETURNS jsonb
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
@@ -118,10 +117,11 @@ CREATE FUNCTION telemetry_drop_expired(p_raw_days integer, p_minute_days integer
   DECLARE
     reference timestamptz;
     step interval := make_interval(days => p_max_step_days);
+    raw_cutoff timestamptz;
+    minute_cutoff timestamptz;
     horizon record;
     part record;
     has_rows boolean;
-    oldest timestamptz;
     dropped text[] := '{}';
     refused jsonb := '[]';
   BEGIN
@@ -131,42 +131,39 @@ CREATE FUNCTION telemetry_drop_expired(p_raw_days integer, p_minute_days integer
     -- Two instances running the job at once would race to drop the same tables.
     PERFORM pg_advisory_xact_lock(hashtext('tidewatch.telemetry_drop_expired'));
     reference := telemetry_retention_reference();
+    SELECT reference - make_interval(days => greatest(p_raw_days, max(r.raw_days))),
+           reference - make_interval(days => greatest(p_minute_days, p_raw_days, max(r.minute_days)))
+      INTO raw_cutoff, minute_cutoff
+      FROM tenant_retention_days(p_raw_days, p_minute_days, NULL) r;
+    -- First the guard, for both tiers: if either refuses, nothing is dropped. Empty partitions (made ahead, or
+    -- for days nothing arrived) may go whenever they are due.
     FOR horizon IN
-      SELECT 'telemetry' AS name,
-             reference - make_interval(days => greatest(p_raw_days, max(r.raw_days))) AS cutoff
-        FROM tenant_retention_days(p_raw_days, p_minute_days, NULL) r
-      UNION ALL
-      SELECT 'telemetry_1m',
-             reference - make_interval(days => greatest(p_minute_days, p_raw_days, max(r.minute_days)))
-        FROM tenant_retention_days(p_raw_days, p_minute_days, NULL) r
+      SELECT * FROM (VALUES ('telemetry', raw_cutoff), ('telemetry_1m', minute_cutoff)) AS h (name, cutoff)
     LOOP
-      -- Empty partitions (made ahead, or for days nothing arrived) may go whenever they are due.
-      oldest := NULL;
       FOR part IN
         SELECT p.relname, p.ends FROM telemetry_partitions() p
          WHERE p.tier = horizon.name AND p.ends <= horizon.cutoff - step ORDER BY p.relname
       LOOP
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', part.relname) INTO has_rows;
         IF has_rows THEN
-          oldest := part.ends;
+          refused := refused || jsonb_build_object(
+            'scope', horizon.name, 'cutoff', horizon.cutoff,
+            'reason', format('readings in a partition ending %s would go, more than %s days before the cutoff %s',
+                             part.ends, p_max_step_days, horizon.cutoff));
           EXIT;
         END IF;
       END LOOP;
-      IF oldest IS NOT NULL THEN
-        refused := refused || jsonb_build_object(
-          'scope', horizon.name, 'cutoff', horizon.cutoff,
-          'reason', format('readings in a partition ending %s would go, more than %s days before the cutoff %s',
-                           oldest, p_max_step_days, horizon.cutoff));
-        CONTINUE;
-      END IF;
+    END LOOP;
+    IF jsonb_array_length(refused) = 0 THEN
       FOR part IN
         SELECT p.relname FROM telemetry_partitions() p
-         WHERE p.tier = horizon.name AND p.ends <= horizon.cutoff ORDER BY p.relname
+         WHERE (p.tier = 'telemetry' AND p.ends <= raw_cutoff) OR (p.tier = 'telemetry_1m' AND p.ends <= minute_cutoff)
+         ORDER BY p.relname
       LOOP
         EXECUTE format('DROP TABLE %I', part.relname);
         dropped := dropped || part.relname;
       END LOOP;
-    END LOOP;
+    END IF;
     RETURN jsonb_build_object('reference', reference, 'dropped', to_jsonb(dropped), 'refused', refused);
   END
   $$;
