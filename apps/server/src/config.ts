@@ -42,6 +42,9 @@ const envSchema = z.object({
   MAP_STYLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Readings held in memory while PostgreSQL is slow or away; beyond it devices are told to retry. */
   INGEST_QUEUE_CAPACITY: z.coerce.number().int().min(100).default(200_000),
+  /** The part of that queue one device, and one tenant, may hold, so a chatty one cannot crowd out the rest. */
+  INGEST_DEVICE_SHARE: z.coerce.number().gt(0).max(1).default(0.05),
+  INGEST_TENANT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
   INGEST_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
   INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),

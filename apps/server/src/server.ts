@@ -65,6 +65,8 @@ export async function startServer(
     const bus = new EventBus();
     const ingest = new IngestService(db.pool, bus, metrics.registry, log, {
       queueCapacity: config.INGEST_QUEUE_CAPACITY,
+      deviceShare: config.INGEST_DEVICE_SHARE,
+      tenantShare: config.INGEST_TENANT_SHARE,
       maxBatch: config.INGEST_MAX_BATCH,
       lingerMs: config.INGEST_LINGER_MS,
       deviceCacheMs: config.INGEST_DEVICE_CACHE_MS,
