@@ -1,5 +1,6 @@
 import { readDatabaseUrls } from '@tidewatch/db';
 import { z } from 'zod';
+import { parseNetwork, type Network } from './modules/outbound/ip-address.ts';
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -109,6 +110,27 @@ const envSchema = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Webhooks go to public https addresses only, so a user cannot aim the server at its own network. CIDR blocks
+   * listed here (a plant's own receivers: `10.20.0.0/16,fd00:1::/64`) are allowed too, plain http included.
+   */
+  NOTIFY_WEBHOOK_ALLOW_NETWORKS: z
+    .string()
+    .default('')
+    .transform((text, ctx): Network[] => {
+      const blocks = text
+        .split(',')
+        .map((block) => block.trim())
+        .filter(Boolean);
+      return blocks.flatMap((block) => {
+        try {
+          return [parseNetwork(block)];
+        } catch {
+          ctx.addIssue(`"${block}" is not a CIDR block such as 10.20.0.0/16`);
+          return [];
+        }
+      });
+    }),
   /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://...); unset: e-mails fail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),

@@ -89,6 +89,7 @@ export async function startServer(
               timeoutMs: config.NOTIFY_TIMEOUT_MS,
               smtpUrl: config.SMTP_URL,
               emailFrom: config.NOTIFY_EMAIL_FROM,
+              webhookPolicy: { allowNetworks: config.NOTIFY_WEBHOOK_ALLOW_NETWORKS },
             },
           })
         : null;

@@ -344,6 +344,7 @@ describe('two evaluators racing', () => {
         timeoutMs: 1000,
         smtpUrl: undefined,
         emailFrom: 'x@y.z',
+        webhookPolicy: { allowNetworks: [] },
       },
     });
     engine.start();

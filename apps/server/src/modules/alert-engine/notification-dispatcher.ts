@@ -5,7 +5,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
 import { createEmailSender, type EmailSender } from './email-sender.ts';
 import { claimDeliveries, markAttemptFailed, markDelivered, type Delivery } from './notification-outbox.ts';
-import { sendWebhook } from './webhook-sender.ts';
+import type { DestinationPolicy, Resolve } from '../outbound/destination-guard.ts';
+import { sendWebhook, WebhookDeliveryError } from './webhook-sender.ts';
 
 export interface NotificationOptions {
   readonly maxAttempts: number;
@@ -16,6 +17,10 @@ export interface NotificationOptions {
   readonly emailFrom: string;
   /** Deliveries claimed per tenant per run. */
   readonly batch?: number;
+  /** Where webhooks may go (NOTIFY_WEBHOOK_ALLOW_NETWORKS), checked again at every call. */
+  readonly webhookPolicy: DestinationPolicy;
+  /** Name resolution for webhooks; the system's by default. */
+  readonly resolve?: Resolve;
 }
 
 const MAX_RETRY_MS = 3_600_000;
@@ -59,7 +64,9 @@ export class NotificationDispatcher {
           () => null,
           (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason))),
         );
+        // Users see the generic reason; the log keeps what the socket or resolver said.
         const error = failure?.message ?? null;
+        const detail = failure instanceof WebhookDeliveryError ? failure.detail : undefined;
         const maxAttempts =
           failure instanceof PermanentDeliveryError ? delivery.attempts : this.options.maxAttempts;
         await withTenantClient(this.pool, context, async (client) => {
@@ -80,6 +87,8 @@ export class NotificationDispatcher {
               attempt: delivery.attempts,
               outcome,
               error,
+              detail,
+              target: delivery.target,
             },
             'notification not delivered',
           );
@@ -94,11 +103,12 @@ export class NotificationDispatcher {
       if (!delivery.secret)
         throw new PermanentDeliveryError('the notification rule is gone or has no signing secret');
       await sendWebhook(
-        delivery.target,
-        delivery.payload,
-        delivery.secret,
-        delivery.id,
-        this.options.timeoutMs,
+        { url: delivery.target, body: delivery.payload, secret: delivery.secret, deliveryId: delivery.id },
+        {
+          policy: this.options.webhookPolicy,
+          timeoutMs: this.options.timeoutMs,
+          ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+        },
       );
       return;
     }
