@@ -28,6 +28,11 @@ const envSchema = z.object({
     .min(300)
     .max(90 * 86_400)
     .default(14 * 86_400),
+  /**
+   * A file holding 32 random bytes in base64 (`openssl rand -base64 32`): the key-encryption key that protects
+   * the secrets stored in the database. Required in production; elsewhere a development key is made.
+   */
+  TIDEWATCH_SECRET_KEY_FILE: z.string().min(1).optional(),
   /** Base64 of at least 32 bytes; by default a key kept in the database and shared by every instance. */
   ACCESS_TOKEN_KEY: z.string().min(44).optional(),
   LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
@@ -166,6 +171,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     (parsed.data.TIDEWATCH_ADMIN_PASSWORD === undefined)
   ) {
     throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
+  }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.TIDEWATCH_SECRET_KEY_FILE === undefined) {
+    throw new Error(
+      'Invalid configuration: TIDEWATCH_SECRET_KEY_FILE must be set when NODE_ENV=production (make the file with: openssl rand -base64 32)',
+    );
   }
   return {
     ...parsed.data,

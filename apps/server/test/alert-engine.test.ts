@@ -345,6 +345,7 @@ describe('two evaluators racing', () => {
         smtpUrl: undefined,
         emailFrom: 'x@y.z',
         webhookPolicy: { allowNetworks: [] },
+        secrets: kit.server.secrets,
       },
     });
     engine.start();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendWebhook } from '../src/modules/alert-engine/webhook-sender.ts';
 import { checkDestination } from '../src/modules/outbound/destination-guard.ts';
 import { parseNetwork } from '../src/modules/outbound/ip-address.ts';
+import { webhookSecretContext } from '../src/modules/secrets/stored-secrets.ts';
 import { freePort } from '../src/testing/ports.ts';
 import { AlertTestKit, type TestDevice } from './alert-fixtures.ts';
 import { adminQuery, tenantA } from './harness.ts';
@@ -128,10 +130,16 @@ describe('webhook destinations', () => {
       'SELECT id, tenant_id FROM users WHERE email = $1',
       [tenantA.email('supervisor')],
     );
+    const legacyId = randomUUID();
     const [legacy] = await adminQuery<{ id: string }>(
-      `INSERT INTO notification_rules (tenant_id, user_id, channel, target, webhook_secret, enabled)
-       VALUES ($1, $2, 'webhook', 'https://93.184.216.34/legacy', 'legacy-secret', false) RETURNING id`,
-      [supervisor?.tenant_id, supervisor?.id],
+      `INSERT INTO notification_rules (id, tenant_id, user_id, channel, target, webhook_secret, enabled)
+       VALUES ($1, $2, $3, 'webhook', 'https://93.184.216.34/legacy', $4, false) RETURNING id`,
+      [
+        legacyId,
+        supervisor?.tenant_id,
+        supervisor?.id,
+        kit.server.secrets.seal('legacy', webhookSecretContext(supervisor?.tenant_id ?? '', legacyId)),
+      ],
     );
     const supervisorToken = await kit.token('supervisor');
     const legacyChange = await kit.api.request<Problem>(

@@ -6,6 +6,8 @@ import type { Logger } from '../../logger.ts';
 import { createEmailSender, type EmailSender } from './email-sender.ts';
 import { claimDeliveries, markAttemptFailed, markDelivered, type Delivery } from './notification-outbox.ts';
 import type { DestinationPolicy, Resolve } from '../outbound/destination-guard.ts';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box.ts';
+import { webhookSecretContext } from '../secrets/stored-secrets.ts';
 import { sendWebhook, WebhookDeliveryError } from './webhook-sender.ts';
 
 export interface NotificationOptions {
@@ -21,6 +23,8 @@ export interface NotificationOptions {
   readonly webhookPolicy: DestinationPolicy;
   /** Name resolution for webhooks; the system's by default. */
   readonly resolve?: Resolve;
+  /** Opens the webhook signing secrets, which are stored sealed. */
+  readonly secrets: SecretBox;
 }
 
 const MAX_RETRY_MS = 3_600_000;
@@ -60,7 +64,7 @@ export class NotificationDispatcher {
     );
     await Promise.all(
       claimed.map(async (delivery) => {
-        const failure = await this.send(delivery).then(
+        const failure = await this.send(tenantId, delivery).then(
           () => null,
           (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason))),
         );
@@ -98,12 +102,33 @@ export class NotificationDispatcher {
     return claimed.length;
   }
 
-  private async send(delivery: Delivery): Promise<void> {
+  /** The rule's signing secret; one that no longer opens (changed, or moved from another row) never will. */
+  private async webhookSecret(tenantId: string, delivery: Delivery): Promise<string> {
+    if (!delivery.secret || !delivery.ruleId)
+      throw new PermanentDeliveryError('the notification rule is gone or has no signing secret');
+    try {
+      const secret = await this.options.secrets.open(
+        delivery.secret,
+        webhookSecretContext(tenantId, delivery.ruleId),
+      );
+      return secret.toString('utf8');
+    } catch (error) {
+      this.log.error(
+        { err: error, deliveryId: delivery.id, ruleId: delivery.ruleId },
+        'a webhook signing secret does not open',
+      );
+      const message = 'the rule’s signing secret cannot be read';
+      throw error instanceof SecretBoxError && error.kind === 'unknown_key'
+        ? new Error(message)
+        : new PermanentDeliveryError(message);
+    }
+  }
+
+  private async send(tenantId: string, delivery: Delivery): Promise<void> {
     if (delivery.channel === 'webhook') {
-      if (!delivery.secret)
-        throw new PermanentDeliveryError('the notification rule is gone or has no signing secret');
+      const secret = await this.webhookSecret(tenantId, delivery);
       await sendWebhook(
-        { url: delivery.target, body: delivery.payload, secret: delivery.secret, deliveryId: delivery.id },
+        { url: delivery.target, body: delivery.payload, secret, deliveryId: delivery.id },
         {
           policy: this.options.webhookPolicy,
           timeoutMs: this.options.timeoutMs,

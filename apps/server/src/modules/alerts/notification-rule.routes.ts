@@ -20,9 +20,10 @@ import {
 } from './notification-rules.ts';
 
 /** Each user's notification rules (which alerts reach them, by webhook or e-mail) and their deliveries. */
-export function notificationRuleRoutes({ db, config }: RouteDeps): AnyRoute[] {
+export function notificationRuleRoutes({ db, config, secrets }: RouteDeps): AnyRoute[] {
   const deps: NotificationRuleDeps = {
     db,
+    secrets,
     webhookPolicy: { allowNetworks: config.NOTIFY_WEBHOOK_ALLOW_NETWORKS },
   };
   return [

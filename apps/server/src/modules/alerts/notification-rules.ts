@@ -20,12 +20,15 @@ import {
   type DestinationPolicy,
   type Resolve,
 } from '../outbound/destination-guard.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import { webhookSecretContext } from '../secrets/stored-secrets.ts';
 import { requireInTenant } from '../tenant-references.ts';
 
 export interface NotificationRuleDeps {
   readonly db: Database;
   readonly webhookPolicy: DestinationPolicy;
   readonly resolve?: Resolve;
+  readonly secrets: SecretBox;
 }
 
 /** How long saving waits for DNS; a name that cannot be judged in time is judged at every call instead. */
@@ -89,10 +92,12 @@ export async function createNotificationRule(
   }
   return withTenant(deps.db.prisma, dbContext(ctx), async (tx) => {
     await requireInTenant(tx, 'zones', 'zoneIds', body.zoneIds);
+    // The id is chosen here: the sealed secret is bound to its rule.
     const id = randomUUID();
     const webhookSecret = body.channel === 'webhook' ? randomBytes(32).toString('base64url') : null;
+    const sealed = webhookSecret && deps.secrets.seal(webhookSecret, webhookSecretContext(ctx.tenantId, id));
     const created = await tx.notificationRule.create({
-      data: { ...body, id, tenantId: ctx.tenantId, userId: ctx.principal.userId, webhookSecret },
+      data: { ...body, id, tenantId: ctx.tenantId, userId: ctx.principal.userId, webhookSecret: sealed },
     });
     await recordAudit(tx, ctx, {
       action: 'notification_rule.create',
