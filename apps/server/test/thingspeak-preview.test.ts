@@ -164,7 +164,8 @@ describe('ThingSpeak mapping preview against a live read', () => {
         [device.id],
       );
       const sealed = row?.read_api_key;
-      // Stored sealed: what the database holds is opened with the server's keys.
+      // Stored sealed, never as sent: what the database holds is opened with the server's keys.
+      if (sealed) expect(sealed).toMatch(/^tw1\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
       return (
         sealed && (await server.secrets.open(sealed, readKeyContext(row.tenant_id, device.id))).toString()
       );

@@ -92,7 +92,6 @@ export class NotificationDispatcher {
               outcome,
               error,
               detail,
-              target: delivery.target,
             },
             'notification not delivered',
           );
