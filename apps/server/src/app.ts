@@ -18,6 +18,7 @@ import { apiRoutes } from './modules/api-routes.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
 import { contextResolver } from './modules/auth/authenticate.ts';
 import type { IngestService } from './modules/ingest/ingest-service.ts';
+import type { SecretBox } from './modules/secrets/secret-box.ts';
 import { operationsRouter } from './operations/health.routes.ts';
 import type { Metrics } from './operations/metrics.ts';
 
@@ -29,6 +30,7 @@ export interface AppDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly signingKey: Uint8Array;
+  readonly secrets: SecretBox;
   readonly isShuttingDown: () => boolean;
   readonly brokerReady: () => boolean;
 }

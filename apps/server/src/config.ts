@@ -1,5 +1,6 @@
 import { readDatabaseUrls, retentionEnvShape } from '@tidewatch/db';
 import { z } from 'zod';
+import { parseNetwork, type Network } from './modules/outbound/ip-address.ts';
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -27,6 +28,11 @@ const envSchema = z.object({
     .min(300)
     .max(90 * 86_400)
     .default(14 * 86_400),
+  /**
+   * A file holding 32 random bytes in base64 (`openssl rand -base64 32`): the key-encryption key that protects
+   * the secrets stored in the database. Required in production; elsewhere a development key is made.
+   */
+  TIDEWATCH_SECRET_KEY_FILE: z.string().min(1).optional(),
   /** Base64 of at least 32 bytes; by default a key kept in the database and shared by every instance. */
   ACCESS_TOKEN_KEY: z.string().min(44).optional(),
   LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
@@ -112,6 +118,27 @@ const envSchema = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Webhooks go to public https addresses only, so a user cannot aim the server at its own network. CIDR blocks
+   * listed here (a plant's own receivers: `10.20.0.0/16,fd00:1::/64`) are allowed too, plain http included.
+   */
+  NOTIFY_WEBHOOK_ALLOW_NETWORKS: z
+    .string()
+    .default('')
+    .transform((text, ctx): Network[] => {
+      const blocks = text
+        .split(',')
+        .map((block) => block.trim())
+        .filter(Boolean);
+      return blocks.flatMap((block) => {
+        try {
+          return [parseNetwork(block)];
+        } catch {
+          ctx.addIssue(`"${block}" is not a CIDR block such as 10.20.0.0/16`);
+          return [];
+        }
+      });
+    }),
   /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://...); unset: e-mails fail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),
@@ -149,6 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     (parsed.data.TIDEWATCH_ADMIN_PASSWORD === undefined)
   ) {
     throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
+  }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.TIDEWATCH_SECRET_KEY_FILE === undefined) {
+    throw new Error(
+      'Invalid configuration: TIDEWATCH_SECRET_KEY_FILE must be set when NODE_ENV=production (make the file with: openssl rand -base64 32)',
+    );
   }
   // A reading older than raw retention would land in a partition retention is about to drop.
   if (parsed.data.INGEST_MAX_AGE_DAYS > parsed.data.RETENTION_RAW_DAYS) {

@@ -7,6 +7,8 @@ import type { AnyRoute } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
+import type { SecretBox } from './modules/secrets/secret-box.ts';
+import { startSecrets } from './modules/secrets/start-secrets.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
 import { startRealtimeGateway, type RealtimeGateway } from './modules/realtime/realtime-gateway.ts';
 import { EventBus } from './events/event-bus.ts';
@@ -34,6 +36,8 @@ export interface RunningServer {
   readonly log: Logger;
   /** The Socket.IO gateway on the same port. */
   readonly realtime: RealtimeGateway;
+  /** Seals and opens the secrets stored in the database. */
+  readonly secrets: SecretBox;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
   close(graceMs?: number): Promise<void>;
 }
@@ -53,7 +57,12 @@ export async function startServer(
   });
   let shuttingDown = false;
   try {
-    const signingKey = await loadSigningKey(db.pool, config.ACCESS_TOKEN_KEY);
+    const secrets = await startSecrets(
+      db.pool,
+      { keyFile: config.TIDEWATCH_SECRET_KEY_FILE, production: config.NODE_ENV === 'production' },
+      log,
+    );
+    const signingKey = await loadSigningKey(db.pool, config.ACCESS_TOKEN_KEY, secrets);
     await bootstrapSuperAdmin(
       db,
       log,
@@ -91,6 +100,8 @@ export async function startServer(
               timeoutMs: config.NOTIFY_TIMEOUT_MS,
               smtpUrl: config.SMTP_URL,
               emailFrom: config.NOTIFY_EMAIL_FROM,
+              webhookPolicy: { allowNetworks: config.NOTIFY_WEBHOOK_ALLOW_NETWORKS },
+              secrets,
             },
           })
         : null;
@@ -127,6 +138,7 @@ export async function startServer(
       log,
       metrics,
       signingKey,
+      secrets,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
@@ -153,7 +165,7 @@ export async function startServer(
     const url = `http://127.0.0.1:${String(port)}`;
     log.info({ url }, 'tidewatch server listening');
     const thingSpeak = config.thingSpeakEnabled
-      ? new ThingSpeakPoller(db.pool, ingest, metrics.registry, log, {
+      ? new ThingSpeakPoller(db.pool, ingest, metrics.registry, log, secrets, {
           baseUrl: config.THINGSPEAK_URL,
           timeoutMs: config.THINGSPEAK_TIMEOUT_MS,
           results: config.THINGSPEAK_RESULTS,
@@ -178,6 +190,7 @@ export async function startServer(
       url,
       log,
       realtime,
+      secrets,
       async close(graceMs = 10_000) {
         shuttingDown = true;
         // Sockets first: clients are told and reconnect to another instance while this one drains.

@@ -4,6 +4,8 @@ import type { Logger } from '../../logger.ts';
 import type { IngestDevice } from '../ingest/ingest-device.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { StoreRefusedError } from '../ingest/store-refusal.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import { readKeyContext } from '../secrets/stored-secrets.ts';
 import { BindingClaims, type ClaimedBinding } from './binding-claims.ts';
 import { feedToReadings, type ChannelMessage, type FeedReadings } from './feed-readings.ts';
 import { afterFailure, isTrialRead, type RetryPolicy } from './retry-policy.ts';
@@ -50,6 +52,7 @@ export class ThingSpeakPoller {
     private readonly ingest: IngestService,
     registry: Registry,
     private readonly log: Logger,
+    private readonly secrets: SecretBox,
     private readonly options: ThingSpeakPollerOptions,
   ) {
     this.claims = new BindingClaims(pool);
@@ -122,11 +125,22 @@ export class ThingSpeakPoller {
     const log = this.log.child({ channelId: claim.channelId, bindingId: claim.bindingId });
     const stopTimer = this.metrics.pollSeconds.startTimer();
     try {
+      let readKey: string | null = null;
+      try {
+        readKey =
+          claim.readKey &&
+          (await this.secrets.open(claim.readKey, readKeyContext(claim.tenantId, claim.deviceId))).toString(
+            'utf8',
+          );
+      } catch (error) {
+        await this.keyUnreadable(claim, error, log);
+        return;
+      }
       let feed: ChannelFeed;
       try {
         feed = await this.client.readFeed({
           channelId: claim.channelId,
-          readKey: claim.readKey,
+          readKey,
           since: Math.max(claim.lastEntryAt ?? 0, Date.now() - this.options.maxAgeMs),
           results: this.options.results,
         });
@@ -272,6 +286,18 @@ export class ThingSpeakPoller {
         'ThingSpeak channel keeps failing; circuit open',
       );
     else log.warn({ ...details, retryInMs: decision.retryInMs }, 'ThingSpeak poll failed; retrying later');
+  }
+
+  /** The stored read key does not open (changed, moved from another binding, or a data key missing): backs off. */
+  private async keyUnreadable(claim: ClaimedBinding, error: unknown, log: Logger): Promise<void> {
+    const decision = afterFailure(claim.consecutiveFailures, this.options.retry, null);
+    this.metrics.polls.inc({ outcome: 'key_unreadable' });
+    log.error({ err: error, failures: decision.failures }, 'the stored ThingSpeak read key does not open');
+    await this.claims.failed(
+      claim,
+      'the stored read key cannot be read; save the binding with its key again',
+      decision,
+    );
   }
 
   /** Not the channel's fault (the database, a full queue): retried soon, and the circuit is left as it was. */
