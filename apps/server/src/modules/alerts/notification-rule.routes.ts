@@ -16,9 +16,10 @@ import { notFound } from '../../http/app-error.ts';
 import { definedOnly } from '../../http/defined.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { requireInTenant } from '../tenant-references.ts';
+import { requireInZones } from '../tenant-references.ts';
 
 const toRule = (row: NotificationRuleRow): NotificationRule => ({
   id: row.id,
@@ -69,7 +70,7 @@ export function notificationRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       status: 201,
       handler: ({ body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await requireInTenant(tx, 'zones', 'zoneIds', body.zoneIds);
+          await requireInZones(tx, zoneLimit(ctx), 'zones', 'zoneIds', body.zoneIds);
           const webhookSecret = body.channel === 'webhook' ? randomBytes(32).toString('base64url') : null;
           const created = await tx.notificationRule.create({
             data: { ...body, tenantId: ctx.tenantId, userId: ctx.principal.userId, webhookSecret },
@@ -95,7 +96,7 @@ export function notificationRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       response: notificationRuleSchema,
       handler: ({ params, body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await requireInTenant(tx, 'zones', 'zoneIds', body.zoneIds ?? []);
+          await requireInZones(tx, zoneLimit(ctx), 'zones', 'zoneIds', body.zoneIds ?? []);
           const { count } = await tx.notificationRule.updateMany({
             where: own(ctx, params.id),
             data: definedOnly(body),

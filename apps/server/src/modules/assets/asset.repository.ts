@@ -112,3 +112,20 @@ export async function linkByCode(
       FROM l
      WHERE a.tenant_id = ${tenantId}::uuid AND a.code = l.code AND a.archived_at IS NULL`;
 }
+
+/**
+ * What removing an asset from the network undoes, whether the asset is then deleted or archived: its devices are
+ * unbound (their readings and alerts stay theirs) and live pipes no longer start or end at it.
+ */
+export async function detachAsset(
+  tx: TenantTransaction,
+  id: string,
+): Promise<{ devicesUnbound: number; pipeEndsCleared: number }> {
+  const devicesUnbound =
+    await tx.$executeRaw`UPDATE devices SET asset_id = NULL WHERE asset_id = ${id}::uuid`;
+  const pipeEndsCleared = await tx.$executeRaw`
+    UPDATE assets SET from_asset_id = CASE WHEN from_asset_id = ${id}::uuid THEN NULL ELSE from_asset_id END,
+                      to_asset_id = CASE WHEN to_asset_id = ${id}::uuid THEN NULL ELSE to_asset_id END
+     WHERE (from_asset_id = ${id}::uuid OR to_asset_id = ${id}::uuid) AND archived_at IS NULL`;
+  return { devicesUnbound, pipeEndsCleared };
+}
