@@ -50,7 +50,9 @@ export const toRule = (row: AlertRuleRow): AlertRule => ({
 
 /** A rule the caller may see, archived or not (the alerts it raised still name it). */
 export async function findRule(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AlertRuleRow> {
-  const row = await tx.alertRule.findFirst({ where: { id, ...(await visibleRules(tx, zoneLimit(ctx))) } });
+  const row = await tx.alertRule.findFirst({
+    where: { AND: [{ id }, await visibleRules(tx, zoneLimit(ctx))] },
+  });
   if (!row) throw notFound('Alert rule');
   return row;
 }
