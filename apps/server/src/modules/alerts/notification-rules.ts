@@ -12,6 +12,7 @@ import {
 import { forbidden, invalid, notFound } from '../../http/app-error.ts';
 import { definedOnly } from '../../http/defined.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
+import { zoneLimit } from '../../http/zone-scope.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import {
   checkDestination,
@@ -22,7 +23,7 @@ import {
 } from '../outbound/destination-guard.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { webhookSecretContext } from '../secrets/stored-secrets.ts';
-import { requireInTenant } from '../tenant-references.ts';
+import { requireInZones } from '../tenant-references.ts';
 
 export interface NotificationRuleDeps {
   readonly db: Database;
@@ -91,7 +92,7 @@ export async function createNotificationRule(
     await checkWebhookTarget(deps, body.target);
   }
   return withTenant(deps.db.prisma, dbContext(ctx), async (tx) => {
-    await requireInTenant(tx, 'zones', 'zoneIds', body.zoneIds);
+    await requireInZones(tx, zoneLimit(ctx), 'zones', 'zoneIds', body.zoneIds);
     // The id is chosen here: the sealed secret is bound to its rule.
     const id = randomUUID();
     const webhookSecret = body.channel === 'webhook' ? randomBytes(32).toString('base64url') : null;
@@ -128,7 +129,7 @@ export async function updateNotificationRule(
     if (body.enabled ?? before.enabled) await checkWebhookTarget(deps, before.target);
   }
   return withTenant(deps.db.prisma, dbContext(ctx), async (tx) => {
-    await requireInTenant(tx, 'zones', 'zoneIds', body.zoneIds ?? []);
+    await requireInZones(tx, zoneLimit(ctx), 'zones', 'zoneIds', body.zoneIds ?? []);
     const { count } = await tx.notificationRule.updateMany({ where: own(ctx, id), data: definedOnly(body) });
     if (count === 0) throw notFound('Notification rule');
     const rule = toRule(await tx.notificationRule.findUniqueOrThrow({ where: { id } }));

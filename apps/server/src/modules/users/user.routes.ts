@@ -9,13 +9,14 @@ import {
   type Role,
   type User,
 } from '@tidewatch/shared';
-import { conflict, forbidden, invalid, notFound } from '../../http/app-error.ts';
+import { conflict, forbidden, notFound } from '../../http/app-error.ts';
 import { pageArgs, toPage } from '../../http/pagination.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isUniqueViolation } from '../database-errors.ts';
+import { checkZoneAssignment } from './zone-assignment.ts';
 
 const userSelect = {
   id: true,
@@ -61,13 +62,6 @@ async function findTenantUser(tx: TenantTransaction, ctx: TenantContext, id: str
   const row = await tx.user.findFirst({ where: { id, tenantId: ctx.tenantId }, select: userSelect });
   if (!row) throw notFound('User');
   return row;
-}
-
-async function checkZones(tx: TenantTransaction, zoneIds: readonly string[]): Promise<void> {
-  if (zoneIds.length === 0) return;
-  const found = await tx.zone.count({ where: { id: { in: [...zoneIds] } } });
-  if (found !== new Set(zoneIds).size)
-    throw invalid('zoneIds', 'Some of these zones do not exist in this tenant');
 }
 
 /** Users of a tenant; listing and reading them is a sensitive read and is audited. */
@@ -127,7 +121,7 @@ export function userRoutes({ db, bus }: RouteDeps): AnyRoute[] {
       handler: async ({ body }, ctx) => {
         const passwordHash = await hashCredential(body.password);
         return withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await checkZones(tx, body.zoneIds);
+          await checkZoneAssignment(tx, ctx, body.zoneIds);
           const created = await tx.user
             .create({
               data: {
@@ -173,7 +167,7 @@ export function userRoutes({ db, bus }: RouteDeps): AnyRoute[] {
         const user = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findTenantUser(tx, ctx, params.id);
           if (body.zoneIds) {
-            await checkZones(tx, body.zoneIds);
+            await checkZoneAssignment(tx, ctx, body.zoneIds);
             await tx.userZone.deleteMany({ where: { userId: params.id } });
             await tx.userZone.createMany({
               data: body.zoneIds.map((zoneId) => ({ zoneId, userId: params.id, tenantId: ctx.tenantId })),
