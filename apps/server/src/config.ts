@@ -1,21 +1,24 @@
 import { readDatabaseUrls } from '@tidewatch/db';
 import { z } from 'zod';
 
+/** Comma-separated http(s) addresses, each reduced to its origin. */
+const originList = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)));
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Origins of consoles served elsewhere: the Vite dev server and the desktop app's own scheme. */
-  CORS_ORIGINS: z
-    .string()
-    .default('http://localhost:5173,http://127.0.0.1:5173,tidewatch://console')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
+  /** Origins of consoles served elsewhere: the desktop app's own scheme, and in development Vite's server. */
+  CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -40,6 +43,8 @@ const envSchema = z.object({
   CONSOLE_DIR: z.string().optional(),
   /** A MapLibre style served by a tile server; without it the console draws its offline basemap. */
   MAP_STYLE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Further origins the style's tiles, glyphs and sprites come from: the console's CSP must name them. */
+  MAP_TILE_ORIGINS: originList.default([]),
   /** Readings held in memory while PostgreSQL is slow or away; beyond it devices are told to retry. */
   INGEST_QUEUE_CAPACITY: z.coerce.number().int().min(100).default(200_000),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
@@ -127,10 +132,33 @@ const envSchema = z.object({
   REALTIME_MAX_BUFFERED: z.coerce.number().int().min(10).default(5000),
 });
 
-export type Config = z.infer<typeof envSchema> & {
+type Env = z.infer<typeof envSchema>;
+
+export type Config = Omit<Env, 'CORS_ORIGINS'> & {
+  readonly CORS_ORIGINS: string[];
   readonly databaseUrl: string;
   readonly thingSpeakEnabled: boolean;
 };
+
+const DEVELOPMENT_CORS = 'http://localhost:5173,http://127.0.0.1:5173,tidewatch://console';
+
+/** The desktop app's origin; Vite's dev server only in development, where a console is served from it. */
+function corsOrigins(env: Env): string[] {
+  const configured =
+    env.CORS_ORIGINS ?? (env.NODE_ENV === 'development' ? DEVELOPMENT_CORS : 'tidewatch://console');
+  return configured
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+/** Settings that only mean something together; each message names what is missing. */
+function combinationProblems(env: Env): string[] {
+  const rules: [boolean, string][] = [
+    [env.MAP_TILE_ORIGINS.length > 0 && !env.MAP_STYLE_URL, 'MAP_TILE_ORIGINS needs MAP_STYLE_URL'],
+  ];
+  return rules.filter(([broken]) => broken).map(([, message]) => message);
+}
 
 /** Parses and validates all configuration once at start-up; the error names each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -145,8 +173,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
   }
+  const problems = combinationProblems(parsed.data);
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return {
     ...parsed.data,
+    CORS_ORIGINS: corsOrigins(parsed.data),
     databaseUrl: readDatabaseUrls(env).appUrl,
     thingSpeakEnabled: (parsed.data.THINGSPEAK_ENABLED ?? String(parsed.data.NODE_ENV !== 'test')) === 'true',
   };
