@@ -45,6 +45,11 @@ const envSchema = z.object({
   MAP_STYLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Further origins the style's tiles, glyphs and sprites come from: the console's CSP must name them. */
   MAP_TILE_ORIGINS: originList.default([]),
+  /** PEM certificate (with its chain) and key: the server then speaks HTTPS and WSS on PORT. */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Intermediate certificates sent after TLS_CERT_FILE, when they are kept in a file of their own. */
+  TLS_CA_FILE: z.string().min(1).optional(),
   /** Readings held in memory while PostgreSQL is slow or away; beyond it devices are told to retry. */
   INGEST_QUEUE_CAPACITY: z.coerce.number().int().min(100).default(200_000),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
@@ -54,7 +59,12 @@ const envSchema = z.object({
   INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
   /** The embedded MQTT broker devices connect to (0: any free port, for tests). */
   MQTT_HOST: z.string().default('0.0.0.0'),
-  MQTT_PORT: z.coerce.number().int().min(0).max(65_535).default(1883),
+  /** `off` leaves only MQTT_TLS_PORT, so no device talks to the broker in plain text. */
+  MQTT_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).default(1883),
+  /** MQTT over TLS (8883) on the embedded broker, with the certificate of TLS_CERT_FILE. */
+  MQTT_TLS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** The CA that signs device certificates: on MQTT_TLS_PORT a device must then present one whose CN is its id. */
+  MQTT_TLS_CA_FILE: z.string().min(1).optional(),
   MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).default(262_144),
   /** An external broker (mqtt://host:1883); when set, the embedded broker does not start. */
   MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
@@ -155,6 +165,23 @@ function corsOrigins(env: Env): string[] {
 /** Settings that only mean something together; each message names what is missing. */
 function combinationProblems(env: Env): string[] {
   const rules: [boolean, string][] = [
+    [
+      (env.TLS_CERT_FILE === undefined) !== (env.TLS_KEY_FILE === undefined),
+      'set TLS_CERT_FILE and TLS_KEY_FILE together',
+    ],
+    [env.TLS_CA_FILE !== undefined && env.TLS_CERT_FILE === undefined, 'TLS_CA_FILE needs TLS_CERT_FILE'],
+    [
+      env.MQTT_TLS_PORT !== undefined && env.TLS_CERT_FILE === undefined,
+      'MQTT_TLS_PORT needs TLS_CERT_FILE and TLS_KEY_FILE',
+    ],
+    [
+      env.MQTT_TLS_CA_FILE !== undefined && env.MQTT_TLS_PORT === undefined,
+      'MQTT_TLS_CA_FILE needs MQTT_TLS_PORT',
+    ],
+    [
+      env.MQTT_PORT === 'off' && env.MQTT_TLS_PORT === undefined && env.MQTT_URL === undefined,
+      'MQTT_PORT=off needs MQTT_TLS_PORT',
+    ],
     [env.MAP_TILE_ORIGINS.length > 0 && !env.MAP_STYLE_URL, 'MAP_TILE_ORIGINS needs MAP_STYLE_URL'],
   ];
   return rules.filter(([broken]) => broken).map(([, message]) => message);

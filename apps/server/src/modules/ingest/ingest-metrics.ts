@@ -16,7 +16,7 @@ export function createIngestMetrics(registry: Registry, queueDepth: () => number
     }),
     refused: new Counter({
       name: 'ingest_messages_refused_total',
-      help: 'Whole messages refused, by transport and reason (auth, malformed, too_large, queue_full, forbidden_topic)',
+      help: 'Whole messages refused, by transport and reason (auth, client_certificate, tls_handshake, malformed, too_large, queue_full, forbidden_topic)',
       labelNames: ['transport', 'reason'] as const,
       registers: [registry],
     }),
