@@ -69,6 +69,11 @@ const envSchema = z.object({
   /** An external broker (mqtt://host:1883); when set, the embedded broker does not start. */
   MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
   MQTT_USERNAME: z.string().min(1).default('tidewatch-server'),
+  /** For mqtts:// to a broker whose certificate a private CA signed; the system's CAs otherwise. */
+  MQTT_BROKER_CA_FILE: z.string().min(1).optional(),
+  /** This server's own client certificate and key, for a broker that requires one (require_certificate). */
+  MQTT_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  MQTT_CLIENT_KEY_FILE: z.string().min(1).optional(),
   MQTT_PASSWORD: z.string().min(1).optional(),
   /** Stable per instance, so the broker keeps this instance's session (and its unacknowledged messages). */
   MQTT_CLIENT_ID: z
@@ -181,6 +186,15 @@ function combinationProblems(env: Env): string[] {
     [
       env.MQTT_PORT === 'off' && env.MQTT_TLS_PORT === undefined && env.MQTT_URL === undefined,
       'MQTT_PORT=off needs MQTT_TLS_PORT',
+    ],
+    [
+      (env.MQTT_CLIENT_CERT_FILE === undefined) !== (env.MQTT_CLIENT_KEY_FILE === undefined),
+      'set MQTT_CLIENT_CERT_FILE and MQTT_CLIENT_KEY_FILE together',
+    ],
+    [
+      (env.MQTT_BROKER_CA_FILE ?? env.MQTT_CLIENT_CERT_FILE) !== undefined &&
+        !env.MQTT_URL?.startsWith('mqtts:'),
+      'MQTT_BROKER_CA_FILE and MQTT_CLIENT_CERT_FILE need an mqtts:// MQTT_URL',
     ],
     [env.MAP_TILE_ORIGINS.length > 0 && !env.MAP_STYLE_URL, 'MAP_TILE_ORIGINS needs MAP_STYLE_URL'],
   ];

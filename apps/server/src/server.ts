@@ -22,7 +22,7 @@ import { connectExternalBroker } from './modules/mqtt/external-broker.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
-import { httpsFiles, mqttTlsFiles, readTlsContext } from './operations/tls-files.ts';
+import { httpsFiles, mqttTlsFiles, readBrokerClientFiles, readTlsContext } from './operations/tls-files.ts';
 
 export interface RunningServer {
   readonly server: Server;
@@ -132,6 +132,7 @@ export async function startServer(
           password: config.MQTT_PASSWORD,
           clientId: config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
           shareGroup: config.MQTT_SHARE_GROUP,
+          tls: await readBrokerClientFiles(config),
         },
         inbox,
         ingest.metrics,

@@ -44,3 +44,16 @@ export function mqttTlsFiles(config: Config): (TlsFiles & { readonly port: numbe
   if (!files || config.MQTT_TLS_PORT === undefined) return null;
   return { ...files, clientCaFile: config.MQTT_TLS_CA_FILE, port: config.MQTT_TLS_PORT };
 }
+
+/** For an external broker on mqtts://: its CA and this server's client certificate, where configured. */
+export async function readBrokerClientFiles(
+  config: Config,
+): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+  const read = (file: string | undefined) => (file ? readFile(file) : undefined);
+  const [ca, cert, key] = await Promise.all([
+    read(config.MQTT_BROKER_CA_FILE),
+    read(config.MQTT_CLIENT_CERT_FILE),
+    read(config.MQTT_CLIENT_KEY_FILE),
+  ]);
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
