@@ -134,6 +134,8 @@ const envSchema = z.object({
   NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),
   /** Redis (redis://host:6379) that carries Socket.IO events between instances; unset: one instance. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** For rediss:// to a Redis whose certificate a private CA signed; the system's CAs otherwise. */
+  REDIS_CA_FILE: z.string().min(1).optional(),
   /** Prefix of the Redis channels, so several deployments can share one Redis. */
   REALTIME_REDIS_PREFIX: z
     .string()
@@ -197,6 +199,10 @@ function combinationProblems(env: Env): string[] {
       'MQTT_BROKER_CA_FILE and MQTT_CLIENT_CERT_FILE need an mqtts:// MQTT_URL',
     ],
     [env.MAP_TILE_ORIGINS.length > 0 && !env.MAP_STYLE_URL, 'MAP_TILE_ORIGINS needs MAP_STYLE_URL'],
+    [
+      env.REDIS_CA_FILE !== undefined && !env.REDIS_URL?.startsWith('rediss:'),
+      'REDIS_CA_FILE needs a rediss:// REDIS_URL',
+    ],
   ];
   return rules.filter(([broken]) => broken).map(([, message]) => message);
 }
