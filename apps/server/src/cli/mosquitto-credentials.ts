@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const serverPassword = process.env.MQTT_PASSWORD;
   if (!serverPassword)
     throw new Error(`MQTT_PASSWORD must be set (the server's broker password)\n\n${usage}`);
+  const listeners = listenersOf(values);
   const admin = new pg.Client({ connectionString: readDatabaseUrls().adminUrl });
   await admin.connect();
   try {
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
       outDir: path.resolve(values.out),
       serverUsername: process.env.MQTT_USERNAME ?? 'tidewatch-server',
       serverPassword,
-      listeners: listenersOf(values),
+      listeners,
     });
     console.log(
       `Wrote ${result.passwordFile}, ${result.aclFile} and ${String(result.confFile)} for ${String(result.devices)} devices.`,
