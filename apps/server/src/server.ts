@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
-import { createDatabase } from '@tidewatch/db';
+import { createDatabase, retentionPolicyOf } from '@tidewatch/db';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AnyRoute } from './http/route.ts';
@@ -151,7 +151,7 @@ export async function startServer(
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
-    const stopPartitionJob = startPartitionJob(db, log);
+    const stopPartitionJob = startPartitionJob(db, log, retentionPolicyOf(config), metrics.registry);
     const httpsServer = https ? createHttpsServer(await readTlsContext(https), app) : null;
     const server: Server = httpsServer ?? createServer(app);
     server.keepAliveTimeout = 65_000;

@@ -16,6 +16,7 @@ import { incidentRoutes } from './incidents/incident.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { spatialRoutes } from './spatial/spatial.routes.ts';
 import { telemetryRoutes } from './telemetry/telemetry.routes.ts';
+import { tenantRetentionRoutes } from './retention/tenant-retention.routes.ts';
 import { tenantRoutes } from './tenants/tenant.routes.ts';
 import { thingSpeakPreviewRoutes } from './thingspeak/channel-preview.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
@@ -43,6 +44,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
       },
     ),
     ...tenantRoutes(deps),
+    ...tenantRetentionRoutes(deps),
     ...zoneRoutes(deps),
     ...userRoutes(deps),
     ...assetRoutes(deps),
