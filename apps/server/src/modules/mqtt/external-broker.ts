@@ -16,6 +16,8 @@ export interface ExternalBrokerOptions {
   readonly clientId: string;
   /** Empty: plain subscriptions (one instance). */
   readonly shareGroup: string;
+  /** For mqtts://: the broker's CA (else the system's), and this server's client certificate and key. */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 /** How long the broker keeps this instance's session (and queues its messages) while it is away. */
@@ -104,6 +106,7 @@ export function connectExternalBroker(
     clientId: options.clientId,
     username: options.username,
     ...(options.password === undefined ? {} : { password: options.password }),
+    ...options.tls,
     clean: false,
     properties: { sessionExpiryInterval: SESSION_EXPIRY_S, receiveMaximum: RECEIVE_MAXIMUM },
     reconnectPeriod: 1000,
