@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { adminQuery as adminQueryAt } from '../src/testing/admin-query.ts';
+import { testSecretKeyFile } from '../src/testing/secret-key-file.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 
 export const DEMO_PASSWORD = DEFAULT_DEMO_PASSWORD;
@@ -16,8 +17,10 @@ export const tenantA = { slug: pune.slug, email: (local: string) => demoEmail(lo
 export const tenantB = { slug: hyderabad.slug, email: (local: string) => demoEmail(local, hyderabad) };
 
 /** Starts the real server on port 0 against the run's seeded database. */
-export function startTestServer(env: Record<string, string> = {}): Promise<RunningServer> {
+export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const config = loadConfig({
+    // The machine's development key, given explicitly so a test may run the server as in production.
+    TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import type { RunningServer } from '../src/server.ts';
+import { testSecretKeyFile } from '../src/testing/secret-key-file.ts';
 import { Api, startTestServer } from './harness.ts';
 
 const STYLE = 'https://tiles.example/styles/basic.json';
@@ -97,7 +98,10 @@ describe('headers that fit how the console is reached', () => {
     expect(await corsFor('http://localhost:5173')).toBeNull();
     expect(await corsFor('http://127.0.0.1:5173')).toBeNull();
 
-    const base = { DATABASE_URL: 'postgresql://tidewatch_app@127.0.0.1/x' };
+    const base = {
+      DATABASE_URL: 'postgresql://tidewatch_app@127.0.0.1/x',
+      TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
+    };
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).CORS_ORIGINS).toEqual(['tidewatch://console']);
     expect(loadConfig({ ...base, NODE_ENV: 'development' }).CORS_ORIGINS).toEqual([
       'http://localhost:5173',
