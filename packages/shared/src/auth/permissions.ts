@@ -38,6 +38,7 @@ export const permissions = [
   'command:read',
   'command:send',
   'audit:read',
+  'security_settings:manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -97,6 +98,7 @@ const tenantAdmin: readonly Permission[] = [
   'integration:read',
   'integration:write',
   'audit:read',
+  'security_settings:manage',
 ];
 
 /** The one permission matrix. */

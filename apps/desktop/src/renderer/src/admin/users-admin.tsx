@@ -46,11 +46,13 @@ function zoneList(zones: Zones | undefined, zoneIds: readonly string[]): string 
   return zoneIds.map((id) => zones?.get(id) ?? id).join(', ');
 }
 
-function userState(user: User, now: number): { key: 'active' | 'disabled' | 'locked'; text: string } {
+function userState(user: User): { key: 'active' | 'disabled'; text: string } {
   if (user.disabled) return { key: 'disabled', text: 'Disabled' };
-  if (user.lockedUntil && Date.parse(user.lockedUntil) > now)
-    return { key: 'locked', text: `Locked until ${formatDateTime(user.lockedUntil)}` };
-  return { key: 'active', text: 'Active' };
+  const notes = [
+    ...(user.mustChangePassword ? ['temporary password'] : []),
+    ...(user.totpEnabled ? ['2-step'] : []),
+  ];
+  return { key: 'active', text: ['Active', ...notes].join(' · ') };
 }
 
 function RoleSelect({
@@ -288,7 +290,6 @@ export function UsersAdmin({ tenantId, canWrite }: { tenantId: string; canWrite:
       void queryClient.invalidateQueries({ queryKey: usersKey(tenantId) });
     },
   });
-  const now = Date.now();
   const sorted = [...(users.data ?? [])].sort((a, b) => a.displayName.localeCompare(b.displayName));
 
   return (
@@ -320,7 +321,7 @@ export function UsersAdmin({ tenantId, canWrite }: { tenantId: string; canWrite:
             </tr>
           ) : null}
           {sorted.map((user) => {
-            const state = userState(user, now);
+            const state = userState(user);
             const isSelf = user.id === selfId;
             return (
               <tr
