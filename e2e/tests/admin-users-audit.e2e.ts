@@ -69,7 +69,7 @@ describe('tenant users and the audit log', () => {
       await form.getByLabel('E-mail').fill(email);
       await form.getByLabel('Name').fill('Zed Zone');
       await form.getByLabel('Role').selectOption('operator');
-      await form.getByLabel('Initial password').fill(DEMO_PASSWORD);
+      await form.getByLabel('Temporary password').fill(DEMO_PASSWORD);
       await form.getByRole('checkbox', { name: zone.name }).check();
       await form.getByRole('button', { name: 'Create user' }).click();
     };
