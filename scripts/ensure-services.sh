@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure what Tidewatch needs on this machine is installed and running: PostgreSQL with PostGIS,
-# Mosquitto, Redis and Chromium. Idempotent and quick when everything is already there.
+# Mosquitto, Redis, pgBackRest and Chromium. Idempotent and quick when everything is already there.
 set -euo pipefail
 
 admin_url="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
@@ -52,6 +52,12 @@ fi
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   echo "ensure-services: installing Mosquitto"
   apt_install mosquitto
+fi
+
+# pgBackRest: backups (npm run backup:setup) and the fault suite's restore drill.
+if ! command -v pgbackrest >/dev/null; then
+  echo "ensure-services: installing pgBackRest"
+  apt_install pgbackrest
 fi
 
 # Redis, for running several instances (the realtime tests start two).

@@ -1,4 +1,4 @@
-import { readDatabaseUrls } from '@tidewatch/db';
+import { readDatabaseUrls, retentionEnvShape } from '@tidewatch/db';
 import { z } from 'zod';
 
 const envSchema = z.object({
@@ -135,6 +135,8 @@ const envSchema = z.object({
   REALTIME_REVALIDATE_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   /** Packets waiting for a client that does not read; beyond this it is disconnected (it resyncs on reconnect). */
   REALTIME_MAX_BUFFERED: z.coerce.number().int().min(10).default(5000),
+  /** Retention of readings and records (RETENTION_*), shared with `npm run db:partitions`; floors in the database. */
+  ...retentionEnvShape,
 });
 
 export type Config = z.infer<typeof envSchema> & {
@@ -154,6 +156,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     (parsed.data.TIDEWATCH_ADMIN_PASSWORD === undefined)
   ) {
     throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
+  }
+  // A reading older than raw retention would land in a partition retention is about to drop.
+  if (parsed.data.INGEST_MAX_AGE_DAYS > parsed.data.RETENTION_RAW_DAYS) {
+    throw new Error('Invalid configuration: INGEST_MAX_AGE_DAYS must not exceed RETENTION_RAW_DAYS');
   }
   return {
     ...parsed.data,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
-import { createDatabase } from '@tidewatch/db';
+import { createDatabase, retentionPolicyOf } from '@tidewatch/db';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AnyRoute } from './http/route.ts';
@@ -138,7 +138,7 @@ export async function startServer(
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
-    const stopPartitionJob = startPartitionJob(db, log);
+    const stopPartitionJob = startPartitionJob(db, log, retentionPolicyOf(config), metrics.registry);
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
     const realtime = await startRealtimeGateway(server, {

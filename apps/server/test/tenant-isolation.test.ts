@@ -43,6 +43,8 @@ async function idsOfTenantB(): Promise<Ids> {
 const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
   'get /tenants/:id': { id: 'tenant' },
   'patch /tenants/:id': { id: 'tenant', body: { name: 'Taken over' } },
+  'get /tenants/:id/retention': { id: 'tenant' },
+  'put /tenants/:id/retention': { id: 'tenant', body: { rawDays: 30, minuteDays: null, hourDays: null } },
   'get /zones/:id': { id: 'zone' },
   'patch /zones/:id': { id: 'zone', body: { name: 'Taken over' } },
   'delete /zones/:id': { id: 'zone' },

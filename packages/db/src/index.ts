@@ -5,12 +5,18 @@ export { hashCredential, verifyCredential } from './credential-hash.ts';
 export { ensureDatabaseExists } from './database-admin.ts';
 export { isTransientDatabaseError, retryTransientOnce } from './database-errors.ts';
 export { applyMigrations, syncApplicationRolePassword, type MigrateResult } from './migrate.ts';
+export { inTransaction, type Budget, type Queryable } from './budgeted-transaction.ts';
+export type { RetentionRefusal, TelemetryDeletions } from './partitions.ts';
+export type { RecordDeletions } from './record-pruning.ts';
 export {
   defaultRetentionPolicy,
-  maintainTelemetryPartitions,
-  type PartitionMaintenanceResult,
+  readRetentionPolicy,
+  retentionEnvShape,
+  retentionPolicyOf,
+  type RetentionEnv,
   type RetentionPolicy,
-} from './partitions.ts';
+} from './retention-policy.ts';
+export { runRetention, type RetentionRunResult } from './retention-run.ts';
 export {
   beginWithContextSql,
   withTenant,

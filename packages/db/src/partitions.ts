@@ -1,57 +1,101 @@
 import type pg from 'pg';
+import { inTransaction, type Queryable } from './budgeted-transaction.ts';
+import type { RetentionPolicy } from './retention-policy.ts';
 
-export interface RetentionPolicy {
-  /** Days of daily raw partitions to create ahead of now, so ingest never meets a missing one. */
-  readonly aheadDays: number;
-  /** Days of raw partitions to keep available behind now, for late and backfilled readings. */
-  readonly behindDays: number;
-  readonly rawRetentionDays: number;
-  readonly minuteRetentionDays: number;
-  /** null keeps hourly rollups forever. */
-  readonly hourRetentionDays: number | null;
+/**
+ * Statement budgets for the job's transactions, set locally so they override the pool's shorter default. Dropping
+ * or creating a partition locks the whole telemetry table: waiting long for that lock would hold up every ingest
+ * batch queued behind it, so the job gives up after a few seconds and tries again at its next run.
+ */
+const DDL_BUDGET = { statementTimeoutMs: 600_000, lockTimeoutMs: 5_000 } as const;
+const DELETE_BUDGET = { statementTimeoutMs: 120_000 } as const;
+
+export interface RetentionRefusal {
+  /** The table whose deletion was refused: telemetry, telemetry_1m or telemetry_1h. */
+  readonly scope: string;
+  /** Absent when the refusal is about partitions every tenant shares. */
+  readonly tenantId?: string;
+  readonly cutoff: string;
+  readonly reason: string;
 }
 
-export const defaultRetentionPolicy: RetentionPolicy = {
-  aheadDays: 7,
-  behindDays: 7,
-  rawRetentionDays: 90,
-  minuteRetentionDays: 400,
-  hourRetentionDays: null,
+export type TelemetryDeletions = {
+  readonly telemetry: number;
+  readonly telemetry_1m: number;
+  readonly telemetry_1h: number;
 };
 
-export interface PartitionMaintenanceResult {
-  readonly created: number;
-  readonly dropped: string[];
-}
-
-const DAY_MS = 86_400_000;
-
-function utcDate(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
+/** Makes the daily raw and monthly 1-minute partitions around the database's today; returns how many were new. */
+export async function ensureTelemetryPartitions(db: Queryable, policy: RetentionPolicy): Promise<number> {
+  return inTransaction(db, DDL_BUDGET, async (client) => {
+    const { rows } = await client.query<{ created: number }>(
+      `SELECT telemetry_ensure_partitions(
+                ((now() AT TIME ZONE 'UTC') - make_interval(days => $1))::date,
+                ((now() AT TIME ZONE 'UTC') + make_interval(days => $2))::date) AS created`,
+      [Math.min(policy.behindDays, policy.rawDays - 1), policy.aheadDays],
+    );
+    return rows[0]?.created ?? 0;
+  });
 }
 
 /**
- * Creates upcoming telemetry partitions and drops expired ones. Safe to run often and from several
- * instances at once; the server runs it on a timer and `npm run db:partitions` runs it by hand.
+ * Drops the partitions every tenant's retention has passed, by the database's clock (see
+ * `telemetry_drop_expired`): the reference it measured from, the tables dropped, and what it refused.
  */
-export async function maintainTelemetryPartitions(
-  db: pg.Pool | pg.Client,
-  policy: RetentionPolicy = defaultRetentionPolicy,
-  now: Date = new Date(),
-): Promise<PartitionMaintenanceResult> {
-  const today = now.getTime();
-  const behindDays = Math.min(policy.behindDays, policy.rawRetentionDays - 1);
-  const ensured = await db.query<{ created: number }>(
-    'SELECT telemetry_ensure_partitions($1::date, $2::date) AS created',
-    [utcDate(today - behindDays * DAY_MS), utcDate(today + policy.aheadDays * DAY_MS)],
-  );
-  const dropped = await db.query<{ dropped: string[] }>(
-    'SELECT telemetry_drop_partitions($1::date, $2::date, $3::date) AS dropped',
-    [
-      utcDate(today - policy.rawRetentionDays * DAY_MS),
-      utcDate(today - policy.minuteRetentionDays * DAY_MS),
-      policy.hourRetentionDays === null ? null : utcDate(today - policy.hourRetentionDays * DAY_MS),
-    ],
-  );
-  return { created: ensured.rows[0]?.created ?? 0, dropped: dropped.rows[0]?.dropped ?? [] };
+export async function dropExpiredPartitions(
+  db: Queryable,
+  policy: RetentionPolicy,
+): Promise<{ reference: string; dropped: string[]; refused: RetentionRefusal[] }> {
+  return inTransaction(db, DDL_BUDGET, async (client) => {
+    const { rows } = await client.query<{
+      result: { reference: string; dropped: string[]; refused: RetentionRefusal[] };
+    }>('SELECT telemetry_drop_expired($1, $2, $3) AS result', [
+      policy.rawDays,
+      policy.minuteDays,
+      policy.maxStepDays,
+    ]);
+    const result = rows[0]?.result;
+    if (!result) throw new Error('telemetry_drop_expired returned nothing');
+    return result;
+  });
+}
+
+/**
+ * Deletes, in batches of `batchRows` (one transaction each), the readings and rollups of tenants whose retention
+ * is shorter than what the shared partitions keep, and hourly rollups past each tenant's hourly retention.
+ */
+export async function pruneTenantTelemetry(
+  db: Queryable,
+  policy: RetentionPolicy,
+): Promise<{ deleted: TelemetryDeletions; refused: RetentionRefusal[]; complete: boolean }> {
+  const deleted = { telemetry: 0, telemetry_1m: 0, telemetry_1h: 0 };
+  let refused: RetentionRefusal[] = [];
+  for (let batch = 0; batch < policy.maxBatches; batch += 1) {
+    const result = await inTransaction(db, DELETE_BUDGET, (client) => pruneBatch(client, policy));
+    deleted.telemetry += result.deleted.telemetry;
+    deleted.telemetry_1m += result.deleted.telemetry_1m;
+    deleted.telemetry_1h += result.deleted.telemetry_1h;
+    // Each batch checks every tenant again; the last one's refusals are the run's.
+    refused = result.refused;
+    if (result.done) return { deleted, refused, complete: true };
+  }
+  return { deleted, refused, complete: false };
+}
+
+async function pruneBatch(
+  client: pg.ClientBase,
+  policy: RetentionPolicy,
+): Promise<{ deleted: TelemetryDeletions; refused: RetentionRefusal[]; done: boolean }> {
+  const { rows } = await client.query<{
+    result: { deleted: TelemetryDeletions; refused: RetentionRefusal[]; done: boolean };
+  }>('SELECT telemetry_prune_tenants($1, $2, $3, $4, $5) AS result', [
+    policy.rawDays,
+    policy.minuteDays,
+    policy.hourDays,
+    policy.maxStepDays,
+    policy.batchRows,
+  ]);
+  const result = rows[0]?.result;
+  if (!result) throw new Error('telemetry_prune_tenants returned nothing');
+  return result;
 }

@@ -1,6 +1,4 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { maintainTelemetryPartitions, defaultRetentionPolicy } from '../src/partitions.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, demoTenantIds, disconnect, type Connections, type TenantIds } from './helpers.ts';
 
 describe('telemetry storage', () => {
@@ -89,45 +87,5 @@ describe('telemetry storage', () => {
 
     expect(rows).toHaveLength(1);
     expect(Number(partitions.rows[0]?.count)).toBeGreaterThanOrEqual(8);
-  });
-
-  it('the retention job drops expired partitions, keeps the rest, and creates the ones ahead', async () => {
-    // Arrange: a month of partitions in 2020 holding a reading, as if the server had been running then.
-    await db.admin.query(`SELECT telemetry_ensure_partitions('2020-01-01', '2020-01-31')`);
-    await db.admin.query(
-      `INSERT INTO telemetry (series_id, time, value) VALUES ($1, '2020-01-02T12:00:00Z', 1)`,
-      [seriesA],
-    );
-    const app = new pg.Client({ connectionString: inject('seededAppUrl') });
-    await app.connect();
-
-    // Act: the job as the application role runs it, on 2020-04-20 with 90 days of raw retention.
-    let result: Awaited<ReturnType<typeof maintainTelemetryPartitions>>;
-    try {
-      result = await maintainTelemetryPartitions(
-        app,
-        defaultRetentionPolicy,
-        new Date('2020-04-20T03:00:00Z'),
-      );
-    } finally {
-      await app.end();
-    }
-    const remaining = await db.admin.query<{ relname: string }>(
-      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = 'telemetry'::regclass AND c.relname LIKE 'telemetry_p2020%' ORDER BY 1`,
-    );
-    const oldReading = await db.admin.query(`SELECT 1 FROM telemetry WHERE time < '2020-02-01'`);
-
-    // Expired: every day that ended on or before 2020-01-21 (90 days before 2020-04-20).
-    expect(result.dropped).toContain('telemetry_p20200102');
-    expect(result.dropped).toContain('telemetry_p20200120');
-    expect(result.dropped).not.toContain('telemetry_p20200121');
-    expect(oldReading.rows).toEqual([]);
-    // Created: 7 days behind and 7 ahead of 2020-04-20, and the 1-minute month partition.
-    expect(remaining.rows.map((row) => row.relname)).toContain('telemetry_p20200427');
-    expect(remaining.rows.map((row) => row.relname)).toContain('telemetry_p20200121');
-    expect(result.created).toBeGreaterThanOrEqual(15);
-
-    await db.admin.query(`SELECT telemetry_drop_partitions('2020-12-31', '2000-01-01', NULL)`);
   });
 });

@@ -25,3 +25,5 @@ export * from './realtime/events.ts';
 export * from './api/alert-rule-preview.schema.ts';
 export * from './api/asset-export.schema.ts';
 export * from './api/thingspeak-preview.schema.ts';
+export * from './domain/retention.ts';
+export * from './api/retention.schema.ts';

@@ -19,6 +19,7 @@ import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { spatialRoutes } from './spatial/spatial.routes.ts';
 import { telemetryRoutes } from './telemetry/telemetry.routes.ts';
 import { securitySettingsRoutes } from './tenants/security-settings.routes.ts';
+import { tenantRetentionRoutes } from './retention/tenant-retention.routes.ts';
 import { tenantRoutes } from './tenants/tenant.routes.ts';
 import { thingSpeakPreviewRoutes } from './thingspeak/channel-preview.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
@@ -35,6 +36,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...accountRoutes(auth),
     ...tenantRoutes(deps),
     ...securitySettingsRoutes(deps),
+    ...tenantRetentionRoutes(deps),
     ...zoneRoutes(deps),
     ...userRoutes({ db: deps.db, bus: deps.bus, notices: deps.accountNotices }),
     ...assetRoutes(deps),
