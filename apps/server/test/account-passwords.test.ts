@@ -62,6 +62,11 @@ describe('passwords: temporary ones, changing one’s own, and the policy', () =
     ).toBe(401);
     expect((await api.login(account.email, password)).user.pendingStep).toBeNull();
     await mailbox.waitFor(account.email, /Your Tidewatch password was changed/);
+    // The first sign-in came from an address the account had never used: that was told too, once.
+    await mailbox.waitFor(account.email, /New sign-in to your Tidewatch account/);
+    expect(
+      mailbox.mails.filter((mail) => mail.to === account.email && /New sign-in/.test(mail.text)),
+    ).toHaveLength(1);
   });
 
   it('a password an admin sets is temporary, ends the user’s sessions at once and tells the user', async () => {

@@ -108,6 +108,20 @@ describe('two-step verification with an authenticator app (TOTP)', () => {
     await mailbox.waitFor(account.email, /Two-step verification was turned on/);
   });
 
+  it('a sealed secret copied onto another user does not open there', async () => {
+    const [first, second] = [await enrolled(), await enrolled()];
+    await adminQuery(
+      `UPDATE user_totp SET secret_sealed = (SELECT secret_sealed FROM user_totp WHERE user_id = $1)
+        WHERE user_id = $2`,
+      [first.account.user.id, second.account.user.id],
+    );
+    const pending = await api.login(second.account.email, second.password);
+
+    const withCopied = await secondFactor(pending.accessToken, { code: nextStepCode(first.secret) });
+    expect(withCopied.status).toBe(400);
+    expect((await api.request('GET', '/api/v1/alerts', { token: pending.accessToken })).status).toBe(403);
+  });
+
   it('signs in with password and then a code; the same code never works twice', async () => {
     const user = await enrolled();
     const first = await api.login(user.account.email, user.password);

@@ -87,7 +87,8 @@ async function removeDemo(client: pg.Client): Promise<void> {
     [slugs],
   );
   await client.query('DELETE FROM tenants WHERE slug = ANY($1)', [slugs]);
-  await client.query('DELETE FROM users WHERE email = $1', [DEMO_SUPER_ADMIN_EMAIL]);
+  // The platform account only: a tenant may have a user of the same address.
+  await client.query('DELETE FROM users WHERE email = $1 AND tenant_id IS NULL', [DEMO_SUPER_ADMIN_EMAIL]);
 }
 
 interface TenantSeedContext {

@@ -37,13 +37,21 @@ async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
 async function proveSecondFactor(
   tx: TenantTransaction,
   box: TotpSecretBox,
-  userId: string,
+  ctx: AuthenticatedContext,
   answer: { code: string } | { recoveryCode: string },
 ): Promise<{ by: 'code' } | { by: 'recovery_code'; codesLeft: number } | null> {
+  const { userId } = ctx.principal;
   const totp = await tx.userTotp.findUnique({ where: { userId } });
   if (!totp?.confirmedAt) return null;
   if ('code' in answer) {
-    const secret = box.open(totp.secretSealed, userId);
+    const secret = await box
+      .open(totp.secretSealed, { tenantId: totp.tenantId, userId })
+      .catch((error: unknown) => {
+        // Changed in the database, or copied from another user: no code can match it.
+        ctx.log.error({ err: error, userId }, 'a TOTP secret does not open');
+        return null;
+      });
+    if (secret === null) return null;
     const step = matchTotpStep(secret, answer.code, Date.now(), Number(totp.lastUsedStep));
     if (step === null) return null;
     // The guard against replay: of two requests with one code, one moves the step on and the other finds it moved.
@@ -82,7 +90,7 @@ export async function verifySecondFactor(
     deps.db.prisma,
     accountContext(ctx),
     async (tx): Promise<Outcome<{ me: Me; proof: Proof }>> => {
-      const proof = held ? null : await proveSecondFactor(tx, box, userId, request);
+      const proof = held ? null : await proveSecondFactor(tx, box, ctx, request);
       const by = 'code' in request ? 'code' : 'recovery_code';
       if (!proof) {
         await recordAudit(tx, accountAuditContext(ctx), {
@@ -131,7 +139,7 @@ export async function startTotpEnrolment(deps: AuthDeps, ctx: AuthenticatedConte
         'Two-step verification is already on; turn it off first to set up another authenticator',
       );
     }
-    const sealed = box.seal(secret, userId);
+    const sealed = box.seal(secret, { tenantId: homeTenantId, userId });
     await tx.userTotp.upsert({
       where: { userId },
       create: { userId, tenantId: homeTenantId, secretSealed: sealed },
@@ -163,7 +171,8 @@ export async function confirmTotpEnrolment(
   const me = await withTenant(deps.db.prisma, accountContext(ctx), async (tx) => {
     const totp = await tx.userTotp.findUnique({ where: { userId } });
     if (!totp || totp.confirmedAt) throw conflict('Start setting up two-step verification first');
-    const step = matchTotpStep(box.open(totp.secretSealed, userId), code, Date.now(), 0);
+    const secret = await box.open(totp.secretSealed, { tenantId: totp.tenantId, userId });
+    const step = matchTotpStep(secret, code, Date.now(), 0);
     if (step === null) throw invalid('code', `${wrongCode}; check that the phone’s clock is right`);
     await tx.userTotp.update({
       where: { userId },
@@ -205,7 +214,7 @@ export async function disableTotp(
       if (!(await isOwnPassword(tx, ctx, request.password))) {
         return { error: await stepFailed(tx, ctx, 'password', 'This is not your current password') };
       }
-      if (!(await proveSecondFactor(tx, box, userId, asAnswer(request.code)))) {
+      if (!(await proveSecondFactor(tx, box, ctx, asAnswer(request.code)))) {
         return { error: await stepFailed(tx, ctx, 'code', wrongCode) };
       }
       await tx.userTotp.delete({ where: { userId } });
