@@ -148,9 +148,12 @@ describe('brute-force sign-in', () => {
       };
     });
 
-    it('holds an address that sprays many e-mails, for every e-mail, and only that address', async () => {
+    it('holds an address that sprays many e-mails, but not the accounts that sign in there nor other addresses', async () => {
       const sprayer = from(server, '127.0.0.50');
       const neighbour = from(server, '127.0.0.51');
+      // Someone at the desk behind the same address, who signed in there before.
+      const deskUser = demoEmail('admin', tenantA);
+      expect((await login(sprayer, deskUser, DEFAULT_DEMO_PASSWORD)).status).toBe(200);
       const statuses: number[] = [];
       for (let i = 0; i < ADDRESS; i += 1) {
         statuses.push((await login(sprayer, `spray${String(i)}@nowhere.example`, 'Summer2026!')).status);
@@ -158,14 +161,17 @@ describe('brute-force sign-in', () => {
       const viewer = demoEmail('viewer', tenantA);
       const held = await login(sprayer, viewer, DEFAULT_DEMO_PASSWORD);
       const elsewhere = await login(neighbour, viewer, DEFAULT_DEMO_PASSWORD);
+      const atDesk = await login(sprayer, deskUser, DEFAULT_DEMO_PASSWORD);
 
       expect(statuses.every((status) => status === 401)).toBe(true);
       expect(held.status).toBe(401);
       expect(elsewhere.status).toBe(200);
+      expect(atDesk.status).toBe(200);
       figures.spray = {
         emails: ADDRESS,
         rightPasswordFromSprayer: held.status,
         fromNeighbour: elsewhere.status,
+        knownAccountAtSprayer: atDesk.status,
       };
     });
   });

@@ -10,13 +10,16 @@ export interface ThrottlePolicy {
 }
 
 export interface LoginThrottlePolicies {
-  /** One e-mail from one address: the guessing of a single attacker. */
+  /** One e-mail from one address: the guessing of a single attacker. Holds everyone back. */
   readonly pair: ThrottlePolicy;
-  /** One address, any e-mail: password spraying from one place. */
+  /**
+   * One address, any e-mail: password spraying from one place. Like `account`, it does not hold back an account
+   * at an address it signed in from (a control room behind one address keeps signing in).
+   */
   readonly address: ThrottlePolicy;
   /**
    * One e-mail, any address: a distributed attack. It holds back attempts only from addresses the account has
-   * never signed in from, so it slows attackers down without locking the owner out from their usual place.
+   * not signed in from within 90 days, so it slows attackers down without locking the owner out of their desk.
    */
   readonly account: ThrottlePolicy;
   /** Wrong second-factor codes of one user, over all their sessions. */

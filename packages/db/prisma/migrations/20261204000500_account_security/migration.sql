@@ -165,16 +165,19 @@ CREATE FUNCTION auth_login_candidate(p_email text, p_tenant_slug text)
   $$;
 
 /*
- * Whether a sign-in attempt may be evaluated at all: not while its (e-mail, address) pair or its address is
- * blocked, nor while its e-mail is slowed down, unless the account already signed in from this address.
+ * Whether a sign-in attempt may be evaluated at all: not while its (e-mail, address) pair is blocked, nor while
+ * its address (spraying) or its e-mail (a distributed attack) is, unless the account signed in from this address
+ * within 90 days: a control room behind one address, or an account attacked from elsewhere, is not kept out of
+ * its own desk by what others do. The pair's own hold applies to everyone.
  */
 CREATE FUNCTION auth_login_throttled(
   p_pair bytea, p_address_key bytea, p_account bytea, p_user_id uuid, p_address text
 ) RETURNS boolean
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
-    SELECT EXISTS (SELECT 1 FROM login_throttles WHERE key IN (p_pair, p_address_key) AND blocked_until > now())
-        OR (EXISTS (SELECT 1 FROM login_throttles WHERE key = p_account AND blocked_until > now())
+    SELECT EXISTS (SELECT 1 FROM login_throttles WHERE key = p_pair AND blocked_until > now())
+        OR (EXISTS (SELECT 1 FROM login_throttles
+                     WHERE key IN (p_address_key, p_account) AND blocked_until > now())
             AND NOT EXISTS (SELECT 1 FROM login_known_addresses
                              WHERE user_id = p_user_id AND address = p_address
                                AND last_success_at > now() - interval '90 days'))
