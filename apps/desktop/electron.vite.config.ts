@@ -17,7 +17,12 @@ const devServer = process.env.TIDEWATCH_DEV_SERVER ?? 'http://127.0.0.1:8080';
 
 export default defineConfig(({ command }) => ({
   main: {
-    build: { outDir: 'out/main', rolldownOptions: { input: { index: resolve('src/main/index.ts') } } },
+    build: {
+      outDir: 'out/main',
+      // The shared contracts are TypeScript sources: bundled in (zod stays external, like the rest).
+      externalizeDeps: { exclude: ['@tidewatch/shared'] },
+      rolldownOptions: { input: { index: resolve('src/main/index.ts') } },
+    },
   },
   preload: {
     build: {

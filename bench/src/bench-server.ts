@@ -1,13 +1,18 @@
 import { loadConfig } from '@tidewatch/server/config';
 import { createLogger } from '@tidewatch/server/logger';
 import { startServer, type RunningServer } from '@tidewatch/server/server';
+import { testSecretKeyFile } from '@tidewatch/server/testing/secret-key-file';
 
 /**
  * The real server in the benchmark's own process (so it can time events on the server's bus), on free ports with
  * its embedded broker unless `env` names another, logging warnings only.
  */
-export function startBenchServer(appUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
+export async function startBenchServer(
+  appUrl: string,
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
   const config = loadConfig({
+    TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
     ...process.env,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { testSecretKeyFile } from '@tidewatch/server/testing/secret-key-file';
 import type { TokenResponse } from '@tidewatch/shared';
 import { writeResults } from './results-file.ts';
 import { openLoop, type LoadResult } from './open-loop.ts';
@@ -31,6 +32,7 @@ const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps
   env: {
     ...process.env,
     NODE_ENV: 'production',
+    TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
     LOG_LEVEL: 'warn',
     PORT: String(port),
     MQTT_PORT: '0',

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { hashCredential } from '@tidewatch/db';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { testSecretKeyFile } from '@tidewatch/server/testing/secret-key-file';
 import type { Alert, Page, TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import { io } from 'socket.io-client';
@@ -212,6 +213,7 @@ try {
       env: {
         ...process.env,
         NODE_ENV: 'production',
+        TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
         LOG_LEVEL: 'warn',
         PORT: String(port),
         MQTT_PORT: '0',

@@ -126,6 +126,55 @@ describe('alarm rules and network administration', () => {
     await page.context().close();
   });
 
+  it('archives a rule that raised alerts: it leaves the rules, is listed as archived, and its alert stays', async () => {
+    const email = demoEmail('supervisor', hyderabad);
+    const token = await accessToken(suite.server.url, email);
+    const [series] = await adminRows<{ id: number; tenant_id: string }>(
+      `SELECT s.id, s.tenant_id FROM series s JOIN tenants t ON t.id = s.tenant_id WHERE t.slug = $1
+        ORDER BY s.id LIMIT 1`,
+      [hyderabad.slug],
+    );
+    const created = await fetch(`${suite.server.url}/api/v1/alert-rules`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'E2E rule to archive',
+        condition: 'high',
+        priority: 'low',
+        scope: 'series',
+        seriesId: series?.id,
+        setpoint: 1e9,
+      }),
+    });
+    const rule = (await created.json()) as { id: string };
+    // An alert it raised once, long closed: history that names the rule.
+    await adminRows(
+      `INSERT INTO alerts (tenant_id, rule_id, target_key, series_id, state, priority, original_priority, message,
+                           condition_active, raised_at, closed_at)
+       VALUES ($1, $2, $3, $4, 'normal', 'low', 'low', 'E2E history', false, now() - interval '2 days',
+               now() - interval '1 day')`,
+      [series?.tenant_id, rule.id, `series:${String(series?.id)}`, series?.id],
+    );
+    const page = await signIn(suite.browser, suite.server.url, email);
+    await page.getByRole('button', { name: 'Alarm management' }).click();
+    const row = page.locator(`[data-rule-id="${rule.id}"]`);
+    page.once('dialog', (confirm) => void confirm.accept());
+    await row.getByRole('button', { name: 'Archive' }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByLabel('Show archived rules').check();
+    await page.locator(`[data-archived-rule-id="${rule.id}"]`).waitFor();
+    await screenshot(page, 'alarm-rule-archived');
+
+    const [stored] = await adminRows<{ archived: boolean; enabled: boolean; alerts: number }>(
+      `SELECT r.archived_at IS NOT NULL AS archived, r.enabled,
+              (SELECT count(*)::integer FROM alerts a WHERE a.rule_id = r.id) AS alerts
+         FROM alert_rules r WHERE r.id = $1`,
+      [rule.id],
+    );
+    expect(stored).toEqual({ archived: true, enabled: false, alerts: 1 });
+    await page.context().close();
+  });
+
   it("downloads a GeoJSON export holding every one of the tenant's assets", async () => {
     const page = await signIn(suite.browser, suite.server.url, demoEmail('admin', hyderabad));
     await page.goto(`${suite.server.url}/?view=admin`);
@@ -135,7 +184,8 @@ describe('alarm rules and network administration', () => {
     ]);
     const file = JSON.parse(await readFile(await download.path(), 'utf8')) as AssetExport;
     const [stored] = await adminRows<{ n: number }>(
-      `SELECT count(*)::integer AS n FROM assets a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = $1`,
+      `SELECT count(*)::integer AS n FROM assets a JOIN tenants t ON t.id = a.tenant_id
+        WHERE t.slug = $1 AND a.archived_at IS NULL`,
       [hyderabad.slug],
     );
     await page.getByTestId('export-result').waitFor();

@@ -1,6 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
+import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
+import { PlatformPackager } from 'app-builder-lib';
+import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config.js';
+import { DebugLogger } from 'builder-util';
 import type { Session, WebContents } from 'electron';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -199,6 +204,61 @@ describe('Electron hardening (the checks Electronegativity makes)', () => {
       /transformIndexHtml:.*withCspMeta\(html, contentSecurityPolicy\(/,
     );
     checks.push('content security policy');
+  });
+
+  it('packages Electron with its fuses set: no Node mode, NODE_OPTIONS or inspector, code from app.asar only', async () => {
+    // The packaging config as electron-builder reads and validates it (a misspelt option fails here).
+    const desktop = path.resolve(DESKTOP_SRC, '..');
+    const config = await getConfig(desktop, path.join(desktop, 'electron-builder.yml'), null);
+    await validateConfiguration(config, new DebugLogger(false));
+    expect(config.asar).toBe(true);
+    // electron-builder's own packaging step, run on a stand-in binary carrying Electron's fuse wire (sentinel,
+    // version 1, 8 fuses in Electron's defaults): the Electron binary cannot be downloaded here.
+    const appOutDir = await mkdtemp(path.join(tmpdir(), 'tidewatch-fuses-'));
+    try {
+      const binary = path.join(appOutDir, 'Tidewatch.exe');
+      await writeFile(
+        binary,
+        Buffer.concat([
+          Buffer.alloc(64, 7),
+          Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX'),
+          Buffer.from([1, 8]),
+          Buffer.from('10110001'),
+          Buffer.alloc(64, 7),
+        ]),
+      );
+      // The step runs on the packager; it reads only its config and the product name.
+      const packager = Object.create(PlatformPackager.prototype, {
+        config: { value: config },
+        appInfo: { value: { productFilename: 'Tidewatch' } },
+      }) as {
+        doAddElectronFuses(context: { appOutDir: string; electronPlatformName: string }): Promise<void>;
+      };
+      await packager.doAddElectronFuses({ appOutDir, electronPlatformName: 'win32' });
+
+      const wire = (await getCurrentFuseWire(binary)) as unknown as Record<number, number>;
+      const state = (fuse: FuseV1Options) => (wire[fuse] === 49 ? 'on' : wire[fuse] === 48 ? 'off' : '?');
+      expect({
+        runAsNode: state(FuseV1Options.RunAsNode),
+        nodeOptions: state(FuseV1Options.EnableNodeOptionsEnvironmentVariable),
+        inspectArguments: state(FuseV1Options.EnableNodeCliInspectArguments),
+        asarIntegrity: state(FuseV1Options.EnableEmbeddedAsarIntegrityValidation),
+        onlyAsar: state(FuseV1Options.OnlyLoadAppFromAsar),
+        cookieEncryption: state(FuseV1Options.EnableCookieEncryption),
+        fileProtocolPrivileges: state(FuseV1Options.GrantFileProtocolExtraPrivileges),
+      }).toEqual({
+        runAsNode: 'off',
+        nodeOptions: 'off',
+        inspectArguments: 'off',
+        asarIntegrity: 'on',
+        onlyAsar: 'on',
+        cookieEncryption: 'on',
+        fileProtocolPrivileges: 'off',
+      });
+    } finally {
+      await rm(appOutDir, { recursive: true, force: true });
+    }
+    checks.push('Electron fuses');
   });
 
   it('guards every IPC handler with a check that the sender is an app frame', () => {

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { signingKeyContext } from '@tidewatch/server/secrets/stored-secrets';
 import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { TokenResponse } from '@tidewatch/shared';
 import { exportJWK, SignJWT, type JWTPayload } from 'jose';
@@ -31,8 +32,12 @@ describe('JWT tampering', () => {
     claims = JSON.parse(
       Buffer.from(viewer.accessToken.split('.')[1] ?? '', 'base64url').toString(),
     ) as typeof claims;
-    // The server's own key, read as the database owner: to show that a valid signature alone is not enough.
-    realKey = (await db.one<{ key: Buffer }>('SELECT auth_signing_key() AS key')).key;
+    // The server's own key, read as the database owner (where it is sealed) and opened with the server's keys: to
+    // show that a valid signature alone is not enough.
+    const { sealed } = await db.one<{ sealed: string }>(
+      "SELECT sealed FROM platform_secrets WHERE name = 'access_token_key'",
+    );
+    realKey = await server.secrets.open(sealed, signingKeyContext);
     adminOfB = (
       await db.one<{ id: string }>('SELECT id FROM users WHERE email = $1', [demoEmail('admin', tenantB)])
     ).id;

@@ -67,6 +67,7 @@ describe('IPC handlers', () => {
   it('refuses calls from frames that are not the console, and arguments of the wrong shape', async () => {
     await expect(invoke('badge:set', fromFrame('https://evil.example/'), 3)).rejects.toThrow(/refused/);
     await expect(invoke('server-url:set', app, 'file:///etc/passwd')).rejects.toThrow();
+    await expect(invoke('server-url:set', app, 'http://10.0.0.5:8080')).rejects.toThrow(/https/);
     await expect(invoke('badge:set', app, -1)).rejects.toThrow(/invalid arguments/);
     await expect(invoke('badge:set', app, '3')).rejects.toThrow(/invalid arguments/);
     await expect(invoke('popout:open', app, 'settings')).rejects.toThrow(/invalid arguments/);

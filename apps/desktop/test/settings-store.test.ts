@@ -92,10 +92,25 @@ describe('SettingsStore', () => {
     expect(store.get().preferences).toEqual({ 'alerts.sort': 'priority' });
   });
 
-  it('accepts only http(s) server addresses, reduced to their origin', () => {
+  it('accepts https server addresses, and plain http only to this computer, reduced to their origin', () => {
     expect(parseServerUrl(' http://localhost:8080/ ')).toBe('http://localhost:8080');
+    expect(parseServerUrl('http://127.0.0.1:8080/login')).toBe('http://127.0.0.1:8080');
+    expect(parseServerUrl('http://[::1]:8080')).toBe('http://[::1]:8080');
+    expect(parseServerUrl('https://10.0.0.5:8443/x')).toBe('https://10.0.0.5:8443');
+    for (const unsafe of ['http://10.0.0.5:8080', 'http://scada.example', 'http://localhost.evil.example']) {
+      expect(() => parseServerUrl(unsafe), unsafe).toThrow(/https/);
+    }
     expect(() => parseServerUrl('file:///etc/passwd')).toThrow();
     expect(() => parseServerUrl('javascript:alert(1)')).toThrow();
     expect(() => parseServerUrl('scada')).toThrow();
+  });
+
+  it('forgets a plain-http server on another computer that an older version saved', async () => {
+    await writeFile(
+      path.join(directory, SETTINGS_FILE_NAME),
+      JSON.stringify({ serverUrl: 'http://10.0.0.5:8080' }),
+    );
+    const store = await SettingsStore.open(directory, log);
+    expect(store.get().serverUrl).toBeNull();
   });
 });

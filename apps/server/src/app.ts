@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { Database } from '@tidewatch/db';
 import cors from 'cors';
 import express, { Router } from 'express';
-import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config.ts';
 import type { EventBus } from './events/event-bus.ts';
@@ -12,6 +11,7 @@ import { apiNotFound, errorHandler } from './http/error-handler.ts';
 import { jsonBody } from './http/json-body.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { requestId } from './http/request-id.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { mountRoutes, type AnyRoute } from './http/route.ts';
 import type { Logger } from './logger.ts';
 import { apiRoutes } from './modules/api-routes.ts';
@@ -19,6 +19,8 @@ import { AccessTokens } from './modules/auth/access-token.ts';
 import type { AccountNotices } from './modules/auth/account-notices.ts';
 import { contextResolver } from './modules/auth/authenticate.ts';
 import type { IngestService } from './modules/ingest/ingest-service.ts';
+import type { SecretBox } from './modules/secrets/secret-box.ts';
+import { mapOrigins } from './modules/spatial/map-origins.ts';
 import { operationsRouter } from './operations/health.routes.ts';
 import type { Metrics } from './operations/metrics.ts';
 
@@ -32,6 +34,7 @@ export interface AppDeps {
   readonly signingKey: Uint8Array;
   /** E-mails users after changes to how their account signs in. */
   readonly accountNotices: AccountNotices;
+  readonly secrets: SecretBox;
   readonly isShuttingDown: () => boolean;
   readonly brokerReady: () => boolean;
 }
@@ -65,7 +68,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
       autoLogging: { ignore: (req) => req.url.startsWith('/health') || req.url === '/metrics' },
     }),
   );
-  app.use(helmet());
+  app.use(securityHeaders(mapOrigins(config)));
   app.use((req, res, next) => {
     const stop = metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
@@ -102,7 +105,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
 
   const consoleDir = config.CONSOLE_DIR ?? path.resolve(import.meta.dirname, '../../desktop/out/renderer');
   if (existsSync(path.join(consoleDir, 'index.html'))) {
-    const page = consolePage(path.join(consoleDir, 'index.html'), config.MAP_STYLE_URL);
+    const page = consolePage(path.join(consoleDir, 'index.html'), mapOrigins(config));
     app.use(express.static(consoleDir, { index: false, maxAge: '1h' }));
     app.get(/^(?!\/api\/|\/health\/).*/, (_req, res) => {
       res.type('html').set('cache-control', 'no-cache').send(page);

@@ -1,21 +1,25 @@
 import { readDatabaseUrls, retentionEnvShape } from '@tidewatch/db';
 import { z } from 'zod';
+import { parseNetwork, type Network } from './modules/outbound/ip-address.ts';
+
+/** Comma-separated http(s) addresses, each reduced to its origin. */
+const originList = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)));
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Origins of consoles served elsewhere: the Vite dev server and the desktop app's own scheme. */
-  CORS_ORIGINS: z
-    .string()
-    .default('http://localhost:5173,http://127.0.0.1:5173,tidewatch://console')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
+  /** Origins of consoles served elsewhere: the desktop app's own scheme, and in development Vite's server. */
+  CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -27,6 +31,11 @@ const envSchema = z.object({
     .min(300)
     .max(90 * 86_400)
     .default(14 * 86_400),
+  /**
+   * A file holding 32 random bytes in base64 (`openssl rand -base64 32`): the key-encryption key that protects
+   * the secrets stored in the database. Required in production; elsewhere a development key is made.
+   */
+  TIDEWATCH_SECRET_KEY_FILE: z.string().min(1).optional(),
   /** Base64 of at least 32 bytes; by default a key kept in the database and shared by every instance. */
   ACCESS_TOKEN_KEY: z.string().min(44).optional(),
   /** Sign-in requests per address and window, whatever they say: bounds the password hashing one address causes. */
@@ -50,8 +59,18 @@ const envSchema = z.object({
   CONSOLE_DIR: z.string().optional(),
   /** A MapLibre style served by a tile server; without it the console draws its offline basemap. */
   MAP_STYLE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Further origins the style's tiles, glyphs and sprites come from: the console's CSP must name them. */
+  MAP_TILE_ORIGINS: originList.default([]),
+  /** PEM certificate (with its chain) and key: the server then speaks HTTPS and WSS on PORT. */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Intermediate certificates sent after TLS_CERT_FILE, when they are kept in a file of their own. */
+  TLS_CA_FILE: z.string().min(1).optional(),
   /** Readings held in memory while PostgreSQL is slow or away; beyond it devices are told to retry. */
   INGEST_QUEUE_CAPACITY: z.coerce.number().int().min(100).default(200_000),
+  /** The part of that queue one device, and one tenant, may hold, so a chatty one cannot crowd out the rest. */
+  INGEST_DEVICE_SHARE: z.coerce.number().gt(0).max(1).default(0.05),
+  INGEST_TENANT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
   INGEST_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
   INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -59,11 +78,21 @@ const envSchema = z.object({
   INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
   /** The embedded MQTT broker devices connect to (0: any free port, for tests). */
   MQTT_HOST: z.string().default('0.0.0.0'),
-  MQTT_PORT: z.coerce.number().int().min(0).max(65_535).default(1883),
+  /** `off` leaves only MQTT_TLS_PORT, so no device talks to the broker in plain text. */
+  MQTT_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).default(1883),
+  /** MQTT over TLS (8883) on the embedded broker, with the certificate of TLS_CERT_FILE. */
+  MQTT_TLS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** The CA that signs device certificates: on MQTT_TLS_PORT a device must then present one whose CN is its id. */
+  MQTT_TLS_CA_FILE: z.string().min(1).optional(),
   MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).default(262_144),
   /** An external broker (mqtt://host:1883); when set, the embedded broker does not start. */
   MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
   MQTT_USERNAME: z.string().min(1).default('tidewatch-server'),
+  /** For mqtts:// to a broker whose certificate a private CA signed; the system's CAs otherwise. */
+  MQTT_BROKER_CA_FILE: z.string().min(1).optional(),
+  /** This server's own client certificate and key, for a broker that requires one (require_certificate). */
+  MQTT_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  MQTT_CLIENT_KEY_FILE: z.string().min(1).optional(),
   MQTT_PASSWORD: z.string().min(1).optional(),
   /** Stable per instance, so the broker keeps this instance's session (and its unacknowledged messages). */
   MQTT_CLIENT_ID: z
@@ -119,11 +148,34 @@ const envSchema = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Webhooks go to public https addresses only, so a user cannot aim the server at its own network. CIDR blocks
+   * listed here (a plant's own receivers: `10.20.0.0/16,fd00:1::/64`) are allowed too, plain http included.
+   */
+  NOTIFY_WEBHOOK_ALLOW_NETWORKS: z
+    .string()
+    .default('')
+    .transform((text, ctx): Network[] => {
+      const blocks = text
+        .split(',')
+        .map((block) => block.trim())
+        .filter(Boolean);
+      return blocks.flatMap((block) => {
+        try {
+          return [parseNetwork(block)];
+        } catch {
+          ctx.addIssue(`"${block}" is not a CIDR block such as 10.20.0.0/16`);
+          return [];
+        }
+      });
+    }),
   /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://...); unset: e-mails fail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),
   /** Redis (redis://host:6379) that carries Socket.IO events between instances; unset: one instance. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** For rediss:// to a Redis whose certificate a private CA signed; the system's CAs otherwise. */
+  REDIS_CA_FILE: z.string().min(1).optional(),
   /** Prefix of the Redis channels, so several deployments can share one Redis. */
   REALTIME_REDIS_PREFIX: z
     .string()
@@ -139,10 +191,63 @@ const envSchema = z.object({
   ...retentionEnvShape,
 });
 
-export type Config = z.infer<typeof envSchema> & {
+type Env = z.infer<typeof envSchema>;
+
+export type Config = Omit<Env, 'CORS_ORIGINS'> & {
+  readonly CORS_ORIGINS: string[];
   readonly databaseUrl: string;
   readonly thingSpeakEnabled: boolean;
 };
+
+const DEVELOPMENT_CORS = 'http://localhost:5173,http://127.0.0.1:5173,tidewatch://console';
+
+/** The desktop app's origin; Vite's dev server only in development, where a console is served from it. */
+function corsOrigins(env: Env): string[] {
+  const configured =
+    env.CORS_ORIGINS ?? (env.NODE_ENV === 'development' ? DEVELOPMENT_CORS : 'tidewatch://console');
+  return configured
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+/** Settings that only mean something together; each message names what is missing. */
+function combinationProblems(env: Env): string[] {
+  const rules: [boolean, string][] = [
+    [
+      (env.TLS_CERT_FILE === undefined) !== (env.TLS_KEY_FILE === undefined),
+      'set TLS_CERT_FILE and TLS_KEY_FILE together',
+    ],
+    [env.TLS_CA_FILE !== undefined && env.TLS_CERT_FILE === undefined, 'TLS_CA_FILE needs TLS_CERT_FILE'],
+    [
+      env.MQTT_TLS_PORT !== undefined && env.TLS_CERT_FILE === undefined,
+      'MQTT_TLS_PORT needs TLS_CERT_FILE and TLS_KEY_FILE',
+    ],
+    [
+      env.MQTT_TLS_CA_FILE !== undefined && env.MQTT_TLS_PORT === undefined,
+      'MQTT_TLS_CA_FILE needs MQTT_TLS_PORT',
+    ],
+    [
+      env.MQTT_PORT === 'off' && env.MQTT_TLS_PORT === undefined && env.MQTT_URL === undefined,
+      'MQTT_PORT=off needs MQTT_TLS_PORT',
+    ],
+    [
+      (env.MQTT_CLIENT_CERT_FILE === undefined) !== (env.MQTT_CLIENT_KEY_FILE === undefined),
+      'set MQTT_CLIENT_CERT_FILE and MQTT_CLIENT_KEY_FILE together',
+    ],
+    [
+      (env.MQTT_BROKER_CA_FILE ?? env.MQTT_CLIENT_CERT_FILE) !== undefined &&
+        !env.MQTT_URL?.startsWith('mqtts:'),
+      'MQTT_BROKER_CA_FILE and MQTT_CLIENT_CERT_FILE need an mqtts:// MQTT_URL',
+    ],
+    [env.MAP_TILE_ORIGINS.length > 0 && !env.MAP_STYLE_URL, 'MAP_TILE_ORIGINS needs MAP_STYLE_URL'],
+    [
+      env.REDIS_CA_FILE !== undefined && !env.REDIS_URL?.startsWith('rediss:'),
+      'REDIS_CA_FILE needs a rediss:// REDIS_URL',
+    ],
+  ];
+  return rules.filter(([broken]) => broken).map(([, message]) => message);
+}
 
 /** Parses and validates all configuration once at start-up; the error names each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -157,12 +262,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     throw new Error('Invalid configuration: set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD together');
   }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.TIDEWATCH_SECRET_KEY_FILE === undefined) {
+    throw new Error(
+      'Invalid configuration: TIDEWATCH_SECRET_KEY_FILE must be set when NODE_ENV=production (make the file with: openssl rand -base64 32)',
+    );
+  }
   // A reading older than raw retention would land in a partition retention is about to drop.
   if (parsed.data.INGEST_MAX_AGE_DAYS > parsed.data.RETENTION_RAW_DAYS) {
     throw new Error('Invalid configuration: INGEST_MAX_AGE_DAYS must not exceed RETENTION_RAW_DAYS');
   }
+  const problems = combinationProblems(parsed.data);
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return {
     ...parsed.data,
+    CORS_ORIGINS: corsOrigins(parsed.data),
     databaseUrl: readDatabaseUrls(env).appUrl,
     thingSpeakEnabled: (parsed.data.THINGSPEAK_ENABLED ?? String(parsed.data.NODE_ENV !== 'test')) === 'true',
   };

@@ -19,3 +19,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+
+// New certificates (a renewal) without a restart: connections made from now on get them.
+if (config.TLS_CERT_FILE) {
+  process.on('SIGHUP', () => {
+    running.reloadCertificates().catch((error: unknown) => {
+      running.log.error({ err: error }, 'could not reload the TLS certificates; keeping the old ones');
+    });
+  });
+}

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { createDatabase, retentionPolicyOf } from '@tidewatch/db';
 import { createApp } from './app.ts';
@@ -9,6 +10,8 @@ import { createEmailSender } from './modules/alert-engine/email-sender.ts';
 import { AccountNotices } from './modules/auth/account-notices.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
+import type { SecretBox } from './modules/secrets/secret-box.ts';
+import { startSecrets } from './modules/secrets/start-secrets.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
 import { startRealtimeGateway, type RealtimeGateway } from './modules/realtime/realtime-gateway.ts';
 import { EventBus } from './events/event-bus.ts';
@@ -23,6 +26,7 @@ import { connectExternalBroker } from './modules/mqtt/external-broker.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
+import { httpsFiles, mqttTlsFiles, readBrokerClientFiles, readTlsContext } from './operations/tls-files.ts';
 
 export interface RunningServer {
   readonly server: Server;
@@ -30,12 +34,18 @@ export interface RunningServer {
   readonly bus: EventBus;
   /** The alert engine; null when ALERT_ENGINE_ENABLED=false. */
   readonly alerts: AlertEngine | null;
-  /** The embedded broker's port; null when an external broker is used. */
+  /** The embedded broker's plain-text port; null when off or an external broker is used. */
   readonly mqttPort: number | null;
+  /** The embedded broker's MQTT over TLS port (MQTT_TLS_PORT), or null. */
+  readonly mqttTlsPort: number | null;
   readonly url: string;
   readonly log: Logger;
   /** The Socket.IO gateway on the same port. */
   readonly realtime: RealtimeGateway;
+  /** Seals and opens the secrets stored in the database. */
+  readonly secrets: SecretBox;
+  /** Re-reads the TLS files (SIGHUP) for connections from now on; on a bad file it throws and keeps the old ones. */
+  reloadCertificates(): Promise<void>;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
   close(graceMs?: number): Promise<void>;
 }
@@ -55,7 +65,12 @@ export async function startServer(
   });
   let shuttingDown = false;
   try {
-    const signingKey = await loadSigningKey(db.pool, config.ACCESS_TOKEN_KEY);
+    const secrets = await startSecrets(
+      db.pool,
+      { keyFile: config.TIDEWATCH_SECRET_KEY_FILE, production: config.NODE_ENV === 'production' },
+      log,
+    );
+    const signingKey = await loadSigningKey(db.pool, config.ACCESS_TOKEN_KEY, secrets);
     await bootstrapSuperAdmin(
       db,
       log,
@@ -74,6 +89,8 @@ export async function startServer(
     );
     const ingest = new IngestService(db.pool, bus, metrics.registry, log, {
       queueCapacity: config.INGEST_QUEUE_CAPACITY,
+      deviceShare: config.INGEST_DEVICE_SHARE,
+      tenantShare: config.INGEST_TENANT_SHARE,
       maxBatch: config.INGEST_MAX_BATCH,
       lingerMs: config.INGEST_LINGER_MS,
       deviceCacheMs: config.INGEST_DEVICE_CACHE_MS,
@@ -98,6 +115,8 @@ export async function startServer(
               timeoutMs: config.NOTIFY_TIMEOUT_MS,
               smtpUrl: config.SMTP_URL,
               emailFrom: config.NOTIFY_EMAIL_FROM,
+              webhookPolicy: { allowNetworks: config.NOTIFY_WEBHOOK_ALLOW_NETWORKS },
+              secrets,
             },
           })
         : null;
@@ -105,25 +124,42 @@ export async function startServer(
     const connectivity = new DeviceConnectivity(db.pool, bus, log, config.DEVICE_OFFLINE_AFTER_S * 1000);
     const commands = new CommandDispatcher(db.pool, bus, log);
     const inbox = new DeviceInbox(ingest, connectivity, commands, log, config.MQTT_MAX_PAYLOAD_BYTES);
-    const mqtt: BrokerConnection & { readonly port?: number } = config.MQTT_URL
-      ? connectExternalBroker(
-          {
-            url: config.MQTT_URL,
-            username: config.MQTT_USERNAME,
-            password: config.MQTT_PASSWORD,
-            clientId: config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
-            shareGroup: config.MQTT_SHARE_GROUP,
-          },
-          inbox,
-          ingest.metrics,
-          log,
-        )
+    const https = httpsFiles(config);
+    const mqttTls = mqttTlsFiles(config);
+    const embedded = config.MQTT_URL
+      ? null
       : await startEmbeddedBroker(
-          { host: config.MQTT_HOST, port: config.MQTT_PORT, maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES },
+          {
+            host: config.MQTT_HOST,
+            port: config.MQTT_PORT === 'off' ? null : config.MQTT_PORT,
+            maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
+            ...(mqttTls && {
+              tls: {
+                port: mqttTls.port,
+                context: await readTlsContext(mqttTls),
+                requireDeviceCertificate: mqttTls.clientCaFile !== undefined,
+              },
+            }),
+          },
           ingest,
           inbox,
           log,
         );
+    const mqtt: BrokerConnection =
+      embedded ??
+      connectExternalBroker(
+        {
+          url: config.MQTT_URL ?? '',
+          username: config.MQTT_USERNAME,
+          password: config.MQTT_PASSWORD,
+          clientId: config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
+          shareGroup: config.MQTT_SHARE_GROUP,
+          tls: await readBrokerClientFiles(config),
+        },
+        inbox,
+        ingest.metrics,
+        log,
+      );
     connectivity.start();
     commands.start(mqtt, config.COMMAND_SWEEP_S * 1000);
     const { app, routes } = createApp({
@@ -135,11 +171,13 @@ export async function startServer(
       metrics,
       signingKey,
       accountNotices,
+      secrets,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
     const stopPartitionJob = startPartitionJob(db, log, retentionPolicyOf(config), metrics.registry);
-    const server = createServer(app);
+    const httpsServer = https ? createHttpsServer(await readTlsContext(https), app) : null;
+    const server: Server = httpsServer ?? createServer(app);
     server.keepAliveTimeout = 65_000;
     const realtime = await startRealtimeGateway(server, {
       config,
@@ -158,10 +196,10 @@ export async function startServer(
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    const url = `http://127.0.0.1:${String(port)}`;
+    const url = `${https ? 'https' : 'http'}://127.0.0.1:${String(port)}`;
     log.info({ url }, 'tidewatch server listening');
     const thingSpeak = config.thingSpeakEnabled
-      ? new ThingSpeakPoller(db.pool, ingest, metrics.registry, log, {
+      ? new ThingSpeakPoller(db.pool, ingest, metrics.registry, log, secrets, {
           baseUrl: config.THINGSPEAK_URL,
           timeoutMs: config.THINGSPEAK_TIMEOUT_MS,
           results: config.THINGSPEAK_RESULTS,
@@ -181,11 +219,22 @@ export async function startServer(
       server,
       bus,
       alerts,
-      mqttPort: mqtt.port ?? null,
+      mqttPort: embedded?.port ?? null,
+      mqttTlsPort: embedded?.tlsPort ?? null,
       routes,
       url,
       log,
       realtime,
+      secrets,
+      async reloadCertificates() {
+        const [httpsContext, mqttContext] = await Promise.all([
+          https ? readTlsContext(https) : null,
+          mqttTls ? readTlsContext(mqttTls) : null,
+        ]);
+        if (httpsContext) httpsServer?.setSecureContext(httpsContext);
+        if (mqttContext) embedded?.setTlsContext(mqttContext);
+        log.info('TLS certificates reloaded');
+      },
       async close(graceMs = 10_000) {
         shuttingDown = true;
         // Sockets first: clients are told and reconnect to another instance while this one drains.

@@ -98,7 +98,7 @@ describe('two-step verification with an authenticator app (TOTP)', () => {
       `SELECT secret_sealed, cardinality(recovery_code_hashes) AS hashes FROM user_totp WHERE user_id = $1`,
       [account.user.id],
     );
-    expect(stored?.secret_sealed.startsWith('v0:')).toBe(true);
+    expect(stored?.secret_sealed.startsWith('tw1.')).toBe(true);
     expect(stored?.secret_sealed).not.toContain(started.body.secret);
     expect(stored?.hashes).toBe(10);
     const security = await api.request<AccountSecurity>('GET', '/api/v1/me/security', {

@@ -344,6 +344,8 @@ describe('two evaluators racing', () => {
         timeoutMs: 1000,
         smtpUrl: undefined,
         emailFrom: 'x@y.z',
+        webhookPolicy: { allowNetworks: [] },
+        secrets: kit.server.secrets,
       },
     });
     engine.start();

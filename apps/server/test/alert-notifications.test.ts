@@ -112,6 +112,8 @@ describe('notifications', () => {
       NOTIFY_RETRY_BASE_MS: '50',
       NOTIFY_TIMEOUT_MS: '2000',
       SMTP_URL: `smtp://127.0.0.1:${String(smtpPort)}`,
+      // The receivers listen on loopback, which webhooks may reach only when the operator allows it.
+      NOTIFY_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8',
     });
     device = await kit.device(['level_cm']);
   });
@@ -126,7 +128,7 @@ describe('notifications', () => {
 
   it('delivers a signed webhook for an alert at or above the rule’s minimum priority', async () => {
     const hook = await receiver(204);
-    const { secret } = await subscribe('operator', {
+    const { secret } = await subscribe('admin', {
       channel: 'webhook',
       target: hook.url,
       minPriority: 'high',
@@ -143,7 +145,7 @@ describe('notifications', () => {
     const payload = JSON.parse(call.body) as NotificationPayload;
     expect(payload.event).toBe('alert.raised');
     expect(payload.alert.id).toBe(high.id);
-    const mine = await deliveries('operator');
+    const mine = await deliveries('admin');
     expect(mine.find((d) => d.alertId === high.id)?.state).toBe('delivered');
     expect(mine.some((d) => d.alertId === low.id)).toBe(false);
     hook.server.close();
@@ -151,14 +153,18 @@ describe('notifications', () => {
 
   it('retries a failing webhook with the same delivery id, then marks it failed', async () => {
     const hook = await receiver(500);
-    await subscribe('operator2', { channel: 'webhook', target: hook.url, minPriority: 'critical' });
+    const { id } = await subscribe('admin', {
+      channel: 'webhook',
+      target: hook.url,
+      minPriority: 'critical',
+    });
 
     const alert = await raise('critical');
     await deliverAll(alert.id);
 
     expect(hook.calls).toHaveLength(3);
     expect(new Set(hook.calls.map((c) => c.headers['x-tidewatch-delivery'])).size).toBe(1);
-    const delivery = (await deliveries('operator2')).find((d) => d.alertId === alert.id);
+    const delivery = (await deliveries('admin')).find((d) => d.alertId === alert.id && d.ruleId === id);
     expect(delivery?.state).toBe('failed');
     expect(delivery?.attempts).toBe(3);
     expect(delivery?.lastError).toContain('HTTP 500');

@@ -109,7 +109,7 @@ describe('asset export', () => {
   it('exports every asset of the tenant in a file the import schema takes as it is', async () => {
     const response = await exportOf(adminA);
     const [stored] = await adminQuery<{ n: number }>(
-      'SELECT count(*)::integer AS n FROM assets WHERE tenant_id = $1',
+      'SELECT count(*)::integer AS n FROM assets WHERE tenant_id = $1 AND archived_at IS NULL',
       [await tenantId(tenantA.slug)],
     );
 

@@ -62,9 +62,10 @@ describe('assets and devices', () => {
       page.body.features.forEach((f) => seen.add(f.id));
       cursor = page.body.nextCursor;
     } while (cursor);
-    const [count] = await adminQuery<{ count: string }>('SELECT count(*) FROM assets WHERE tenant_id = $1', [
-      tenant,
-    ]);
+    const [count] = await adminQuery<{ count: string }>(
+      'SELECT count(*) FROM assets WHERE tenant_id = $1 AND archived_at IS NULL',
+      [tenant],
+    );
 
     expect(seen.size).toBe(Number(count?.count));
   });

@@ -351,6 +351,46 @@ describe('ThingSpeak poller', () => {
     expect((await api.request('GET', '/health/ready')).status).toBe(200);
   });
 
+  it('skips only an entry the database refuses, storing the rest and moving the cursor past it', async () => {
+    const channel = await bindNewDevice(910_009);
+    const entries = fixtureEntries(Date.now() - 60_000);
+    const poisoned = entries[41];
+    if (!poisoned) throw new Error('the fixture has fewer entries');
+    entries[41] = { ...poisoned, field1: '3000' };
+    fake.setFeed(channel.channelId, entries);
+    const level = channel.series.get('level_cm') ?? 0;
+    // A rule of the database's own that this one value breaks (3000 * 0.5 + 10), as a future constraint might.
+    await adminQuery(`
+      CREATE FUNCTION test_refuse_1510() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.series_id = ${String(level)} AND NEW.value = 1510 THEN
+          RAISE EXCEPTION 'refused for the test' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await adminQuery(
+      'CREATE TRIGGER refuse_1510 BEFORE INSERT ON telemetry FOR EACH ROW EXECUTE FUNCTION test_refuse_1510()',
+    );
+    const refusedBefore = await metricValue(api, 'thingspeak_entries_total', 'outcome="refused"');
+    let after: BindingRow;
+    try {
+      after = await nextPoll(channel, async () => {
+        await setBinding(channel.deviceId, channel.channelId, true);
+      });
+    } finally {
+      await adminQuery('DROP TRIGGER refuse_1510 ON telemetry');
+      await adminQuery('DROP FUNCTION test_refuse_1510()');
+    }
+
+    expect(after).toMatchObject({ last_entry_id: '4179', consecutive_failures: 0, last_error: null });
+    const values = (await stored(level)).map((r) => r.value);
+    expect(values).toHaveLength(59);
+    expect(values).not.toContain(1510);
+    // The entry is refused whole, as a device's message is.
+    expect(await stored(channel.series.get('battery_v') ?? 0)).toHaveLength(59);
+    expect((await metricValue(api, 'thingspeak_entries_total', 'outcome="refused"')) - refusedBefore).toBe(1);
+  });
+
   it('waits as long as a 429 asks, and keeps other channels going while one fails', async () => {
     const failing = await bindNewDevice(910_005);
     const healthy = await bindNewDevice(910_006);

@@ -1,5 +1,6 @@
 import type { Problem, ThingSpeakPreview } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readKeyContext } from '../src/modules/secrets/stored-secrets.ts';
 import type { RunningServer } from '../src/server.ts';
 import { FakeThingSpeak, fixtureEntries, type FeedEntryJson } from './fake-thingspeak.ts';
 import { adminQuery, Api, startTestServer, tenantA, tenantB } from './harness.ts';
@@ -157,13 +158,18 @@ describe('ThingSpeak mapping preview against a live read', () => {
         token: admin,
         body: { enabled: false, fields: FIELDS.slice(0, 1), ...body },
       });
-    const storedKey = async () =>
-      (
-        await adminQuery<{ read_api_key: string | null }>(
-          'SELECT read_api_key FROM thingspeak_bindings WHERE device_id = $1',
-          [device.id],
-        )
-      )[0]?.read_api_key;
+    const storedKey = async () => {
+      const [row] = await adminQuery<{ tenant_id: string; read_api_key: string | null }>(
+        'SELECT tenant_id, read_api_key FROM thingspeak_bindings WHERE device_id = $1',
+        [device.id],
+      );
+      const sealed = row?.read_api_key;
+      // Stored sealed, never as sent: what the database holds is opened with the server's keys.
+      if (sealed) expect(sealed).toMatch(/^tw1\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
+      return (
+        sealed && (await server.secrets.open(sealed, readKeyContext(row.tenant_id, device.id))).toString()
+      );
+    };
 
     expect((await save({ channelId, readApiKey: 'KEEPTHISKEY12345' })).body.hasReadKey).toBe(true);
     expect((await save({ channelId, pollIntervalS: 120 })).body.hasReadKey).toBe(true);

@@ -61,6 +61,62 @@ describe('telemetry storage', () => {
     expect(rollup.rows).toEqual([{ min: 4, max: 8, count: 3, avg: 6, first: 4, last: 6 }]);
   });
 
+  it('refuses a value that is not finite, beyond ±1e100 or non-zero below 1e-100, storing nothing of the call', async () => {
+    const minute = Math.floor(Date.now() / 60_000) * 60_000 + 9 * 60_000;
+    const at = (seconds: number): string => new Date(minute + seconds * 1000).toISOString();
+
+    // 5e-324 beside a 0 made the bucket's avg (sum / count) underflow, which PostgreSQL refuses too.
+    for (const extreme of [1.7e308, -Number.MAX_VALUE, 1.01e100, Infinity, -Infinity, NaN, 5e-324, -1e-101]) {
+      await expect(write([at(1), at(2)], [0, extreme])).rejects.toMatchObject({
+        code: '22003',
+        message: expect.stringMatching(/not zero or a finite number of magnitude 1e-100 to 1e100/) as unknown,
+      });
+    }
+    const stored = await db.admin.query(
+      'SELECT 1 FROM telemetry WHERE series_id = $1 AND time >= $2 AND time < $3',
+      [seriesA, at(0), at(60)],
+    );
+    expect(stored.rows).toEqual([]);
+  });
+
+  it('keeps the rollups of many readings at the limit finite and equal to the raw rows', async () => {
+    const minute = Math.floor(Date.now() / 60_000) * 60_000 + 11 * 60_000;
+    const times = Array.from({ length: 600 }, (_, i) => new Date(minute + i * 100).toISOString());
+
+    // Written in two calls, so the second adds to the sums the first left.
+    await write(
+      times.slice(0, 300),
+      times.slice(0, 300).map(() => 1e100),
+    );
+    await write(
+      times.slice(300),
+      times.slice(300).map((_, i) => (i % 2 === 0 ? 1e100 : 1e-100)),
+    );
+    const { rows } = await db.admin.query<{
+      sum: number;
+      count: number;
+      avg: number;
+      raw: number;
+      max: number;
+    }>(
+      `SELECT m.sum, m.count, m.avg, m.max,
+              (SELECT sum(value) FROM telemetry WHERE series_id = m.series_id AND time >= m.bucket
+                  AND time < m.bucket + interval '1 minute') AS raw
+         FROM telemetry_1m m WHERE m.series_id = $1 AND m.bucket = $2`,
+      [seriesA, new Date(minute).toISOString()],
+    );
+
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.count).toBe(600);
+    expect(rows[0]?.max).toBe(1e100);
+    expect(Number.isFinite(rows[0]?.sum)).toBe(true);
+    const near = (actual: number | undefined, expected: number): boolean =>
+      Math.abs((actual ?? 0) - expected) <= Math.abs(expected) * 1e-12;
+    expect(near(rows[0]?.sum, 450e100)).toBe(true);
+    expect(near(rows[0]?.sum, rows[0]?.raw ?? 0)).toBe(true);
+    expect(near(rows[0]?.avg, 0.75e100)).toBe(true);
+  });
+
   it('rejects a duplicate (series, time) even when written directly', async () => {
     const time = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 7 * 60_000).toISOString();
     await db.admin.query('INSERT INTO telemetry (series_id, time, value) VALUES ($1, $2, 1)', [

@@ -1,4 +1,6 @@
 import {
+  maxReadingMagnitude,
+  minReadingMagnitude,
   readingRejectionReasons,
   telemetryPayloadSchema,
   type ReadingRejectionReason,
@@ -289,6 +291,8 @@ export function predictTelemetry(
       else if (!Number.isFinite(value)) outcomes.push('not_a_number');
       else if ((metric.min !== null && value < metric.min) || (metric.max !== null && value > metric.max))
         outcomes.push('out_of_range');
+      else if (Math.abs(value) > maxReadingMagnitude) outcomes.push('overflow');
+      else if (value !== 0 && Math.abs(value) < minReadingMagnitude) outcomes.push('underflow');
       else {
         outcomes.push('accepted');
         stored.push(`${String(metric.seriesId)}|${String(time)}|${String(value)}`);

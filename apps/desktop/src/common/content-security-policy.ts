@@ -5,6 +5,8 @@
 export interface CspOptions {
   /** Origins beyond the page's own that fetch and WebSocket may reach (the API server). */
   readonly connectSources?: readonly string[];
+  /** The map's tile server origins (style, tiles, glyphs, sprites): fetched and drawn as images. */
+  readonly mapSources?: readonly string[];
   /** Vite's dev server injects inline scripts and styles and talks to its HMR socket. */
   readonly development?: boolean;
   /** `frame-ancestors` is ignored (and warned about) in a `<meta>`; only a header can carry it. */
@@ -17,13 +19,14 @@ export interface CspOptions {
  */
 export function contentSecurityPolicy(options: CspOptions): string {
   const development = options.development ?? false;
-  const connect = ["'self'", ...(options.connectSources ?? [])];
+  const map = options.mapSources ?? [];
+  const connect = ["'self'", ...(options.connectSources ?? []), ...map];
   if (development) connect.push('ws://localhost:*', 'ws://127.0.0.1:*');
   const directives: [string, string[]][] = [
     ['default-src', ["'none'"]],
     ['script-src', development ? ["'self'", "'unsafe-inline'"] : ["'self'"]],
     ['style-src', development ? ["'self'", "'unsafe-inline'"] : ["'self'"]],
-    ['img-src', ["'self'", 'data:']],
+    ['img-src', [...new Set(["'self'", 'data:', ...map])]],
     ['font-src', ["'self'"]],
     ['connect-src', [...new Set(connect)]],
     ['media-src', ["'self'"]],

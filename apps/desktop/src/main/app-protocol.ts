@@ -13,11 +13,17 @@ export function registerAppScheme(): void {
   ]);
 }
 
+/** What a page's policy names beyond the app itself: the chosen server, and the tile server of its map. */
+export interface PolicySources {
+  readonly connectSources: readonly string[];
+  readonly mapSources: readonly string[];
+}
+
 /**
  * Serves the renderer build from `rendererDir`. Documents get the content security policy as a header and
  * in their `<meta>` (both are enforced, so the meta of the web build must be widened to the chosen server).
  */
-export function serveAppScheme(rendererDir: string, connectSources: () => readonly string[]): void {
+export function serveAppScheme(rendererDir: string, policySources: () => Promise<PolicySources>): void {
   protocol.handle(APP_SCHEME, async (request) => {
     const asset = resolveAppAsset(rendererDir, request.url);
     if (!asset) return new Response('Not found', { status: 404 });
@@ -29,15 +35,9 @@ export function serveAppScheme(rendererDir: string, connectSources: () => readon
     }
     const headers = new Headers({ 'content-type': asset.contentType, 'x-content-type-options': 'nosniff' });
     if (!asset.isDocument) return new Response(new Uint8Array(body), { headers });
-    const sources = connectSources();
-    headers.set(
-      'content-security-policy',
-      contentSecurityPolicy({ delivery: 'header', connectSources: sources }),
-    );
-    const html = withCspMeta(
-      body.toString('utf8'),
-      contentSecurityPolicy({ delivery: 'meta', connectSources: sources }),
-    );
+    const sources = await policySources();
+    headers.set('content-security-policy', contentSecurityPolicy({ delivery: 'header', ...sources }));
+    const html = withCspMeta(body.toString('utf8'), contentSecurityPolicy({ delivery: 'meta', ...sources }));
     return new Response(html, { headers });
   });
 }

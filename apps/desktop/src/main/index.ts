@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, screen, session } from 'electron';
+import { app, BrowserWindow, ipcMain, net, screen, session } from 'electron';
 import { serverConnectSources } from '../common/content-security-policy.ts';
 import { isPopoutKind } from '../common/desktop-api.ts';
 import { APP_ORIGIN } from './app-origin.ts';
@@ -8,6 +8,7 @@ import { ConsoleWindows } from './console-windows.ts';
 import { DesktopSignals } from './desktop-signals.ts';
 import { hardenSession, hardenWebContents } from './harden-web-contents.ts';
 import { registerIpcHandlers } from './ipc-handlers.ts';
+import { MapOrigins } from './map-origins.ts';
 import { isAppNavigation } from './navigation-policy.ts';
 import { SettingsStore } from './settings-store.ts';
 
@@ -26,8 +27,14 @@ async function start(): Promise<void> {
   await app.whenReady();
   const store = await SettingsStore.open(app.getPath('userData'), log);
   let connectSources = store.get().serverUrl ? serverConnectSources(store.get().serverUrl ?? '') : [];
+  // Chromium's network stack: the system's proxy and trusted CAs, as for the pages themselves.
+  const mapOrigins = new MapOrigins((url, init) => net.fetch(url, init), log);
+  void mapOrigins.of(store.get().serverUrl);
 
-  serveAppScheme(path.join(import.meta.dirname, '../renderer'), () => connectSources);
+  serveAppScheme(path.join(import.meta.dirname, '../renderer'), async () => ({
+    connectSources,
+    mapSources: await mapOrigins.of(store.get().serverUrl),
+  }));
   hardenSession(session.defaultSession);
 
   let quitting = false;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { popoutKinds } from '../common/desktop-api.ts';
+import { isSafeServerOrigin, UNSAFE_SERVER_MESSAGE } from '../common/server-address.ts';
 
 const rectSchema = z.object({
   x: z.number().int().min(-100_000).max(100_000),
@@ -21,6 +22,7 @@ export type WindowPlacement = z.infer<typeof windowPlacementSchema>;
 const httpUrlSchema = z
   .url({ protocol: /^https?$/ })
   .max(2048)
+  .refine((text) => isSafeServerOrigin(new URL(text)), UNSAFE_SERVER_MESSAGE)
   .transform((text) => new URL(text).origin);
 
 /** Preference keys are short names the renderer chooses; values are JSON up to a size the file can carry. */
@@ -51,7 +53,7 @@ export const defaultSettings: Settings = {
   preferences: {},
 };
 
-/** A server address as the operator typed it, reduced to its origin; throws on anything but http(s). */
+/** A server address as the operator typed it, reduced to its origin; throws unless https, or http to this computer. */
 export function parseServerUrl(text: string): string {
   return httpUrlSchema.parse(text.trim());
 }

@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The web console's index.html as the server sends it. The build's Content-Security-Policy lets the page reach
- * only its own origin; with MAP_STYLE_URL the tile server's origin is added for fetches and images, or the
- * basemap could not load.
+ * only its own origin; the map's origins (see `mapOrigins`) are added for fetches and images, or the tile
+ * server's basemap could not load.
  */
-export function consolePage(indexHtmlPath: string, mapStyleUrl: string | undefined): string {
-  const html = readFileSync(indexHtmlPath, 'utf8');
-  return mapStyleUrl ? allowOrigin(html, new URL(mapStyleUrl).origin) : html;
+export function consolePage(indexHtmlPath: string, mapOrigins: readonly string[]): string {
+  return allowOrigins(readFileSync(indexHtmlPath, 'utf8'), mapOrigins);
 }
 
-/** Adds `origin` to connect-src and img-src of the page's CSP `<meta>`. */
-export function allowOrigin(html: string, origin: string): string {
+/** Adds `origins` to connect-src and img-src of the page's CSP `<meta>`. */
+export function allowOrigins(html: string, origins: readonly string[]): string {
+  if (origins.length === 0) return html;
   return html.replace(
     /(<meta http-equiv="Content-Security-Policy" content=")([^"]*)(")/,
     (_match, start: string, policy: string, end: string) =>
@@ -21,7 +21,7 @@ export function allowOrigin(html: string, origin: string): string {
         .map((directive) => {
           const name = directive.trim().split(/\s+/)[0];
           return name === 'connect-src' || name === 'img-src'
-            ? `${directive.trimEnd()} ${origin}`
+            ? `${directive.trimEnd()} ${origins.join(' ')}`
             : directive;
         })
         .join(';') +

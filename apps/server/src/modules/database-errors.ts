@@ -1,5 +1,5 @@
 /** PostgreSQL error codes, as Prisma's driver adapter and pg surface them. */
-function pgCode(error: unknown): string | undefined {
+export function pgCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const record = error as {
     code?: unknown;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { writeMosquittoFiles } from '../modules/mqtt/mosquitto-files.ts';
+import type { MosquittoListeners } from '../modules/mqtt/mosquitto-listeners.ts';
 import { freePort } from './ports.ts';
 
 export const SERVER_MQTT_PASSWORD = 'test-server-broker-password';
@@ -13,6 +14,8 @@ export const SERVER_MQTT_PASSWORD = 'test-server-broker-password';
 export interface TestMosquitto {
   readonly port: number;
   readonly url: string;
+  /** `mqtts://` of the TLS listener, when started with one. */
+  readonly tlsUrl: string | null;
   readonly dir: string;
   /** Rewrites the password and ACL files from the database and makes Mosquitto reload them. */
   reloadCredentials(): Promise<void>;
@@ -40,7 +43,7 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-async function writeCredentials(adminUrl: string, dir: string): Promise<void> {
+async function writeCredentials(adminUrl: string, dir: string, listeners: MosquittoListeners): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -49,6 +52,7 @@ async function writeCredentials(adminUrl: string, dir: string): Promise<void> {
       outDir: dir,
       serverUsername: 'tidewatch-server',
       serverPassword: SERVER_MQTT_PASSWORD,
+      listeners,
     });
   } finally {
     await admin.end();
@@ -57,20 +61,28 @@ async function writeCredentials(adminUrl: string, dir: string): Promise<void> {
 
 /**
  * Starts `mosquitto` (for tests and benchmarks) on a free port with persistence in a temporary folder (kept across
- * stop/start), its password and ACL files written from the database at `adminUrl`.
+ * stop/start), its listeners, password and ACL files written by our CLI's code from the database at `adminUrl`.
+ * With `tls`, also an MQTT over TLS listener (requiring client certificates when `clientCaFile` is given).
  */
-export async function startMosquitto(adminUrl: string): Promise<TestMosquitto> {
+export async function startMosquitto(
+  adminUrl: string,
+  options: { tls?: { certFile: string; keyFile: string; clientCaFile?: string } } = {},
+): Promise<TestMosquitto> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tidewatch-mosquitto-'));
   const port = await freePort();
-  await writeCredentials(adminUrl, dir);
+  const tlsPort = options.tls ? await freePort() : null;
+  const listeners: MosquittoListeners = {
+    plain: { port, host: '127.0.0.1' },
+    ...(options.tls && tlsPort !== null && { tls: { ...options.tls, port: tlsPort, host: '127.0.0.1' } }),
+  };
+  // Apart from mosquitto.conf, which include_dir would otherwise read as well.
+  const credentials = path.join(dir, 'tidewatch');
+  await writeCredentials(adminUrl, credentials, listeners);
   const config = path.join(dir, 'mosquitto.conf');
   await writeFile(
     config,
     [
-      `listener ${String(port)} 127.0.0.1`,
-      'allow_anonymous false',
-      `password_file ${path.join(dir, 'passwd')}`,
-      `acl_file ${path.join(dir, 'acl')}`,
+      `include_dir ${credentials}`,
       'persistence true',
       `persistence_location ${dir}/`,
       'autosave_interval 1',
@@ -86,9 +98,10 @@ export async function startMosquitto(adminUrl: string): Promise<TestMosquitto> {
   const mosquitto: TestMosquitto = {
     port,
     url: `mqtt://127.0.0.1:${String(port)}`,
+    tlsUrl: tlsPort === null ? null : `mqtts://127.0.0.1:${String(tlsPort)}`,
     dir,
     async reloadCredentials() {
-      await writeCredentials(adminUrl, dir);
+      await writeCredentials(adminUrl, credentials, listeners);
       child?.kill('SIGHUP');
       await new Promise((resolve) => setTimeout(resolve, 300));
     },

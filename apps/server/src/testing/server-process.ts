@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { testSecretKeyFile } from './secret-key-file.ts';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
 
@@ -46,6 +47,7 @@ export class ServerProcess {
         LOGIN_THROTTLE_ADDRESS_FAILURES: '100000',
         LOGIN_THROTTLE_ACCOUNT_FAILURES: '100000',
         THINGSPEAK_ENABLED: 'false',
+        TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
         ...this.options.env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],

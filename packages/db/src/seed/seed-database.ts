@@ -59,8 +59,12 @@ export async function seedDemo(options: SeedOptions): Promise<SeedCounts> {
       new Date(end - (HISTORY_STEPS + 288) * STEP_MS).toISOString().slice(0, 10),
       new Date(end + 7 * 86_400_000).toISOString().slice(0, 10),
     ]);
+    // Kept rather than replaced: what the super_admin did in other tenants' history still names this row.
     await client.query(
-      `INSERT INTO users (email, display_name, role, password_hash) VALUES ($1, 'Sam Superadmin', 'super_admin', $2)`,
+      `INSERT INTO users (email, display_name, role, password_hash) VALUES ($1, 'Sam Superadmin', 'super_admin', $2)
+       ON CONFLICT (email) WHERE tenant_id IS NULL
+       DO UPDATE SET display_name = excluded.display_name, password_hash = excluded.password_hash,
+         disabled_at = NULL`,
       [DEMO_SUPER_ADMIN_EMAIL, passwordHash],
     );
     for (const tenant of demoTenants) {
@@ -86,9 +90,30 @@ async function removeDemo(client: pg.Client): Promise<void> {
     'DELETE FROM audit_log WHERE tenant_id IN (SELECT id FROM tenants WHERE slug = ANY($1))',
     [slugs],
   );
+  // History is never deleted along with what it names (its foreign keys restrict), so removing a tenant
+  // means removing its history first, deliberately, as the owner.
+  for (const table of [
+    'alert_transitions',
+    'incident_notes',
+    'incident_alerts',
+    'maintenance_logs',
+    'incidents',
+    'notification_outbox',
+    'alerts',
+    'device_commands',
+    'device_downtimes',
+  ]) {
+    await client.query(
+      `DELETE FROM ${table} WHERE tenant_id IN (SELECT id FROM tenants WHERE slug = ANY($1))`,
+      [slugs],
+    );
+  }
   await client.query('DELETE FROM tenants WHERE slug = ANY($1)', [slugs]);
-  // The platform account only: a tenant may have a user of the same address.
-  await client.query('DELETE FROM users WHERE email = $1 AND tenant_id IS NULL', [DEMO_SUPER_ADMIN_EMAIL]);
+  await client.query(
+    `UPDATE sessions SET revoked_at = now(), revoked_reason = 'reseeded'
+      WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE email = $1)`,
+    [DEMO_SUPER_ADMIN_EMAIL],
+  );
 }
 
 interface TenantSeedContext {

@@ -8,7 +8,7 @@ import {
   type AlertTargetScope,
 } from '../domain/alerts.ts';
 import { assetKinds } from '../domain/assets.ts';
-import { pageQuerySchema, safeTextSchema } from './common.ts';
+import { archivedAtSchema, archivedQuerySchema, pageQuerySchema, safeTextSchema } from './common.ts';
 
 export const alertRuleSchema = z
   .object({
@@ -34,9 +34,13 @@ export const alertRuleSchema = z
     enabled: z.boolean(),
     version: z.number().int(),
     updatedAt: z.string(),
+    archivedAt: archivedAtSchema,
   })
   .meta({ id: 'AlertRule' });
 export type AlertRule = z.infer<typeof alertRuleSchema>;
+
+export const alertRuleQuerySchema = pageQuerySchema.extend({ archived: archivedQuerySchema });
+export type AlertRuleQuery = z.infer<typeof alertRuleQuerySchema>;
 
 const ruleFields = {
   name: safeTextSchema(200),

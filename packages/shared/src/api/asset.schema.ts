@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { assetKinds, pipeMaterials, pointAssetKinds } from '../domain/assets.ts';
 import {
+  archivedAtSchema,
+  archivedQuerySchema,
   codeSchema,
   lineStringGeometrySchema,
   pageQuerySchema,
@@ -21,6 +23,7 @@ const assetPropertiesSchema = z.object({
   inMaintenance: z.boolean(),
   maintenanceReason: z.string().nullable(),
   attributes: z.record(z.string(), z.unknown()),
+  archivedAt: archivedAtSchema,
 });
 
 /** An asset as a GeoJSON Feature: `id` is the asset id, the rest lives in `properties`. */
@@ -70,6 +73,7 @@ export const assetQuerySchema = pageQuerySchema
       .optional()
       .describe('longitude,latitude; with radius'),
     radius: z.coerce.number().positive().max(100_000).optional().describe('Metres around `near`'),
+    archived: archivedQuerySchema,
   })
   .refine((query) => (query.near === undefined) === (query.radius === undefined), {
     message: 'near and radius go together',

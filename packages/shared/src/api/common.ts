@@ -21,6 +21,19 @@ export type IdParams = z.infer<typeof idParamsSchema>;
 
 export const timestampSchema = z.iso.datetime({ offset: true });
 
+/**
+ * Lists of rules, assets and zones show live rows; `archived=true` shows the archived ones instead (what a delete
+ * kept because history names them).
+ */
+export const archivedQuerySchema = z
+  .enum(['true', 'false'])
+  .transform((v) => v === 'true')
+  .optional()
+  .describe('true: only archived rows (kept for the history that names them); default: only live ones');
+
+/** When a row was archived, or null while it is live. */
+export const archivedAtSchema = z.string().nullable();
+
 /** A limit and an opaque cursor from the previous page's `nextCursor`. */
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -52,6 +52,7 @@ export const updateNotificationRuleSchema = z
     enabled: z.boolean().optional(),
   })
   .meta({ id: 'UpdateNotificationRule' });
+export type UpdateNotificationRule = z.infer<typeof updateNotificationRuleSchema>;
 
 /** One notification on its way (or not) to one target. */
 export const notificationDeliverySchema = z
@@ -77,6 +78,7 @@ export const notificationDeliveryQuerySchema = z.object({
   state: z.enum(deliveryStates).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+export type NotificationDeliveryQuery = z.infer<typeof notificationDeliveryQuerySchema>;
 
 /**
  * The JSON body of every webhook call. Signed: `X-Tidewatch-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of

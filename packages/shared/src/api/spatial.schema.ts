@@ -65,6 +65,15 @@ export type MapPipeColumns = z.infer<typeof mapPipeColumnsSchema>;
 export const mapStyleSchema = z.object({ styleUrl: z.url().nullable() }).meta({ id: 'MapStyle' });
 export type MapStyle = z.infer<typeof mapStyleSchema>;
 
+/**
+ * Every origin the map loads from (the style's, and its tiles', glyphs' and sprites'), public so that a console
+ * can allow them in its content security policy before anyone signs in. Empty: the offline basemap.
+ */
+export const mapOriginsSchema = z
+  .object({ origins: z.array(z.url({ protocol: /^https?$/ })).max(32) })
+  .meta({ id: 'MapOrigins' });
+export type MapOrigins = z.infer<typeof mapOriginsSchema>;
+
 /** The most assets an area search returns; a larger answer says `truncated`. */
 export const AREA_SEARCH_LIMIT = 5000;
 

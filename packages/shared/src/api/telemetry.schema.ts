@@ -33,8 +33,20 @@ export const readingRejectionReasons = [
   'too_far_in_future',
   'too_old',
   'not_a_number',
+  'overflow',
+  'underflow',
 ] as const;
 export type ReadingRejectionReason = (typeof readingRejectionReasons)[number];
+
+/**
+ * The magnitudes a stored reading may have, after calibration, whatever the metric's own range: zero, or between
+ * `minReadingMagnitude` and `maxReadingMagnitude`. No instrument reads beyond them, and within them sums, means
+ * and variances of any number of readings stay finite and never underflow (a mean of 5e-324 and 0 cannot be
+ * represented). A value beyond (or one that calibration makes infinite) is rejected as `overflow`, a non-zero one
+ * below as `underflow`.
+ */
+export const maxReadingMagnitude = 1e100;
+export const minReadingMagnitude = 1e-100;
 
 export const ingestResultSchema = z
   .object({

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { zoneKinds } from '../domain/assets.ts';
-import { areaGeometrySchema, codeSchema, multiPolygonGeometrySchema, safeTextSchema } from './common.ts';
+import {
+  archivedAtSchema,
+  archivedQuerySchema,
+  areaGeometrySchema,
+  codeSchema,
+  multiPolygonGeometrySchema,
+  pageQuerySchema,
+  safeTextSchema,
+} from './common.ts';
 
 export const zoneSchema = z
   .object({
@@ -10,9 +18,13 @@ export const zoneSchema = z
     kind: z.enum(zoneKinds),
     parentId: z.uuid().nullable(),
     geometry: multiPolygonGeometrySchema,
+    archivedAt: archivedAtSchema,
   })
   .meta({ id: 'Zone' });
 export type Zone = z.infer<typeof zoneSchema>;
+
+export const zoneQuerySchema = pageQuerySchema.extend({ archived: archivedQuerySchema });
+export type ZoneQuery = z.infer<typeof zoneQuerySchema>;
 
 export const createZoneSchema = z
   .strictObject({

@@ -23,6 +23,8 @@ describe('the permission matrix', () => {
     expect(can('supervisor', 'user:write')).toBe(false);
     expect(can('tenant_admin', 'device:write')).toBe(true);
     expect(can('tenant_admin', 'tenant:manage')).toBe(false);
+    expect(can('supervisor', 'notification:webhook')).toBe(false);
+    expect(can('tenant_admin', 'notification:webhook')).toBe(true);
     expect(permissions.every((p) => can('super_admin', p))).toBe(true);
   });
 });

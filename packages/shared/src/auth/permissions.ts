@@ -24,6 +24,7 @@ export const permissions = [
   'alert_rule:read',
   'alert_rule:write',
   'alert:read',
+  'notification:webhook',
   'alert:acknowledge',
   'alert:comment',
   'alert:shelve',
@@ -99,6 +100,8 @@ const tenantAdmin: readonly Permission[] = [
   'integration:write',
   'audit:read',
   'security_settings:manage',
+  // A webhook makes the server call an address a user chose: only those who run the tenant's integrations.
+  'notification:webhook',
 ];
 
 /** The one permission matrix. */

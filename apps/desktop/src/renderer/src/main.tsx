@@ -1,3 +1,5 @@
+// First: schemas must not probe for eval, which the content security policy refuses.
+import './zod-without-eval.ts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

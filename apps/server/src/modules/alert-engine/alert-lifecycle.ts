@@ -1,3 +1,4 @@
+import type { TenantTransaction } from '@tidewatch/db';
 import type { AlertPriority } from '@tidewatch/shared';
 import type pg from 'pg';
 import { prepared } from '../../http/json-page.ts';
@@ -120,6 +121,12 @@ const transitions = {
     set: restore,
   },
   comment: { where: 'true', set: 'last_value = a.last_value' },
+  /** Its rule was archived: it will never be evaluated again, so the alert closes, with who archived it. */
+  retire: {
+    where: 'a.closed_at IS NULL',
+    set: `state = 'normal', closed_at = now(), condition_active = false,
+          shelved_until = NULL, shelved_by = NULL, shelve_reason = NULL`,
+  },
   /** Unacknowledged past the rule's limit: one priority up (critical stays critical), once. */
   escalate: {
     where: `a.closed_at IS NULL AND ${unacknowledged} AND a.escalated_at IS NULL
@@ -132,23 +139,51 @@ const transitions = {
 
 export type TransitionName = keyof typeof transitions;
 
-async function run(
-  client: pg.PoolClient,
+/** The statement of a transition and its parameters, whichever connection runs it. */
+function transitionStatement(
   selection: ByIds | ByTarget,
   name: TransitionName,
   input: TransitionInput,
-): Promise<AlertChange[]> {
+): { text: string; values: unknown[] } {
   const byTarget = 'ruleId' in selection;
-  const { rows } = await client.query<AlertChangeRow>(
-    prepared(transitionSql(byTarget ? byTargetSql : byIdsSql, transitions[name]), [
+  return {
+    text: transitionSql(byTarget ? byTargetSql : byIdsSql, transitions[name]),
+    values: [
       byTarget ? selection.ruleId : selection.ids,
       byTarget ? selection.targetKey : selection.zones,
       input.userId ?? null,
       input.comment ?? null,
       input.value ?? null,
       input.until ?? null,
-    ]),
-  );
+    ],
+  };
+}
+
+async function run(
+  client: pg.PoolClient,
+  selection: ByIds | ByTarget,
+  name: TransitionName,
+  input: TransitionInput,
+): Promise<AlertChange[]> {
+  const statement = transitionStatement(selection, name, input);
+  const { rows } = await client.query<AlertChangeRow>(prepared(statement.text, statement.values));
+  return rows.map(toAlertChange);
+}
+
+/**
+ * Closes every open alert of a rule being archived, inside the caller's Prisma transaction (the rule routes
+ * write through Prisma), with the archiving user and `comment` on each alert's last transition.
+ */
+export async function retireRuleAlerts(
+  tx: TenantTransaction,
+  ruleId: string,
+  input: TransitionInput,
+): Promise<AlertChange[]> {
+  const open = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM alerts WHERE rule_id = ${ruleId}::uuid AND closed_at IS NULL`;
+  if (open.length === 0) return [];
+  const statement = transitionStatement({ ids: open.map((a) => a.id), zones: null }, 'retire', input);
+  const rows = await tx.$queryRawUnsafe<AlertChangeRow[]>(statement.text, ...statement.values);
   return rows.map(toAlertChange);
 }
 

@@ -5,7 +5,10 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
 import { createEmailSender, type EmailSender } from './email-sender.ts';
 import { claimDeliveries, markAttemptFailed, markDelivered, type Delivery } from './notification-outbox.ts';
-import { sendWebhook } from './webhook-sender.ts';
+import type { DestinationPolicy, Resolve } from '../outbound/destination-guard.ts';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box.ts';
+import { webhookSecretContext } from '../secrets/stored-secrets.ts';
+import { sendWebhook, WebhookDeliveryError } from './webhook-sender.ts';
 
 export interface NotificationOptions {
   readonly maxAttempts: number;
@@ -16,6 +19,12 @@ export interface NotificationOptions {
   readonly emailFrom: string;
   /** Deliveries claimed per tenant per run. */
   readonly batch?: number;
+  /** Where webhooks may go (NOTIFY_WEBHOOK_ALLOW_NETWORKS), checked again at every call. */
+  readonly webhookPolicy: DestinationPolicy;
+  /** Name resolution for webhooks; the system's by default. */
+  readonly resolve?: Resolve;
+  /** Opens the webhook signing secrets, which are stored sealed. */
+  readonly secrets: SecretBox;
 }
 
 const MAX_RETRY_MS = 3_600_000;
@@ -55,11 +64,13 @@ export class NotificationDispatcher {
     );
     await Promise.all(
       claimed.map(async (delivery) => {
-        const failure = await this.send(delivery).then(
+        const failure = await this.send(tenantId, delivery).then(
           () => null,
           (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason))),
         );
+        // Users see the generic reason; the log keeps what the socket or resolver said.
         const error = failure?.message ?? null;
+        const detail = failure instanceof WebhookDeliveryError ? failure.detail : undefined;
         const maxAttempts =
           failure instanceof PermanentDeliveryError ? delivery.attempts : this.options.maxAttempts;
         await withTenantClient(this.pool, context, async (client) => {
@@ -80,6 +91,7 @@ export class NotificationDispatcher {
               attempt: delivery.attempts,
               outcome,
               error,
+              detail,
             },
             'notification not delivered',
           );
@@ -89,16 +101,38 @@ export class NotificationDispatcher {
     return claimed.length;
   }
 
-  private async send(delivery: Delivery): Promise<void> {
-    if (delivery.channel === 'webhook') {
-      if (!delivery.secret)
-        throw new PermanentDeliveryError('the notification rule is gone or has no signing secret');
-      await sendWebhook(
-        delivery.target,
-        delivery.payload,
+  /** The rule's signing secret; one that no longer opens (changed, or moved from another row) never will. */
+  private async webhookSecret(tenantId: string, delivery: Delivery): Promise<string> {
+    if (!delivery.secret || !delivery.ruleId)
+      throw new PermanentDeliveryError('the notification rule is gone or has no signing secret');
+    try {
+      const secret = await this.options.secrets.open(
         delivery.secret,
-        delivery.id,
-        this.options.timeoutMs,
+        webhookSecretContext(tenantId, delivery.ruleId),
+      );
+      return secret.toString('utf8');
+    } catch (error) {
+      this.log.error(
+        { err: error, deliveryId: delivery.id, ruleId: delivery.ruleId },
+        'a webhook signing secret does not open',
+      );
+      const message = 'the rule’s signing secret cannot be read';
+      throw error instanceof SecretBoxError && error.kind === 'unknown_key'
+        ? new Error(message)
+        : new PermanentDeliveryError(message);
+    }
+  }
+
+  private async send(tenantId: string, delivery: Delivery): Promise<void> {
+    if (delivery.channel === 'webhook') {
+      const secret = await this.webhookSecret(tenantId, delivery);
+      await sendWebhook(
+        { url: delivery.target, body: delivery.payload, secret, deliveryId: delivery.id },
+        {
+          policy: this.options.webhookPolicy,
+          timeoutMs: this.options.timeoutMs,
+          ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+        },
       );
       return;
     }

@@ -48,7 +48,9 @@ export interface Delivery {
   /** The JSON text sent (and signed) as is. */
   readonly payload: string;
   readonly attempts: number;
+  /** The rule's signing secret, sealed (bound to the rule); null when the rule is gone. */
   readonly secret: string | null;
+  readonly ruleId: string | null;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function claimDeliveries(
        UPDATE notification_outbox o
           SET state = 'sending', attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
          FROM due WHERE o.id = due.id
-       RETURNING o.id::text AS id, o.channel, o.target, o.payload::text AS payload, o.attempts,
+       RETURNING o.id::text AS id, o.channel, o.target, o.payload::text AS payload, o.attempts, o.rule_id AS "ruleId",
                  (SELECT nr.webhook_secret FROM notification_rules nr WHERE nr.id = o.rule_id) AS secret`,
       [limit, leaseS],
     ),

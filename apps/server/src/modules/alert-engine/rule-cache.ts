@@ -273,7 +273,7 @@ export class RuleCache {
         const ruleRows = await client.query<RuleRow>(
           `SELECT id, name, condition, priority, scope, series_id, asset_id, asset_kind, zone_id, metric_id, setpoint,
                   deadband, on_delay_s, off_delay_s, window_s, cooldown_s, params
-             FROM alert_rules WHERE enabled ORDER BY id`,
+             FROM alert_rules WHERE enabled AND archived_at IS NULL ORDER BY id`,
         );
         if (ruleRows.rows.length === 0) return { rules: [], rows: [] };
         return { rules: ruleRows.rows.map(toRule), rows: await loadDeviceRows(client) };

@@ -1,6 +1,7 @@
 import { ALERT_RULE_PREVIEW_DAYS, alertRulePreviewSchema, previewAlertRuleSchema } from '@tidewatch/shared';
 import { dbContext } from '../../http/request-context.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { previewAlertRule } from './rule-preview.ts';
 
@@ -17,7 +18,7 @@ export function alertRulePreviewRoutes({ db, config }: RouteDeps): AnyRoute[] {
       permission: 'alert_rule:write',
       body: previewAlertRuleSchema,
       response: alertRulePreviewSchema,
-      handler: ({ body }, ctx) => previewAlertRule(db, dbContext(ctx), body, limits),
+      handler: ({ body }, ctx) => previewAlertRule(db, dbContext(ctx), zoneLimit(ctx), body, limits),
     }),
   ];
 }

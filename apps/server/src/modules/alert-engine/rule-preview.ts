@@ -9,7 +9,7 @@ import {
 } from '@tidewatch/shared';
 import type pg from 'pg';
 import { invalid } from '../../http/app-error.ts';
-import { requireInTenant } from '../tenant-references.ts';
+import { checkRuleReferences } from '../alerts/rule-references.ts';
 import { delayDueAt, holdForCooldown, initialRuleState, stepReading, type RuleState } from './evaluators.ts';
 import { loadDeviceRows, resolveRules, toRule, type EngineRule, type RuleTarget } from './rule-cache.ts';
 
@@ -120,17 +120,6 @@ export function replayTarget(rule: EngineRule, points: readonly Point[], from: n
 }
 
 /** The same reference checks as creating the rule: every id must be of the tenant in context. */
-async function checkReferences(db: Database, context: DbContext, rule: PreviewAlertRule): Promise<void> {
-  await withTenant(db.prisma, context, async (tx) => {
-    if (rule.seriesId !== null && (await tx.series.count({ where: { id: rule.seriesId } })) === 0) {
-      throw invalid('seriesId', 'No such series in this tenant');
-    }
-    await requireInTenant(tx, 'assets', 'assetId', [rule.assetId]);
-    await requireInTenant(tx, 'zones', 'zoneId', [rule.zoneId]);
-    await requireInTenant(tx, 'metrics', 'metricId', [rule.metricId]);
-  });
-}
-
 async function countPoints(
   client: pg.PoolClient,
   table: 'telemetry' | 'telemetry_1m',
@@ -225,6 +214,8 @@ function targetOf(pair: RuleTarget, replay: Replay): AlertRulePreviewTarget {
 export async function previewAlertRule(
   db: Database,
   context: DbContext,
+  /** The caller's zone limit: a preview replays readings, so it may only name targets within it. */
+  zones: readonly string[] | null,
   candidate: PreviewAlertRule,
   limits: PreviewLimits,
   now = Date.now(),
@@ -235,7 +226,7 @@ export async function previewAlertRule(
       'A preview replays readings: it covers limits, rate of change and anomaly rules',
     );
   }
-  await checkReferences(db, context, candidate);
+  await withTenant(db.prisma, context, (tx) => checkRuleReferences(tx, zones, candidate));
   const rule = toRule({
     id: UNSAVED_RULE_ID,
     name: candidate.name,

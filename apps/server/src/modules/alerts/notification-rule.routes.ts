@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { withTenant, type NotificationRule as NotificationRuleRow } from '@tidewatch/db';
 import {
   createdNotificationRuleSchema,
   createNotificationRuleSchema,
@@ -8,39 +6,26 @@ import {
   notificationDeliverySchema,
   notificationRuleSchema,
   updateNotificationRuleSchema,
-  type NotificationDelivery,
-  type NotificationRule,
 } from '@tidewatch/shared';
 import { z } from 'zod';
-import { notFound } from '../../http/app-error.ts';
-import { definedOnly } from '../../http/defined.ts';
-import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import type { RouteDeps } from '../api-routes.ts';
-import { recordAudit } from '../audit/record-audit.ts';
-import { requireInTenant } from '../tenant-references.ts';
-
-const toRule = (row: NotificationRuleRow): NotificationRule => ({
-  id: row.id,
-  userId: row.userId,
-  channel: row.channel,
-  target: row.target,
-  minPriority: row.minPriority,
-  zoneIds: row.zoneIds,
-  enabled: row.enabled,
-  createdAt: row.createdAt.toISOString(),
-});
-
-const eventOf = (payload: unknown): string => {
-  const event = (payload as { event?: unknown } | null)?.event;
-  return typeof event === 'string' ? event : '';
-};
-
-/** The caller's own rules only: a notification rule is personal. */
-const own = (ctx: TenantContext, id?: string) => ({ userId: ctx.principal.userId, ...(id ? { id } : {}) });
+import {
+  createNotificationRule,
+  deleteNotificationRule,
+  listNotificationDeliveries,
+  listNotificationRules,
+  updateNotificationRule,
+  type NotificationRuleDeps,
+} from './notification-rules.ts';
 
 /** Each user's notification rules (which alerts reach them, by webhook or e-mail) and their deliveries. */
-export function notificationRuleRoutes({ db }: RouteDeps): AnyRoute[] {
+export function notificationRuleRoutes({ db, config, secrets }: RouteDeps): AnyRoute[] {
+  const deps: NotificationRuleDeps = {
+    db,
+    secrets,
+    webhookPolicy: { allowNetworks: config.NOTIFY_WEBHOOK_ALLOW_NETWORKS },
+  };
   return [
     defineRoute({
       method: 'get',
@@ -50,60 +35,32 @@ export function notificationRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       access: 'tenant',
       permission: 'alert:read',
       response: z.array(notificationRuleSchema),
-      handler: async (_input, ctx) => {
-        const rows = await withTenant(db.prisma, dbContext(ctx), (tx) =>
-          tx.notificationRule.findMany({ where: own(ctx), orderBy: { createdAt: 'asc' } }),
-        );
-        return rows.map(toRule);
-      },
+      handler: (_input, ctx) => listNotificationRules(deps, ctx),
     }),
     defineRoute({
       method: 'post',
       path: '/notification-rules',
-      summary: 'Add a notification rule; a webhook’s signing secret is shown in this answer only',
+      summary:
+        'Add a notification rule; a webhook (tenant administrators only, to an allowed destination) gets a signing secret shown in this answer only',
       tag: 'notifications',
       access: 'tenant',
       permission: 'alert:read',
       body: createNotificationRuleSchema,
       response: createdNotificationRuleSchema,
       status: 201,
-      handler: ({ body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await requireInTenant(tx, 'zones', 'zoneIds', body.zoneIds);
-          const webhookSecret = body.channel === 'webhook' ? randomBytes(32).toString('base64url') : null;
-          const created = await tx.notificationRule.create({
-            data: { ...body, tenantId: ctx.tenantId, userId: ctx.principal.userId, webhookSecret },
-          });
-          await recordAudit(tx, ctx, {
-            action: 'notification_rule.create',
-            resourceType: 'notification_rule',
-            resourceId: created.id,
-            details: { channel: created.channel, minPriority: created.minPriority },
-          });
-          return { rule: toRule(created), webhookSecret };
-        }),
+      handler: ({ body }, ctx) => createNotificationRule(deps, ctx, body),
     }),
     defineRoute({
       method: 'patch',
       path: '/notification-rules/:id',
-      summary: 'Change one of my notification rules',
+      summary: 'Change one of my notification rules (a webhook rule: tenant administrators only)',
       tag: 'notifications',
       access: 'tenant',
       permission: 'alert:read',
       params: idParamsSchema,
       body: updateNotificationRuleSchema,
       response: notificationRuleSchema,
-      handler: ({ params, body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await requireInTenant(tx, 'zones', 'zoneIds', body.zoneIds ?? []);
-          const { count } = await tx.notificationRule.updateMany({
-            where: own(ctx, params.id),
-            data: definedOnly(body),
-          });
-          if (count === 0) throw notFound('Notification rule');
-          const row = await tx.notificationRule.findUniqueOrThrow({ where: { id: params.id } });
-          return toRule(row);
-        }),
+      handler: ({ params, body }, ctx) => updateNotificationRule(deps, ctx, params.id, body),
     }),
     defineRoute({
       method: 'delete',
@@ -114,16 +71,7 @@ export function notificationRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'alert:read',
       params: idParamsSchema,
       response: null,
-      handler: ({ params }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          const { count } = await tx.notificationRule.deleteMany({ where: own(ctx, params.id) });
-          if (count === 0) throw notFound('Notification rule');
-          await recordAudit(tx, ctx, {
-            action: 'notification_rule.delete',
-            resourceType: 'notification_rule',
-            resourceId: params.id,
-          });
-        }),
+      handler: ({ params }, ctx) => deleteNotificationRule(deps, ctx, params.id),
     }),
     defineRoute({
       method: 'get',
@@ -134,34 +82,7 @@ export function notificationRuleRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'alert:read',
       query: notificationDeliveryQuerySchema,
       response: z.array(notificationDeliverySchema),
-      handler: async ({ query }, ctx) => {
-        const rows = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          const mine = await tx.notificationRule.findMany({ where: own(ctx), select: { id: true } });
-          return tx.notificationOutbox.findMany({
-            where: {
-              ruleId: { in: mine.map((r) => r.id) },
-              ...(query.alertId ? { alertId: query.alertId } : {}),
-              ...(query.state ? { state: query.state } : {}),
-            },
-            orderBy: { id: 'desc' },
-            take: query.limit,
-          });
-        });
-        return rows.map((row): NotificationDelivery => ({
-          id: row.id.toString(),
-          ruleId: row.ruleId,
-          alertId: row.alertId,
-          channel: row.channel,
-          target: row.target,
-          event: eventOf(row.payload),
-          state: row.state,
-          attempts: row.attempts,
-          nextAttemptAt: row.nextAttemptAt.toISOString(),
-          lastError: row.lastError,
-          deliveredAt: row.deliveredAt?.toISOString() ?? null,
-          createdAt: row.createdAt.toISOString(),
-        }));
-      },
+      handler: ({ query }, ctx) => listNotificationDeliveries(deps, ctx, query),
     }),
   ];
 }

@@ -12,7 +12,8 @@ const featureJson = `json_build_object(
     'code', a.code, 'name', a.name, 'kind', a.kind, 'zoneId', a.zone_id, 'diameterMm', a.diameter_mm,
     'material', a.material, 'fromAssetId', a.from_asset_id, 'toAssetId', a.to_asset_id,
     'installedOn', a.installed_on::text, 'inMaintenance', a.maintenance_since IS NOT NULL,
-    'maintenanceReason', a.maintenance_reason, 'attributes', a.properties))`;
+    'maintenanceReason', a.maintenance_reason, 'attributes', a.properties,
+    'archivedAt', json_time(a.archived_at)))`;
 
 const escapeLike = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -23,6 +24,7 @@ export function assetPageJson(
   zones: readonly string[] | null,
 ): Promise<string> {
   const filter = new SqlFilter();
+  filter.where(() => (query.archived ? 'a.archived_at IS NOT NULL' : 'a.archived_at IS NULL'));
   if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
   if (query.kind) filter.where((p) => `a.kind = ${p}::asset_kind`, query.kind);
   if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
@@ -74,13 +76,16 @@ export async function assetFeatureJson(
 export async function findAssetFeature(
   tx: TenantTransaction,
   id: string,
-): Promise<{ feature: AssetFeature; zoneId: string | null } | undefined> {
-  const rows = await tx.$queryRawUnsafe<{ feature: AssetFeature; zone_id: string | null }[]>(
-    `SELECT ${featureJson} AS feature, a.zone_id FROM assets a WHERE a.id = $1::uuid`,
+): Promise<{ feature: AssetFeature; zoneId: string | null; archived: boolean } | undefined> {
+  const rows = await tx.$queryRawUnsafe<
+    { feature: AssetFeature; zone_id: string | null; archived: boolean }[]
+  >(
+    `SELECT ${featureJson} AS feature, a.zone_id, a.archived_at IS NOT NULL AS archived FROM assets a
+      WHERE a.id = $1::uuid`,
     id,
   );
   const row = rows[0];
-  return row ? { feature: row.feature, zoneId: row.zone_id } : undefined;
+  return row ? { feature: row.feature, zoneId: row.zone_id, archived: row.archived } : undefined;
 }
 
 /** An asset as `POST /assets/import` takes it: its id, and only the properties an import writes. */
@@ -106,6 +111,8 @@ export async function assetExportJson(
   if (query.kind) filter.where((p) => `a.kind = ${p}::asset_kind`, query.kind);
   if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
   if (query.q) filter.where((p) => `(a.code ILIKE ${p} OR a.name ILIKE ${p})`, escapeLike(query.q));
+  // The network as it is: archived assets are not part of it, and an import would not take them back.
+  filter.where(() => 'a.archived_at IS NULL');
   const limit = filter.param(max + 1);
   const { rows } = await client.query<{ json: string; count: number }>(
     `SELECT json_build_object('type', 'FeatureCollection',

@@ -37,7 +37,7 @@ export async function upsertAssets(
            i.code, i.name, i.kind, i.geom, i.properties, i.diameter_mm, i.material, i.from_asset_id, i.to_asset_id,
            i.installed_on
       FROM input i
-    ON CONFLICT (tenant_id, code) DO UPDATE SET
+    ON CONFLICT (tenant_id, code) WHERE archived_at IS NULL DO UPDATE SET
       zone_id = excluded.zone_id, name = excluded.name, kind = excluded.kind, geom = excluded.geom,
       properties = excluded.properties, diameter_mm = excluded.diameter_mm, material = excluded.material,
       from_asset_id = excluded.from_asset_id, to_asset_id = excluded.to_asset_id, installed_on = excluded.installed_on
@@ -104,9 +104,28 @@ export async function linkByCode(
     )
     UPDATE assets a
        SET from_asset_id = CASE WHEN l.from_code IS NULL THEN a.from_asset_id
-                                ELSE (SELECT f.id FROM assets f WHERE f.tenant_id = a.tenant_id AND f.code = l.from_code) END,
+                                ELSE (SELECT f.id FROM assets f
+                                      WHERE f.tenant_id = a.tenant_id AND f.code = l.from_code AND f.archived_at IS NULL) END,
            to_asset_id = CASE WHEN l.to_code IS NULL THEN a.to_asset_id
-                              ELSE (SELECT t.id FROM assets t WHERE t.tenant_id = a.tenant_id AND t.code = l.to_code) END
+                              ELSE (SELECT t.id FROM assets t
+                                    WHERE t.tenant_id = a.tenant_id AND t.code = l.to_code AND t.archived_at IS NULL) END
       FROM l
-     WHERE a.tenant_id = ${tenantId}::uuid AND a.code = l.code`;
+     WHERE a.tenant_id = ${tenantId}::uuid AND a.code = l.code AND a.archived_at IS NULL`;
+}
+
+/**
+ * What removing an asset from the network undoes, whether the asset is then deleted or archived: its devices are
+ * unbound (their readings and alerts stay theirs) and live pipes no longer start or end at it.
+ */
+export async function detachAsset(
+  tx: TenantTransaction,
+  id: string,
+): Promise<{ devicesUnbound: number; pipeEndsCleared: number }> {
+  const devicesUnbound =
+    await tx.$executeRaw`UPDATE devices SET asset_id = NULL WHERE asset_id = ${id}::uuid`;
+  const pipeEndsCleared = await tx.$executeRaw`
+    UPDATE assets SET from_asset_id = CASE WHEN from_asset_id = ${id}::uuid THEN NULL ELSE from_asset_id END,
+                      to_asset_id = CASE WHEN to_asset_id = ${id}::uuid THEN NULL ELSE to_asset_id END
+     WHERE (from_asset_id = ${id}::uuid OR to_asset_id = ${id}::uuid) AND archived_at IS NULL`;
+  return { devicesUnbound, pipeEndsCleared };
 }

@@ -22,15 +22,24 @@ import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
 import { inZoneLimit, zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
-import { recordAudit } from '../audit/record-audit.ts';
+import { recordAudit, recordAuditOnClient } from '../audit/record-audit.ts';
 import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
-import { requireInTenant } from '../tenant-references.ts';
+import { deleteOrArchive } from '../records/delete-or-archive.ts';
+import { requireInZones } from '../tenant-references.ts';
 import { assetExportJson, assetFeatureJson, assetPageJson, findAssetFeature } from './asset.queries.ts';
-import { inFileLinks, linkByCode, upsertAssets } from './asset.repository.ts';
+import { detachAsset, inFileLinks, linkByCode, upsertAssets } from './asset.repository.ts';
 
 async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
   const found = await findAssetFeature(tx, id);
   if (!found || !inZoneLimit(ctx, found.zoneId)) throw notFound('Asset');
+  return found.feature;
+}
+
+/** An asset the caller may change: visible to them and not archived. */
+async function liveAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
+  const found = await findAssetFeature(tx, id);
+  if (!found || !inZoneLimit(ctx, found.zoneId)) throw notFound('Asset');
+  if (found.archived) throw conflict('The asset is archived');
   return found.feature;
 }
 
@@ -39,21 +48,35 @@ async function checkReferences(
   ctx: TenantContext,
   features: readonly AssetInput[],
 ): Promise<void> {
-  await requireInTenant(
+  const limit = zoneLimit(ctx);
+  if (limit && features.some((f) => !f.properties.zoneId || !limit.includes(f.properties.zoneId))) {
+    throw new AppError('forbidden', 'You may only place assets in your own zones');
+  }
+  await requireInZones(
     tx,
+    limit,
     'zones',
     'properties.zoneId',
     features.map((f) => f.properties.zoneId),
   );
-  await requireInTenant(
+  await requireInZones(
     tx,
+    limit,
     'assets',
     'properties.fromAssetId',
     features.flatMap((f) => [f.properties.fromAssetId, f.properties.toAssetId]),
   );
-  const limit = zoneLimit(ctx);
-  if (limit && features.some((f) => !f.properties.zoneId || !limit.includes(f.properties.zoneId))) {
-    throw new AppError('forbidden', 'You may only place assets in your own zones');
+  // A code names the live asset it updates: a zone-limited user may not reach one outside their zones by it.
+  if (limit) {
+    const outside = await tx.asset.count({
+      where: {
+        code: { in: features.map((f) => f.properties.code) },
+        archivedAt: null,
+        OR: [{ zoneId: null }, { zoneId: { notIn: [...limit] } }],
+      },
+    });
+    if (outside > 0)
+      throw new AppError('forbidden', 'Some of these codes belong to assets outside your zones');
   }
 }
 
@@ -93,9 +116,18 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       query: assetExportQuerySchema,
       response: assetExportSchema,
       handler: async ({ query }, ctx) => {
-        const { json, count } = await withTenantClient(db.pool, dbContext(ctx), (client) =>
-          assetExportJson(client, query, zoneLimit(ctx), ASSET_EXPORT_MAX_FEATURES),
-        );
+        const { json, count } = await withTenantClient(db.pool, dbContext(ctx), async (client) => {
+          const exported = await assetExportJson(client, query, zoneLimit(ctx), ASSET_EXPORT_MAX_FEATURES);
+          // The whole network can leave in one file: who took which part is on record.
+          if (exported.count <= ASSET_EXPORT_MAX_FEATURES) {
+            await recordAuditOnClient(client, ctx, {
+              action: 'asset.export',
+              resourceType: 'asset',
+              details: { count: exported.count, ...query },
+            });
+          }
+          return exported;
+        });
         if (count > ASSET_EXPORT_MAX_FEATURES) {
           throw invalid(
             'kind',
@@ -138,7 +170,7 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       handler: ({ body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
           await checkReferences(tx, ctx, [body]);
-          const exists = await tx.asset.count({ where: { code: body.properties.code } });
+          const exists = await tx.asset.count({ where: { code: body.properties.code, archivedAt: null } });
           if (exists) throw conflict(`An asset with code "${body.properties.code}" exists`);
           const { ids } = await upsertAssets(tx, ctx.tenantId, [body]).catch(mapWriteError);
           const id = ids[0] ?? '';
@@ -194,8 +226,8 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       response: assetFeatureSchema,
       handler: ({ params, body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          const current = await readAsset(tx, ctx, params.id);
-          if (body.zoneId) await requireInTenant(tx, 'zones', 'zoneId', [body.zoneId]);
+          const current = await liveAsset(tx, ctx, params.id);
+          await requireInZones(tx, zoneLimit(ctx), 'zones', 'zoneId', [body.zoneId]);
           const p = current.properties;
           const next: AssetInput = {
             type: 'Feature',
@@ -238,7 +270,7 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       response: assetFeatureSchema,
       handler: ({ params, body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await readAsset(tx, ctx, params.id);
+          await liveAsset(tx, ctx, params.id);
           await tx.asset.update({
             where: { id: params.id },
             data: body.inMaintenance
@@ -257,22 +289,28 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
     defineRoute({
       method: 'delete',
       path: '/assets/:id',
-      summary: 'Delete an asset',
+      summary:
+        'Remove an asset from the network: its devices are unbound and pipes no longer end at it. An asset that ' +
+        'alerts, incidents, maintenance logs or rules name is archived rather than deleted (204 either way; ' +
+        'the audit log says which)',
       tag: 'assets',
       access: 'tenant',
       permission: 'asset:write',
       params: idParamsSchema,
       response: null,
-      handler: ({ params }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await readAsset(tx, ctx, params.id);
-          await tx.asset.delete({ where: { id: params.id } });
+      handler: async ({ params }, ctx) => {
+        await withTenant(db.prisma, dbContext(ctx), async (tx) => {
+          const asset = await liveAsset(tx, ctx, params.id);
+          const detached = await detachAsset(tx, params.id);
+          const removal = await deleteOrArchive(tx, 'assets', params.id, ctx.principal.userId);
           await recordAudit(tx, ctx, {
-            action: 'asset.delete',
+            action: removal === 'deleted' ? 'asset.delete' : 'asset.archive',
             resourceType: 'asset',
             resourceId: params.id,
+            details: { code: asset.properties.code, ...detached },
           });
-        }),
+        });
+      },
     }),
   ];
 }

@@ -1,5 +1,6 @@
 import type { TenantTransaction } from '@tidewatch/db';
 import type { ActorType, AuditOutcome } from '@tidewatch/shared';
+import type pg from 'pg';
 import type { RequestContext } from '../../http/request-context.ts';
 
 export interface AuditEntry {
@@ -15,6 +16,27 @@ export interface AuditEntry {
   readonly actorType?: ActorType;
 }
 
+const insertAudit = `
+  INSERT INTO audit_log (tenant_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id,
+                         ip, user_agent, details)
+  VALUES ($1::uuid, $2::actor_type, $3::uuid, $4, $5, $6, $7::audit_outcome, $8, $9::inet, $10, $11::jsonb)`;
+
+function auditValues(ctx: RequestContext, entry: AuditEntry): unknown[] {
+  return [
+    entry.tenantId === undefined ? ctx.tenantId : entry.tenantId,
+    entry.actorType ?? (ctx.principal || entry.actorId ? 'user' : 'system'),
+    entry.actorId === undefined ? (ctx.principal?.userId ?? null) : entry.actorId,
+    entry.action,
+    entry.resourceType,
+    entry.resourceId ?? null,
+    entry.outcome ?? 'success',
+    ctx.requestId,
+    ctx.ip,
+    ctx.userAgent,
+    JSON.stringify(entry.details ?? {}),
+  ];
+}
+
 /**
  * Appends to the audit log inside the caller's transaction, so the record and the change commit together.
  * No RETURNING: a platform entry (tenant null) is not readable back under row-level security.
@@ -24,13 +46,14 @@ export async function recordAudit(
   ctx: RequestContext,
   entry: AuditEntry,
 ): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO audit_log (tenant_id, actor_type, actor_id, action, resource_type, resource_id, outcome, request_id,
-                           ip, user_agent, details)
-    VALUES (${entry.tenantId === undefined ? ctx.tenantId : entry.tenantId}::uuid,
-            ${entry.actorType ?? (ctx.principal || entry.actorId ? 'user' : 'system')}::actor_type,
-            ${entry.actorId === undefined ? (ctx.principal?.userId ?? null) : entry.actorId}::uuid,
-            ${entry.action}, ${entry.resourceType}, ${entry.resourceId ?? null},
-            ${entry.outcome ?? 'success'}::audit_outcome, ${ctx.requestId}, ${ctx.ip}::inet, ${ctx.userAgent},
-            ${JSON.stringify(entry.details ?? {})}::jsonb)`;
+  await tx.$executeRawUnsafe(insertAudit, ...auditValues(ctx, entry));
+}
+
+/** `recordAudit` for routes that work on a pool client (`withTenantClient`) rather than through Prisma. */
+export async function recordAuditOnClient(
+  client: pg.PoolClient,
+  ctx: RequestContext,
+  entry: AuditEntry,
+): Promise<void> {
+  await client.query(insertAudit, auditValues(ctx, entry));
 }

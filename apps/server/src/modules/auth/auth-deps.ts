@@ -4,8 +4,8 @@ import type { Counter } from 'prom-client';
 import type { AccessTokens } from './access-token.ts';
 import type { AccountNotices } from './account-notices.ts';
 import type { RouteDeps } from '../api-routes.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 import { LoginThrottle } from './login-throttle.ts';
-import { TotpSecrets } from './totp-secrets.ts';
 
 export interface AuthDeps {
   readonly db: Database;
@@ -16,7 +16,8 @@ export interface AuthDeps {
   readonly bus: EventBus;
   readonly throttle: LoginThrottle;
   readonly notices: AccountNotices;
-  readonly totpSecrets: TotpSecrets;
+  /** Seals TOTP secrets at rest. */
+  readonly secrets: SecretBox;
 }
 
 /** The auth module's dependencies, from the server's. */
@@ -42,6 +43,6 @@ export function authDeps(deps: RouteDeps): AuthDeps {
       secondFactor: policy(10),
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_S,
     }),
-    totpSecrets: new TotpSecrets(deps.db.pool),
+    secrets: deps.secrets,
   };
 }

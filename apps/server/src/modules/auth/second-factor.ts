@@ -9,6 +9,8 @@ import type {
 import { conflict, forbidden, invalid, type AppError } from '../../http/app-error.ts';
 import type { AuthenticatedContext } from '../../http/request-context.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import { totpSecretContext } from '../secrets/stored-secrets.ts';
 import { accountAuditContext, accountContext } from './account-context.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
@@ -16,7 +18,6 @@ import { isOwnPassword, stepFailed } from './reauthenticate.ts';
 import { describeMe, principalFromUser } from './session-tokens.ts';
 import { advanceSignIn, totpRequiredFor } from './sign-in-steps.ts';
 import { base32Encode, matchTotpStep, newTotpSecret, totpUri } from './totp.ts';
-import type { TotpSecretBox } from './totp-secrets.ts';
 
 const ISSUER = 'Tidewatch';
 const wrongCode = 'This code is not right';
@@ -36,7 +37,7 @@ async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
  */
 async function proveSecondFactor(
   tx: TenantTransaction,
-  box: TotpSecretBox,
+  box: SecretBox,
   ctx: AuthenticatedContext,
   answer: { code: string } | { recoveryCode: string },
 ): Promise<{ by: 'code' } | { by: 'recovery_code'; codesLeft: number } | null> {
@@ -45,7 +46,7 @@ async function proveSecondFactor(
   if (!totp?.confirmedAt) return null;
   if ('code' in answer) {
     const secret = await box
-      .open(totp.secretSealed, { tenantId: totp.tenantId, userId })
+      .open(totp.secretSealed, totpSecretContext(totp.tenantId, userId))
       .catch((error: unknown) => {
         // Changed in the database, or copied from another user: no code can match it.
         ctx.log.error({ err: error, userId }, 'a TOTP secret does not open');
@@ -81,7 +82,7 @@ export async function verifySecondFactor(
 ): Promise<Me> {
   const { userId, sessionId } = ctx.principal;
   if (ctx.principal.pendingStep !== 'second_factor') throw conflict('This session is not asked for a code');
-  const box = await deps.totpSecrets.box();
+  const box = deps.secrets;
   const key = deps.throttle.secondFactorKey(userId);
   // Held back like a sign-in: the answer is the same as for a wrong code, and the code is not even looked at.
   const held = await deps.throttle.holdsSecondFactor(key);
@@ -130,7 +131,7 @@ export async function verifySecondFactor(
 /** Starts setting up an authenticator: a new secret, shown once, that works after a first code confirms it. */
 export async function startTotpEnrolment(deps: AuthDeps, ctx: AuthenticatedContext): Promise<TotpEnrolment> {
   const { userId, email, homeTenantId } = ctx.principal;
-  const box = await deps.totpSecrets.box();
+  const box = deps.secrets;
   const secret = newTotpSecret();
   const tenantSlug = await withTenant(deps.db.prisma, accountContext(ctx), async (tx) => {
     const existing = await tx.userTotp.findUnique({ where: { userId }, select: { confirmedAt: true } });
@@ -139,7 +140,7 @@ export async function startTotpEnrolment(deps: AuthDeps, ctx: AuthenticatedConte
         'Two-step verification is already on; turn it off first to set up another authenticator',
       );
     }
-    const sealed = box.seal(secret, { tenantId: homeTenantId, userId });
+    const sealed = box.seal(secret, totpSecretContext(homeTenantId, userId));
     await tx.userTotp.upsert({
       where: { userId },
       create: { userId, tenantId: homeTenantId, secretSealed: sealed },
@@ -166,12 +167,12 @@ export async function confirmTotpEnrolment(
   code: string,
 ): Promise<RecoveryCodes> {
   const { userId, sessionId } = ctx.principal;
-  const box = await deps.totpSecrets.box();
+  const box = deps.secrets;
   const recoveryCodes = newRecoveryCodes();
   const me = await withTenant(deps.db.prisma, accountContext(ctx), async (tx) => {
     const totp = await tx.userTotp.findUnique({ where: { userId } });
     if (!totp || totp.confirmedAt) throw conflict('Start setting up two-step verification first');
-    const secret = await box.open(totp.secretSealed, { tenantId: totp.tenantId, userId });
+    const secret = await box.open(totp.secretSealed, totpSecretContext(totp.tenantId, userId));
     const step = matchTotpStep(secret, code, Date.now(), 0);
     if (step === null) throw invalid('code', `${wrongCode}; check that the phone’s clock is right`);
     await tx.userTotp.update({
@@ -203,7 +204,7 @@ export async function disableTotp(
   request: { password: string; code: string },
 ): Promise<void> {
   const { userId, role, homeTenantId } = ctx.principal;
-  const box = await deps.totpSecrets.box();
+  const box = deps.secrets;
   await settle(
     withTenant(deps.db.prisma, accountContext(ctx), async (tx): Promise<Outcome<null>> => {
       const totp = await tx.userTotp.findUnique({ where: { userId }, select: { confirmedAt: true } });

@@ -19,7 +19,7 @@ import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isUniqueViolation } from '../database-errors.ts';
-import { requireInTenant } from '../tenant-references.ts';
+import { requireInZones } from '../tenant-references.ts';
 import { newDeviceSecret } from './device-secret.ts';
 
 const deviceSelect = {
@@ -150,7 +150,7 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
         const brokerHash =
           secret !== null && body.transport === 'mqtt' ? await brokerPasswordHash(secret) : null;
         return withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await requireInTenant(tx, 'assets', 'assetId', [body.assetId]);
+          await requireInZones(tx, zoneLimit(ctx), 'assets', 'assetId', [body.assetId]);
           const created = await tx.device
             .create({
               data: {
@@ -193,7 +193,7 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
       handler: ({ params, body }, ctx) =>
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findDevice(tx, ctx, params.id);
-          await requireInTenant(tx, 'assets', 'assetId', [body.assetId]);
+          await requireInZones(tx, zoneLimit(ctx), 'assets', 'assetId', [body.assetId]);
           await tx.device.update({
             where: { id: params.id },
             data: {

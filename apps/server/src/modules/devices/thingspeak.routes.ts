@@ -11,6 +11,7 @@ import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isUniqueViolation } from '../database-errors.ts';
+import { readKeyContext } from '../secrets/stored-secrets.ts';
 import { ensureSeries, findDevice } from './device.routes.ts';
 
 async function readBinding(tx: TenantTransaction, deviceId: string): Promise<ThingSpeakBinding> {
@@ -48,7 +49,7 @@ async function thingSpeakDevice(tx: TenantTransaction, ctx: TenantContext, id: s
 }
 
 /** A ThingSpeak channel bound to a device: field1..field8 each mapped to a metric with scale and offset. */
-export function thingSpeakRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
+export function thingSpeakRoutes({ db, ingest, secrets }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -93,9 +94,10 @@ export function thingSpeakRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
             where: { deviceId: params.id },
             select: { channelId: true, readApiKey: true },
           });
+          // Stored sealed, bound to this device; a kept key is kept as stored.
           const readApiKey =
             body.readApiKey !== undefined
-              ? body.readApiKey
+              ? body.readApiKey && secrets.seal(body.readApiKey, readKeyContext(ctx.tenantId, params.id))
               : stored?.channelId === BigInt(body.channelId)
                 ? stored.readApiKey
                 : null;

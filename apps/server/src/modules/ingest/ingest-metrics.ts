@@ -16,13 +16,13 @@ export function createIngestMetrics(registry: Registry, queueDepth: () => number
     }),
     refused: new Counter({
       name: 'ingest_messages_refused_total',
-      help: 'Whole messages refused, by transport and reason (auth, malformed, too_large, queue_full, forbidden_topic)',
+      help: 'Whole messages refused, by transport and reason (auth, client_certificate, tls_handshake, malformed, too_large, forbidden_topic; queue_full, device_share, tenant_share: sent again later; value_refused, series_gone, store_failed: the database refused that message alone)',
       labelNames: ['transport', 'reason'] as const,
       registers: [registry],
     }),
     writeFailures: new Counter({
       name: 'ingest_write_failures_total',
-      help: 'Failed attempts to commit a batch (it stays queued and is retried)',
+      help: 'Failed attempts to commit a batch (retried when the database was away, split when it refused the batch)',
       registers: [registry],
     }),
     queue: new Gauge({

@@ -1,9 +1,19 @@
 import type { Logger } from '../../logger.ts';
+import { StoreRefusedError } from './store-refusal.ts';
 import type { DeviceBatch, WriteOutcome } from './telemetry-writer.ts';
 
+/** Why `submit` turned readings away: the queue is full, or the device or its tenant already holds its share. */
+export type QueueRefusal = 'queue_full' | 'device_share' | 'tenant_share';
+
+const refusalMessages: Readonly<Record<QueueRefusal, string>> = {
+  queue_full: 'The ingest queue is full',
+  device_share: 'This device holds its whole share of the ingest queue',
+  tenant_share: 'This tenant holds its whole share of the ingest queue',
+};
+
 export class QueueFullError extends Error {
-  constructor() {
-    super('The ingest queue is full');
+  constructor(readonly reason: QueueRefusal = 'queue_full') {
+    super(refusalMessages[reason]);
     this.name = 'QueueFullError';
   }
 }
@@ -12,19 +22,29 @@ interface Pending {
   readonly batch: DeviceBatch;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
+  settled: boolean;
 }
+
+/** What the queue does after a failed write: hold and retry it, split it, or refuse the one message left. */
+export type AfterFailure = 'retry' | 'split' | 'refuse';
 
 export interface IngestQueueOptions {
   /** Readings held at most; beyond it `submit` refuses, which is the backpressure devices see. */
   readonly capacity: number;
+  /**
+   * The part of `capacity` (0 to 1) one device, and one tenant, may hold: beyond it that device or tenant is told
+   * to back off while the others are still taken. One that holds nothing may always send one message.
+   */
+  readonly deviceShare: number;
+  readonly tenantShare: number;
   /** Readings written per transaction at most. */
   readonly maxBatch: number;
   /** How long a reading may wait for company before its batch is written. */
   readonly lingerMs: number;
   readonly write: (batches: readonly DeviceBatch[]) => Promise<WriteOutcome>;
   readonly onWritten: (outcome: WriteOutcome) => void;
-  readonly onWriteFailed: (error: unknown, attempt: number) => void;
-  /** Whether a failure is worth retrying; a batch that failed otherwise is refused so it cannot block the queue. */
+  readonly onWriteFailed: (error: unknown, attempt: number, then: AfterFailure) => void;
+  /** Whether a failure is worth retrying as it is; a batch that failed otherwise is split to find the culprit. */
   readonly isTransient: (error: unknown) => boolean;
   readonly log: Logger;
 }
@@ -32,16 +52,27 @@ export interface IngestQueueOptions {
 /**
  * A bounded in-memory queue in front of the database. `submit` resolves once the readings are committed, so an
  * acknowledgement (HTTP 202, MQTT PUBACK) is only ever given for durable data. When PostgreSQL fails, the batch
- * stays at the head and is retried with back-off; new readings queue behind it until the queue is full.
+ * stays at the head and is retried with back-off; new readings queue behind it until the queue is full. A batch
+ * the database refuses for good is split until the message at fault stands alone, and only that one is refused.
  */
 export class IngestQueue {
   private readonly pending: Pending[] = [];
   private queuedReadings = 0;
+  private readonly heldByDevice = new Map<string, number>();
+  private readonly heldByTenant = new Map<string, number>();
+  private readonly deviceLimit: number;
+  private readonly tenantLimit: number;
   private timer: NodeJS.Timeout | null = null;
   private writing = false;
   private closed = false;
 
-  constructor(private readonly options: IngestQueueOptions) {}
+  constructor(private readonly options: IngestQueueOptions) {
+    // A share of the whole queue is no limit of its own: a full queue is then just full.
+    const limit = (share: number): number =>
+      share >= 1 ? Infinity : Math.max(1, Math.floor(options.capacity * share));
+    this.deviceLimit = limit(options.deviceShare);
+    this.tenantLimit = limit(options.tenantShare);
+  }
 
   get depth(): number {
     return this.queuedReadings;
@@ -49,12 +80,15 @@ export class IngestQueue {
 
   submit(batch: DeviceBatch): Promise<void> {
     if (this.closed) return Promise.reject(new QueueFullError());
-    if (batch.readings.length === 0) return Promise.resolve();
-    if (this.queuedReadings + batch.readings.length > this.options.capacity)
-      return Promise.reject(new QueueFullError());
+    const count = batch.readings.length;
+    if (count === 0) return Promise.resolve();
+    const refusal = this.refusal(batch);
+    if (refusal) return Promise.reject(new QueueFullError(refusal));
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ batch, resolve, reject });
-      this.queuedReadings += batch.readings.length;
+      this.pending.push({ batch, resolve, reject, settled: false });
+      this.queuedReadings += count;
+      addTo(this.heldByDevice, batch.deviceId, count);
+      addTo(this.heldByTenant, batch.tenantId, count);
       this.schedule(this.queuedReadings >= this.options.maxBatch ? 0 : this.options.lingerMs);
     });
   }
@@ -67,7 +101,18 @@ export class IngestQueue {
     while ((this.pending.length > 0 || this.writing) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    for (const item of this.pending.splice(0)) item.reject(new QueueFullError());
+    for (const item of this.pending.splice(0)) this.settle(item)?.reject(new QueueFullError());
+  }
+
+  /** Whether `batch` would take more than the queue, its device's share or its tenant's share has room for. */
+  private refusal(batch: DeviceBatch): QueueRefusal | null {
+    const count = batch.readings.length;
+    const device = this.heldByDevice.get(batch.deviceId) ?? 0;
+    if (device > 0 && device + count > this.deviceLimit) return 'device_share';
+    const tenant = this.heldByTenant.get(batch.tenantId) ?? 0;
+    if (tenant > 0 && tenant + count > this.tenantLimit) return 'tenant_share';
+    if (this.queuedReadings + count > this.options.capacity) return 'queue_full';
+    return null;
   }
 
   private schedule(delayMs: number): void {
@@ -81,7 +126,6 @@ export class IngestQueue {
     this.timer = null;
     if (this.writing) return;
     this.writing = true;
-    let attempt = 0;
     try {
       while (this.pending.length > 0) {
         const take: Pending[] = [];
@@ -91,34 +135,87 @@ export class IngestQueue {
           take.push(item);
           readings += item.batch.readings.length;
         }
-        try {
-          const outcome = await this.options.write(take.map((item) => item.batch));
-          this.pending.splice(0, take.length);
-          this.queuedReadings -= readings;
-          attempt = 0;
-          for (const item of take) item.resolve();
-          this.options.onWritten(outcome);
-        } catch (error) {
-          attempt += 1;
-          this.options.onWriteFailed(error, attempt);
-          if (!this.options.isTransient(error)) {
-            // Not acknowledged, so the senders still hold these readings and may send them again.
-            this.pending.splice(0, take.length);
-            this.queuedReadings -= readings;
-            attempt = 0;
-            const failure = error instanceof Error ? error : new Error(String(error));
-            for (const item of take) item.reject(failure);
-            continue;
-          }
-          // Keep the batch and wait: 100 ms doubling to 5 s, until the database is back.
-          await new Promise((resolve) =>
-            setTimeout(resolve, Math.min(5000, 100 * 2 ** Math.min(attempt - 1, 6))),
-          );
-        }
+        await this.write(take);
+        this.pending.splice(0, take.length);
       }
     } finally {
       this.writing = false;
       if (this.pending.length > 0) this.schedule(0);
     }
   }
+
+  /**
+   * Writes `items` and settles each of them. Transient failures hold the part being written and retry it with
+   * back-off (100 ms doubling to 5 s) until the database is back. Any other failure splits the part, per tenant
+   * and then in halves, and writes each piece again: a message is refused only when it fails alone.
+   */
+  private async write(items: readonly Pending[]): Promise<void> {
+    const parts: (readonly Pending[])[] = [items];
+    let attempt = 0;
+    for (let part = parts.shift(); part; part = parts.shift()) {
+      let outcome: WriteOutcome;
+      try {
+        outcome = await this.options.write(part.map((item) => item.batch));
+      } catch (error) {
+        attempt += 1;
+        if (this.options.isTransient(error)) {
+          this.options.onWriteFailed(error, attempt, 'retry');
+          parts.unshift(part);
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(5000, 100 * 2 ** Math.min(attempt - 1, 6))),
+          );
+          continue;
+        }
+        const [only] = part;
+        if (only && part.length === 1) {
+          this.options.onWriteFailed(error, attempt, 'refuse');
+          // Not acknowledged as stored: the transport tells the sender it was refused, and why.
+          this.settle(only)?.reject(new StoreRefusedError(error));
+        } else {
+          this.options.onWriteFailed(error, attempt, 'split');
+          parts.unshift(...split(part));
+        }
+        attempt = 0;
+        continue;
+      }
+      attempt = 0;
+      for (const item of part) this.settle(item)?.resolve();
+      try {
+        this.options.onWritten(outcome);
+      } catch (error) {
+        // Stored and acknowledged all the same; what listens to it must not stop the queue.
+        this.options.log.error({ err: error }, 'a listener to stored readings failed');
+      }
+    }
+  }
+
+  /** Takes `item`'s readings off the queue and the shares, once; null when it was settled already. */
+  private settle(item: Pending): Pending | null {
+    if (item.settled) return null;
+    item.settled = true;
+    const count = item.batch.readings.length;
+    this.queuedReadings -= count;
+    addTo(this.heldByDevice, item.batch.deviceId, -count);
+    addTo(this.heldByTenant, item.batch.tenantId, -count);
+    return item;
+  }
+}
+
+function addTo(held: Map<string, number>, key: string, count: number): void {
+  const total = (held.get(key) ?? 0) + count;
+  if (total > 0) held.set(key, total);
+  else held.delete(key);
+}
+
+/** Per tenant when the part holds several; otherwise in halves, keeping the order of arrival. */
+function split(part: readonly Pending[]): (readonly Pending[])[] {
+  const byTenant = new Map<string, Pending[]>();
+  for (const item of part) {
+    const same = byTenant.get(item.batch.tenantId);
+    if (same) same.push(item);
+    else byTenant.set(item.batch.tenantId, [item]);
+  }
+  if (byTenant.size > 1) return [...byTenant.values()];
+  const half = Math.ceil(part.length / 2);
+  return [part.slice(0, half), part.slice(half)];
 }

@@ -7,14 +7,18 @@ import type { Logger } from '../../logger.ts';
 import { DeviceDirectory } from './device-directory.ts';
 import type { IngestDevice } from './ingest-device.ts';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.ts';
-import { IngestQueue } from './ingest-queue.ts';
+import { IngestQueue, QueueFullError } from './ingest-queue.ts';
 import { normalizeReadings, type TimeWindow } from './normalize-readings.ts';
+import { StoreRefusedError } from './store-refusal.ts';
 import { writeTelemetry } from './telemetry-writer.ts';
 
 export type IngestTransport = 'http' | 'mqtt' | 'thingspeak';
 
 export interface IngestOptions {
   readonly queueCapacity: number;
+  /** The part of the queue one device, and one tenant, may hold (0 to 1). */
+  readonly deviceShare: number;
+  readonly tenantShare: number;
   readonly maxBatch: number;
   readonly lingerMs: number;
   readonly deviceCacheMs: number;
@@ -34,13 +38,15 @@ export class IngestService {
     pool: pg.Pool,
     private readonly bus: EventBus,
     registry: Registry,
-    log: Logger,
+    private readonly log: Logger,
     private readonly options: IngestOptions,
   ) {
     this.directory = new DeviceDirectory(pool, options.deviceCacheMs);
     this.metrics = createIngestMetrics(registry, () => this.queue.depth);
     this.queue = new IngestQueue({
       capacity: options.queueCapacity,
+      deviceShare: options.deviceShare,
+      tenantShare: options.tenantShare,
       maxBatch: options.maxBatch,
       lingerMs: options.lingerMs,
       log,
@@ -62,16 +68,24 @@ export class IngestService {
         }
       },
       isTransient: isTransientDatabaseError,
-      onWriteFailed: (error, attempt) => {
+      onWriteFailed: (error, attempt, then) => {
         this.metrics.writeFailures.inc();
-        log.warn({ err: error, attempt }, 'ingest batch not committed; holding it and retrying');
+        if (then === 'retry')
+          log.warn({ err: error, attempt }, 'ingest batch not committed; holding it and retrying');
+        else if (then === 'split')
+          log.warn(
+            { err: error },
+            'ingest batch refused by the database; splitting it to find the message at fault',
+          );
+        // A refused message is logged by `ingest`, which knows its device and transport.
       },
     });
   }
 
   /**
    * Stores what is valid in `payload` for `device` and answers what was accepted and what was not. Resolves only
-   * once the accepted readings are committed; throws QueueFullError when the server cannot take more now.
+   * once the accepted readings are committed; throws QueueFullError when the server cannot take more now (or
+   * not from this device or tenant), and StoreRefusedError when the database refused this message for good.
    */
   async ingest(
     device: IngestDevice,
@@ -84,7 +98,22 @@ export class IngestService {
     try {
       await this.queue.submit({ tenantId: device.tenantId, deviceId: device.id, readings });
     } catch (error) {
-      this.metrics.refused.inc({ transport, reason: 'queue_full' });
+      if (error instanceof QueueFullError || error instanceof StoreRefusedError)
+        this.metrics.refused.inc({ transport, reason: error.reason });
+      if (error instanceof StoreRefusedError) {
+        // Its next message is judged against the device as it is now (removed, or its series changed).
+        this.directory.invalidate(device.id);
+        this.log.warn(
+          {
+            err: error.cause,
+            deviceId: device.id,
+            transport,
+            reason: error.reason,
+            readings: readings.length,
+          },
+          'readings refused by the database; the messages written with them were stored',
+        );
+      }
       throw error;
     }
     this.metrics.readings.inc({ transport, outcome: 'accepted' }, readings.length);

@@ -3,7 +3,30 @@ import type { Request } from 'express';
 import { AppError } from '../../http/app-error.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import type { RouteDeps } from '../api-routes.ts';
-import { QueueFullError } from './ingest-queue.ts';
+import { QueueFullError, type QueueRefusal } from './ingest-queue.ts';
+import { StoreRefusedError } from './store-refusal.ts';
+
+const backOff: Readonly<Record<QueueRefusal, string>> = {
+  queue_full: 'The server is catching up; send again shortly',
+  device_share: 'This device sends faster than its readings are stored; send again shortly',
+  tenant_share: 'This tenant’s devices send faster than their readings are stored; send again shortly',
+};
+
+/** What the sender is told when the database refused its readings alone (the others sent with them were stored). */
+function refusal(error: StoreRefusedError): unknown {
+  if (error.reason === 'value_refused')
+    return new AppError(
+      'validation_failed',
+      'A value of these readings cannot be stored; sending it again will not help',
+    );
+  if (error.reason === 'series_gone')
+    return new AppError(
+      'conflict',
+      'This device or one of its series was removed or changed; these readings cannot be stored',
+    );
+  // Not the sender's fault that we know of: answered as the 500 it is, and logged with the request.
+  return error.cause;
+}
 
 /** HTTP Basic: the device id as user name, its secret as password. */
 function deviceCredentials(req: Request): { deviceId: string; secret: string } | null {
@@ -45,11 +68,9 @@ export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
         try {
           return await ingest.ingest(device, body, 'http');
         } catch (error) {
-          if (error instanceof QueueFullError) {
-            throw new AppError('unavailable', 'The server is catching up; send again shortly', undefined, {
-              'Retry-After': '5',
-            });
-          }
+          if (error instanceof QueueFullError)
+            throw new AppError('unavailable', backOff[error.reason], undefined, { 'Retry-After': '5' });
+          if (error instanceof StoreRefusedError) throw refusal(error);
           throw error;
         }
       },

@@ -76,4 +76,37 @@ describe('normalizeReadings', () => {
       { message: 2, metric: 'level_cm', reason: 'too_old' },
     ]);
   });
+
+  it('rejects a value beyond the stored limits, or one calibration makes infinite, on a metric without a range', () => {
+    const raw: IngestDevice = {
+      ...device,
+      seriesByKey: new Map([
+        ['raw', { id: 4, key: 'raw', min: null, max: null }],
+        ['scaled', { id: 5, key: 'scaled', min: null, max: null }],
+      ]),
+      calibrations: [{ seriesId: 5, scale: 10, offset: 0, from: null, to: null }],
+    };
+
+    const result = normalizeReadings(
+      raw,
+      [
+        { values: { raw: 1.7e308, scaled: 1e308 } },
+        { values: { raw: -Number.MAX_VALUE, scaled: 2 } },
+        { values: { raw: 5e-324, scaled: -0 } },
+        { values: { raw: 1e100, scaled: -1e100 } },
+        { values: { raw: -1e-100, scaled: 1e-100 } },
+      ],
+      now,
+      window,
+    );
+
+    expect(result.rejections).toEqual([
+      { message: 0, metric: 'raw', reason: 'overflow' },
+      { message: 0, metric: 'scaled', reason: 'overflow' },
+      { message: 1, metric: 'raw', reason: 'overflow' },
+      { message: 2, metric: 'raw', reason: 'underflow' },
+      { message: 3, metric: 'scaled', reason: 'overflow' },
+    ]);
+    expect(result.readings.map((r) => r.value)).toEqual([20, 0, 1e100, -1e-100, 1e-99]);
+  });
 });

@@ -1,4 +1,9 @@
-import type { ReadingMessage, ReadingRejectionReason } from '@tidewatch/shared';
+import {
+  maxReadingMagnitude,
+  minReadingMagnitude,
+  type ReadingMessage,
+  type ReadingRejectionReason,
+} from '@tidewatch/shared';
 import type { IngestDevice } from './ingest-device.ts';
 
 export interface Reading {
@@ -24,7 +29,8 @@ export interface TimeWindow {
 /**
  * Turns a device's messages into stored readings: each value must belong to a series of the device, be a
  * number within the metric's valid range, and carry a plausible time; it is then calibrated with the
- * calibration valid at its time. Everything else is rejected with a reason, value by value.
+ * calibration valid at its time, and must still be zero or a finite number between `minReadingMagnitude` and
+ * `maxReadingMagnitude` (so no sum or mean the rollups or trends keep can overflow or underflow). Everything else is rejected with a reason, value by value.
  */
 export function normalizeReadings(
   device: IngestDevice,
@@ -66,6 +72,15 @@ export function normalizeReadings(
       const value = calibration ? number * calibration.scale + calibration.offset : number;
       if ((series.min !== null && value < series.min) || (series.max !== null && value > series.max)) {
         reject('out_of_range');
+        continue;
+      }
+      // Also catches a calibration that turns a large but finite value into Infinity.
+      if (!(Math.abs(value) <= maxReadingMagnitude)) {
+        reject('overflow');
+        continue;
+      }
+      if (value !== 0 && Math.abs(value) < minReadingMagnitude) {
+        reject('underflow');
         continue;
       }
       readings.push({ seriesId: series.id, time, value });

@@ -2,13 +2,15 @@ import type { Logger } from '../../logger.ts';
 import type { CommandDispatcher } from '../commands/command-dispatcher.ts';
 import type { DeviceConnectivity } from '../connectivity/device-connectivity.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
+import { StoreRefusedError } from '../ingest/store-refusal.ts';
 import { parseTelemetryMessage } from './device-message.ts';
 import type { DeviceTopicKind } from './device-topics.ts';
 
 /**
  * What became of a device's message. `stored`/`recorded`: done, acknowledge. `dropped`: it can never be valid
- * (malformed, unknown metric, ...), counted and logged; acknowledge so it is not sent again. `refused`: the device
- * is unknown or disabled. A message that should be sent again (the server is full) makes `receive` throw.
+ * (malformed, unknown metric, refused by the database on its own, ...), counted and logged; acknowledge so it is
+ * not sent again. `refused`: the device is unknown or disabled. A message that should be sent again (the queue
+ * or the device's share of it is full, the database is away) makes `receive` throw.
  */
 export type InboxOutcome = 'stored' | 'recorded' | 'dropped' | 'refused';
 
@@ -39,7 +41,13 @@ export class DeviceInbox {
         refuse('auth');
         return 'refused';
       }
-      await this.ingest.ingest(device, parsed.payload, 'mqtt');
+      try {
+        await this.ingest.ingest(device, parsed.payload, 'mqtt');
+      } catch (error) {
+        // Counted and logged by ingest; the other messages written with it were stored.
+        if (error instanceof StoreRefusedError) return 'dropped';
+        throw error;
+      }
       return 'stored';
     }
     const device = await this.ingest.directory.get(deviceId);

@@ -1,24 +1,41 @@
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer, TLSSocket, type SecureContextOptions } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../../logger.ts';
 import { QueueFullError } from '../ingest/ingest-queue.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import type { BrokerConnection } from './broker-connection.ts';
+import { checkDeviceCertificate } from './device-certificate.ts';
 import type { DeviceInbox } from './device-inbox.ts';
 import { commandTopic, parseDeviceTopic } from './device-topics.ts';
 
 export interface EmbeddedBrokerOptions {
   readonly host: string;
-  readonly port: number;
+  /** The plain-text listener; null for none. */
+  readonly port: number | null;
   readonly maxPayloadBytes: number;
+  readonly tls?: BrokerTlsOptions;
+}
+
+export interface BrokerTlsOptions {
+  readonly port: number;
+  /** Certificate and key; with `ca`, the CA device certificates must be signed by. */
+  readonly context: SecureContextOptions;
+  /** Devices on this listener must present a certificate of `context.ca` naming them (see checkDeviceCertificate). */
+  readonly requireDeviceCertificate: boolean;
 }
 
 export interface RunningBroker extends BrokerConnection {
-  readonly port: number;
+  /** The plain-text listener's port, or null. */
+  readonly port: number | null;
+  readonly tlsPort: number | null;
   readonly broker: Aedes;
+  /** New certificate, key and device CA for connections from now on (SIGHUP). */
+  setTlsContext(context: SecureContextOptions): void;
 }
 
 const BAD_CREDENTIALS = 4;
+const NOT_AUTHORIZED = 5;
 
 /**
  * The MQTT broker for a first run, in the server's own process: devices sign in with their id and secret, may
@@ -39,6 +56,18 @@ export async function startEmbeddedBroker(
   const broker = await Aedes.createBroker({
     drainTimeout: 30_000,
     authenticate: (client, username, password, done) => {
+      if (options.tls?.requireDeviceCertificate && client.conn instanceof TLSSocket) {
+        const verdict = checkDeviceCertificate(client.conn, username ?? '');
+        if (verdict !== 'accepted') {
+          refuse('client_certificate');
+          log.warn({ deviceId: username, verdict }, 'refused a device without its own client certificate');
+          done(
+            Object.assign(new Error('Client certificate required'), { returnCode: NOT_AUTHORIZED }),
+            false,
+          );
+          return;
+        }
+      }
       void ingest.directory.authenticate(username ?? '', password?.toString('utf8') ?? '').then(
         (device) => {
           if (!device) {
@@ -91,18 +120,37 @@ export async function startEmbeddedBroker(
     },
   });
 
-  const server: Server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  log.info({ port }, 'embedded MQTT broker listening');
+  const plain =
+    options.port === null ? null : await listen(createServer(broker.handle), options.port, options.host);
+  const tls = options.tls
+    ? await listen(
+        createTlsServer(
+          // Refused in `authenticate` rather than in the handshake, so the device hears why and it is counted.
+          {
+            ...options.tls.context,
+            requestCert: options.tls.requireDeviceCertificate,
+            rejectUnauthorized: false,
+          },
+          broker.handle,
+        ).on('tlsClientError', () => {
+          refuse('tls_handshake');
+        }),
+        options.tls.port,
+        options.host,
+      )
+    : null;
+  const servers = [plain, tls].filter((server) => server !== null);
+  const port = plain ? portOf(plain) : null;
+  const tlsPort = tls ? portOf(tls) : null;
+  log.info({ port, tlsPort }, 'embedded MQTT broker listening');
   return {
     port,
+    tlsPort,
     broker,
-    connected: () => server.listening && !broker.closed,
+    setTlsContext: (context) => {
+      tls?.setSecureContext(context);
+    },
+    connected: () => servers.every((server) => server.listening) && !broker.closed,
     publish: (topic, payload) =>
       new Promise<void>((resolve, reject) => {
         broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error) => {
@@ -110,12 +158,32 @@ export async function startEmbeddedBroker(
           else resolve();
         });
       }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        broker.close();
-      }),
+    close: async () => {
+      const closed = servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => {
+              resolve();
+            });
+          }),
+      );
+      broker.close();
+      await Promise.all(closed);
+    },
   };
+}
+
+/** Every listener of the broker opens here, plain or TLS. */
+async function listen<S extends Server>(server: S, port: number, host: string): Promise<S> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return server;
+}
+
+function portOf(server: Server): number {
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('the MQTT listener has no port');
+  return address.port;
 }

@@ -1,3 +1,4 @@
+import { isTransientDatabaseError } from '@tidewatch/db';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../logger.ts';
 import { QueueFullError } from '../ingest/ingest-queue.ts';
@@ -15,6 +16,8 @@ export interface ExternalBrokerOptions {
   readonly clientId: string;
   /** Empty: plain subscriptions (one instance). */
   readonly shareGroup: string;
+  /** For mqtts://: the broker's CA (else the system's), and this server's client certificate and key. */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 /** How long the broker keeps this instance's session (and queues its messages) while it is away. */
@@ -22,6 +25,20 @@ const SESSION_EXPIRY_S = 86_400;
 /** How many unacknowledged messages the broker may have in flight to us. */
 const RECEIVE_MAXIMUM = 2000;
 const QUEUE_FULL_RETRY_MS = 250;
+const DATABASE_RETRY_MAX_MS = 5000;
+
+/**
+ * How long to hold a message that could not be handled (unacknowledged: the broker keeps it and slows down)
+ * before trying again; null when trying again cannot help.
+ */
+function holdFor(error: unknown, attempt: number): number | null {
+  // The queue, or this device's or tenant's share of it, is full.
+  if (error instanceof QueueFullError) return QUEUE_FULL_RETRY_MS;
+  // The database is away (a device lookup failed): a message is never acknowledged unstored.
+  if (isTransientDatabaseError(error))
+    return Math.min(DATABASE_RETRY_MAX_MS, QUEUE_FULL_RETRY_MS * 2 ** Math.min(attempt - 1, 5));
+  return null;
+}
 
 /** Marks a message whose PUBACK is sent later, by us; see `connectExternalBroker`. */
 class DeferredAck extends Error {}
@@ -50,7 +67,7 @@ export function connectExternalBroker(
       metrics.refused.inc({ transport: 'mqtt', reason: 'forbidden_topic' });
       return;
     }
-    for (;;) {
+    for (let attempt = 1; ; attempt += 1) {
       try {
         const outcome = await inbox.receive(topic.deviceId, topic.kind, body);
         if (outcome === 'refused') {
@@ -58,16 +75,22 @@ export function connectExternalBroker(
         }
         return;
       } catch (error) {
-        if (error instanceof QueueFullError && !closing) {
-          // Hold the message (unacknowledged: the broker slows down) until the queue has room.
-          await new Promise((resolve) => setTimeout(resolve, QUEUE_FULL_RETRY_MS));
-          continue;
+        // Closing: unacknowledged, the broker keeps it for this instance's next session.
+        if (closing) throw error;
+        const delayMs = holdFor(error, attempt);
+        if (delayMs === null) {
+          // Sending it again cannot help (what the database refused of this message alone the inbox dropped):
+          // count it, say so, and let it go.
+          metrics.refused.inc({ transport: 'mqtt', reason: 'store_failed' });
+          log.error({ err: error, deviceId: topic.deviceId }, 'could not handle an MQTT message; dropped');
+          return;
         }
-        if (error instanceof QueueFullError) throw error;
-        // It will not store if sent again either: count it, say so, and let it go.
-        metrics.refused.inc({ transport: 'mqtt', reason: 'store_failed' });
-        log.error({ err: error, deviceId: topic.deviceId }, 'could not store an MQTT message; dropped');
-        return;
+        if (attempt === 1 && !(error instanceof QueueFullError))
+          log.warn(
+            { err: error, deviceId: topic.deviceId },
+            'holding an MQTT message until the database is back',
+          );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
   };
@@ -83,6 +106,7 @@ export function connectExternalBroker(
     clientId: options.clientId,
     username: options.username,
     ...(options.password === undefined ? {} : { password: options.password }),
+    ...options.tls,
     clean: false,
     properties: { sessionExpiryInterval: SESSION_EXPIRY_S, receiveMaximum: RECEIVE_MAXIMUM },
     reconnectPeriod: 1000,

@@ -3,6 +3,7 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { brokerPasswordHash } from '@tidewatch/db';
 import type pg from 'pg';
+import { mosquittoListenersConf, type MosquittoListeners } from './mosquitto-listeners.ts';
 
 export interface MosquittoFilesOptions {
   /** A connection that sees every tenant (the schema owner's): the files cover all provisioned devices. */
@@ -11,11 +12,15 @@ export interface MosquittoFilesOptions {
   /** The server's own account, which reads every device's topics and publishes commands. */
   readonly serverUsername: string;
   readonly serverPassword: string;
+  /** With listeners, also `tidewatch.conf`: them, with these files, for Mosquitto's `include_dir`. */
+  readonly listeners?: MosquittoListeners;
 }
 
 export interface MosquittoFilesResult {
   readonly passwordFile: string;
   readonly aclFile: string;
+  /** `tidewatch.conf`, when listeners were given. */
+  readonly confFile: string | null;
   readonly devices: number;
   /** MQTT devices whose secret predates broker hashes: rotate their secret to let them in. */
   readonly withoutBrokerHash: readonly string[];
@@ -58,9 +63,14 @@ export async function writeMosquittoFiles(options: MosquittoFilesOptions): Promi
   const aclFile = path.join(options.outDir, 'acl');
   await replaceFile(passwordFile, `${passwd.join('\n')}\n`, 0o640);
   await replaceFile(aclFile, `${acl.join('\n')}\n`, 0o644);
+  const confFile = options.listeners ? path.join(options.outDir, 'tidewatch.conf') : null;
+  if (confFile && options.listeners) {
+    await replaceFile(confFile, mosquittoListenersConf(options.listeners, { passwordFile, aclFile }), 0o644);
+  }
   return {
     passwordFile,
     aclFile,
+    confFile,
     devices: usable.length,
     withoutBrokerHash: rows.filter((row) => row.broker_password_hash === null).map((row) => row.id),
   };

@@ -50,7 +50,7 @@ const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps): Promise<RealtimeGateway> {
   const { config, db, bus, tokens, log } = deps;
   const redis: RedisAdapterConnection | null = config.REDIS_URL
-    ? await connectRedisAdapter(config.REDIS_URL, config.REALTIME_REDIS_PREFIX, log)
+    ? await connectRedisAdapter(config.REDIS_URL, config.REALTIME_REDIS_PREFIX, log, config.REDIS_CA_FILE)
     : null;
   const io: RealtimeServer = new Server(http, {
     serveClient: false,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import type { Logger } from '../../logger.ts';
@@ -17,29 +18,36 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Connects the two Redis clients the Socket.IO adapter needs (one publishes, one stays subscribed) and builds the
  * adapter. Fails at start-up when Redis does not answer; later outages are retried with back-off, and events of
- * other instances are missed meanwhile: `onRestored` tells when clients must resync.
+ * other instances are missed meanwhile: `onRestored` tells when clients must resync. A password comes in the URL
+ * (`redis://:password@host`); `rediss://` is TLS, checked against `caFile` where given, else the system's CAs.
  */
 export async function connectRedisAdapter(
   url: string,
   prefix: string,
   log: Logger,
+  caFile?: string,
 ): Promise<RedisAdapterConnection> {
   const pub = createClient({
     url,
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000),
+      ...(caFile && { tls: true as const, ca: await readFile(caFile) }),
     },
   });
   const sub = pub.duplicate();
   let reported = false;
   let subscriptionLost = false;
+  let lastError: unknown;
+  let failStart: ((error: unknown) => void) | undefined;
   const restoredListeners: (() => void)[] = [];
   for (const [role, client] of [
     ['publisher', pub],
     ['subscriber', sub],
   ] as const) {
     client.on('error', (error: unknown) => {
+      lastError = error;
+      if (failStart && isRefusal(error)) failStart(error);
       // Reconnection errors repeat every few seconds; one warning per outage is enough.
       if (!reported) log.warn({ err: error, role }, 'redis connection lost; reconnecting');
       reported = true;
@@ -62,8 +70,16 @@ export async function connectRedisAdapter(
     await Promise.race([
       Promise.all([pub.connect(), sub.connect()]),
       new Promise((_resolve, reject) => {
+        failStart = (error) => {
+          reject(new Error(`Redis (REDIS_URL) refused this server: ${describe(error)}`));
+        };
         timer = setTimeout(() => {
-          reject(new Error(`Redis (REDIS_URL) did not answer within ${String(CONNECT_TIMEOUT_MS / 1000)} s`));
+          const cause = lastError === undefined ? '' : ` (${describe(lastError)})`;
+          reject(
+            new Error(
+              `Redis (REDIS_URL) did not answer within ${String(CONNECT_TIMEOUT_MS / 1000)} s${cause}`,
+            ),
+          );
         }, CONNECT_TIMEOUT_MS);
       }),
     ]);
@@ -72,6 +88,7 @@ export async function connectRedisAdapter(
     throw error;
   } finally {
     clearTimeout(timer);
+    failStart = undefined;
   }
   return {
     adapter: createAdapter(pub, sub, { key: prefix, publishOnSpecificResponseChannel: true }),
@@ -80,4 +97,17 @@ export async function connectRedisAdapter(
     },
     close,
   };
+}
+
+/** Retrying cannot fix these at start-up: a refused password, a certificate this server does not trust. */
+function isRefusal(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    /^(WRONGPASS|NOAUTH)/.test(String(message)) ||
+    /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(String(code))
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

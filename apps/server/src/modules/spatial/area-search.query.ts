@@ -27,6 +27,7 @@ export async function assetsInArea(
       area.radiusM,
     );
   }
+  filter.where(() => 'a.archived_at IS NULL');
   if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
   if (area.kind) filter.where((p) => `a.kind = ${p}::asset_kind`, area.kind);
   const limit = filter.param(AREA_SEARCH_LIMIT + 1);

@@ -21,7 +21,7 @@ const layersSql = `
            (w.unacknowledged_level IS NOT NULL AND w.unacknowledged_level = w.level)::int AS unacknowledged,
            (a.maintenance_since IS NOT NULL)::int AS in_maintenance
       FROM assets a LEFT JOIN worst w ON w.asset_id = a.id
-     WHERE $1::uuid[] IS NULL OR a.zone_id = ANY($1::uuid[])
+     WHERE a.archived_at IS NULL AND ($1::uuid[] IS NULL OR a.zone_id = ANY($1::uuid[]))
   ),
   points AS (SELECT * FROM visible WHERE kind <> 'pipeline'),
   pipes AS (

@@ -12,10 +12,12 @@ interface PipeEdge {
 // end the recursion and every pipe is visited once, however the flow branches and rejoins.
 const downstreamSql = `
   WITH RECURSIVE downstream (id, code, from_asset_id, to_asset_id) AS (
-    SELECT p.id, p.code, p.from_asset_id, p.to_asset_id FROM assets p WHERE p.id = $1::uuid AND p.kind = 'pipeline'
+    SELECT p.id, p.code, p.from_asset_id, p.to_asset_id FROM assets p
+     WHERE p.id = $1::uuid AND p.kind = 'pipeline' AND p.archived_at IS NULL
     UNION
     SELECT n.id, n.code, n.from_asset_id, n.to_asset_id
-      FROM downstream d JOIN assets n ON n.from_asset_id = d.to_asset_id AND n.kind = 'pipeline'
+      FROM downstream d
+      JOIN assets n ON n.from_asset_id = d.to_asset_id AND n.kind = 'pipeline' AND n.archived_at IS NULL
   )
   SELECT id, code, from_asset_id, to_asset_id FROM downstream`;
 

@@ -5,6 +5,7 @@ import {
   downstreamTraceSchema,
   idParamsSchema,
   mapLayersSchema,
+  mapOriginsSchema,
   mapStyleSchema,
   type MapLayers,
 } from '@tidewatch/shared';
@@ -15,6 +16,7 @@ import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { assetsInArea } from './area-search.query.ts';
 import { mapLayersJson } from './map-layers.query.ts';
+import { mapOrigins } from './map-origins.ts';
 import { traceDownstream } from './network-trace.query.ts';
 
 /** What the map draws and the spatial questions operators ask of it, answered by PostGIS. */
@@ -30,6 +32,16 @@ export function spatialRoutes({ db, config }: RouteDeps): AnyRoute[] {
       permission: 'asset:read',
       response: mapStyleSchema,
       handler: () => Promise.resolve({ styleUrl: config.MAP_STYLE_URL ?? null }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/map/origins',
+      summary:
+        "The origins the map loads from, for a console's content security policy (public: known before sign-in)",
+      tag: 'spatial',
+      access: 'public',
+      response: mapOriginsSchema,
+      handler: () => Promise.resolve({ origins: mapOrigins(config) }),
     }),
     defineRoute({
       method: 'get',

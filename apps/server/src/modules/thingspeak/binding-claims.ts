@@ -8,6 +8,7 @@ export interface ClaimedBinding {
   readonly tenantId: string;
   readonly deviceId: string;
   readonly channelId: number;
+  /** Sealed, bound to the device. */
   readonly readKey: string | null;
   readonly lastEntryId: number | null;
   /** Epoch ms of lastEntryId's entry. */

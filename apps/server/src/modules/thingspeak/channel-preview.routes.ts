@@ -8,9 +8,10 @@ import { ThingSpeakClient } from './thingspeak-client.ts';
 const PREVIEW_MAX_BODY_BYTES = 1024 * 1024;
 
 /** A ThingSpeak mapping tried on the channel's newest entries before the binding is saved. */
-export function thingSpeakPreviewRoutes({ db, ingest, config }: RouteDeps): AnyRoute[] {
+export function thingSpeakPreviewRoutes({ db, ingest, config, secrets }: RouteDeps): AnyRoute[] {
   const deps = {
     db,
+    secrets,
     directory: ingest.directory,
     client: new ThingSpeakClient({
       baseUrl: config.THINGSPEAK_URL,

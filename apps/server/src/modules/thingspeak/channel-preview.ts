@@ -8,6 +8,8 @@ import type {
 import { AppError, conflict, invalid, notFound } from '../../http/app-error.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { findDevice } from '../devices/device.routes.ts';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box.ts';
+import { readKeyContext } from '../secrets/stored-secrets.ts';
 import type { DeviceDirectory } from '../ingest/device-directory.ts';
 import type { IngestDevice, SeriesInfo } from '../ingest/ingest-device.ts';
 import { normalizeReadings, type TimeWindow } from '../ingest/normalize-readings.ts';
@@ -23,6 +25,8 @@ export interface ChannelPreviewDeps {
   readonly window: TimeWindow;
   /** Off: the server does not talk to ThingSpeak at all, not even for a preview. */
   readonly enabled: boolean;
+  /** Opens the stored read key. */
+  readonly secrets: SecretBox;
 }
 
 interface Checked {
@@ -33,9 +37,18 @@ interface Checked {
 
 const FIELD_NUMBERS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 
+async function openReadKey(secrets: SecretBox, stored: string, tenantId: string, deviceId: string) {
+  try {
+    return (await secrets.open(stored, readKeyContext(tenantId, deviceId))).toString('utf8');
+  } catch (error) {
+    if (!(error instanceof SecretBoxError)) throw error;
+    throw conflict('The stored read key cannot be read; send the key again (readApiKey)');
+  }
+}
+
 /** The device, the metrics and the key, as saving the binding would check them; nothing is written. */
 async function check(
-  db: Database,
+  { db, secrets }: ChannelPreviewDeps,
   ctx: TenantContext,
   deviceId: string,
   request: ThingSpeakPreviewRequest,
@@ -55,7 +68,8 @@ async function check(
     if (request.readApiKey === undefined) {
       const binding = await tx.thingSpeakBinding.findUnique({ where: { deviceId } });
       // The stored key is for the stored channel only.
-      readKey = binding && Number(binding.channelId) === request.channelId ? binding.readApiKey : null;
+      const stored = binding && Number(binding.channelId) === request.channelId ? binding.readApiKey : null;
+      readKey = stored && (await openReadKey(secrets, stored, ctx.tenantId, deviceId));
     }
     // Not yet a series of the device: stands in for the one saving adds, with the metric's valid range.
     const series = new Map(
@@ -151,7 +165,7 @@ export async function previewChannel(
   deviceId: string,
   request: ThingSpeakPreviewRequest,
 ): Promise<ThingSpeakPreview> {
-  const { readKey, series } = await check(deps.db, ctx, deviceId, request);
+  const { readKey, series } = await check(deps, ctx, deviceId, request);
   if (!deps.enabled) throw conflict('ThingSpeak is turned off on this server, so a channel cannot be read');
   let feed: ChannelFeed;
   try {

@@ -14,7 +14,7 @@ export function createThingSpeakMetrics(registry: Registry, openCircuits: () => 
     }),
     entries: new Counter({
       name: 'thingspeak_entries_total',
-      help: 'Channel entries by outcome: stored (new entries committed) or malformed (skipped)',
+      help: 'Channel entries by outcome: stored (new entries committed), malformed (skipped) or refused (by the database, alone; skipped)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

@@ -3,6 +3,9 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
 import type { IngestDevice } from '../ingest/ingest-device.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
+import { StoreRefusedError } from '../ingest/store-refusal.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import { readKeyContext } from '../secrets/stored-secrets.ts';
 import { BindingClaims, type ClaimedBinding } from './binding-claims.ts';
 import { feedToReadings, type ChannelMessage, type FeedReadings } from './feed-readings.ts';
 import { afterFailure, isTrialRead, type RetryPolicy } from './retry-policy.ts';
@@ -49,6 +52,7 @@ export class ThingSpeakPoller {
     private readonly ingest: IngestService,
     registry: Registry,
     private readonly log: Logger,
+    private readonly secrets: SecretBox,
     private readonly options: ThingSpeakPollerOptions,
   ) {
     this.claims = new BindingClaims(pool);
@@ -121,11 +125,22 @@ export class ThingSpeakPoller {
     const log = this.log.child({ channelId: claim.channelId, bindingId: claim.bindingId });
     const stopTimer = this.metrics.pollSeconds.startTimer();
     try {
+      let readKey: string | null = null;
+      try {
+        readKey =
+          claim.readKey &&
+          (await this.secrets.open(claim.readKey, readKeyContext(claim.tenantId, claim.deviceId))).toString(
+            'utf8',
+          );
+      } catch (error) {
+        await this.keyUnreadable(claim, error, log);
+        return;
+      }
       let feed: ChannelFeed;
       try {
         feed = await this.client.readFeed({
           channelId: claim.channelId,
-          readKey: claim.readKey,
+          readKey,
           since: Math.max(claim.lastEntryAt ?? 0, Date.now() - this.options.maxAgeMs),
           results: this.options.results,
         });
@@ -135,8 +150,9 @@ export class ThingSpeakPoller {
       }
       const readings = feedToReadings(feed.entries, claim.fields, claim.lastEntryId);
       this.countParsing(feed, readings, claim, log);
+      let refused: number;
       try {
-        await this.store(claim, readings.messages, log);
+        refused = await this.store(claim, readings.messages, log);
       } catch (error) {
         await this.storeFailed(claim, error, log);
         return;
@@ -147,7 +163,8 @@ export class ThingSpeakPoller {
         );
       }
       this.metrics.polls.inc({ outcome: 'ok' });
-      this.metrics.entries.inc({ outcome: 'stored' }, readings.newEntries);
+      this.metrics.entries.inc({ outcome: 'stored' }, readings.newEntries - refused);
+      if (refused > 0) this.metrics.entries.inc({ outcome: 'refused' }, refused);
       if (isTrialRead(claim.consecutiveFailures, this.options.retry))
         log.info('ThingSpeak channel answered again; circuit closed');
     } catch (error) {
@@ -187,26 +204,63 @@ export class ThingSpeakPoller {
     }
   }
 
-  /** Resolves once every message is committed; throws if any was not. */
+  /**
+   * Resolves once every message is committed, or refused by the database on its own; throws if any was not.
+   * Answers how many were refused.
+   */
   private async store(
     claim: ClaimedBinding,
     messages: readonly ChannelMessage[],
     log: Logger,
-  ): Promise<void> {
-    if (messages.length === 0) return;
+  ): Promise<number> {
+    if (messages.length === 0) return 0;
     const device = await this.device(claim);
     const rejected = new Map<string, number>();
+    let refused = 0;
     for (let start = 0; start < messages.length; start += MESSAGES_PER_INGEST) {
-      const result = await this.ingest.ingest(
+      refused += await this.storePart(
         device,
         messages.slice(start, start + MESSAGES_PER_INGEST),
-        'thingspeak',
+        rejected,
+        log,
       );
-      for (const rejection of result.rejected)
-        rejected.set(rejection.reason, (rejected.get(rejection.reason) ?? 0) + 1);
     }
     if (rejected.size > 0)
       log.warn({ rejected: Object.fromEntries(rejected) }, 'ThingSpeak readings refused by ingest');
+    return refused;
+  }
+
+  /**
+   * Ingests `messages`; when the database refuses them, in halves again, so that only an entry it refuses on its
+   * own is skipped. Reading it again could not help, and it must not hold the channel's cursor back for good.
+   */
+  private async storePart(
+    device: IngestDevice,
+    messages: ChannelMessage[],
+    rejected: Map<string, number>,
+    log: Logger,
+  ): Promise<number> {
+    try {
+      const result = await this.ingest.ingest(device, messages, 'thingspeak');
+      for (const rejection of result.rejected)
+        rejected.set(rejection.reason, (rejected.get(rejection.reason) ?? 0) + 1);
+      return 0;
+    } catch (error) {
+      // A series gone since the device was loaded: the next poll reads it afresh and stores what it still can.
+      if (!(error instanceof StoreRefusedError) || error.reason === 'series_gone') throw error;
+      if (messages.length === 1) {
+        log.warn(
+          { reason: error.reason, ts: messages[0]?.ts },
+          'ThingSpeak entry refused by the database; skipped',
+        );
+        return 1;
+      }
+      const half = Math.ceil(messages.length / 2);
+      return (
+        (await this.storePart(device, messages.slice(0, half), rejected, log)) +
+        (await this.storePart(device, messages.slice(half), rejected, log))
+      );
+    }
   }
 
   /** The device as ingest knows it, reloaded when a mapping names a series the cached copy lacks. */
@@ -232,6 +286,18 @@ export class ThingSpeakPoller {
         'ThingSpeak channel keeps failing; circuit open',
       );
     else log.warn({ ...details, retryInMs: decision.retryInMs }, 'ThingSpeak poll failed; retrying later');
+  }
+
+  /** The stored read key does not open (changed, moved from another binding, or a data key missing): backs off. */
+  private async keyUnreadable(claim: ClaimedBinding, error: unknown, log: Logger): Promise<void> {
+    const decision = afterFailure(claim.consecutiveFailures, this.options.retry, null);
+    this.metrics.polls.inc({ outcome: 'key_unreadable' });
+    log.error({ err: error, failures: decision.failures }, 'the stored ThingSpeak read key does not open');
+    await this.claims.failed(
+      claim,
+      'the stored read key cannot be read; save the binding with its key again',
+      decision,
+    );
   }
 
   /** Not the channel's fault (the database, a full queue): retried soon, and the circuit is left as it was. */

@@ -2,7 +2,7 @@ import { hashCredential, withTenant, type Database, type TenantTransaction } fro
 import type { createUserSchema, Page, PageQuery, Role, updateUserSchema, User } from '@tidewatch/shared';
 import type { z } from 'zod';
 import type { EventBus } from '../../events/event-bus.ts';
-import { conflict, forbidden, invalid, notFound } from '../../http/app-error.ts';
+import { conflict, forbidden, notFound } from '../../http/app-error.ts';
 import { pageArgs, toPage } from '../../http/pagination.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -10,6 +10,7 @@ import type { AccountNotices } from '../auth/account-notices.ts';
 import { endSessionsOf } from '../auth/account-sessions.ts';
 import { assertPasswordAllowed } from '../auth/password-policy.ts';
 import { isUniqueViolation } from '../database-errors.ts';
+import { checkZoneAssignment } from './zone-assignment.ts';
 
 export interface UserServiceDeps {
   readonly db: Database;
@@ -73,13 +74,6 @@ export async function findTenantUser(
   return row;
 }
 
-async function checkZones(tx: TenantTransaction, zoneIds: readonly string[]): Promise<void> {
-  if (zoneIds.length === 0) return;
-  const found = await tx.zone.count({ where: { id: { in: [...zoneIds] } } });
-  if (found !== new Set(zoneIds).size)
-    throw invalid('zoneIds', 'Some of these zones do not exist in this tenant');
-}
-
 /** Listing users is a sensitive read and is audited. */
 export function listUsers(db: Database, ctx: TenantContext, query: PageQuery): Promise<Page<User>> {
   return withTenant(db.prisma, dbContext(ctx), async (tx) => {
@@ -114,7 +108,7 @@ export async function createUser(deps: UserServiceDeps, ctx: TenantContext, body
   assertPasswordAllowed('password', body.password, body);
   const passwordHash = await hashCredential(body.password);
   return withTenant(deps.db.prisma, dbContext(ctx), async (tx) => {
-    await checkZones(tx, body.zoneIds);
+    await checkZoneAssignment(tx, ctx, body.zoneIds);
     const created = await tx.user
       .create({
         data: {
@@ -165,7 +159,7 @@ export async function updateUser(
       });
     }
     if (body.zoneIds) {
-      await checkZones(tx, body.zoneIds);
+      await checkZoneAssignment(tx, ctx, body.zoneIds);
       await tx.userZone.deleteMany({ where: { userId: id } });
       await tx.userZone.createMany({
         data: body.zoneIds.map((zoneId) => ({ zoneId, userId: id, tenantId: ctx.tenantId })),

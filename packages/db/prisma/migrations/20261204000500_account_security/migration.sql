@@ -50,7 +50,7 @@ CREATE FUNCTION tenant_security_settings_create() RETURNS trigger
 CREATE TRIGGER tenants_security_settings AFTER INSERT ON tenants
   FOR EACH ROW EXECUTE FUNCTION tenant_security_settings_create();
 
--- One TOTP authenticator per user. The secret is sealed by the server before it is stored. Recovery codes are
+-- One TOTP authenticator per user. The secret is sealed by the server (secrets at rest) before it is stored. Recovery codes are
 -- SHA-256 hashes of 80-bit random codes; using one removes it.
 CREATE TABLE user_totp (
   user_id              uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
@@ -67,23 +67,6 @@ CREATE TABLE user_totp (
 CREATE INDEX user_totp_tenant_idx ON user_totp (tenant_id);
 CREATE TRIGGER user_totp_touch_updated_at BEFORE UPDATE ON user_totp
   FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
-
-/*
- * The key TOTP secrets are sealed with until the server's envelope encryption (a key file outside the database)
- * takes over: kept apart from user_totp and readable only through this function, like the token signing key.
- */
-CREATE FUNCTION auth_totp_key() RETURNS bytea
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
-  AS $$
-  DECLARE
-    key bytea;
-  BEGIN
-    INSERT INTO platform_secrets (name, value) VALUES ('totp_key', gen_random_bytes(32))
-      ON CONFLICT (name) DO NOTHING;
-    SELECT value INTO key FROM platform_secrets WHERE name = 'totp_key';
-    RETURN key;
-  END
-  $$;
 
 ALTER TABLE tenant_security_settings ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON tenant_security_settings
@@ -308,7 +291,7 @@ BEGIN
     'auth_idle_limit(uuid, user_role)', 'auth_login_candidate(text, text)',
     'auth_login_throttled(bytea, bytea, bytea, uuid, text)', 'auth_login_failed(bytea[], integer[], integer)',
     'auth_login_succeeded(bytea, uuid, text)', 'auth_principal(uuid, uuid, boolean)',
-    'auth_refresh_candidate(bytea)', 'auth_totp_key()'
+    'auth_refresh_candidate(bytea)'
   ] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO tidewatch_app', f);

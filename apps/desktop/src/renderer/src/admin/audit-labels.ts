@@ -29,9 +29,12 @@ export const auditActionLabels: Readonly<Record<string, string>> = {
   'zone.create': 'Zone created',
   'zone.update': 'Zone changed',
   'zone.delete': 'Zone deleted',
+  'zone.archive': 'Zone archived (history names it)',
   'asset.create': 'Asset created',
   'asset.update': 'Asset changed',
   'asset.delete': 'Asset deleted',
+  'asset.archive': 'Asset archived (history names it)',
+  'asset.export': 'Assets exported (GeoJSON)',
   'asset.import': 'Assets imported',
   'asset.maintenance_start': 'Asset put in maintenance',
   'asset.maintenance_end': 'Asset back from maintenance',
@@ -45,6 +48,7 @@ export const auditActionLabels: Readonly<Record<string, string>> = {
   'alert_rule.create': 'Alert rule created',
   'alert_rule.update': 'Alert rule changed',
   'alert_rule.delete': 'Alert rule deleted',
+  'alert_rule.archive': 'Alert rule archived (it raised alerts)',
   'notification_rule.create': 'Notification rule created',
   'notification_rule.delete': 'Notification rule deleted',
   'incident.open': 'Incident opened',
@@ -56,6 +60,7 @@ export const auditActionLabels: Readonly<Record<string, string>> = {
   'command.acknowledge': 'Command acknowledged by the device',
   'command.fail': 'Command failed',
   'command.expire': 'Command expired',
+  'telemetry.export': 'Readings exported (CSV)',
 };
 
 export const auditResourceLabels: Readonly<Record<string, string>> = {
@@ -67,6 +72,7 @@ export const auditResourceLabels: Readonly<Record<string, string>> = {
   incident: 'Incident',
   metric: 'Metric',
   notification_rule: 'Notification rule',
+  series: 'Series',
   session: 'Session',
   tenant: 'Tenant',
   user: 'User',

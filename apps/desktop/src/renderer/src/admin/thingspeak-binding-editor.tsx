@@ -55,6 +55,8 @@ const rejectionLabels: Readonly<Record<ThingSpeakValueRejection, string>> = {
   missing: 'empty',
   not_a_number: 'not a number',
   out_of_range: 'out of range',
+  overflow: 'too large to store',
+  underflow: 'too small to store',
   too_old: 'too old',
   too_far_in_future: 'in the future',
   unknown_metric: 'unknown metric',

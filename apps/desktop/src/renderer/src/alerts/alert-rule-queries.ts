@@ -25,6 +25,29 @@ export function useAlertRules(tenantId: string) {
   });
 }
 
+/** Rules taken out of use that raised alerts: kept for that history, read-only. */
+export function useArchivedAlertRules(tenantId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...alertRulesKey(tenantId), 'archived'],
+    enabled,
+    queryFn: async ({ signal }) =>
+      (
+        await apiRequest<Page<AlertRule>>('/alert-rules', {
+          query: { limit: 500, archived: 'true' },
+          signal,
+        })
+      ).items,
+  });
+}
+
+/**
+ * Takes a rule out of use: the server deletes one that never raised an alert and archives one that did (it stops
+ * evaluating, its open alerts close, its history stays).
+ */
+export function archiveAlertRule(ruleId: string): Promise<null> {
+  return apiRequest<null>(`/alert-rules/${encodeURIComponent(ruleId)}`, { method: 'DELETE' });
+}
+
 /** The tenant's metrics, for rules that watch one metric on an asset or a kind of asset. */
 export function useMetrics(tenantId: string) {
   return useQuery({

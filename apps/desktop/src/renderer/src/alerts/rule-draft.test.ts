@@ -25,6 +25,7 @@ const saved: AlertRule = {
   enabled: true,
   version: 3,
   updatedAt: '2026-11-20T06:00:00.000Z',
+  archivedAt: null,
 };
 
 describe('rule drafts', () => {

@@ -78,6 +78,7 @@ export function AssetDetailPanel({
         {props.diameterMm ? ` · ${String(props.diameterMm)} mm` : ''}
         {props.material ? ` · ${props.material.replace('_', ' ')}` : ''}
         {props.inMaintenance ? ` · in maintenance (${props.maintenanceReason ?? 'no reason'})` : ''}
+        {props.archivedAt ? ` · archived ${formatTime(props.archivedAt)}` : ''}
       </p>
       <div className="asset-detail__actions">
         {can(role, 'asset:maintenance') ? (
@@ -111,7 +112,9 @@ export function AssetDetailPanel({
           {error}
         </p>
       ) : null}
-      {can(role, 'asset:write') ? <AssetEditor key={feature.id} feature={feature} /> : null}
+      {can(role, 'asset:write') && props.archivedAt === null ? (
+        <AssetEditor key={feature.id} feature={feature} />
+      ) : null}
 
       <h3>Live values</h3>
       {series.length === 0 ? <p className="muted">No metrics.</p> : null}

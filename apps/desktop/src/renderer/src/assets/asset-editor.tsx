@@ -6,7 +6,7 @@ import { useMapStore } from '../map/map-store.ts';
 import { useZoneNames } from '../reference/reference-data.ts';
 import { useSessionStore } from '../session/session-store.ts';
 import { changesOf, draftOf, type AssetDraft } from './asset-draft.ts';
-import { updateAsset } from './asset-queries.ts';
+import { archiveAsset, updateAsset } from './asset-queries.ts';
 
 /**
  * Edits an asset for those who may (`asset:write`): its name, zone, pipe attributes, and for a point asset its
@@ -29,6 +29,14 @@ export function AssetEditor({ feature }: { feature: AssetFeature }) {
   const save = useMutation({
     mutationFn: (change: AssetUpdate) => updateAsset(feature.id, change),
     onSuccess: saved,
+  });
+  // Off the network: the asset leaves the map, and its detail shows it archived (or gone, if nothing named it).
+  const archive = useMutation({
+    mutationFn: () => archiveAsset(feature.id),
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: ['asset', feature.id] });
+      void queryClient.invalidateQueries({ queryKey: ['map', 'layers'] });
+    },
   });
 
   // The map reports where the asset was placed; the editor saves it and leaves the moving mode.
@@ -119,6 +127,26 @@ export function AssetEditor({ feature }: { feature: AssetFeature }) {
           </p>
         ) : null}
       </form>
+      <button
+        type="button"
+        disabled={archive.isPending}
+        onClick={() => {
+          if (
+            window.confirm(
+              `Archive ${feature.properties.code}? It leaves the map and its devices are unbound; ` +
+                'its alerts, incidents and maintenance logs stay.',
+            )
+          )
+            archive.mutate();
+        }}
+      >
+        Archive asset
+      </button>
+      {archive.isError ? (
+        <p role="alert" className="notice notice--error">
+          {describeError(archive.error)}
+        </p>
+      ) : null}
     </details>
   );
 }

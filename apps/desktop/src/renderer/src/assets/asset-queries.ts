@@ -114,6 +114,14 @@ export function setMaintenance(
   });
 }
 
+/**
+ * Takes an asset off the network: deleted when nothing names it, else archived (off the map and the lists,
+ * its devices unbound, its alerts, incidents and maintenance logs kept).
+ */
+export function archiveAsset(assetId: string): Promise<null> {
+  return apiRequest<null>(`/assets/${encodeURIComponent(assetId)}`, { method: 'DELETE' });
+}
+
 export function updateAsset(assetId: string, change: AssetUpdate): Promise<AssetFeature> {
   return apiRequest<AssetFeature>(`/assets/${encodeURIComponent(assetId)}`, {
     method: 'PATCH',

@@ -1,11 +1,17 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { AlertRule } from '@tidewatch/shared';
 import { useState } from 'react';
 import { describeError } from '../api/api-error.ts';
-import { useAlertRules } from '../alerts/alert-rule-queries.ts';
+import {
+  alertRulesKey,
+  archiveAlertRule,
+  useAlertRules,
+  useArchivedAlertRules,
+} from '../alerts/alert-rule-queries.ts';
 import { conditionLabels, usesLimit } from '../alerts/rule-draft.ts';
 import { useAssetLabels } from '../reference/reference-data.ts';
 import { AlertRuleEditor } from './alert-rule-editor.tsx';
-import { formatValue } from './format.ts';
+import { formatTime, formatValue } from './format.ts';
 import { PriorityLabel } from './priority-label.tsx';
 import './alert-rules.css';
 
@@ -23,11 +29,24 @@ function targetText(rule: AlertRule, assets: ReadonlyMap<string, { code: string 
   }
 }
 
-/** The tenant's alarm rules; a new or chosen one opens in the editor, where it can be previewed before saving. */
+/**
+ * The tenant's alarm rules; a new or chosen one opens in the editor, where it can be previewed before saving. A rule
+ * is archived rather than deleted once it has raised alerts, so its history keeps its name; archived rules are
+ * listed apart, read-only.
+ */
 export function AlertRulesPanel({ tenantId }: { tenantId: string }) {
+  const queryClient = useQueryClient();
   const rules = useAlertRules(tenantId);
   const assets = useAssetLabels(tenantId);
   const [editing, setEditing] = useState<Editing>({ kind: 'none' });
+  const [showArchived, setShowArchived] = useState(false);
+  const archived = useArchivedAlertRules(tenantId, showArchived);
+  const archive = useMutation({
+    mutationFn: (rule: AlertRule) => archiveAlertRule(rule.id),
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: alertRulesKey(tenantId) });
+    },
+  });
   const close = () => {
     setEditing({ kind: 'none' });
   };
@@ -56,6 +75,11 @@ export function AlertRulesPanel({ tenantId }: { tenantId: string }) {
         />
       ) : null}
       {rules.isError ? <p className="notice notice--error">{describeError(rules.error)}</p> : null}
+      {archive.isError ? (
+        <p role="alert" className="notice notice--error">
+          {describeError(archive.error)}
+        </p>
+      ) : null}
       <table className="kpi-table" aria-label="Alarm rules">
         <thead>
           <tr>
@@ -91,12 +115,66 @@ export function AlertRulesPanel({ tenantId }: { tenantId: string }) {
                   }}
                 >
                   Edit
+                </button>{' '}
+                <button
+                  type="button"
+                  disabled={editing.kind !== 'none' || archive.isPending}
+                  onClick={() => {
+                    if (
+                      window.confirm(
+                        `Archive the rule "${rule.name}"? It stops evaluating and its open alerts close; ` +
+                          'the alerts it raised stay in the history.',
+                      )
+                    )
+                      archive.mutate(rule);
+                  }}
+                >
+                  Archive
                 </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <label className="alert-rules__archived-toggle">
+        <input
+          type="checkbox"
+          checked={showArchived}
+          onChange={(event) => {
+            setShowArchived(event.target.checked);
+          }}
+        />{' '}
+        Show archived rules
+      </label>
+      {showArchived ? (
+        <table className="kpi-table" aria-label="Archived alarm rules">
+          <thead>
+            <tr>
+              <th>Rule</th>
+              <th>Condition</th>
+              <th>Target</th>
+              <th>Archived</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(archived.data ?? []).map((rule) => (
+              <tr key={rule.id} data-archived-rule-id={rule.id}>
+                <td>{rule.name}</td>
+                <td>{conditionLabels[rule.condition]}</td>
+                <td>{targetText(rule, assets.data)}</td>
+                <td>{rule.archivedAt ? formatTime(rule.archivedAt) : ''}</td>
+              </tr>
+            ))}
+            {archived.data?.length === 0 ? (
+              <tr>
+                <td colSpan={4} className="muted">
+                  No archived rules.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      ) : null}
     </section>
   );
 }

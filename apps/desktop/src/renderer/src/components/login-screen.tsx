@@ -1,4 +1,5 @@
 import { useEffect, useState, type SyntheticEvent } from 'react';
+import { isSafeServerOrigin, UNSAFE_SERVER_MESSAGE } from '../../../common/server-address.ts';
 import { describeError } from '../api/api-error.ts';
 import { desktopApi } from '../desktop/desktop-bridge.ts';
 import { normalizeServerUrl, signIn } from '../session/auth-api.ts';
@@ -38,6 +39,10 @@ export function LoginScreen() {
         kind: 'failed',
         message: 'The server address is not valid, e.g. https://scada.example:8443',
       });
+      return;
+    }
+    if (desktop && !isSafeServerOrigin(new URL(serverUrl))) {
+      setStatus({ kind: 'failed', message: UNSAFE_SERVER_MESSAGE });
       return;
     }
     try {
