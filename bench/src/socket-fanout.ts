@@ -220,7 +220,6 @@ try {
         HOST: '127.0.0.1',
         DATABASE_URL: database.appUrl,
         LOGIN_RATE_LIMIT_PER_IP: '100000',
-        LOGIN_RATE_LIMIT_PER_EMAIL: '100000',
         ACCESS_TOKEN_TTL_S: '7200',
         THINGSPEAK_ENABLED: 'false',
         // No background alert jobs: the only alert changes are the benchmark's.

@@ -8,14 +8,34 @@ import { DEMO_PASSWORD } from './console.ts';
 export const adminRows = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> =>
   adminQuery<T>(inject('adminUrl'), sql, params);
 
-export async function accessToken(serverUrl: string, email: string): Promise<string> {
+export async function accessToken(
+  serverUrl: string,
+  email: string,
+  password = DEMO_PASSWORD,
+): Promise<string> {
   const response = await fetch(`${serverUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
+    body: JSON.stringify({ email, password }),
   });
   if (!response.ok) throw new Error(`login of ${email}: ${String(response.status)}`);
   return ((await response.json()) as TokenResponse).accessToken;
+}
+
+/** Signs in with a temporary password and replaces it, as a user an admin created must first. */
+export async function replaceTemporaryPassword(
+  serverUrl: string,
+  email: string,
+  temporary: string,
+  chosen: string,
+): Promise<void> {
+  const token = await accessToken(serverUrl, email, temporary);
+  const response = await fetch(`${serverUrl}/api/v1/me/password`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ currentPassword: temporary, newPassword: chosen }),
+  });
+  if (!response.ok) throw new Error(`password of ${email}: ${String(response.status)}`);
 }
 
 /** A `high` rule on one series, created through the REST API as a supervisor would. */

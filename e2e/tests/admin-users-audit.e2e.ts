@@ -1,7 +1,7 @@
 import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { accessToken, adminRows } from '../src/api.ts';
+import { accessToken, adminRows, replaceTemporaryPassword } from '../src/api.ts';
 import { screenshot } from '../src/browser.ts';
 import { consoleSuite } from '../src/console-suite.ts';
 import { DEMO_PASSWORD, signIn } from '../src/console.ts';
@@ -69,7 +69,7 @@ describe('tenant users and the audit log', () => {
       await form.getByLabel('E-mail').fill(email);
       await form.getByLabel('Name').fill('Zed Zone');
       await form.getByLabel('Role').selectOption('operator');
-      await form.getByLabel('Initial password').fill(DEMO_PASSWORD);
+      await form.getByLabel('Temporary password').fill(DEMO_PASSWORD);
       await form.getByRole('checkbox', { name: zone.name }).check();
       await form.getByRole('button', { name: 'Create user' }).click();
     };
@@ -85,15 +85,17 @@ describe('tenant users and the audit log', () => {
     const refusal = admin.getByTestId('user-create-error');
     await refusal.waitFor();
     expect(await refusal.getAttribute('data-code')).toBe('conflict');
-    expect(await refusal.textContent()).toContain('A user with this e-mail exists');
+    expect(await refusal.textContent()).toContain('A user of this tenant has this e-mail');
 
-    // The new operator signs in to the console and sees their zone only.
-    const operator = await signIn(suite.browser, url, email);
+    // The new operator replaces the temporary password, signs in to the console and sees their zone only.
+    const own = 'zed zone chose this one';
+    await replaceTemporaryPassword(url, email, DEMO_PASSWORD, own);
+    const operator = await signIn(suite.browser, url, email, own);
     await expect
       .poll(() => operator.getByRole('combobox', { name: 'Zone' }).locator('option').allTextContents())
       .toEqual(['Any zone', zone.name]);
     expect(await operator.getByRole('button', { name: 'Alarm management' }).count()).toBe(0);
-    const token = await accessToken(url, email);
+    const token = await accessToken(url, email, own);
     const adminToken = await accessToken(url, demoEmail('admin', hyderabad));
     const alerts = (await callAs(url, token, 'GET', '/alerts?open=true&limit=500')).body as {
       items: { zoneId: string }[];
@@ -122,7 +124,7 @@ describe('tenant users and the audit log', () => {
     expect(await dialog.count()).toBe(0);
     expect((await callAs(url, token, 'POST', '/alert-rules', {})).status).toBe(400);
     await operator.context().close();
-    const supervisor = await signIn(suite.browser, url, email);
+    const supervisor = await signIn(suite.browser, url, email, own);
     await supervisor.getByRole('button', { name: 'Alarm management' }).waitFor();
     await supervisor.context().close();
 
@@ -135,7 +137,7 @@ describe('tenant users and the audit log', () => {
     const login = await lockedOut.newPage();
     await login.goto(url);
     await login.getByLabel('E-mail').fill(email);
-    await login.getByLabel('Password').fill(DEMO_PASSWORD);
+    await login.getByLabel('Password').fill(own);
     await login.getByRole('button', { name: 'Sign in' }).click();
     await login.getByRole('alert').filter({ hasText: 'E-mail or password is wrong' }).waitFor();
     await lockedOut.close();
@@ -161,12 +163,12 @@ describe('tenant users and the audit log', () => {
     expect(await details.locator('pre').textContent()).toContain(zone.id);
     await screenshot(admin, 'admin-audit-log-user-created');
 
-    // The user's history: created, changed twice (role, then disabled), and the refused sign-in; the
-    // successful sign-ins are recorded against their sessions.
+    // The user's history: created, their own password chosen, changed twice (role, then disabled), and the
+    // refused sign-in; the successful sign-ins are recorded against their sessions.
     await details.getByRole('button', { name: 'Show this entity’s history' }).click();
     await expect
       .poll(async () => (await shownActions(admin)).sort())
-      .toEqual(['auth.login', 'user.create', 'user.update', 'user.update']);
+      .toEqual(['account.password_change', 'auth.login', 'user.create', 'user.update', 'user.update']);
     expect(
       await auditRows(admin).and(admin.locator('[data-outcome="failure"]')).getAttribute('data-action'),
     ).toBe('auth.login');

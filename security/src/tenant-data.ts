@@ -28,6 +28,9 @@ export async function sampleIds(db: AdminDb, tenantId: string): Promise<TenantId
     notificationRule: await one('SELECT id FROM notification_rules WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
     incident: await one('SELECT id FROM incidents WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
     command: await one('SELECT id FROM device_commands WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
+    session: await one(
+      'SELECT id FROM sessions WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id LIMIT 1',
+    ),
     series: Number(await one('SELECT id::text AS id FROM series WHERE tenant_id = $1 ORDER BY id LIMIT 1')),
   };
 }

@@ -21,7 +21,10 @@ export function startSecurityServer(env: Record<string, string> = {}): Promise<R
     LOG_LEVEL: level,
     DATABASE_URL: inject('appUrl'),
     LOGIN_RATE_LIMIT_PER_IP: '1000000',
-    LOGIN_RATE_LIMIT_PER_EMAIL: '1000000',
+    // The throttle's counts live in the run's database, shared by every file: lifted unless a test sets them.
+    LOGIN_THROTTLE_PAIR_FAILURES: '1000000',
+    LOGIN_THROTTLE_ADDRESS_FAILURES: '1000000',
+    LOGIN_THROTTLE_ACCOUNT_FAILURES: '1000000',
     ...env,
   });
   return startServer(config, createLogger(config.LOG_LEVEL, false));

@@ -73,13 +73,15 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
     tenantBId = await db.tenantId(tenantB.slug);
     idsA = await sampleIds(db, tenantAId);
     idsB = await sampleIds(db, tenantBId);
-    if (idsB.notificationRule === NO_SUCH_ID) {
-      // Give B one of everything a route can address.
+    if (idsB.notificationRule === NO_SUCH_ID || idsB.session === NO_SUCH_ID) {
+      // Give B one of everything a route can address (signing in gives it a session).
       const adminB = (await api.login(demoEmail('admin', tenantB))).accessToken;
-      await api.expect(201, 'POST', '/api/v1/notification-rules', {
-        token: adminB,
-        body: { channel: 'email', target: 'night-shift@hyderabad-west.example' },
-      });
+      if (idsB.notificationRule === NO_SUCH_ID) {
+        await api.expect(201, 'POST', '/api/v1/notification-rules', {
+          token: adminB,
+          body: { channel: 'email', target: 'night-shift@hyderabad-west.example' },
+        });
+      }
       idsB = await sampleIds(db, tenantBId);
     }
     expect(Object.entries(idsB).filter(([, id]) => id === NO_SUCH_ID)).toEqual([]);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminDb } from '../src/admin-db.ts';
 import { classifyAnswer } from '../src/answer-check.ts';
 import { ApiClient, type ApiAnswer } from '../src/api-client.ts';
+import { firstSignIn } from '../src/first-sign-in.ts';
 import { resourceOf, type ResourceKind } from '../src/fixtures/fuzz-tenant.ts';
 import { operationsOf, type OpenApiDocument, type Operation } from '../src/fuzz/openapi.ts';
 import { routeKey } from '../src/fuzz/rest-fuzzer.ts';
@@ -24,7 +25,7 @@ const [, tenantA] = demoTenants;
 const PASSWORD = 'zone-sweep-password-1';
 
 /** Users and the tenant are the tenant's, not a zone's: what a zone-limited admin may give users is swept by body. */
-const TENANT_WIDE: ReadonlySet<ResourceKind> = new Set(['tenant', 'user']);
+const TENANT_WIDE: ReadonlySet<ResourceKind> = new Set(['tenant', 'user', 'session']);
 
 interface Caller {
   readonly name: string;
@@ -74,6 +75,7 @@ async function zoneIds(db: AdminDb, tenantId: string, home: string, side: Side):
         ORDER BY (state = 'active_unacknowledged') DESC, id LIMIT 1`,
     ),
     notificationRule: NO_SUCH_ID,
+    session: NO_SUCH_ID,
     incident: await one(
       `SELECT id FROM incidents WHERE tenant_id = $1 AND status <> 'closed' AND ${where('zone_id')} ORDER BY id LIMIT 1`,
     ),
@@ -174,11 +176,7 @@ describe("intra-tenant zone sweep: zone-limited users of A against A's other zon
         token: admin,
         body: { email, displayName: `Zone ${role}`, role, password: PASSWORD, zoneIds: [home] },
       });
-      callers.push({
-        name: `zone ${role}`,
-        id: created.id,
-        token: (await api.login(email, PASSWORD)).accessToken,
-      });
+      callers.push({ name: `zone ${role}`, id: created.id, token: await firstSignIn(api, email, PASSWORD) });
     }
     const zoneAdmin = callers.at(-1);
 
@@ -244,7 +242,7 @@ describe("intra-tenant zone sweep: zone-limited users of A against A's other zon
     };
     const missing = (ids: TenantIds) =>
       Object.entries(ids).filter(
-        ([kind, id]) => id === NO_SUCH_ID && !['user', 'thingSpeakDevice'].includes(kind),
+        ([kind, id]) => id === NO_SUCH_ID && !['user', 'thingSpeakDevice', 'session'].includes(kind),
       );
     expect(missing(other)).toEqual([]);
     expect(missing(own)).toEqual([]);

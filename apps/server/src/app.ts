@@ -16,6 +16,7 @@ import { mountRoutes, type AnyRoute } from './http/route.ts';
 import type { Logger } from './logger.ts';
 import { apiRoutes } from './modules/api-routes.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
+import type { AccountNotices } from './modules/auth/account-notices.ts';
 import { contextResolver } from './modules/auth/authenticate.ts';
 import type { IngestService } from './modules/ingest/ingest-service.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly signingKey: Uint8Array;
+  /** E-mails users after changes to how their account signs in. */
+  readonly accountNotices: AccountNotices;
   readonly secrets: SecretBox;
   readonly isShuttingDown: () => boolean;
   readonly brokerReady: () => boolean;

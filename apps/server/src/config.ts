@@ -38,10 +38,20 @@ const envSchema = z.object({
   TIDEWATCH_SECRET_KEY_FILE: z.string().min(1).optional(),
   /** Base64 of at least 32 bytes; by default a key kept in the database and shared by every instance. */
   ACCESS_TOKEN_KEY: z.string().min(44).optional(),
-  LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  /** Sign-in requests per address and window, whatever they say: bounds the password hashing one address causes. */
   LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
-  LOGIN_RATE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(60),
+  /**
+   * Throttling instead of lockout: failures within the window after which attempts are held back (answered like
+   * a wrong password, not evaluated), per e-mail and address pair, per address, and per e-mail from addresses the
+   * account never signed in from. The hold starts at BASE and doubles per further failure up to MAX.
+   */
+  LOGIN_THROTTLE_PAIR_FAILURES: z.coerce.number().int().min(1).default(5),
+  LOGIN_THROTTLE_ADDRESS_FAILURES: z.coerce.number().int().min(1).default(20),
+  LOGIN_THROTTLE_ACCOUNT_FAILURES: z.coerce.number().int().min(1).default(10),
+  LOGIN_THROTTLE_WINDOW_S: z.coerce.number().int().min(1).default(3600),
+  LOGIN_THROTTLE_BASE_S: z.coerce.number().int().min(1).default(60),
+  LOGIN_THROTTLE_MAX_S: z.coerce.number().int().min(1).default(900),
   BODY_LIMIT: z.string().default('1mb'),
   IMPORT_BODY_LIMIT: z.string().default('25mb'),
   TIDEWATCH_ADMIN_EMAIL: z.email().optional(),

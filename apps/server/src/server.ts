@@ -6,6 +6,8 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AnyRoute } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createEmailSender } from './modules/alert-engine/email-sender.ts';
+import { AccountNotices } from './modules/auth/account-notices.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
@@ -78,6 +80,13 @@ export async function startServer(
     );
     const metrics = createMetrics(db.pool);
     const bus = new EventBus();
+    const accountNotices = new AccountNotices(
+      config.SMTP_URL
+        ? createEmailSender(config.SMTP_URL, config.NOTIFY_EMAIL_FROM, config.NOTIFY_TIMEOUT_MS)
+        : null,
+      metrics.registry,
+      log,
+    );
     const ingest = new IngestService(db.pool, bus, metrics.registry, log, {
       queueCapacity: config.INGEST_QUEUE_CAPACITY,
       deviceShare: config.INGEST_DEVICE_SHARE,
@@ -161,6 +170,7 @@ export async function startServer(
       log,
       metrics,
       signingKey,
+      accountNotices,
       secrets,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
@@ -256,6 +266,7 @@ export async function startServer(
         await ingest.close(graceMs);
         // The last stored readings are evaluated (and their alerts committed) before the pool goes.
         await alerts?.close(graceMs);
+        await accountNotices.close();
         await db.close();
       },
     };

@@ -29,6 +29,17 @@ describe('first start on an empty database', () => {
       createLogger('silent', false),
     );
 
+  it('refuses to start with a common password for the first super_admin, and creates nothing', async () => {
+    await expect(start('Password2024!')).rejects.toThrow(
+      /TIDEWATCH_ADMIN_PASSWORD is one of the most common/,
+    );
+    const client = new pg.Client({ connectionString: database.adminUrl });
+    await client.connect();
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM users`);
+    await client.end();
+    expect(rows[0]).toEqual({ n: 0 });
+  });
+
   it('creates the first super_admin from the environment, once, and never resets it', async () => {
     const first = await start('first-start-password');
     const api = new Api(first.url);
@@ -42,6 +53,8 @@ describe('first start on an empty database', () => {
     await second.close();
 
     expect(login.user.role).toBe('super_admin');
+    // The password lives on in deployment files: it is temporary, and the first sign-in asks for a new one.
+    expect(login.user.pendingStep).toBe('password_change');
     expect(again.status).toBe(401);
   });
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
+import type { User } from '@tidewatch/shared';
+import { signInFirstTime } from './account-fixtures.ts';
 import { Api, startTestServer, tenantA } from './harness.ts';
 import { TestSocket } from './realtime-client.ts';
 
@@ -26,12 +28,13 @@ describe('access changes reach open sockets at once', () => {
     // A user of the test's own: other test files sign in as the demo users meanwhile.
     const admin = await api.tokenFor(tenantA.email('admin'));
     const email = `realtime-access-${randomUUID()}@example.org`;
-    const password = 'a-long-test-password';
-    const created = await api.request<{ id: string }>('POST', '/api/v1/users', {
+    const temporary = 'a-long-test-password';
+    const created = await api.request<User>('POST', '/api/v1/users', {
       token: admin,
-      body: { email, displayName: 'Realtime access test', role: 'operator', password },
+      body: { email, displayName: 'Realtime access test', role: 'operator', password: temporary },
     });
     expect(created.status).toBe(201);
+    const { password } = await signInFirstTime(api, { user: created.body, email, password: temporary });
     const patch = (body: object) =>
       api.request('PATCH', `/api/v1/users/${created.body.id}`, { token: admin, body });
     const socket = await TestSocket.connect(server.url, {

@@ -10,6 +10,7 @@ import type {
   Zone,
 } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInFirstTime } from './account-fixtures.ts';
 import { AlertTestKit, type TestDevice } from './alert-fixtures.ts';
 import { adminQuery, tenantA, tenantId } from './harness.ts';
 
@@ -196,7 +197,12 @@ describe('records that removing things does not erase', () => {
 
     expect((await call(admin, 'DELETE', `/zones/${own.id}`)).status).toBe(204);
 
-    const viewer = (await kit.api.login(created.body.email, 'a-long-enough-password')).accessToken;
+    const { tokens } = await signInFirstTime(kit.api, {
+      user: created.body,
+      email: created.body.email,
+      password: 'a-long-enough-password',
+    });
+    const viewer = tokens.accessToken;
     const me = await call<Me>(viewer, 'GET', '/me');
     expect(me.body.zoneIds).toEqual([own.id]);
     const seen = await call<{ features: AssetFeature[] }>(viewer, 'GET', '/assets?limit=500');
@@ -279,10 +285,12 @@ describe('zone limits hold', () => {
       },
     });
     expect(created.status).toBe(201);
-    limitedAdmin = {
-      id: created.body.id,
-      token: (await kit.api.login(email, 'a-long-enough-password')).accessToken,
-    };
+    const { tokens } = await signInFirstTime(kit.api, {
+      user: created.body,
+      email,
+      password: 'a-long-enough-password',
+    });
+    limitedAdmin = { id: created.body.id, token: tokens.accessToken };
   });
   afterAll(async () => {
     await kit.close();

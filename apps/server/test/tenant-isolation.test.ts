@@ -26,6 +26,11 @@ async function idsOfTenantB(): Promise<Ids> {
     alert: await one('SELECT id FROM alerts WHERE tenant_id = $1 LIMIT 1'),
     incident: await one('SELECT id FROM incidents WHERE tenant_id = $1 LIMIT 1'),
     command: await one('SELECT id FROM device_commands WHERE tenant_id = $1 LIMIT 1'),
+    session: await one(
+      `INSERT INTO sessions (tenant_id, user_id, expires_at, user_agent)
+       SELECT tenant_id, id, now() + interval '1 day', 'isolation-test' FROM users
+        WHERE tenant_id = $1 AND role = 'operator' LIMIT 1 RETURNING id`,
+    ),
     notificationRule: await one(
       `INSERT INTO notification_rules (tenant_id, user_id, channel, target)
        SELECT tenant_id, id, 'email', 'duty@example.org' FROM users WHERE tenant_id = $1 AND role = 'supervisor'
@@ -45,6 +50,10 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
   'delete /zones/:id': { id: 'zone' },
   'get /users/:id': { id: 'user' },
   'patch /users/:id': { id: 'user', body: { role: 'tenant_admin' } },
+  'get /users/:id/sessions': { id: 'user' },
+  'post /users/:id/sessions/end': { id: 'user' },
+  'post /users/:id/totp/reset': { id: 'user' },
+  'delete /me/sessions/:id': { id: 'session' },
   'get /assets/:id': { id: 'asset' },
   'patch /assets/:id': { id: 'asset', body: { name: 'Taken over' } },
   'put /assets/:id/maintenance': { id: 'asset', body: { inMaintenance: true } },
@@ -95,6 +104,7 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
 const TENANT_B_TABLES = [
   'zones',
   'users',
+  'sessions',
   'assets',
   'devices',
   'thingspeak_bindings',

@@ -42,6 +42,7 @@ describe('the Prisma schema matches the migrated database', () => {
       'notificationOutbox',
       'refreshToken',
       'session',
+      'userTotp',
     ]);
     expect(empty.filter((model) => !fillAtRunTime.has(model))).toEqual([]);
   });

@@ -15,7 +15,7 @@ function ownedRowsSql(table: string): string {
   return `SELECT count(*) FROM ${table} WHERE tenant_id = $1`;
 }
 
-/** Sessions, outbox rows and device tags only appear at run time; arrange one of each for tenant B. */
+/** Sessions, outbox rows, device tags and authenticators only appear at run time; arrange one of each for B. */
 async function giveTenantBRowsWhereTheSeedHasNone(db: Connections, tenantB: string): Promise<void> {
   await db.admin.query(
     `WITH u AS (SELECT id FROM users WHERE tenant_id = $1 LIMIT 1),
@@ -23,6 +23,11 @@ async function giveTenantBRowsWhereTheSeedHasNone(db: Connections, tenantB: stri
                 SELECT $1, id, now() + interval '1 day', 'rls-test' FROM u RETURNING id, user_id)
      INSERT INTO refresh_tokens (tenant_id, session_id, user_id, token_hash, expires_at)
      SELECT $1, s.id, s.user_id, sha256('rls-test'::bytea), now() + interval '1 day' FROM s`,
+    [tenantB],
+  );
+  await db.admin.query(
+    `INSERT INTO user_totp (user_id, tenant_id, secret_sealed)
+     SELECT id, tenant_id, 'rls-test' FROM users WHERE tenant_id = $1 LIMIT 1`,
     [tenantB],
   );
   await db.admin.query(
@@ -69,6 +74,7 @@ describe('row-level security', () => {
   afterAll(async () => {
     await db.admin.query(`DELETE FROM sessions WHERE user_agent = 'rls-test'`);
     await db.admin.query(`DELETE FROM notification_outbox WHERE target = 'rls-test'`);
+    await db.admin.query(`DELETE FROM user_totp WHERE secret_sealed = 'rls-test'`);
     await db.admin.query(
       `DELETE FROM device_tags WHERE tag_id IN (SELECT id FROM tags WHERE key = 'rls-test')`,
     );

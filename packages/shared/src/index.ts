@@ -1,3 +1,4 @@
+export * from './api/account.schema.ts';
 export * from './api/alert.schema.ts';
 export * from './api/asset.schema.ts';
 export * from './api/audit.schema.ts';
@@ -14,6 +15,7 @@ export * from './api/tenant.schema.ts';
 export * from './api/user.schema.ts';
 export * from './api/zone.schema.ts';
 export * from './auth/permissions.ts';
+export * from './domain/accounts.ts';
 export * from './domain/alerts.ts';
 export * from './domain/assets.ts';
 export * from './domain/audit.ts';

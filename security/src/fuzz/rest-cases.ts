@@ -313,6 +313,12 @@ function transportMutation(
 }
 
 /**
+ * Routes that end or count against the caller's own session (signing out, signing out everywhere, a wrong current
+ * password, five of which end the session): sent only without valid credentials, so the fuzzer keeps its own.
+ */
+const SESSION_ENDING_ROUTES = new Set(['/auth/logout', '/me/sessions/end', '/me/password']);
+
+/**
  * Builds case number `index` for one operation: valid-looking (`valid`), or broken in one way — body, query,
  * path, transport or credentials. The same seed and index always give the same case.
  */
@@ -333,14 +339,14 @@ export function buildRestCase(
   const mode = random.weighted(modes);
 
   const isIngest = operation.routePath === '/ingest';
-  const isLogout = operation.routePath === '/auth/logout';
+  const endsOwnSession = SESSION_ENDING_ROUTES.has(operation.routePath);
   let sender: Sender = random.weighted<Sender>([
     [20, 'admin'],
     [2, 'supervisor'],
     [2, 'operator'],
     [2, 'viewer'],
   ]);
-  if (mode === 'auth' || isLogout) sender = random.pick<Sender>(['none', 'garbage']);
+  if (mode === 'auth' || endsOwnSession) sender = random.pick<Sender>(['none', 'garbage']);
 
   let kind: string = mode;
   // Path.

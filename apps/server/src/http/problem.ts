@@ -11,6 +11,7 @@ const titles: Readonly<Record<ProblemCode, string>> = {
   unauthenticated: 'Authentication required',
   invalid_credentials: 'Invalid credentials',
   forbidden: 'Forbidden',
+  sign_in_incomplete: 'Sign-in not finished',
   not_found: 'Not found',
   conflict: 'Conflict',
   payload_too_large: 'Payload too large',

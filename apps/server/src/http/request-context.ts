@@ -1,5 +1,5 @@
 import type { DbContext } from '@tidewatch/db';
-import type { Role } from '@tidewatch/shared';
+import type { Role, SignInStep } from '@tidewatch/shared';
 import type { Logger } from '../logger.ts';
 
 /** The caller, as the database says it is right now. */
@@ -13,6 +13,8 @@ export interface Principal {
   readonly homeTenantId: string | null;
   /** Empty: every zone of the tenant. */
   readonly zoneIds: readonly string[];
+  /** A sign-in step the session still owes; until it is done only that step's routes answer. */
+  readonly pendingStep: SignInStep | null;
 }
 
 /** What every service call receives: who, in which tenant, and for which request. */

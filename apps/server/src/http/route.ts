@@ -1,4 +1,5 @@
-import { can, type Permission, type ProblemCode } from '@tidewatch/shared';
+import { can, type Permission, type ProblemCode, type SignInStep } from '@tidewatch/shared';
+import { signInIncomplete } from '../modules/auth/sign-in-steps.ts';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { AppError } from './app-error.ts';
@@ -45,6 +46,11 @@ interface RouteBase<P, Q, B, R> {
   readonly before?: readonly RequestHandler[];
   /** Problems beyond the usual ones the route may answer with (an upstream service's failures), for OpenAPI. */
   readonly problems?: readonly ProblemCode[];
+  /**
+   * Sign-in steps during which the route answers (`'any'`: /me, logout). Others refuse a session that still
+   * owes a step with 403 `sign_in_incomplete`.
+   */
+  readonly duringSignIn?: 'any' | readonly SignInStep[];
 }
 
 /** A route anyone may call (login, refresh). */
@@ -86,8 +92,14 @@ export function defineRoute<P, Q, B, R>(route: RouteDefinition<P, Q, B, R>): Any
 /** Builds a request's context; with `authenticate: false` (public routes) the Authorization header is not read. */
 export type ContextResolver = (req: Request, res: Response, authenticate: boolean) => Promise<RequestContext>;
 
-function requirePermission(ctx: RequestContext, permission: Permission | undefined): void {
+function requirePermission(
+  ctx: RequestContext,
+  permission: Permission | undefined,
+  duringSignIn: RouteBase<unknown, unknown, unknown, unknown>['duringSignIn'],
+): void {
   if (!ctx.principal) throw new AppError('unauthenticated', 'Sign in first');
+  const step = ctx.principal.pendingStep;
+  if (step !== null && duringSignIn !== 'any' && !duringSignIn?.includes(step)) throw signInIncomplete(step);
   if (permission && !can(ctx.principal.role, permission)) {
     throw new AppError('forbidden', `Your role may not ${permission.replace(':', ' ')}`);
   }
@@ -102,7 +114,7 @@ export function mountRoutes(
   for (const route of routes) {
     const handler: RequestHandler = async (req, res) => {
       const ctx = await options.resolveContext(req, res, route.access !== 'public');
-      if (route.access !== 'public') requirePermission(ctx, route.permission);
+      if (route.access !== 'public') requirePermission(ctx, route.permission, route.duringSignIn);
       if (route.access === 'tenant' && ctx.tenantId === null) {
         throw new AppError('tenant_required', 'Choose a tenant with the X-Tenant-Id header');
       }

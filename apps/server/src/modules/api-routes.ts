@@ -7,6 +7,8 @@ import { alertRoutes } from './alerts/alert.routes.ts';
 import { notificationRuleRoutes } from './alerts/notification-rule.routes.ts';
 import { assetRoutes } from './assets/asset.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
+import { accountRoutes } from './auth/account.routes.ts';
+import { authDeps } from './auth/auth-deps.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { commandRoutes } from './commands/command.routes.ts';
 import { deviceRoutes } from './devices/device.routes.ts';
@@ -16,6 +18,7 @@ import { incidentRoutes } from './incidents/incident.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { spatialRoutes } from './spatial/spatial.routes.ts';
 import { telemetryRoutes } from './telemetry/telemetry.routes.ts';
+import { securitySettingsRoutes } from './tenants/security-settings.routes.ts';
 import { tenantRetentionRoutes } from './retention/tenant-retention.routes.ts';
 import { tenantRoutes } from './tenants/tenant.routes.ts';
 import { thingSpeakPreviewRoutes } from './thingspeak/channel-preview.routes.ts';
@@ -27,26 +30,15 @@ export type RouteDeps = AppDeps & { readonly tokens: AccessTokens };
 /** Every REST route of API v1, in the order the OpenAPI document lists them. */
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
   const { config } = deps;
+  const auth = authDeps(deps);
   return [
-    ...authRoutes(
-      {
-        db: deps.db,
-        tokens: deps.tokens,
-        sessionTtlSeconds: config.SESSION_TTL_S,
-        lockoutThreshold: config.LOGIN_LOCKOUT_THRESHOLD,
-        loginAttempts: deps.metrics.loginAttempts,
-        bus: deps.bus,
-      },
-      {
-        perIp: config.LOGIN_RATE_LIMIT_PER_IP,
-        perEmail: config.LOGIN_RATE_LIMIT_PER_EMAIL,
-        windowSeconds: config.LOGIN_RATE_WINDOW_S,
-      },
-    ),
+    ...authRoutes(auth, { perIp: config.LOGIN_RATE_LIMIT_PER_IP, windowSeconds: config.LOGIN_RATE_WINDOW_S }),
+    ...accountRoutes(auth),
     ...tenantRoutes(deps),
+    ...securitySettingsRoutes(deps),
     ...tenantRetentionRoutes(deps),
     ...zoneRoutes(deps),
-    ...userRoutes(deps),
+    ...userRoutes({ db: deps.db, bus: deps.bus, notices: deps.accountNotices }),
     ...assetRoutes(deps),
     ...spatialRoutes(deps),
     ...deviceRoutes(deps),

@@ -42,7 +42,10 @@ export class ServerProcess {
         DATABASE_URL: this.options.databaseUrl,
         CONSOLE_DIR: path.join(root, 'apps/desktop/out/renderer'),
         LOGIN_RATE_LIMIT_PER_IP: '100000',
-        LOGIN_RATE_LIMIT_PER_EMAIL: '100000',
+        // Every test signs in from 127.0.0.1 and the throttle's counts live in the database: lifted.
+        LOGIN_THROTTLE_PAIR_FAILURES: '100000',
+        LOGIN_THROTTLE_ADDRESS_FAILURES: '100000',
+        LOGIN_THROTTLE_ACCOUNT_FAILURES: '100000',
         THINGSPEAK_ENABLED: 'false',
         TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
         ...this.options.env,

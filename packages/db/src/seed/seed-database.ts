@@ -62,8 +62,9 @@ export async function seedDemo(options: SeedOptions): Promise<SeedCounts> {
     // Kept rather than replaced: what the super_admin did in other tenants' history still names this row.
     await client.query(
       `INSERT INTO users (email, display_name, role, password_hash) VALUES ($1, 'Sam Superadmin', 'super_admin', $2)
-       ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, password_hash = excluded.password_hash,
-         failed_login_count = 0, locked_until = NULL, disabled_at = NULL`,
+       ON CONFLICT (email) WHERE tenant_id IS NULL
+       DO UPDATE SET display_name = excluded.display_name, password_hash = excluded.password_hash,
+         disabled_at = NULL`,
       [DEMO_SUPER_ADMIN_EMAIL, passwordHash],
     );
     for (const tenant of demoTenants) {

@@ -11,6 +11,7 @@ export const problemStatuses = {
   unauthenticated: 401,
   invalid_credentials: 401,
   forbidden: 403,
+  sign_in_incomplete: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

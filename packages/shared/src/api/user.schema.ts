@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { newPasswordSchema } from './account.schema.ts';
 import { safeTextSchema } from './common.ts';
 import { roles } from '../domain/roles.ts';
 
@@ -11,14 +12,16 @@ export const userSchema = z
     role: z.enum(roles),
     zoneIds: z.array(z.uuid()),
     disabled: z.boolean(),
-    lockedUntil: z.string().nullable(),
+    mustChangePassword: z.boolean().describe('The password was set by an administrator and is temporary'),
+    totpEnabled: z.boolean(),
     lastLoginAt: z.string().nullable(),
     createdAt: z.string(),
   })
   .meta({ id: 'User' });
 export type User = z.infer<typeof userSchema>;
 
-const passwordSchema = z.string().min(12, 'at least 12 characters').max(1024);
+/** An administrator's choice is a temporary password: the user must change it at the next sign-in. */
+const passwordSchema = newPasswordSchema;
 const tenantRoleSchema = z.enum(roles).exclude(['super_admin']);
 
 export const createUserSchema = z

@@ -39,6 +39,7 @@ export const permissions = [
   'command:read',
   'command:send',
   'audit:read',
+  'security_settings:manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -98,6 +99,7 @@ const tenantAdmin: readonly Permission[] = [
   'integration:read',
   'integration:write',
   'audit:read',
+  'security_settings:manage',
   // A webhook makes the server call an address a user chose: only those who run the tenant's integrations.
   'notification:webhook',
 ];

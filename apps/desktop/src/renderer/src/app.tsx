@@ -1,3 +1,6 @@
+import { AccountView } from './account/account-view.tsx';
+import { SignInSteps } from './account/sign-in-steps.tsx';
+import { useActivityHeartbeat } from './account/use-activity-heartbeat.ts';
 import { AdminView } from './admin/admin-view.tsx';
 import { useAlertFeed } from './alerts/alert-feed.ts';
 import { useDesktopAlertSignals } from './alerts/use-desktop-alert-signals.ts';
@@ -26,6 +29,7 @@ const trendSeries = seriesFromLocation();
 const adminRequested = new URLSearchParams(window.location.search).get('view') === 'admin';
 
 function ConsoleShell({ session }: { session: Session }) {
+  useActivityHeartbeat();
   const liveTelemetry = useConsoleSocket(session.tenantId);
   const feed = useAlertFeed(session.tenantId);
   const zones = useZoneNames(session.tenantId);
@@ -42,7 +46,9 @@ function ConsoleShell({ session }: { session: Session }) {
     <div className="shell">
       <AppHeader session={session} alerts={alerts} popout={popout !== null} />
       <ConnectionBanner dataUpdatedAt={feed.dataUpdatedAt} />
-      {session.tenantId === null ? (
+      {view === 'account' && popout === null && !adminRequested ? (
+        <AccountView />
+      ) : session.tenantId === null ? (
         <p className="notice">Choose a tenant to see its alerts.</p>
       ) : adminRequested ? (
         <AdminView tenantId={session.tenantId} role={role} />
@@ -78,6 +84,8 @@ function ConsoleShell({ session }: { session: Session }) {
 export function App() {
   useSessionRefresh();
   const session = useSessionStore((state) => state.session);
+  // A session that still owes a sign-in step opens nothing else (and the server would refuse it anyway).
+  if (session?.user.pendingStep) return <SignInSteps session={session} step={session.user.pendingStep} />;
   return session ? (
     <ConsoleShell
       key={`${session.serverUrl} ${session.user.id} ${session.tenantId ?? ''}`}

@@ -1,8 +1,16 @@
 import type { Alert } from '@tidewatch/shared';
 import nodemailer from 'nodemailer';
 
+export interface EmailMessage {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
 export interface EmailSender {
   send(to: string, payload: { event: string; alert: Alert }): Promise<void>;
+  /** Any plain-text message (account notices). */
+  sendMessage(message: EmailMessage): Promise<void>;
   close(): void;
 }
 
@@ -15,11 +23,14 @@ export function createEmailSender(smtpUrl: string, from: string, timeoutMs: numb
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
   });
+  const sendMessage = async (message: EmailMessage): Promise<void> => {
+    await transport.sendMail({ from, ...message });
+  };
   return {
+    sendMessage,
     async send(to, { event, alert }) {
       const what = event === 'alert.escalated' ? 'ESCALATED' : alert.priority.toUpperCase();
-      await transport.sendMail({
-        from,
+      await sendMessage({
         to,
         subject: `[${what}] ${alert.message}`,
         text: [

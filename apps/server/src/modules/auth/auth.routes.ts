@@ -2,8 +2,8 @@ import {
   loginRequestSchema,
   meSchema,
   refreshRequestSchema,
+  secondFactorRequestSchema,
   tokenResponseSchema,
-  type LoginRequest,
 } from '@tidewatch/shared';
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
@@ -13,11 +13,15 @@ import type { AuthDeps } from './auth-deps.ts';
 import { login } from './login.ts';
 import { logout } from './logout.ts';
 import { refreshSession } from './refresh-session.ts';
+import { verifySecondFactor } from './second-factor.ts';
 import { describeMe } from './session-tokens.ts';
 
+/**
+ * Requests per address to the public sign-in routes, whatever they say: keeps the argon2id work an address can
+ * cause bounded. Accounts are protected by `LoginThrottle`, which answers like a wrong password.
+ */
 export interface LoginRateLimits {
   readonly perIp: number;
-  readonly perEmail: number;
   readonly windowSeconds: number;
 }
 
@@ -43,10 +47,6 @@ const clientIp = (req: Request): string => ipKeyGenerator(req.ip ?? 'unknown');
 
 export function authRoutes(deps: AuthDeps, limits: LoginRateLimits): AnyRoute[] {
   const perIp = limiter(limits.perIp, limits.windowSeconds, clientIp);
-  const perEmail = limiter(limits.perEmail, limits.windowSeconds, (req) => {
-    const body = req.body as Partial<LoginRequest> | undefined;
-    return typeof body?.email === 'string' ? `email:${body.email.toLowerCase()}` : `ip:${clientIp(req)}`;
-  });
   const refreshPerIp = limiter(limits.perIp * 4, limits.windowSeconds, clientIp);
   return [
     defineRoute({
@@ -55,10 +55,23 @@ export function authRoutes(deps: AuthDeps, limits: LoginRateLimits): AnyRoute[] 
       summary: 'Sign in with e-mail and password',
       tag: 'auth',
       access: 'public',
-      before: [perIp, perEmail],
+      before: [perIp],
       body: loginRequestSchema,
       response: tokenResponseSchema,
       handler: ({ body }, ctx) => login(deps, ctx, body),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/second-factor',
+      summary:
+        'The sign-in step after the password for a user with two-step verification: a code from the ' +
+        'authenticator app (never one already used) or a one-time recovery code',
+      tag: 'auth',
+      access: 'signed_in',
+      duringSignIn: ['second_factor'],
+      body: secondFactorRequestSchema,
+      response: meSchema,
+      handler: ({ body }, ctx) => verifySecondFactor(deps, ctx, body),
     }),
     defineRoute({
       method: 'post',
@@ -77,6 +90,7 @@ export function authRoutes(deps: AuthDeps, limits: LoginRateLimits): AnyRoute[] 
       summary: 'End the current session',
       tag: 'auth',
       access: 'signed_in',
+      duringSignIn: 'any',
       response: null,
       handler: (_input, ctx) => logout(deps, ctx),
     }),
@@ -86,6 +100,7 @@ export function authRoutes(deps: AuthDeps, limits: LoginRateLimits): AnyRoute[] 
       summary: 'The signed-in user, with their role, zones and permissions as they are now',
       tag: 'auth',
       access: 'signed_in',
+      duringSignIn: 'any',
       response: meSchema,
       handler: (_input, ctx) => Promise.resolve(describeMe(ctx.principal)),
     }),

@@ -8,6 +8,8 @@ import { loadPrincipal } from './principal.ts';
 import type pg from 'pg';
 
 const tenantHeaderSchema = z.uuid();
+/** Sent by clients on requests no person asked for; the idle timeout does not count them as activity. */
+export const BACKGROUND_HEADER = 'x-tidewatch-background';
 
 /**
  * Builds the request's context: verifies the bearer token, then reads the user's current role, tenant and zones
@@ -29,7 +31,9 @@ export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Lo
     if (!match?.[1])
       throw new AppError('unauthenticated', 'Send the access token as "Authorization: Bearer <token>"');
     const claims = await tokens.verify(match[1]);
-    const principal = await loadPrincipal(pool, claims.userId, claims.sessionId);
+    // Requests a client makes by itself (polling) say so; they do not keep an unattended session alive.
+    const activity = req.get(BACKGROUND_HEADER) === undefined;
+    const principal = await loadPrincipal(pool, claims.userId, claims.sessionId, activity);
     if (!principal) throw new AppError('unauthenticated', 'The session has ended; sign in again');
     let tenantId = principal.homeTenantId;
     const chosen = req.get('x-tenant-id');

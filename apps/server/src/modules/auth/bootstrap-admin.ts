@@ -1,9 +1,14 @@
 import { hashCredential, withTenant, type Database } from '@tidewatch/db';
 import type { Logger } from '../../logger.ts';
+import { passwordProblem } from './password-policy.ts';
+
+const DISPLAY_NAME = 'Administrator';
 
 /**
- * Creates the first super_admin from TIDEWATCH_ADMIN_EMAIL / TIDEWATCH_ADMIN_PASSWORD when none exists yet.
- * Later starts leave every account alone, so the variables cannot reset a password.
+ * Creates the first super_admin from TIDEWATCH_ADMIN_EMAIL / TIDEWATCH_ADMIN_PASSWORD when none exists yet. The
+ * password must pass the password policy, and is temporary: it lives on in deployment files, so the
+ * administrator chooses their own at the first sign-in. Later starts leave every account alone, so the variables
+ * cannot reset a password.
  */
 export async function bootstrapSuperAdmin(
   db: Database,
@@ -13,10 +18,18 @@ export async function bootstrapSuperAdmin(
   if (!admin) return false;
   const { rows } = await db.pool.query<{ exists: boolean }>('SELECT auth_super_admin_exists() AS exists');
   if (rows[0]?.exists) return false;
+  const problem = passwordProblem(admin.password, { email: admin.email, displayName: DISPLAY_NAME });
+  if (problem !== null) throw new Error(`TIDEWATCH_ADMIN_PASSWORD ${problem}`);
   const passwordHash = await hashCredential(admin.password);
   await withTenant(db.prisma, { tenantId: null, userId: null, role: 'super_admin' }, async (tx) => {
     const user = await tx.user.create({
-      data: { email: admin.email, displayName: 'Administrator', role: 'super_admin', passwordHash },
+      data: {
+        email: admin.email,
+        displayName: DISPLAY_NAME,
+        role: 'super_admin',
+        passwordHash,
+        mustChangePassword: true,
+      },
       select: { id: true },
     });
     await tx.$executeRaw`

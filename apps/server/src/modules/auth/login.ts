@@ -1,113 +1,96 @@
 import { verifyCredential, withTenant } from '@tidewatch/db';
 import type { LoginRequest, Role, TokenResponse } from '@tidewatch/shared';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { AppError } from '../../http/app-error.ts';
 import type { RequestContext } from '../../http/request-context.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { issueTokens, principalFromUser, tokenResponse } from './session-tokens.ts';
+import { nextSignInStep, PENDING_SESSION_TTL_S } from './sign-in-steps.ts';
 
 interface LoginCandidate {
   user_id: string;
   tenant_id: string | null;
   role: Role;
   password_hash: string;
-  failed_login_count: number;
-  locked_until: Date | null;
   disabled: boolean;
+  must_change_password: boolean;
+  totp_enabled: boolean;
+  totp_required: boolean;
 }
 
-// Verified against when the e-mail is unknown, so both answers take as long (argon2id of a random string).
-const UNKNOWN_USER_HASH =
+// Verified against when there is no password to check (unknown e-mail, throttled attempt), so every refusal
+// costs the same argon2id work as a wrong password.
+const STAND_IN_HASH =
   '$argon2id$v=19$m=19456,t=2,p=1$Tjo+v48hgoP/MROtxUD7KA$r4O+gdX+LHy+DrsA2GDy+L2sMaOHpiwDBWWRlpFaDNA';
 
 const invalidCredentials = (): AppError => new AppError('invalid_credentials', 'E-mail or password is wrong');
 
-/** Minutes an account stays locked after `failures` consecutive failures: doubling from 1, at most 60. */
-export function lockoutMinutes(failures: number, threshold: number): number {
-  if (failures < threshold) return 0;
-  return Math.min(60, 2 ** (failures - threshold));
+/** The address throttling counts by: an IPv4 address, or an IPv6 /56 (one customer's whole allocation). */
+export function throttleAddress(ctx: RequestContext): string {
+  return ipKeyGenerator(ctx.ip ?? 'unknown');
 }
 
-/** Checks a password, applies lockout with back-off, and opens a session. Every attempt is audited. */
+/**
+ * Checks a password and opens a session, which may still owe a sign-in step (second factor, a new password,
+ * enrolment). Unknown e-mail, wrong password, disabled account and a throttled attempt all answer the same 401
+ * after the same argon2id work; only the audit log tells them apart.
+ */
 export async function login(
   deps: AuthDeps,
   ctx: RequestContext,
   request: LoginRequest,
 ): Promise<TokenResponse> {
-  const { rows } = await deps.db.pool.query<LoginCandidate>('SELECT * FROM auth_login_candidate($1)', [
+  const keys = deps.throttle.keys(request.email, throttleAddress(ctx));
+  const { rows } = await deps.db.pool.query<LoginCandidate>('SELECT * FROM auth_login_candidate($1, $2)', [
     request.email,
+    request.tenant ?? null,
   ]);
   const candidate = rows[0];
-  const failAudit = async (
-    outcome: 'failure' | 'denied',
-    reason: string,
-    tenantId: string | null,
-    userId: string | null,
-  ) => {
+  const held = await deps.throttle.holds(keys, candidate?.user_id ?? null);
+  const hash = !held && candidate ? candidate.password_hash : STAND_IN_HASH;
+  const passwordOk = await verifyCredential(hash, request.password).catch(() => false);
+
+  if (held || !candidate || !passwordOk || candidate.disabled) {
+    if (!held) await deps.throttle.failed(keys);
+    const reason = held
+      ? 'throttled'
+      : !candidate
+        ? 'unknown_email'
+        : !passwordOk
+          ? 'wrong_password'
+          : 'disabled';
     deps.loginAttempts.inc({ outcome: reason });
+    const tenantId = candidate?.tenant_id ?? null;
+    const userId = candidate?.user_id ?? null;
     await withTenant(deps.db.prisma, { tenantId, userId, role: null }, (tx) =>
       recordAudit(tx, ctx, {
         action: 'auth.login',
         resourceType: 'user',
         resourceId: userId,
-        outcome,
+        outcome: held ? 'denied' : 'failure',
         tenantId,
         actorId: userId,
         actorType: 'user',
-        details: { email: request.email, reason },
+        details: { email: request.email, tenant: request.tenant, reason },
       }),
     );
-  };
-
-  if (!candidate) {
-    await verifyCredential(UNKNOWN_USER_HASH, request.password).catch(() => false);
-    await failAudit('failure', 'unknown_email', null, null);
     throw invalidCredentials();
   }
-  const userContext = { tenantId: candidate.tenant_id, userId: candidate.user_id, role: candidate.role };
+
+  const knownAddress = await deps.throttle.succeeded(keys, candidate.user_id);
+  const pendingStep = nextSignInStep({
+    totpEnabled: candidate.totp_enabled,
+    secondFactorDone: false,
+    mustChangePassword: candidate.must_change_password,
+    totpRequired: candidate.totp_required,
+  });
   const now = new Date();
-  if (candidate.locked_until && candidate.locked_until > now) {
-    await failAudit('denied', 'locked', candidate.tenant_id, candidate.user_id);
-    const retryAfter = Math.ceil((candidate.locked_until.getTime() - now.getTime()) / 1000);
-    throw new AppError('too_many_requests', 'Too many failed sign-ins; try again later', undefined, {
-      'Retry-After': String(retryAfter),
-    });
-  }
-  const passwordOk = await verifyCredential(candidate.password_hash, request.password).catch(() => false);
-  if (!passwordOk || candidate.disabled) {
-    if (!passwordOk) {
-      // Incremented in the database, not written from the count read before hashing: parallel guesses would
-      // otherwise overwrite each other's failures and never reach the lockout.
-      await withTenant(deps.db.prisma, userContext, async (tx) => {
-        const { failedLoginCount } = await tx.user.update({
-          where: { id: candidate.user_id },
-          data: { failedLoginCount: { increment: 1 } },
-          select: { failedLoginCount: true },
-        });
-        const minutes = lockoutMinutes(failedLoginCount, deps.lockoutThreshold);
-        if (minutes > 0) {
-          await tx.user.update({
-            where: { id: candidate.user_id },
-            data: { lockedUntil: new Date(Date.now() + minutes * 60_000) },
-          });
-        }
-      });
-    }
-    await failAudit(
-      'failure',
-      candidate.disabled ? 'disabled' : 'wrong_password',
-      candidate.tenant_id,
-      candidate.user_id,
-    );
-    throw invalidCredentials();
-  }
-
-  const expiresAt = new Date(now.getTime() + deps.sessionTtlSeconds * 1000);
+  const lifetimeS = pendingStep === null ? deps.sessionTtlSeconds : PENDING_SESSION_TTL_S;
+  const expiresAt = new Date(now.getTime() + lifetimeS * 1000);
+  const userContext = { tenantId: candidate.tenant_id, userId: candidate.user_id, role: candidate.role };
   const response = await withTenant(deps.db.prisma, userContext, async (tx) => {
-    await tx.user.update({
-      where: { id: candidate.user_id },
-      data: { failedLoginCount: 0, lockedUntil: null, lastLoginAt: now },
-    });
+    await tx.user.update({ where: { id: candidate.user_id }, data: { lastLoginAt: now } });
     const session = await tx.session.create({
       data: {
         tenantId: candidate.tenant_id,
@@ -115,6 +98,7 @@ export async function login(
         ip: ctx.ip,
         userAgent: ctx.userAgent,
         expiresAt,
+        pendingStep,
       },
       select: { id: true },
     });
@@ -133,10 +117,12 @@ export async function login(
         action: 'auth.login',
         resourceType: 'session',
         resourceId: session.id,
+        details: { pendingStep, newAddress: !knownAddress },
       },
     );
     return tokenResponse(deps, tokens, principal);
   });
   deps.loginAttempts.inc({ outcome: 'success' });
+  if (!knownAddress) deps.notices.send(response.user, 'new_sign_in', ctx);
   return response;
 }

@@ -17,6 +17,7 @@ interface RefreshCandidate {
   expires_at: Date;
   session_revoked: boolean;
   disabled: boolean;
+  idle: boolean;
 }
 
 const sessionEnded = (): AppError => new AppError('unauthenticated', 'The session has ended; sign in again');
@@ -57,7 +58,7 @@ export async function refreshSession(
   };
 
   if (candidate.used_at !== null) return revokeForReuse();
-  if (candidate.session_revoked || candidate.disabled || candidate.expires_at <= new Date())
+  if (candidate.session_revoked || candidate.disabled || candidate.idle || candidate.expires_at <= new Date())
     throw sessionEnded();
 
   const result = await withTenant(deps.db.prisma, userContext, async (tx) => {

@@ -1,8 +1,11 @@
 import type { TenantTransaction } from '@tidewatch/db';
-import { permissions, rolePermissions, type Me, type TokenResponse } from '@tidewatch/shared';
+import { permissions, rolePermissions, signInSteps, type Me, type TokenResponse } from '@tidewatch/shared';
+import { z } from 'zod';
 import type { Principal } from '../../http/request-context.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { hashRefreshToken, newRefreshToken } from './refresh-token.ts';
+
+const signInStepSchema = z.enum(signInSteps).nullable();
 
 export function describeMe(principal: Principal): Me {
   return {
@@ -13,6 +16,7 @@ export function describeMe(principal: Principal): Me {
     tenantId: principal.homeTenantId,
     zoneIds: [...principal.zoneIds],
     permissions: permissions.filter((p) => rolePermissions[principal.role].has(p)),
+    pendingStep: principal.pendingStep,
   };
 }
 
@@ -58,6 +62,7 @@ export async function principalFromUser(
       role: true,
       tenantId: true,
       zones: { select: { zoneId: true } },
+      sessions: { where: { id: sessionId }, select: { pendingStep: true } },
     },
   });
   return {
@@ -68,6 +73,7 @@ export async function principalFromUser(
     role: user.role,
     homeTenantId: user.tenantId,
     zoneIds: user.zones.map((z) => z.zoneId).sort(),
+    pendingStep: signInStepSchema.parse(user.sessions[0]?.pendingStep ?? null),
   };
 }
 

@@ -133,7 +133,7 @@ export class SessionRevalidator {
         text: `SELECT k.asked_user, k.asked_session, p.user_id, p.tenant_id, p.role, p.email, p.display_name,
                       p.zone_ids, p.active
                  FROM unnest($1::uuid[], $2::uuid[]) AS k (asked_user, asked_session)
-                 LEFT JOIN LATERAL auth_principal(k.asked_user, k.asked_session) p ON true`,
+                 LEFT JOIN LATERAL auth_principal(k.asked_user, k.asked_session, false) p ON true`,
         values: [chunk.map((k) => k.userId), chunk.map((k) => k.sessionId)],
       });
       for (const row of rows) current.set(`${row.asked_user}/${row.asked_session}`, row);

@@ -5,6 +5,7 @@ import { AppError, forbidden } from '../../http/app-error.ts';
 import type { Logger } from '../../logger.ts';
 import type { AccessTokens } from '../auth/access-token.ts';
 import { loadPrincipal } from '../auth/principal.ts';
+import { signInIncomplete } from '../auth/sign-in-steps.ts';
 import { SocketSession } from './socket-session.ts';
 
 export interface HandshakeInfo {
@@ -37,6 +38,7 @@ export async function authenticateHandshake(
   const claims = await tokens.verify(auth.data.token);
   const principal = await loadPrincipal(pool, claims.userId, claims.sessionId);
   if (!principal) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+  if (principal.pendingStep !== null) throw signInIncomplete(principal.pendingStep);
   const tenantId = principal.role === 'super_admin' ? (auth.data.tenantId ?? null) : principal.homeTenantId;
   if (tenantId === null) {
     throw new AppError('tenant_required', 'Choose a tenant with auth.tenantId');

@@ -17,6 +17,13 @@ export const readKeyContext = (tenantId: string, deviceId: string): SecretContex
   id: deviceId,
 });
 
+/** A user's TOTP secret, bound to the user (a platform admin's has no tenant). */
+export const totpSecretContext = (tenantId: string | null, userId: string): SecretContext => ({
+  purpose: 'user_totp.secret_sealed',
+  tenantId,
+  id: userId,
+});
+
 /** The key that signs access tokens, shared by every instance. */
 export const signingKeyContext: SecretContext = {
   purpose: 'platform_secrets.access_token_key',
@@ -28,6 +35,7 @@ export const signingKeyContext: SecretContext = {
 const SEALED_COLUMNS = [
   { table: 'notification_rules', column: 'webhook_secret', key: 'id', context: webhookSecretContext },
   { table: 'thingspeak_bindings', column: 'read_api_key', key: 'device_id', context: readKeyContext },
+  { table: 'user_totp', column: 'secret_sealed', key: 'user_id', context: totpSecretContext },
 ] as const;
 
 export interface SealCounts {

@@ -7,7 +7,10 @@ import type {
   createUserSchema,
   Device,
   deviceCredentialsSchema,
+  EndedSessions,
   Page,
+  SecuritySettings,
+  UpdateSecuritySettings,
   updateUserSchema,
   User,
 } from '@tidewatch/shared';
@@ -92,6 +95,29 @@ export function createUser(user: NewUser): Promise<User> {
 
 export function updateUser(userId: string, change: UserChange): Promise<User> {
   return apiRequest<User>(`/users/${encodeURIComponent(userId)}`, { method: 'PATCH', body: change });
+}
+
+/** Signs a user out everywhere; their open consoles return to the sign-in at once. */
+export function endUserSessions(userId: string): Promise<EndedSessions> {
+  return apiRequest<EndedSessions>(`/users/${encodeURIComponent(userId)}/sessions/end`, { method: 'POST' });
+}
+
+/** Removes a user's authenticator (a lost phone); their sessions end. */
+export function resetUserTotp(userId: string): Promise<void> {
+  return apiRequest<undefined>(`/users/${encodeURIComponent(userId)}/totp/reset`, { method: 'POST' });
+}
+
+export const securitySettingsKey = (tenantId: string) => ['admin', 'security-settings', tenantId] as const;
+
+export function useSecuritySettings(tenantId: string) {
+  return useQuery({
+    queryKey: securitySettingsKey(tenantId),
+    queryFn: ({ signal }) => apiRequest<SecuritySettings>('/security-settings', { signal }),
+  });
+}
+
+export function updateSecuritySettings(change: UpdateSecuritySettings): Promise<SecuritySettings> {
+  return apiRequest<SecuritySettings>('/security-settings', { method: 'PATCH', body: change });
 }
 
 /**

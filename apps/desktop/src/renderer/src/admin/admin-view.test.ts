@@ -6,7 +6,7 @@ describe('admin tabs', () => {
   it('follow the permission matrix', () => {
     expect(adminTabs('operator')).toEqual([]);
     expect(adminTabs('supervisor')).toEqual([]);
-    expect(adminTabs('tenant_admin')).toEqual(['network', 'users', 'audit']);
-    expect(adminTabs('super_admin')).toEqual(['network', 'users', 'audit']);
+    expect(adminTabs('tenant_admin')).toEqual(['network', 'users', 'security', 'audit']);
+    expect(adminTabs('super_admin')).toEqual(['network', 'users', 'security', 'audit']);
   });
 });

@@ -3,14 +3,16 @@ import { useState } from 'react';
 import { AssetImport } from './asset-import.tsx';
 import { AuditLogView } from './audit-log-view.tsx';
 import { DevicesAdmin } from './devices-admin.tsx';
+import { SecuritySettingsAdmin } from './security-settings-admin.tsx';
 import { UsersAdmin } from './users-admin.tsx';
 import './admin.css';
 
-type AdminTab = 'network' | 'users' | 'audit';
+type AdminTab = 'network' | 'users' | 'security' | 'audit';
 
 const tabLabels: Readonly<Record<AdminTab, string>> = {
   network: 'Devices and assets',
   users: 'Users',
+  security: 'Sign-in security',
   audit: 'Audit log',
 };
 
@@ -19,11 +21,15 @@ export function adminTabs(role: Role): AdminTab[] {
   const tabs: AdminTab[] = [];
   if (can(role, 'device:write') || can(role, 'asset:write')) tabs.push('network');
   if (can(role, 'user:read')) tabs.push('users');
+  if (can(role, 'security_settings:manage')) tabs.push('security');
   if (can(role, 'audit:read')) tabs.push('audit');
   return tabs;
 }
 
-/** Tenant administration: devices and their secrets, assets from GeoJSON, users and roles, the audit log. */
+/**
+ * Tenant administration: devices and their secrets, assets from GeoJSON, users and roles, sign-in security, the
+ * audit log.
+ */
 export function AdminView({ tenantId, role }: { tenantId: string; role: Role }) {
   const tabs = adminTabs(role);
   const [chosen, setChosen] = useState<AdminTab>('network');
@@ -63,6 +69,8 @@ export function AdminView({ tenantId, role }: { tenantId: string; role: Role }) 
           </>
         ) : tab === 'users' ? (
           <UsersAdmin tenantId={tenantId} canWrite={can(role, 'user:write')} />
+        ) : tab === 'security' ? (
+          <SecuritySettingsAdmin tenantId={tenantId} />
         ) : (
           <AuditLogView tenantId={tenantId} />
         )}

@@ -7,6 +7,8 @@ import { useZoneNames } from '../reference/reference-data.ts';
 import { useSessionStore } from '../session/session-store.ts';
 import {
   createUser,
+  endUserSessions,
+  resetUserTotp,
   updateUser,
   usersKey,
   useUsers,
@@ -46,11 +48,13 @@ function zoneList(zones: Zones | undefined, zoneIds: readonly string[]): string 
   return zoneIds.map((id) => zones?.get(id) ?? id).join(', ');
 }
 
-function userState(user: User, now: number): { key: 'active' | 'disabled' | 'locked'; text: string } {
+function userState(user: User): { key: 'active' | 'disabled'; text: string } {
   if (user.disabled) return { key: 'disabled', text: 'Disabled' };
-  if (user.lockedUntil && Date.parse(user.lockedUntil) > now)
-    return { key: 'locked', text: `Locked until ${formatDateTime(user.lockedUntil)}` };
-  return { key: 'active', text: 'Active' };
+  const notes = [
+    ...(user.mustChangePassword ? ['temporary password'] : []),
+    ...(user.totpEnabled ? ['2-step'] : []),
+  ];
+  return { key: 'active', text: ['Active', ...notes].join(' · ') };
 }
 
 function RoleSelect({
@@ -170,7 +174,7 @@ function NewUserForm({ tenantId, zones }: { tenantId: string; zones: Zones | und
         }}
       />
       <label>
-        Initial password{' '}
+        Temporary password{' '}
         <input
           type="password"
           required
@@ -189,7 +193,8 @@ function NewUserForm({ tenantId, zones }: { tenantId: string; zones: Zones | und
       ) : null}
       {create.isSuccess ? (
         <p role="status" className="admin__muted" data-testid="user-created">
-          Created {create.data.email}. Give them their initial password in person or by phone.
+          Created {create.data.email}. Give them the temporary password in person or by phone; they choose
+          their own at the first sign-in.
         </p>
       ) : null}
     </form>
@@ -242,7 +247,7 @@ function EditUserDialog({
         {isSelf ? <p className="admin__muted">You cannot change your own role.</p> : null}
         <ZonePicker zones={zones} selected={zoneIds} onChange={setZoneIds} />
         <label>
-          New password{' '}
+          Temporary password{' '}
           <input
             type="password"
             minLength={PASSWORD_MIN}
@@ -256,7 +261,10 @@ function EditUserDialog({
           />
         </label>
         {password !== '' ? (
-          <p className="admin__muted">A new password signs {user.displayName} out everywhere.</p>
+          <p className="admin__muted">
+            {user.displayName} is signed out everywhere now and chooses their own password at the next
+            sign-in.
+          </p>
         ) : null}
         {save.isError ? (
           <ProblemNotice error={save.error} fieldLabels={userFieldLabels} testId="user-edit-error" />
@@ -288,15 +296,37 @@ export function UsersAdmin({ tenantId, canWrite }: { tenantId: string; canWrite:
       void queryClient.invalidateQueries({ queryKey: usersKey(tenantId) });
     },
   });
-  const now = Date.now();
+  const [notice, setNotice] = useState<string | null>(null);
+  const endSessions = useMutation({
+    mutationFn: async (user: User) => ({ user, ended: (await endUserSessions(user.id)).ended }),
+    onSuccess: ({ user, ended }) => {
+      setNotice(`${user.displayName}: ${String(ended)} sessions ended.`);
+    },
+  });
+  const resetTotp = useMutation({
+    mutationFn: async (user: User) => {
+      await resetUserTotp(user.id);
+      return user;
+    },
+    onSuccess: (user) => {
+      setNotice(`${user.displayName}: two-step verification removed; their sessions ended.`);
+      void queryClient.invalidateQueries({ queryKey: usersKey(tenantId) });
+    },
+  });
+  const actionError = toggle.error ?? endSessions.error ?? resetTotp.error;
   const sorted = [...(users.data ?? [])].sort((a, b) => a.displayName.localeCompare(b.displayName));
 
   return (
     <section className="admin__section" aria-labelledby="users-heading">
       <h2 id="users-heading">Users</h2>
       {canWrite ? <NewUserForm tenantId={tenantId} zones={zones.data} /> : null}
-      {toggle.isError ? (
-        <ProblemNotice error={toggle.error} fieldLabels={userFieldLabels} testId="user-state-error" />
+      {actionError ? (
+        <ProblemNotice error={actionError} fieldLabels={userFieldLabels} testId="user-state-error" />
+      ) : null}
+      {notice ? (
+        <p role="status" className="admin__muted" data-testid="user-action-done">
+          {notice}
+        </p>
       ) : null}
       {users.error ? <ProblemNotice error={users.error} /> : null}
       <table className="admin__table" aria-label="Users">
@@ -320,7 +350,7 @@ export function UsersAdmin({ tenantId, canWrite }: { tenantId: string; canWrite:
             </tr>
           ) : null}
           {sorted.map((user) => {
-            const state = userState(user, now);
+            const state = userState(user);
             const isSelf = user.id === selfId;
             return (
               <tr
@@ -366,7 +396,38 @@ export function UsersAdmin({ tenantId, canWrite }: { tenantId: string; canWrite:
                       }}
                     >
                       {user.disabled ? 'Enable' : 'Disable'}
+                    </button>{' '}
+                    <button
+                      type="button"
+                      className="button"
+                      disabled={endSessions.isPending}
+                      onClick={() => {
+                        if (window.confirm(`Sign ${user.displayName} out everywhere?`))
+                          endSessions.mutate(user);
+                      }}
+                    >
+                      End sessions
                     </button>
+                    {user.totpEnabled ? (
+                      <>
+                        {' '}
+                        <button
+                          type="button"
+                          className="button"
+                          disabled={resetTotp.isPending}
+                          onClick={() => {
+                            if (
+                              window.confirm(
+                                `Remove ${user.displayName}'s authenticator (a lost phone)? Their sessions end.`,
+                              )
+                            )
+                              resetTotp.mutate(user);
+                          }}
+                        >
+                          Reset 2-step
+                        </button>
+                      </>
+                    ) : null}
                   </td>
                 ) : null}
               </tr>

@@ -11,6 +11,11 @@ export interface RequestOptions {
   readonly query?: Readonly<Record<string, QueryValue>>;
   readonly body?: unknown;
   readonly signal?: AbortSignal;
+  /**
+   * The operator asked for this request (a sign-in step, the activity heartbeat). Every other request says it
+   * is background, so polls and refreshes never keep an unattended console's session from its idle timeout.
+   */
+  readonly userActivity?: boolean;
 }
 
 /** Refresh this long before the access token expires rather than send a request bound to fail. */
@@ -43,6 +48,7 @@ async function send(session: Session, path: string, options: RequestOptions): Pr
     accept: 'application/json',
   };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (!options.userActivity) headers['x-tidewatch-background'] = 'true';
   if (session.user.role === 'super_admin' && session.tenantId) headers['x-tenant-id'] = session.tenantId;
   try {
     // The connection state comes from the socket alone; a failed request says so through its error.

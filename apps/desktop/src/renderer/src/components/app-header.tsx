@@ -7,6 +7,7 @@ import { useTenants } from '../reference/reference-data.ts';
 import { signOut } from '../session/auth-api.ts';
 import type { Session } from '../session/session.ts';
 import { useSessionStore } from '../session/session-store.ts';
+import { useViewStore } from '../shell/view-store.ts';
 import { ConsoleNav } from './console-nav.tsx';
 import { FloodIndicator } from './flood-indicator.tsx';
 import { priorityStyle } from './priority-label.tsx';
@@ -91,6 +92,8 @@ export function AppHeader({
   popout: boolean;
 }) {
   const status = useConnectionStore((state) => state.status);
+  const view = useViewStore((state) => state.view);
+  const show = useViewStore((state) => state.show);
   const desktop = desktopApi();
   return (
     <header className="header">
@@ -135,9 +138,26 @@ export function AppHeader({
           Administration
         </button>
       )}
-      <span className="header__user" title={session.user.email}>
-        {session.user.displayName} <span className="header__role">{session.user.role.replace('_', ' ')}</span>
-      </span>
+      {popout ? (
+        <span className="header__user" title={session.user.email}>
+          {session.user.displayName}{' '}
+          <span className="header__role">{session.user.role.replace('_', ' ')}</span>
+        </span>
+      ) : (
+        <button
+          type="button"
+          className="button header__user"
+          title={`${session.user.email}: password, two-step verification and sessions`}
+          aria-label="Account"
+          aria-current={view === 'account' ? 'page' : undefined}
+          onClick={() => {
+            show('account');
+          }}
+        >
+          {session.user.displayName}{' '}
+          <span className="header__role">{session.user.role.replace('_', ' ')}</span>
+        </button>
+      )}
       {popout ? null : (
         <button type="button" className="button" onClick={() => void signOut()}>
           Sign out

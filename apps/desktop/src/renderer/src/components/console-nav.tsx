@@ -5,6 +5,7 @@ const labels: Readonly<Record<ConsoleView, string>> = {
   alerts: 'Alerts',
   incidents: 'Incidents',
   'alarm-management': 'Alarm management',
+  account: 'Account',
 };
 
 /** Which screens a role sees: alarm-management KPIs are for those who tune the alarm system. */
@@ -12,6 +13,7 @@ export function visibleViews(role: Role): ConsoleView[] {
   const views: ConsoleView[] = ['alerts'];
   if (can(role, 'incident:read')) views.push('incidents');
   if (can(role, 'alert_rule:write')) views.push('alarm-management');
+  views.push('account');
   return views;
 }
 
@@ -20,19 +22,21 @@ export function ConsoleNav({ role }: { role: Role }) {
   const show = useViewStore((state) => state.show);
   return (
     <nav className="console-nav" aria-label="Screens">
-      {visibleViews(role).map((entry) => (
-        <button
-          key={entry}
-          type="button"
-          className={`console-nav__tab${entry === view ? ' console-nav__tab--current' : ''}`}
-          aria-current={entry === view ? 'page' : undefined}
-          onClick={() => {
-            show(entry);
-          }}
-        >
-          {labels[entry]}
-        </button>
-      ))}
+      {visibleViews(role)
+        .filter((entry) => entry !== 'account')
+        .map((entry) => (
+          <button
+            key={entry}
+            type="button"
+            className={`console-nav__tab${entry === view ? ' console-nav__tab--current' : ''}`}
+            aria-current={entry === view ? 'page' : undefined}
+            onClick={() => {
+              show(entry);
+            }}
+          >
+            {labels[entry]}
+          </button>
+        ))}
     </nav>
   );
 }

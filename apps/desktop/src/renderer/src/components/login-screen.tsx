@@ -16,6 +16,7 @@ export function LoginScreen() {
   const [server, setServer] = useState(desktop ? '' : window.location.origin);
   const [email, setEmail] = useState(() => window.sessionStorage.getItem(PENDING_EMAIL_KEY) ?? '');
   const [password, setPassword] = useState('');
+  const [organisation, setOrganisation] = useState('');
   const [status, setStatus] = useState<LoginStatus>({ kind: 'idle' });
 
   useEffect(() => {
@@ -53,7 +54,8 @@ export function LoginScreen() {
         return;
       }
       setStatus({ kind: 'busy', what: 'Signing in…' });
-      await signIn(serverUrl, { email: email.trim(), password });
+      const tenant = organisation.trim().toLowerCase();
+      await signIn(serverUrl, { email: email.trim(), password, ...(tenant ? { tenant } : {}) });
       window.sessionStorage.removeItem(PENDING_EMAIL_KEY);
     } catch (error) {
       setStatus({ kind: 'failed', message: describeError(error) });
@@ -111,6 +113,21 @@ export function LoginScreen() {
             required
           />
         </label>
+        <details className="login__more" open={organisation !== ''}>
+          <summary>My e-mail is in several organisations</summary>
+          <label className="field">
+            <span>Organisation</span>
+            <input
+              value={organisation}
+              onChange={(event) => {
+                setOrganisation(event.target.value);
+              }}
+              placeholder="e.g. pune-east"
+              autoComplete="organization"
+              spellCheck={false}
+            />
+          </label>
+        </details>
         {status.kind === 'failed' ? (
           <p role="alert" className="login__error">
             {status.message}

@@ -12,6 +12,7 @@ const user: TokenResponse['user'] = {
   tenantId: '22222222-2222-4222-8222-222222222222',
   zoneIds: [],
   permissions: ['alert:read'],
+  pendingStep: null,
 };
 const tokens = (n: number): TokenResponse => ({
   accessToken: `access-${n}`,
