@@ -1,7 +1,7 @@
 import { isTransientDatabaseError } from '@tidewatch/db';
 import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
 import { z } from 'zod';
-import { isNumberOutOfRange, isUnstorableText } from '../modules/database-errors.ts';
+import { isNumberOutOfRange, isUnstorableText, isVanishedRecord } from '../modules/database-errors.ts';
 import { AppError } from './app-error.ts';
 
 const titles: Readonly<Record<ProblemCode, string>> = {
@@ -144,6 +144,15 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
     return {
       status: 400,
       body: problem('validation_failed', 'A number in the request is out of range', requestId, { instance }),
+      headers: {},
+    };
+  }
+  if (isVanishedRecord(error)) {
+    return {
+      status: 404,
+      body: problem('not_found', 'It was removed while this request was being handled', requestId, {
+        instance,
+      }),
       headers: {},
     };
   }

@@ -23,3 +23,10 @@ export const isUnstorableText = (error: unknown): boolean =>
 export const isNumberOutOfRange = (error: unknown): boolean => pgCode(error) === '22003';
 export const isCheckViolation = (error: unknown): boolean =>
   pgCode(error) === '23514' || pgCode(error) === '23P01';
+
+/**
+ * Prisma's "record to update or delete not found" (P2025): the row was there when the request read it and another
+ * request removed it before this one wrote. Nothing was written.
+ */
+export const isVanishedRecord = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2025';

@@ -59,6 +59,9 @@ export async function findRule(tx: TenantTransaction, ctx: TenantContext, id: st
 
 /** A live rule the caller may change: a zone-limited caller only those watching inside their zones. */
 async function writableRule(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AlertRuleRow> {
+  // Locked first, so a concurrent change or removal is seen whole: a rule removed meanwhile is a 404, one archived
+  // meanwhile a 409, never a write to a row that is gone or retired.
+  await tx.$executeRaw`SELECT 1 FROM alert_rules WHERE id = ${id}::uuid FOR UPDATE`;
   const row = await findRule(tx, ctx, id);
   if (row.archivedAt !== null) throw conflict('The alert rule is archived');
   if (!(await ruleWithinZones(tx, zoneLimit(ctx), id))) {
