@@ -10,20 +10,49 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export interface DatabaseOptions {
+/**
+ * Per-connection overrides of the application role's timeouts (set by migration `bounded_waits`: 5 s statement,
+ * 2 s lock, 10 s idle in transaction). Unset: the role's settings apply.
+ */
+export interface SessionTimeouts {
+  readonly statementTimeoutMs?: number;
+  readonly lockTimeoutMs?: number;
+  readonly idleInTransactionTimeoutMs?: number;
+}
+
+export interface PoolOptions {
   readonly url: string;
   readonly maxConnections?: number;
   readonly applicationName?: string;
+  /**
+   * How long a caller waits for a free connection (or a new one) before failing with a "busy" error, instead of
+   * queueing without end behind a held lock. 0: no limit.
+   */
+  readonly connectTimeoutMs?: number;
+  readonly timeouts?: SessionTimeouts;
   /** Told when an idle pooled connection dies (server restart, failover, terminated backend). */
   readonly onConnectionError?: (error: Error) => void;
 }
 
-/** One pool per process, shared by Prisma (through its pg adapter) and raw SQL. */
-export function createDatabase(options: DatabaseOptions): Database {
+export type DatabaseOptions = PoolOptions;
+
+/**
+ * A pg pool with the project's connection handling: bounded waits for a connection, the role's timeouts (or the
+ * overrides given), and dead connections reported rather than crashing the process.
+ */
+export function createPool(options: PoolOptions): pg.Pool {
+  const timeouts = options.timeouts ?? {};
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? 'tidewatch',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 0,
+    // Sent with the start-up packet, so they hold from the connection's first statement.
+    ...(timeouts.statementTimeoutMs !== undefined && { statement_timeout: timeouts.statementTimeoutMs }),
+    ...(timeouts.lockTimeoutMs !== undefined && { lock_timeout: timeouts.lockTimeoutMs }),
+    ...(timeouts.idleInTransactionTimeoutMs !== undefined && {
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+    }),
   });
   // An idle connection that the server drops emits 'error' on the pool; unheard, it would end the process.
   // The pool has already discarded the connection; the next query opens a new one.
@@ -33,6 +62,12 @@ export function createDatabase(options: DatabaseOptions): Database {
   pool.on('connect', (client) => {
     client.on('error', (error) => options.onConnectionError?.(error));
   });
+  return pool;
+}
+
+/** A pool shared by Prisma (through its pg adapter) and raw SQL. */
+export function createDatabase(options: DatabaseOptions): Database {
+  const pool = createPool(options);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,

@@ -17,6 +17,33 @@ export function isTransientDatabaseError(error: unknown): boolean {
   );
 }
 
+/** The SQLSTATE of an error from pg, or from Prisma's pg adapter (which keeps it in `meta.driverAdapterError`). */
+function sqlState(error: object): string | undefined {
+  const record = error as {
+    code?: unknown;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+  };
+  const original = record.meta?.driverAdapterError?.cause?.originalCode;
+  if (typeof original === 'string') return original;
+  return typeof record.code === 'string' && /^[0-9A-Z]{5}$/.test(record.code) ? record.code : undefined;
+}
+
+/** 57014: statement timeout (or a cancel); 55P03: lock timeout; 25P03: idle-in-transaction timeout. */
+const BUSY_STATES = new Set(['57014', '55P03', '25P03']);
+
+/**
+ * Whether the database was too busy to answer within its budget: a statement or lock timeout, no pooled
+ * connection free within the pool's connect timeout, or a Prisma transaction that could not start or outlived its
+ * timeout (P2028). Nothing was committed; the same work may succeed shortly, so callers answer 503 or retry.
+ */
+export function isDatabaseBusyError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const state = sqlState(error);
+  if (state !== undefined && BUSY_STATES.has(state)) return true;
+  if ((error as { code?: unknown }).code === 'P2028') return true;
+  return error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
+}
+
 /**
  * Runs an idempotent database read, once more on a fresh connection if the first one had died.
  * @example const rows = await retryTransientOnce(() => pool.query('SELECT ...'));

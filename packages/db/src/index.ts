@@ -1,9 +1,16 @@
-export { createDatabase, type Database, type DatabaseOptions } from './client.ts';
+export {
+  createDatabase,
+  createPool,
+  type Database,
+  type DatabaseOptions,
+  type PoolOptions,
+  type SessionTimeouts,
+} from './client.ts';
 export { APPLICATION_ROLE, readDatabaseUrls, type DatabaseUrls } from './config.ts';
 export { brokerPasswordHash, verifyBrokerPassword } from './broker-password-hash.ts';
 export { hashCredential, verifyCredential } from './credential-hash.ts';
 export { ensureDatabaseExists } from './database-admin.ts';
-export { isTransientDatabaseError, retryTransientOnce } from './database-errors.ts';
+export { isDatabaseBusyError, isTransientDatabaseError, retryTransientOnce } from './database-errors.ts';
 export { applyMigrations, syncApplicationRolePassword, type MigrateResult } from './migrate.ts';
 export { inTransaction, type Budget, type Queryable } from './budgeted-transaction.ts';
 export type { RetentionRefusal, TelemetryDeletions } from './partitions.ts';
