@@ -59,8 +59,15 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     pinoHttp({
       logger: log,
       genReqId: (_req, res) => String((res as express.Response).locals.requestId),
+      // 503 is the server protecting itself (database busy, ingest queue full), not a fault: a warning.
       customLogLevel: (_req, res, error) =>
-        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+        res.statusCode === 503
+          ? 'warn'
+          : error || res.statusCode >= 500
+            ? 'error'
+            : res.statusCode >= 400
+              ? 'info'
+              : 'debug',
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -98,6 +105,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     resolveContext: contextResolver(db.pool, tokens, log),
     jsonBody: jsonBody(config.BODY_LIMIT),
     largeJsonBody: jsonBody(config.IMPORT_BODY_LIMIT),
+    publicJsonBody: jsonBody(config.PUBLIC_BODY_LIMIT),
   });
   api.use('/v1', v1);
   api.use(apiNotFound);

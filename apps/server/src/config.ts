@@ -53,6 +53,8 @@ const envSchema = z.object({
   LOGIN_THROTTLE_BASE_S: z.coerce.number().int().min(1).default(60),
   LOGIN_THROTTLE_MAX_S: z.coerce.number().int().min(1).default(900),
   BODY_LIMIT: z.string().default('1mb'),
+  /** Bodies of routes anyone may call (sign-in, refresh): read before anyone is known, so kept small. */
+  PUBLIC_BODY_LIMIT: z.string().default('16kb'),
   IMPORT_BODY_LIMIT: z.string().default('25mb'),
   TIDEWATCH_ADMIN_EMAIL: z.email().optional(),
   TIDEWATCH_ADMIN_PASSWORD: z.string().min(12).optional(),
@@ -187,6 +189,21 @@ const envSchema = z.object({
   REALTIME_REVALIDATE_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   /** Packets waiting for a client that does not read; beyond this it is disconnected (it resyncs on reconnect). */
   REALTIME_MAX_BUFFERED: z.coerce.number().int().min(10).default(5000),
+  /**
+   * Connections of the three pools: requests and sockets, ingest (device writes and their lookups), and jobs
+   * (alert engine, retention, commands, ThingSpeak), so a slow one cannot starve the others.
+   */
+  DB_POOL_API: z.coerce.number().int().min(1).max(200).default(12),
+  DB_POOL_INGEST: z.coerce.number().int().min(1).max(200).default(4),
+  DB_POOL_JOBS: z.coerce.number().int().min(1).max(200).default(4),
+  /** How long a caller waits for a pooled connection before the answer is 503 (ingest: retried). */
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Overrides of the application role's timeouts (5 s, 2 s, 10 s, set by migration), for every connection. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
+  DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(10).optional(),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
+  /** On SIGTERM: requests, ingest and alerts drain for at most this long, then the process exits anyway. */
+  SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(20_000),
   /** Retention of readings and records (RETENTION_*), shared with `npm run db:partitions`; floors in the database. */
   ...retentionEnvShape,
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
-import { createDatabase, retentionPolicyOf } from '@tidewatch/db';
+import { retentionPolicyOf } from '@tidewatch/db';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AnyRoute } from './http/route.ts';
@@ -23,6 +23,7 @@ import type { BrokerConnection } from './modules/mqtt/broker-connection.ts';
 import { DeviceInbox } from './modules/mqtt/device-inbox.ts';
 import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
 import { connectExternalBroker } from './modules/mqtt/external-broker.ts';
+import { openDatabasePools } from './operations/database-pools.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
@@ -55,14 +56,8 @@ export async function startServer(
   config: Config,
   log = createLogger(config.LOG_LEVEL, config.NODE_ENV === 'development'),
 ): Promise<RunningServer> {
-  const db = createDatabase({
-    url: config.databaseUrl,
-    maxConnections: 20,
-    applicationName: 'tidewatch-server',
-    onConnectionError: (error) => {
-      log.warn({ err: error }, 'an idle database connection was closed by the server; it will be replaced');
-    },
-  });
+  const pools = openDatabasePools(config, log);
+  const db = pools.api;
   let shuttingDown = false;
   try {
     const secrets = await startSecrets(
@@ -78,7 +73,7 @@ export async function startServer(
         ? { email: config.TIDEWATCH_ADMIN_EMAIL, password: config.TIDEWATCH_ADMIN_PASSWORD }
         : null,
     );
-    const metrics = createMetrics(db.pool);
+    const metrics = createMetrics(pools.byName);
     const bus = new EventBus();
     const accountNotices = new AccountNotices(
       config.SMTP_URL
@@ -87,7 +82,7 @@ export async function startServer(
       metrics.registry,
       log,
     );
-    const ingest = new IngestService(db.pool, bus, metrics.registry, log, {
+    const ingest = new IngestService(pools.ingest, bus, metrics.registry, log, {
       queueCapacity: config.INGEST_QUEUE_CAPACITY,
       deviceShare: config.INGEST_DEVICE_SHARE,
       tenantShare: config.INGEST_TENANT_SHARE,
@@ -102,7 +97,7 @@ export async function startServer(
     // Started before any transport, so no stored reading goes unevaluated.
     const alerts =
       config.ALERT_ENGINE_ENABLED === 'true'
-        ? new AlertEngine(db.pool, bus, metrics.registry, log, {
+        ? new AlertEngine(pools.jobs, bus, metrics.registry, log, {
             queueCapacity: config.ALERT_QUEUE_CAPACITY,
             maxBatch: config.ALERT_MAX_BATCH,
             jobIntervalMs: config.ALERT_JOB_INTERVAL_MS,
@@ -121,8 +116,8 @@ export async function startServer(
           })
         : null;
     alerts?.start();
-    const connectivity = new DeviceConnectivity(db.pool, bus, log, config.DEVICE_OFFLINE_AFTER_S * 1000);
-    const commands = new CommandDispatcher(db.pool, bus, log);
+    const connectivity = new DeviceConnectivity(pools.ingest, bus, log, config.DEVICE_OFFLINE_AFTER_S * 1000);
+    const commands = new CommandDispatcher(pools.jobs, bus, log);
     const inbox = new DeviceInbox(ingest, connectivity, commands, log, config.MQTT_MAX_PAYLOAD_BYTES);
     const https = httpsFiles(config);
     const mqttTls = mqttTlsFiles(config);
@@ -175,7 +170,7 @@ export async function startServer(
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
-    const stopPartitionJob = startPartitionJob(db, log, retentionPolicyOf(config), metrics.registry);
+    const stopPartitionJob = startPartitionJob(pools.jobs, log, retentionPolicyOf(config), metrics.registry);
     const httpsServer = https ? createHttpsServer(await readTlsContext(https), app) : null;
     const server: Server = httpsServer ?? createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -199,7 +194,7 @@ export async function startServer(
     const url = `${https ? 'https' : 'http'}://127.0.0.1:${String(port)}`;
     log.info({ url }, 'tidewatch server listening');
     const thingSpeak = config.thingSpeakEnabled
-      ? new ThingSpeakPoller(db.pool, ingest, metrics.registry, log, secrets, {
+      ? new ThingSpeakPoller(pools.jobs, ingest, metrics.registry, log, secrets, {
           baseUrl: config.THINGSPEAK_URL,
           timeoutMs: config.THINGSPEAK_TIMEOUT_MS,
           results: config.THINGSPEAK_RESULTS,
@@ -267,11 +262,11 @@ export async function startServer(
         // The last stored readings are evaluated (and their alerts committed) before the pool goes.
         await alerts?.close(graceMs);
         await accountNotices.close();
-        await db.close();
+        await pools.close();
       },
     };
   } catch (error) {
-    await db.close();
+    await pools.close();
     throw error;
   }
 }

@@ -47,7 +47,8 @@ describe('operations', () => {
       /http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/alerts"[^}]*status="200"/,
     );
     expect(metrics.body).toMatch(/http_errors_total\{code="validation_failed"\} [1-9]/);
-    expect(metrics.body).toMatch(/db_pool_connections\{state="total"\} [0-9]/);
+    for (const pool of ['api', 'ingest', 'jobs'])
+      expect(metrics.body).toMatch(new RegExp(`db_pool_connections\\{pool="${pool}",state="total"\\} [0-9]`));
     expect(metrics.body).toMatch(/auth_login_attempts_total\{outcome="success"\} [1-9]/);
   });
 

@@ -15,9 +15,9 @@ export interface Database {
  * 2 s lock, 10 s idle in transaction). Unset: the role's settings apply.
  */
 export interface SessionTimeouts {
-  readonly statementTimeoutMs?: number;
-  readonly lockTimeoutMs?: number;
-  readonly idleInTransactionTimeoutMs?: number;
+  readonly statementTimeoutMs?: number | undefined;
+  readonly lockTimeoutMs?: number | undefined;
+  readonly idleInTransactionTimeoutMs?: number | undefined;
 }
 
 export interface PoolOptions {

@@ -56,3 +56,23 @@ export async function retryTransientOnce<T>(read: () => Promise<T>): Promise<T> 
     return read();
   }
 }
+
+/** Away or busy: work not done now that may be done shortly. Ingest and the alert engine retry it with back-off. */
+export function isRetryableDatabaseError(error: unknown): boolean {
+  return isTransientDatabaseError(error) || isDatabaseBusyError(error);
+}
+
+/**
+ * One line saying what the database answered, without a stack: what a warning about a busy or absent database
+ * needs (Prisma's messages carry the calling code first and the database's words last).
+ * @example log.warn({ reason: describeDatabaseError(error) }, 'request answered 503: database busy');
+ */
+export function describeDatabaseError(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const message = error instanceof Error ? error.message : '';
+  const lastLine = message.trim().split('\n').pop()?.trim() ?? '';
+  const state = sqlState(error);
+  const prismaCode = (error as { code?: unknown }).code;
+  const code = state ?? (typeof prismaCode === 'string' ? prismaCode : undefined);
+  return (code ? `${code}: ${lastLine}` : lastLine).slice(0, 240);
+}

@@ -10,7 +10,13 @@ export { APPLICATION_ROLE, readDatabaseUrls, type DatabaseUrls } from './config.
 export { brokerPasswordHash, verifyBrokerPassword } from './broker-password-hash.ts';
 export { hashCredential, verifyCredential } from './credential-hash.ts';
 export { ensureDatabaseExists } from './database-admin.ts';
-export { isDatabaseBusyError, isTransientDatabaseError, retryTransientOnce } from './database-errors.ts';
+export {
+  describeDatabaseError,
+  isDatabaseBusyError,
+  isRetryableDatabaseError,
+  isTransientDatabaseError,
+  retryTransientOnce,
+} from './database-errors.ts';
 export { applyMigrations, syncApplicationRolePassword, type MigrateResult } from './migrate.ts';
 export { inTransaction, type Budget, type Queryable } from './budgeted-transaction.ts';
 export type { RetentionRefusal, TelemetryDeletions } from './partitions.ts';

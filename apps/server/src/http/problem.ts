@@ -1,4 +1,4 @@
-import { isTransientDatabaseError } from '@tidewatch/db';
+import { isDatabaseBusyError, isTransientDatabaseError } from '@tidewatch/db';
 import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
 import { z } from 'zod';
 import { isNumberOutOfRange, isUnstorableText, isVanishedRecord } from '../modules/database-errors.ts';
@@ -29,6 +29,8 @@ export interface ProblemResponse {
   readonly headers: Readonly<Record<string, string>>;
   /** Only for 5xx: what to log, never what to show. */
   readonly cause?: unknown;
+  /** The database was busy or away: an expected condition, logged as a warning without a stack. */
+  readonly transient?: true;
 }
 
 interface BodyParserError {
@@ -156,6 +158,20 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
       headers: {},
     };
   }
+  // After the 404 of a vanished record: a busy or absent database is only what is left unexplained.
+  if (isDatabaseBusyError(error)) {
+    // A held lock, a slow query or every connection taken: the request gave up within its budget, nothing was
+    // committed, and the same request will likely work shortly.
+    return {
+      status: 503,
+      body: problem('unavailable', 'The database is busy; send the request again shortly', requestId, {
+        instance,
+      }),
+      headers: { 'Retry-After': '2' },
+      cause: error,
+      transient: true,
+    };
+  }
   if (isTransientDatabaseError(error)) {
     // The database is briefly away (restart, failover): nothing was done, and the same request will work again.
     return {
@@ -165,6 +181,7 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
       }),
       headers: { 'Retry-After': '2' },
       cause: error,
+      transient: true,
     };
   }
   return {

@@ -42,8 +42,13 @@ interface RouteBase<P, Q, B, R> {
   readonly status?: 200 | 201 | 202 | 204;
   /** A larger body limit than the default, for imports. */
   readonly largeBody?: boolean;
-  /** Extra middleware run after body parsing, before authentication (rate limits). */
+  /** Extra middleware run after body parsing (rate limits keyed on the body). */
   readonly before?: readonly RequestHandler[];
+  /**
+   * A public route's own authentication (a device's Basic credentials), run before the body is read; it calls
+   * `next` with an error to refuse. Such a route gets the default body limit instead of the small public one.
+   */
+  readonly guard?: RequestHandler;
   /** Problems beyond the usual ones the route may answer with (an upstream service's failures), for OpenAPI. */
   readonly problems?: readonly ProblemCode[];
   /**
@@ -105,19 +110,37 @@ function requirePermission(
   }
 }
 
-/** Mounts routes on a router: authenticate, authorize, validate, run, serialize. */
+export interface BodyParsers {
+  /** Signed-in routes and guarded public routes. */
+  readonly jsonBody: RequestHandler;
+  /** Routes declared with `largeBody` (imports), once the caller is known. */
+  readonly largeJsonBody: RequestHandler;
+  /** Public routes without a guard (sign-in, refresh): anyone may send these, so they are kept small. */
+  readonly publicJsonBody: RequestHandler;
+}
+
+/**
+ * Mounts routes on a router: authenticate and authorize, then read and validate the body, run, serialize. The
+ * body is read only once the caller is known (or for the small public routes), so an anonymous sender cannot make
+ * the server read and parse megabytes.
+ */
 export function mountRoutes(
   router: Router,
   routes: readonly AnyRoute[],
-  options: { resolveContext: ContextResolver; jsonBody: RequestHandler; largeJsonBody: RequestHandler },
+  options: { resolveContext: ContextResolver } & BodyParsers,
 ): void {
   for (const route of routes) {
-    const handler: RequestHandler = async (req, res) => {
+    const authorize: RequestHandler = async (req, res, next) => {
       const ctx = await options.resolveContext(req, res, route.access !== 'public');
       if (route.access !== 'public') requirePermission(ctx, route.permission, route.duringSignIn);
       if (route.access === 'tenant' && ctx.tenantId === null) {
         throw new AppError('tenant_required', 'Choose a tenant with the X-Tenant-Id header');
       }
+      res.locals.requestContext = ctx;
+      next();
+    };
+    const handler: RequestHandler = async (req, res) => {
+      const ctx = res.locals.requestContext as RequestContext;
       const input = {
         params: (route.params ? route.params.parse(req.params) : {}) as never,
         query: (route.query ? route.query.parse(req.query) : {}) as never,
@@ -138,8 +161,14 @@ export function mountRoutes(
       }
       res.status(status).json(result);
     };
-    const body = route.largeBody ? options.largeJsonBody : options.jsonBody;
-    // The body first: a limiter may key on it (the e-mail of a sign-in).
-    router[route.method](route.path, body, ...(route.before ?? []), handler);
+    if (route.access === 'public') {
+      const body = route.guard ? options.jsonBody : options.publicJsonBody;
+      // A public route's body first: a limiter may key on it (the e-mail of a sign-in); it is small.
+      const guard = route.guard ? [route.guard] : [];
+      router[route.method](route.path, ...guard, body, ...(route.before ?? []), authorize, handler);
+    } else {
+      const body = route.largeBody ? options.largeJsonBody : options.jsonBody;
+      router[route.method](route.path, authorize, body, ...(route.before ?? []), handler);
+    }
   }
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The server's Prometheus metrics, on a registry of its own so several apps can live in one process. */
-export function createMetrics(pool: pg.Pool) {
+export function createMetrics(pools: Readonly<Record<string, pg.Pool>>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
@@ -26,13 +26,15 @@ export function createMetrics(pool: pg.Pool) {
   });
   new Gauge({
     name: 'db_pool_connections',
-    help: 'Database pool connections by state',
-    labelNames: ['state'] as const,
+    help: 'Database pool connections by pool (api, ingest, jobs) and state (waiting: callers queued for one)',
+    labelNames: ['pool', 'state'] as const,
     registers: [registry],
     collect() {
-      this.set({ state: 'total' }, pool.totalCount);
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'waiting' }, pool.waitingCount);
+      for (const [name, pool] of Object.entries(pools)) {
+        this.set({ pool: name, state: 'total' }, pool.totalCount);
+        this.set({ pool: name, state: 'idle' }, pool.idleCount);
+        this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
+      }
     },
   });
   return { registry, httpDuration, httpErrors, loginAttempts };

@@ -1,4 +1,4 @@
-import { runRetention, type Database, type RetentionPolicy } from '@tidewatch/db';
+import { runRetention, type Queryable, type RetentionPolicy } from '@tidewatch/db';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
 
@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
  * never this process's. Safe on several instances at once. Returns a function that stops it.
  */
 export function startPartitionJob(
-  db: Database,
+  db: Queryable,
   log: Logger,
   policy: RetentionPolicy,
   registry: Registry,
@@ -33,7 +33,7 @@ export function startPartitionJob(
   });
   const run = async (): Promise<void> => {
     try {
-      const result = await runRetention(db.pool, policy);
+      const result = await runRetention(db, policy);
       dropped.inc(result.dropped.length);
       const counts: Readonly<Record<string, number>> = result.deleted;
       for (const [table, count] of Object.entries(counts)) deleted.inc({ table }, count);

@@ -1,4 +1,4 @@
-import { isTransientDatabaseError, withTenantClient } from '@tidewatch/db';
+import { describeDatabaseError as describe, isRetryableDatabaseError, withTenantClient } from '@tidewatch/db';
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventBus, StoredReading } from '../../events/event-bus.ts';
@@ -48,6 +48,8 @@ export class AlertEngine {
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
+  /** Set when close's grace has run out: evaluation stops retrying. */
+  private abandoned = false;
   private readonly readingsTotal: Counter<'outcome'>;
   private readonly batchSeconds: Histogram;
   private readonly raisedTotal: Counter;
@@ -126,6 +128,7 @@ export class AlertEngine {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
+    this.abandoned = true;
     this.notifications.close();
   }
 
@@ -179,21 +182,21 @@ export class AlertEngine {
   private async evaluate(tenantId: string, readings: StoredReading[]): Promise<void> {
     const stop = this.batchSeconds.startTimer();
     try {
-      const rules = await this.rules.get(
-        tenantId,
-        readings.map((r) => r.seriesId),
-      );
-      const watched = readings.filter((r) => rules.valueRules.has(r.seriesId));
-      this.readingsTotal.inc({ outcome: 'no_rule' }, readings.length - watched.length);
-      if (watched.length === 0) return;
       const context = { tenantId, userId: null, role: null };
-      const attempt = () =>
-        withTenantClient(this.pool, context, (client) => evaluateReadings(client, rules, watched));
-      const result = await attempt().catch(async (error: unknown) => {
-        if (!isTransientDatabaseError(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        return attempt();
+      const { watched, result } = await this.untilDatabaseAnswers(async () => {
+        const rules = await this.rules.get(
+          tenantId,
+          readings.map((r) => r.seriesId),
+        );
+        const watched = readings.filter((r) => rules.valueRules.has(r.seriesId));
+        if (watched.length === 0) return { watched, result: null };
+        const result = await withTenantClient(this.pool, context, (client) =>
+          evaluateReadings(client, rules, watched),
+        );
+        return { watched, result };
       });
+      this.readingsTotal.inc({ outcome: 'no_rule' }, readings.length - watched.length);
+      if (!result) return;
       this.readingsTotal.inc({ outcome: 'evaluated' }, watched.length);
       this.raisedTotal.inc(result.raised);
       publishAlertChanges(this.bus, result.changes);
@@ -204,6 +207,26 @@ export class AlertEngine {
       this.log.error({ err: error, tenantId, readings: readings.length }, 'alert evaluation failed');
     } finally {
       stop();
+    }
+  }
+
+  /**
+   * Runs `work` again, with back-off up to 5 s, while the database is away or busy (a held lock, a timeout, no
+   * free connection): stored readings are evaluated late rather than never. Readings behind wait in the queue.
+   */
+  private async untilDatabaseAnswers<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isRetryableDatabaseError(error) || this.abandoned) throw error;
+        this.jobFailures.inc({ job: 'evaluate_retry' });
+        if (attempt === 1)
+          this.log.warn({ reason: describe(error) }, 'alert evaluation waits for the database');
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(5000, 200 * 2 ** Math.min(attempt - 1, 5))),
+        );
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { isTransientDatabaseError } from '@tidewatch/db';
+import { isRetryableDatabaseError } from '@tidewatch/db';
 import type { IngestResult, TelemetryPayload } from '@tidewatch/shared';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -67,7 +67,7 @@ export class IngestService {
           this.bus.emit('device.connectivity', { ...device, connectivity: 'online', at: Date.now() });
         }
       },
-      isTransient: isTransientDatabaseError,
+      isTransient: isRetryableDatabaseError,
       onWriteFailed: (error, attempt, then) => {
         this.metrics.writeFailures.inc();
         if (then === 'retry')

@@ -1,8 +1,9 @@
 import { ingestResultSchema, telemetryPayloadSchema } from '@tidewatch/shared';
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { AppError } from '../../http/app-error.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import type { RouteDeps } from '../api-routes.ts';
+import type { IngestDevice } from './ingest-device.ts';
 import { QueueFullError, type QueueRefusal } from './ingest-queue.ts';
 import { StoreRefusedError } from './store-refusal.ts';
 
@@ -39,6 +40,26 @@ function deviceCredentials(req: Request): { deviceId: string; secret: string } |
 
 /** Readings from devices over HTTP: the same payload and rules as MQTT. */
 export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
+  // Before the body is read: a sender without a device's credentials never gets a megabyte parsed.
+  const authenticateDevice: RequestHandler = async (req, res, next) => {
+    const credentials = deviceCredentials(req);
+    const device = credentials
+      ? await ingest.directory.authenticate(credentials.deviceId, credentials.secret)
+      : null;
+    if (!device) {
+      ingest.metrics.refused.inc({ transport: 'http', reason: 'auth' });
+      throw new AppError(
+        'unauthenticated',
+        'Send the device id and secret as HTTP Basic credentials',
+        undefined,
+        {
+          'WWW-Authenticate': 'Basic realm="tidewatch-ingest"',
+        },
+      );
+    }
+    res.locals.ingestDevice = device;
+    next();
+  };
   return [
     defineRoute({
       method: 'post',
@@ -46,25 +67,12 @@ export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
       summary: 'A device sends readings (HTTP Basic: device id and secret). 202 once they are durable.',
       tag: 'telemetry',
       access: 'public',
+      guard: authenticateDevice,
       body: telemetryPayloadSchema,
       response: ingestResultSchema,
       status: 202,
       handler: async ({ body }, _ctx, res) => {
-        const credentials = deviceCredentials(res.req);
-        const device = credentials
-          ? await ingest.directory.authenticate(credentials.deviceId, credentials.secret)
-          : null;
-        if (!device) {
-          ingest.metrics.refused.inc({ transport: 'http', reason: 'auth' });
-          throw new AppError(
-            'unauthenticated',
-            'Send the device id and secret as HTTP Basic credentials',
-            undefined,
-            {
-              'WWW-Authenticate': 'Basic realm="tidewatch-ingest"',
-            },
-          );
-        }
+        const device = res.locals.ingestDevice as IngestDevice;
         try {
           return await ingest.ingest(device, body, 'http');
         } catch (error) {

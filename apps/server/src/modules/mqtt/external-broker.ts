@@ -1,4 +1,4 @@
-import { isTransientDatabaseError } from '@tidewatch/db';
+import { isRetryableDatabaseError } from '@tidewatch/db';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../logger.ts';
 import { QueueFullError } from '../ingest/ingest-queue.ts';
@@ -34,8 +34,8 @@ const DATABASE_RETRY_MAX_MS = 5000;
 function holdFor(error: unknown, attempt: number): number | null {
   // The queue, or this device's or tenant's share of it, is full.
   if (error instanceof QueueFullError) return QUEUE_FULL_RETRY_MS;
-  // The database is away (a device lookup failed): a message is never acknowledged unstored.
-  if (isTransientDatabaseError(error))
+  // The database is away or busy (a device lookup failed or timed out): a message is never acknowledged unstored.
+  if (isRetryableDatabaseError(error))
     return Math.min(DATABASE_RETRY_MAX_MS, QUEUE_FULL_RETRY_MS * 2 ** Math.min(attempt - 1, 5));
   return null;
 }

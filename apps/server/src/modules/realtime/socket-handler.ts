@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { describeDatabaseError } from '@tidewatch/db';
 import {
   can,
   realtimeRequestSchemas,
@@ -62,7 +63,12 @@ export function onRequest<E extends RequestName>(
       (error: unknown) => {
         const problem = toProblem(error, requestId, event);
         metrics.requests.inc({ event, status: String(problem.status) });
-        if (problem.status >= 500) {
+        if (problem.transient) {
+          session.log.warn(
+            { event, requestId, reason: describeDatabaseError(problem.cause) },
+            'socket request answered 503: database busy or away',
+          );
+        } else if (problem.status >= 500) {
           session.log.error({ err: problem.cause, event, requestId }, 'socket request failed');
         } else {
           session.log.info(
