@@ -10,7 +10,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     running.log.info({ signal }, 'shutting down: draining requests');
-    running.close().then(
+    // Whatever hangs (a held lock, a peer that never answers), the process is gone by the deadline.
+    setTimeout(() => {
+      running.log.error(
+        { deadlineMs: config.SHUTDOWN_DEADLINE_MS },
+        'shutdown deadline passed; exiting without waiting further',
+      );
+      process.exit(1);
+    }, config.SHUTDOWN_DEADLINE_MS).unref();
+    // Requests get most of the deadline; ingest and alerts drain within the same grace after them.
+    running.close(Math.floor(config.SHUTDOWN_DEADLINE_MS / 3)).then(
       () => process.exit(0),
       (error: unknown) => {
         running.log.error({ err: error }, 'shutdown failed');
