@@ -39,8 +39,10 @@ function queryParameters(schema: z.ZodType, components: Components): JsonSchema[
 }
 
 const errorStatuses = (route: AnyRoute): number[] => {
-  const statuses = new Set<number>([400, 500]);
+  // 503: the database was busy (held lock, slow query, no free connection) or away; Retry-After says when to retry.
+  const statuses = new Set<number>([400, 500, 503]);
   if (route.access !== 'public') [401, 403].forEach((s) => statuses.add(s));
+  if (route.guard) statuses.add(401);
   if (route.path.includes(':')) statuses.add(404);
   if (route.method !== 'get' && route.method !== 'delete') [409, 413].forEach((s) => statuses.add(s));
   if (route.before?.length) statuses.add(problemStatuses.too_many_requests);
