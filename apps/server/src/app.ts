@@ -71,6 +71,8 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        // pino-http makes an error of its own for every 5xx; its stack says nothing (the cause is logged apart).
+        err: (err: { message?: string }) => ({ message: err.message }),
       },
       autoLogging: { ignore: (req) => req.url.startsWith('/health') || req.url === '/metrics' },
     }),

@@ -304,10 +304,16 @@ export class AlertEngine {
       await work();
     } catch (error) {
       this.jobFailures.inc({ job });
-      this.log.error(
-        { err: error, tenantId, job },
-        'alert engine job failed; it runs again at the next interval',
-      );
+      if (isRetryableDatabaseError(error))
+        this.log.warn(
+          { reason: describe(error), tenantId, job },
+          'alert engine job found the database busy or away; it runs again at the next interval',
+        );
+      else
+        this.log.error(
+          { err: error, tenantId, job },
+          'alert engine job failed; it runs again at the next interval',
+        );
     }
   }
 }
