@@ -117,6 +117,8 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       response: assetExportSchema,
       handler: async ({ query }, ctx) => {
         const { json, count } = await withTenantClient(db.pool, dbContext(ctx), async (client) => {
+          // A whole network's file takes longer than the role's 5 s statement budget: 60 s, this transaction only.
+          await client.query(`SET LOCAL statement_timeout = '60s'`);
           const exported = await assetExportJson(client, query, zoneLimit(ctx), ASSET_EXPORT_MAX_FEATURES);
           // The whole network can leave in one file: who took which part is on record.
           if (exported.count <= ASSET_EXPORT_MAX_FEATURES) {
@@ -198,6 +200,8 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
           db.prisma,
           dbContext(ctx),
           async (tx) => {
+            // Thousands of features in one transaction: 120 s, longer than the role's 5 s, for this one only.
+            await tx.$executeRaw`SET LOCAL statement_timeout = '120s'`;
             const codes = body.features.map((f) => f.properties.code);
             if (new Set(codes).size !== codes.length) throw invalid('features', 'Each code may appear once');
             const { features, links } = inFileLinks(body.features);
