@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
-# Starts Tidewatch on this machine: services, schema, demo data on first run, then the server.
-# SEED=always reseeds the demo tenants; SEED=never leaves the database as it is.
+# Starts Tidewatch on this machine: services, schema, demo data when asked (or on a newcomer's first run), then
+# the server.
+# SEED=auto (default): seed the demo tenants into an empty database, only in development (NODE_ENV unset or
+#   development) and when no first administrator is given (TIDEWATCH_ADMIN_EMAIL); a real install starts empty.
+# SEED=demo: (re)seed the demo tenants now (refused under NODE_ENV=production). SEED=never: leave the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-services.sh
 npm run --silent db:migrate
 
-admin_url="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/tidewatch}"
-tenants=$(psql "$admin_url" -tAc "SELECT count(*) FROM tenants")
-if [ "${SEED:-auto}" = always ] || { [ "${SEED:-auto}" = auto ] && [ "$tenants" = 0 ]; }; then
+seed="${SEED:-auto}"
+[ "$seed" = always ] && seed=demo # the old spelling
+case "$seed" in
+  auto | demo | never) ;;
+  *)
+    echo "SEED must be auto, demo or never (not \"$seed\")" >&2
+    exit 1
+    ;;
+esac
+if [ "$seed" = auto ]; then
+  seed=never
+  if [ "${NODE_ENV:-development}" = development ] && [ -z "${TIDEWATCH_ADMIN_EMAIL:-}" ]; then
+    admin_url="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/tidewatch}"
+    rows=$(psql "$admin_url" -tAc "SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM users)")
+    [ "$rows" = 0 ] && seed=demo
+  fi
+fi
+if [ "$seed" = demo ]; then
+  echo "Seeding the demo tenants: their logins are published (README), so the server listens"
+  echo "on this machine only (127.0.0.1) while they work, unless DEMO_EXPOSE=true."
   npm run --silent db:seed
 fi
 

@@ -84,6 +84,8 @@ describe('the console opened by the LAN address, with a tile server of its own',
       databaseUrl: inject('appUrl'),
       env: {
         HOST: '0.0.0.0',
+        // The seeded demo's published logins keep the server on 127.0.0.1 unless a demo on the LAN is meant.
+        DEMO_EXPOSE: 'true',
         MAP_STYLE_URL: `${styles.origin}/style.json`,
         MAP_TILE_ORIGINS: tiles.origin,
       },

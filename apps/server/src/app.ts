@@ -23,6 +23,7 @@ import type { SecretBox } from './modules/secrets/secret-box.ts';
 import { mapOrigins } from './modules/spatial/map-origins.ts';
 import { operationsRouter } from './operations/health.routes.ts';
 import type { Metrics } from './operations/metrics.ts';
+import { metricsAccess } from './operations/metrics-access.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -90,7 +91,15 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     next();
   });
 
-  app.use(operationsRouter(db, metrics, deps.isShuttingDown, deps.brokerReady));
+  app.use(
+    operationsRouter(
+      db,
+      metrics,
+      deps.isShuttingDown,
+      deps.brokerReady,
+      metricsAccess({ allowNetworks: config.METRICS_ALLOW_NETWORKS, token: config.METRICS_TOKEN }),
+    ),
+  );
 
   const api = Router();
   api.use(

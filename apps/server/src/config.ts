@@ -13,6 +13,25 @@ const originList = z
   )
   .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)));
 
+/** Comma-separated CIDR blocks (`10.20.0.0/16,fd00:1::/64`); a single address is a /32 or /128. */
+const networkList = z
+  .string()
+  .default('')
+  .transform((text, ctx): Network[] => {
+    const blocks = text
+      .split(',')
+      .map((block) => block.trim())
+      .filter(Boolean);
+    return blocks.flatMap((block) => {
+      try {
+        return [parseNetwork(block)];
+      } catch {
+        ctx.addIssue(`"${block}" is not a CIDR block such as 10.20.0.0/16`);
+        return [];
+      }
+    });
+  });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
@@ -24,6 +43,12 @@ const envSchema = z.object({
     .string()
     .default('false')
     .transform((value) => (value === 'true' ? true : value === 'false' ? false : value)),
+  /**
+   * Who may read /metrics besides this machine (loopback): these networks (a Prometheus host: `10.20.0.5`), or
+   * anyone presenting `Authorization: Bearer <METRICS_TOKEN>` (at least 32 characters: `openssl rand -hex 32`).
+   */
+  METRICS_ALLOW_NETWORKS: networkList,
+  METRICS_TOKEN: z.string().min(32).optional(),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
   SESSION_TTL_S: z.coerce
     .number()
@@ -56,6 +81,11 @@ const envSchema = z.object({
   /** Bodies of routes anyone may call (sign-in, refresh): read before anyone is known, so kept small. */
   PUBLIC_BODY_LIMIT: z.string().default('16kb'),
   IMPORT_BODY_LIMIT: z.string().default('25mb'),
+  /**
+   * While accounts or devices still hold the published demo credentials the server listens on 127.0.0.1 only;
+   * `true` listens on HOST and MQTT_HOST anyway (a demo shown on a LAN).
+   */
+  DEMO_EXPOSE: z.enum(['true', 'false']).default('false'),
   TIDEWATCH_ADMIN_EMAIL: z.email().optional(),
   TIDEWATCH_ADMIN_PASSWORD: z.string().min(12).optional(),
   CONSOLE_DIR: z.string().optional(),
@@ -154,23 +184,7 @@ const envSchema = z.object({
    * Webhooks go to public https addresses only, so a user cannot aim the server at its own network. CIDR blocks
    * listed here (a plant's own receivers: `10.20.0.0/16,fd00:1::/64`) are allowed too, plain http included.
    */
-  NOTIFY_WEBHOOK_ALLOW_NETWORKS: z
-    .string()
-    .default('')
-    .transform((text, ctx): Network[] => {
-      const blocks = text
-        .split(',')
-        .map((block) => block.trim())
-        .filter(Boolean);
-      return blocks.flatMap((block) => {
-        try {
-          return [parseNetwork(block)];
-        } catch {
-          ctx.addIssue(`"${block}" is not a CIDR block such as 10.20.0.0/16`);
-          return [];
-        }
-      });
-    }),
+  NOTIFY_WEBHOOK_ALLOW_NETWORKS: networkList,
   /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://...); unset: e-mails fail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),

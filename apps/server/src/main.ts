@@ -1,8 +1,13 @@
 import { loadConfig } from './config.ts';
+import { StartRefused } from './modules/auth/bootstrap-admin.ts';
 import { startServer } from './server.ts';
 
 const config = loadConfig();
-const running = await startServer(config);
+const running = await startServer(config).catch((error: unknown) => {
+  if (!(error instanceof StartRefused)) throw error;
+  console.error(`Tidewatch did not start: ${error.message}`);
+  process.exit(1);
+});
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

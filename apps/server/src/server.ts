@@ -24,6 +24,7 @@ import { DeviceInbox } from './modules/mqtt/device-inbox.ts';
 import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
 import { connectExternalBroker } from './modules/mqtt/external-broker.ts';
 import { openDatabasePools } from './operations/database-pools.ts';
+import { demoListenHosts, type ListenHosts } from './operations/demo-exposure.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
@@ -40,6 +41,8 @@ export interface RunningServer {
   /** The embedded broker's MQTT over TLS port (MQTT_TLS_PORT), or null. */
   readonly mqttTlsPort: number | null;
   readonly url: string;
+  /** Where the HTTP server and the embedded broker listen: 127.0.0.1 while the demo credentials work. */
+  readonly hosts: ListenHosts;
   readonly log: Logger;
   /** The Socket.IO gateway on the same port. */
   readonly realtime: RealtimeGateway;
@@ -72,6 +75,12 @@ export async function startServer(
       config.TIDEWATCH_ADMIN_EMAIL && config.TIDEWATCH_ADMIN_PASSWORD
         ? { email: config.TIDEWATCH_ADMIN_EMAIL, password: config.TIDEWATCH_ADMIN_PASSWORD }
         : null,
+    );
+    const hosts = await demoListenHosts(
+      db.pool,
+      { http: config.HOST, mqtt: config.MQTT_HOST },
+      config.DEMO_EXPOSE === 'true',
+      log,
     );
     const metrics = createMetrics(pools.byName);
     const bus = new EventBus();
@@ -125,7 +134,7 @@ export async function startServer(
       ? null
       : await startEmbeddedBroker(
           {
-            host: config.MQTT_HOST,
+            host: hosts.mqtt,
             port: config.MQTT_PORT === 'off' ? null : config.MQTT_PORT,
             maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
             ...(mqttTls && {
@@ -184,7 +193,7 @@ export async function startServer(
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.PORT, config.HOST, resolve);
+      server.listen(config.PORT, hosts.http, resolve);
     }).catch(async (error: unknown) => {
       await realtime.close();
       throw error;
@@ -218,6 +227,7 @@ export async function startServer(
       mqttTlsPort: embedded?.tlsPort ?? null,
       routes,
       url,
+      hosts,
       log,
       realtime,
       secrets,

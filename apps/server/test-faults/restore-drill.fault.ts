@@ -129,6 +129,11 @@ describe('restore drill: base backup and archived WAL, restored to a point in ti
       port: await freePort(),
       mqttPort: await freePort(),
       databaseUrl: cluster.urlOf(sourcePort, 'tidewatch').replace('postgres@', 'tidewatch_app@'),
+      // A database without accounts: the first start needs its administrator, as a real install does.
+      env: {
+        TIDEWATCH_ADMIN_EMAIL: 'drill@utility.example',
+        TIDEWATCH_ADMIN_PASSWORD: 'restore-drill-first-admin',
+      },
     });
     await server.start();
 

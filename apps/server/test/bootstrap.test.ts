@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@tidewatch/db/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { StartRefused } from '../src/modules/auth/bootstrap-admin.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { Api } from './harness.ts';
@@ -28,6 +29,18 @@ describe('first start on an empty database', () => {
       }),
       createLogger('silent', false),
     );
+
+  it('refuses to start without the first administrator, saying which variables to set', async () => {
+    const refused = startServer(
+      loadConfig({ PORT: '0', HOST: '127.0.0.1', MQTT_PORT: '0', DATABASE_URL: database.appUrl }),
+      createLogger('silent', false),
+    );
+
+    await expect(refused).rejects.toThrow(StartRefused);
+    await expect(refused).rejects.toThrow(
+      /no accounts yet\. Set TIDEWATCH_ADMIN_EMAIL and TIDEWATCH_ADMIN_PASSWORD/,
+    );
+  });
 
   it('refuses to start with a common password for the first super_admin, and creates nothing', async () => {
     await expect(start('Password2024!')).rejects.toThrow(

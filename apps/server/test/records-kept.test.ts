@@ -255,6 +255,32 @@ describe('records that removing things does not erase', () => {
       series: [series[0]?.id],
     });
   });
+
+  it('puts a change of a notification rule on the audit record, with what it was before', async () => {
+    const created = await call<{ rule: { id: string } }>(supervisor, 'POST', '/notification-rules', {
+      channel: 'email',
+      target: 'duty-desk@utility.example',
+      minPriority: 'high',
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.rule.id;
+
+    const changed = await call(supervisor, 'PATCH', `/notification-rules/${id}`, {
+      minPriority: 'low',
+      enabled: false,
+    });
+    expect(changed.status).toBe(200);
+
+    const audit = await adminQuery<{ details: Record<string, unknown>; actor_id: string }>(
+      `SELECT details, actor_id FROM audit_log WHERE action = 'notification_rule.update' AND resource_id = $1`,
+      [id],
+    );
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.details).toMatchObject({
+      changes: { minPriority: 'low', enabled: false },
+      previous: { minPriority: 'high', enabled: true },
+    });
+  });
 });
 
 describe('zone limits hold', () => {

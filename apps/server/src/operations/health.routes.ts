@@ -1,5 +1,5 @@
 import type { Database } from '@tidewatch/db';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Metrics } from './metrics.ts';
 
 async function databaseReady(db: Database): Promise<boolean> {
@@ -24,6 +24,7 @@ export function operationsRouter(
   metrics: Metrics,
   isShuttingDown: () => boolean,
   brokerReady: () => boolean,
+  metricsAccess: RequestHandler,
 ): Router {
   const router = Router();
   router.get('/health/live', (_req, res) => {
@@ -34,7 +35,7 @@ export function operationsRouter(
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', metricsAccess, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   return router;

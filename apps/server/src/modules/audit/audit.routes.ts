@@ -1,7 +1,7 @@
 import { withTenant } from '@tidewatch/db';
 import { auditEntrySchema, auditQuerySchema, pageOf, type AuditEntry } from '@tidewatch/shared';
 import { forbidden } from '../../http/app-error.ts';
-import { decodeCursor, toPage } from '../../http/pagination.ts';
+import { decodeSequenceCursor, toPage } from '../../http/pagination.ts';
 import { dbContext } from '../../http/request-context.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
@@ -24,7 +24,7 @@ export function auditRoutes({ db }: RouteDeps): AnyRoute[] {
         withTenant(db.prisma, dbContext(ctx), async (tx) => {
           // Entries carry no zone and tell of every zone: reading them takes a user with every zone.
           if (zoneLimit(ctx)) throw forbidden('The audit log covers every zone: you are limited to some');
-          const before = query.cursor ? BigInt(decodeCursor(query.cursor)) : undefined;
+          const before = query.cursor ? decodeSequenceCursor(query.cursor) : undefined;
           const rows = await tx.auditLog.findMany({
             where: {
               tenantId: ctx.tenantId,
