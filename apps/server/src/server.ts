@@ -8,6 +8,8 @@ import type { AnyRoute } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createEmailSender } from './modules/alert-engine/email-sender.ts';
 import { AccountNotices } from './modules/auth/account-notices.ts';
+import { CredentialChecks } from './modules/auth/credential-checks.ts';
+import { createDeviceSignIn } from './modules/device-auth/device-auth.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
@@ -99,6 +101,17 @@ export async function startServer(
         maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
       },
     });
+    const credentialChecks = new CredentialChecks(
+      { concurrency: config.CREDENTIAL_CHECKS_CONCURRENCY, maxWaiting: config.CREDENTIAL_CHECKS_WAITING },
+      metrics.registry,
+    );
+    const deviceSignIn = createDeviceSignIn(
+      config,
+      ingest.directory,
+      credentialChecks,
+      metrics.registry,
+      log,
+    );
     // Started before any transport, so no stored reading goes unevaluated.
     const alerts =
       config.ALERT_ENGINE_ENABLED === 'true'
@@ -144,6 +157,7 @@ export async function startServer(
           ingest,
           inbox,
           log,
+          deviceSignIn,
         );
     const mqtt: BrokerConnection =
       embedded ??
@@ -172,6 +186,8 @@ export async function startServer(
       signingKey,
       accountNotices,
       secrets,
+      credentialChecks,
+      deviceSignIn,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });

@@ -95,7 +95,7 @@ export async function ensureSeries(
 }
 
 /** Devices: provisioning and rotation return the secret once; only its hash is stored. */
-export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
+export function deviceRoutes({ db, deviceSignIn }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -213,7 +213,7 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
           });
           return toDevice(await findDevice(tx, ctx, params.id));
         }).then((device) => {
-          ingest.directory.invalidate(params.id);
+          deviceSignIn.forget(params.id);
           return device;
         }),
     }),
@@ -250,7 +250,7 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
           return { device: toDevice(await findDevice(tx, ctx, params.id)), secret };
         }).then((credentials) => {
           // The old secret must stop working now, not when the cache expires.
-          ingest.directory.invalidate(params.id);
+          deviceSignIn.forget(params.id);
           return credentials;
         });
       },

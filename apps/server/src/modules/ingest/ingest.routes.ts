@@ -2,6 +2,7 @@ import { ingestResultSchema, telemetryPayloadSchema } from '@tidewatch/shared';
 import type { Request } from 'express';
 import { AppError } from '../../http/app-error.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import { signInAddress } from '../device-auth/device-sign-in.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { QueueFullError, type QueueRefusal } from './ingest-queue.ts';
 import { StoreRefusedError } from './store-refusal.ts';
@@ -38,7 +39,7 @@ function deviceCredentials(req: Request): { deviceId: string; secret: string } |
 }
 
 /** Readings from devices over HTTP: the same payload and rules as MQTT. */
-export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
+export function ingestRoutes({ ingest, deviceSignIn }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'post',
@@ -49,12 +50,22 @@ export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
       body: telemetryPayloadSchema,
       response: ingestResultSchema,
       status: 202,
-      handler: async ({ body }, _ctx, res) => {
+      handler: async ({ body }, ctx, res) => {
         const credentials = deviceCredentials(res.req);
-        const device = credentials
-          ? await ingest.directory.authenticate(credentials.deviceId, credentials.secret)
+        const signIn = credentials
+          ? await deviceSignIn.signIn('http', signInAddress(ctx.ip), credentials.deviceId, credentials.secret)
           : null;
-        if (!device) {
+        if (signIn?.outcome === 'busy')
+          throw new AppError(
+            'unavailable',
+            'The server is busy checking credentials; send again shortly',
+            undefined,
+            {
+              'Retry-After': '2',
+            },
+          );
+        // Unknown device, wrong secret and a held attempt are one and the same answer.
+        if (signIn?.outcome !== 'accepted') {
           ingest.metrics.refused.inc({ transport: 'http', reason: 'auth' });
           throw new AppError(
             'unauthenticated',
@@ -65,6 +76,7 @@ export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
             },
           );
         }
+        const { device } = signIn;
         try {
           return await ingest.ingest(device, body, 'http');
         } catch (error) {
