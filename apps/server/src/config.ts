@@ -63,6 +63,8 @@ const envSchema = z.object({
   DEVICE_SIGNIN_WINDOW_S: z.coerce.number().int().min(1).default(600),
   DEVICE_SIGNIN_HOLD_S: z.coerce.number().int().min(1).default(30),
   DEVICE_SIGNIN_HOLD_MAX_S: z.coerce.number().int().min(1).default(600),
+  /** How often devices connected to the embedded broker are checked for having been disabled by other means. */
+  DEVICE_SESSION_RECHECK_S: z.coerce.number().int().min(1).default(60),
   /**
    * argon2 verifications (passwords and device secrets) running at once, and checks waiting per lane (users,
    * devices) beyond which one is refused with 503 / CONNACK 3.

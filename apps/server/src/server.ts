@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createEmailSender } from './modules/alert-engine/email-sender.ts';
 import { AccountNotices } from './modules/auth/account-notices.ts';
 import { CredentialChecks } from './modules/auth/credential-checks.ts';
-import { createDeviceSignIn } from './modules/device-auth/device-auth.ts';
+import { createDeviceAuth } from './modules/device-auth/device-auth.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
@@ -105,13 +105,14 @@ export async function startServer(
       { concurrency: config.CREDENTIAL_CHECKS_CONCURRENCY, maxWaiting: config.CREDENTIAL_CHECKS_WAITING },
       metrics.registry,
     );
-    const deviceSignIn = createDeviceSignIn(
-      config,
-      ingest.directory,
-      credentialChecks,
-      metrics.registry,
+    const deviceAuth = createDeviceAuth(config, {
+      directory: ingest.directory,
+      checks: credentialChecks,
+      bus,
+      registry: metrics.registry,
       log,
-    );
+    });
+    deviceAuth.revocation.start();
     // Started before any transport, so no stored reading goes unevaluated.
     const alerts =
       config.ALERT_ENGINE_ENABLED === 'true'
@@ -157,7 +158,7 @@ export async function startServer(
           ingest,
           inbox,
           log,
-          deviceSignIn,
+          deviceAuth,
         );
     const mqtt: BrokerConnection =
       embedded ??
@@ -187,7 +188,7 @@ export async function startServer(
       accountNotices,
       secrets,
       credentialChecks,
-      deviceSignIn,
+      deviceSignIn: deviceAuth.signIn,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
@@ -276,6 +277,7 @@ export async function startServer(
         clearTimeout(timer);
         await commands.stop();
         await connectivity.stop();
+        await deviceAuth.revocation.stop();
         await mqtt.close();
         await thingSpeakStopped;
         // Readings already acknowledged are committed before the pool goes.

@@ -2,7 +2,8 @@ import { createServer, Socket, type Server } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type SecureContextOptions } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../../logger.ts';
-import { signInAddress, type DeviceSignIn, type DeviceSignInResult } from '../device-auth/device-sign-in.ts';
+import type { DeviceAuth } from '../device-auth/device-auth.ts';
+import { signInAddress, type DeviceSignInResult } from '../device-auth/device-sign-in.ts';
 import { QueueFullError } from '../ingest/ingest-queue.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import type { BrokerConnection } from './broker-connection.ts';
@@ -49,7 +50,7 @@ export async function startEmbeddedBroker(
   ingest: IngestService,
   inbox: DeviceInbox,
   log: Logger,
-  signIn: DeviceSignIn,
+  auth: DeviceAuth,
 ): Promise<RunningBroker> {
   const deviceOf = new WeakMap<Client, string>();
   const refuse = (reason: string): void => {
@@ -72,7 +73,7 @@ export async function startEmbeddedBroker(
         }
       }
       const address = signInAddress(client.conn instanceof Socket ? client.conn.remoteAddress : undefined);
-      void signIn.signIn('mqtt', address, username ?? '', password?.toString('utf8') ?? '').then(
+      void auth.signIn.signIn('mqtt', address, username ?? '', password?.toString('utf8') ?? '').then(
         (result) => {
           if (result.outcome !== 'accepted') {
             refuse(result.outcome === 'busy' ? 'busy' : 'auth');
@@ -80,6 +81,12 @@ export async function startEmbeddedBroker(
             return;
           }
           deviceOf.set(client, result.device.id);
+          // Rotating or disabling the device ends this connection (DeviceRevocation).
+          const untrack = auth.sessions.track(result.device.id, result.credentialRotatedAt, () => {
+            client.close();
+          });
+          if (client.conn.destroyed) untrack();
+          else client.conn.once('close', untrack);
           done(null, true);
         },
         (error: unknown) => {
