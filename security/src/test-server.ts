@@ -25,6 +25,12 @@ export function startSecurityServer(env: Record<string, string> = {}): Promise<R
     LOGIN_THROTTLE_PAIR_FAILURES: '1000000',
     LOGIN_THROTTLE_ADDRESS_FAILURES: '1000000',
     LOGIN_THROTTLE_ACCOUNT_FAILURES: '1000000',
+    // Tests make many devices and wrong secrets from one address, and sign many in at once: device sign-in
+    // limits and the hashing line are lifted unless a test sets them.
+    DEVICE_SIGNIN_PAIR_FAILURES: '1000000',
+    DEVICE_SIGNIN_ADDRESS_FAILURES: '1000000',
+    DEVICE_SIGNIN_DEVICE_FAILURES: '1000000',
+    CREDENTIAL_CHECKS_WAITING: '1000000',
     ...env,
   });
   return startServer(config, createLogger(config.LOG_LEVEL, false));

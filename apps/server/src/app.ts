@@ -17,6 +17,8 @@ import type { Logger } from './logger.ts';
 import { apiRoutes } from './modules/api-routes.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
 import type { AccountNotices } from './modules/auth/account-notices.ts';
+import type { CredentialChecks } from './modules/auth/credential-checks.ts';
+import type { DeviceSignIn } from './modules/device-auth/device-sign-in.ts';
 import { contextResolver } from './modules/auth/authenticate.ts';
 import type { IngestService } from './modules/ingest/ingest-service.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
@@ -36,6 +38,9 @@ export interface AppDeps {
   /** E-mails users after changes to how their account signs in. */
   readonly accountNotices: AccountNotices;
   readonly secrets: SecretBox;
+  /** The one gate every password and device secret check passes (bounded argon2 work). */
+  readonly credentialChecks: CredentialChecks;
+  readonly deviceSignIn: DeviceSignIn;
   readonly isShuttingDown: () => boolean;
   readonly brokerReady: () => boolean;
 }

@@ -77,6 +77,25 @@ const envSchema = z.object({
   LOGIN_THROTTLE_WINDOW_S: z.coerce.number().int().min(1).default(3600),
   LOGIN_THROTTLE_BASE_S: z.coerce.number().int().min(1).default(60),
   LOGIN_THROTTLE_MAX_S: z.coerce.number().int().min(1).default(900),
+  /**
+   * Device sign-ins (HTTP ingest, embedded MQTT) failed within the window after which attempts are held back
+   * without a lookup or a hash, per address and device pair, per address, and per device (an address that signed
+   * the device in recently is spared the device's hold). The hold starts at HOLD_S and doubles up to HOLD_MAX_S.
+   */
+  DEVICE_SIGNIN_PAIR_FAILURES: z.coerce.number().int().min(1).default(10),
+  DEVICE_SIGNIN_ADDRESS_FAILURES: z.coerce.number().int().min(1).default(50),
+  DEVICE_SIGNIN_DEVICE_FAILURES: z.coerce.number().int().min(1).default(20),
+  DEVICE_SIGNIN_WINDOW_S: z.coerce.number().int().min(1).default(600),
+  DEVICE_SIGNIN_HOLD_S: z.coerce.number().int().min(1).default(30),
+  DEVICE_SIGNIN_HOLD_MAX_S: z.coerce.number().int().min(1).default(600),
+  /** How often devices connected to the embedded broker are checked for having been disabled by other means. */
+  DEVICE_SESSION_RECHECK_S: z.coerce.number().int().min(1).default(60),
+  /**
+   * argon2 verifications (passwords and device secrets) running at once, and checks waiting per lane (users,
+   * devices) beyond which one is refused with 503 / CONNACK 3.
+   */
+  CREDENTIAL_CHECKS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  CREDENTIAL_CHECKS_WAITING: z.coerce.number().int().min(1).default(32),
   BODY_LIMIT: z.string().default('1mb'),
   /** Bodies of routes anyone may call (sign-in, refresh): read before anyone is known, so kept small. */
   PUBLIC_BODY_LIMIT: z.string().default('16kb'),

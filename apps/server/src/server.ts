@@ -8,6 +8,8 @@ import type { AnyRoute } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createEmailSender } from './modules/alert-engine/email-sender.ts';
 import { AccountNotices } from './modules/auth/account-notices.ts';
+import { CredentialChecks } from './modules/auth/credential-checks.ts';
+import { createDeviceAuth } from './modules/device-auth/device-auth.ts';
 import { bootstrapSuperAdmin } from './modules/auth/bootstrap-admin.ts';
 import { loadSigningKey } from './modules/auth/signing-key.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
@@ -103,6 +105,18 @@ export async function startServer(
         maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
       },
     });
+    const credentialChecks = new CredentialChecks(
+      { concurrency: config.CREDENTIAL_CHECKS_CONCURRENCY, maxWaiting: config.CREDENTIAL_CHECKS_WAITING },
+      metrics.registry,
+    );
+    const deviceAuth = createDeviceAuth(config, {
+      directory: ingest.directory,
+      checks: credentialChecks,
+      bus,
+      registry: metrics.registry,
+      log,
+    });
+    deviceAuth.revocation.start();
     // Started before any transport, so no stored reading goes unevaluated.
     const alerts =
       config.ALERT_ENGINE_ENABLED === 'true'
@@ -148,6 +162,7 @@ export async function startServer(
           ingest,
           inbox,
           log,
+          deviceAuth,
         );
     const mqtt: BrokerConnection =
       embedded ??
@@ -176,6 +191,8 @@ export async function startServer(
       signingKey,
       accountNotices,
       secrets,
+      credentialChecks,
+      deviceSignIn: deviceAuth.signIn,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
@@ -265,6 +282,7 @@ export async function startServer(
         clearTimeout(timer);
         await commands.stop();
         await connectivity.stop();
+        await deviceAuth.revocation.stop();
         await mqtt.close();
         await thingSpeakStopped;
         // Readings already acknowledged are committed before the pool goes.

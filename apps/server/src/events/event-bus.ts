@@ -49,6 +49,20 @@ export interface DomainEvents {
     readonly tenantId: string | null;
     readonly userId: string | null;
   };
+  /**
+   * A device was changed after its transaction committed: its secret rotated, disabled or enabled, or otherwise
+   * edited. Relayed to the other instances (`relayed` true there), so each ends the device's connections and
+   * forgets its cached secret at once.
+   */
+  'device.changed': {
+    readonly tenantId: string;
+    readonly deviceId: string;
+    readonly change: 'secret_rotated' | 'disabled' | 'enabled' | 'updated' | 'removed';
+    /** The device's current secret version (epoch ms of its last rotation), or null if never rotated. */
+    readonly credentialRotatedAt: number | null;
+    /** This event came from another instance and is not to be relayed again. */
+    readonly relayed: boolean;
+  };
   /** A tenant's alarm flood began or ended. */
   'alert.flood': {
     readonly tenantId: string;

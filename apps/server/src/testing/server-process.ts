@@ -46,6 +46,12 @@ export class ServerProcess {
         LOGIN_THROTTLE_PAIR_FAILURES: '100000',
         LOGIN_THROTTLE_ADDRESS_FAILURES: '100000',
         LOGIN_THROTTLE_ACCOUNT_FAILURES: '100000',
+        // Tests make many devices and wrong secrets from one address, and sign many in at once: device sign-in
+        // limits and the hashing line are lifted unless a test sets them.
+        DEVICE_SIGNIN_PAIR_FAILURES: '100000',
+        DEVICE_SIGNIN_ADDRESS_FAILURES: '100000',
+        DEVICE_SIGNIN_DEVICE_FAILURES: '100000',
+        CREDENTIAL_CHECKS_WAITING: '100000',
         THINGSPEAK_ENABLED: 'false',
         TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
         ...this.options.env,

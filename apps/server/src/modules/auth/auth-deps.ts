@@ -5,6 +5,7 @@ import type { AccessTokens } from './access-token.ts';
 import type { AccountNotices } from './account-notices.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import type { CredentialChecks } from './credential-checks.ts';
 import { LoginThrottle } from './login-throttle.ts';
 
 export interface AuthDeps {
@@ -15,6 +16,8 @@ export interface AuthDeps {
   /** Tells the realtime gateway when a session ends, so its sockets close at once. */
   readonly bus: EventBus;
   readonly throttle: LoginThrottle;
+  /** Bounds the argon2 work of sign-ins, shared with devices. */
+  readonly credentialChecks: CredentialChecks;
   readonly notices: AccountNotices;
   /** Seals TOTP secrets at rest. */
   readonly secrets: SecretBox;
@@ -35,6 +38,7 @@ export function authDeps(deps: RouteDeps): AuthDeps {
     loginAttempts: deps.metrics.loginAttempts,
     bus: deps.bus,
     notices: deps.accountNotices,
+    credentialChecks: deps.credentialChecks,
     throttle: new LoginThrottle(deps.db.pool, {
       pair: policy(config.LOGIN_THROTTLE_PAIR_FAILURES),
       address: policy(config.LOGIN_THROTTLE_ADDRESS_FAILURES),

@@ -1,10 +1,11 @@
-import { verifyCredential, withTenant } from '@tidewatch/db';
+import { withTenant } from '@tidewatch/db';
 import type { LoginRequest, Role, TokenResponse } from '@tidewatch/shared';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { AppError } from '../../http/app-error.ts';
 import type { RequestContext } from '../../http/request-context.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { AuthDeps } from './auth-deps.ts';
+import { CredentialChecksBusyError } from './credential-checks.ts';
 import { issueTokens, principalFromUser, tokenResponse } from './session-tokens.ts';
 import { nextSignInStep, PENDING_SESSION_TTL_S } from './sign-in-steps.ts';
 
@@ -49,7 +50,16 @@ export async function login(
   const candidate = rows[0];
   const held = await deps.throttle.holds(keys, candidate?.user_id ?? null);
   const hash = !held && candidate ? candidate.password_hash : STAND_IN_HASH;
-  const passwordOk = await verifyCredential(hash, request.password).catch(() => false);
+  const passwordOk = await deps.credentialChecks
+    .verify('user', hash, request.password)
+    .catch((error: unknown) => {
+      // Too many checks waiting: no verdict, so no failure counted; the person tries again in a moment.
+      if (error instanceof CredentialChecksBusyError)
+        throw new AppError('unavailable', 'Signing in is busy; try again in a moment', undefined, {
+          'Retry-After': '2',
+        });
+      throw error;
+    });
 
   if (held || !candidate || !passwordOk || candidate.disabled) {
     if (!held) await deps.throttle.failed(keys);

@@ -11,6 +11,7 @@ import {
   type DeviceConnectivity,
   type DeviceTransport,
 } from '@tidewatch/shared';
+import type { DomainEvents } from '../../events/event-bus.ts';
 import { conflict, invalid, notFound } from '../../http/app-error.ts';
 import { pageArgs, toPage } from '../../http/pagination.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
@@ -95,7 +96,22 @@ export async function ensureSeries(
 }
 
 /** Devices: provisioning and rotation return the secret once; only its hash is stored. */
-export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
+export function deviceRoutes({ db, bus }: RouteDeps): AnyRoute[] {
+  /** After commit: every instance forgets the device's cached secret and ends the connections it must. */
+  const changed = (
+    tenantId: string,
+    device: Device,
+    change: DomainEvents['device.changed']['change'],
+  ): void => {
+    bus.emit('device.changed', {
+      tenantId,
+      deviceId: device.id,
+      change,
+      credentialRotatedAt:
+        device.credentialRotatedAt === null ? null : Date.parse(device.credentialRotatedAt),
+      relayed: false,
+    });
+  };
   return [
     defineRoute({
       method: 'get',
@@ -213,7 +229,11 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
           });
           return toDevice(await findDevice(tx, ctx, params.id));
         }).then((device) => {
-          ingest.directory.invalidate(params.id);
+          changed(
+            ctx.tenantId,
+            device,
+            body.disabled === undefined ? 'updated' : body.disabled ? 'disabled' : 'enabled',
+          );
           return device;
         }),
     }),
@@ -249,8 +269,8 @@ export function deviceRoutes({ db, ingest }: RouteDeps): AnyRoute[] {
           });
           return { device: toDevice(await findDevice(tx, ctx, params.id)), secret };
         }).then((credentials) => {
-          // The old secret must stop working now, not when the cache expires.
-          ingest.directory.invalidate(params.id);
+          // The old secret must stop working now, not when the cache expires, and on every instance.
+          changed(ctx.tenantId, credentials.device, 'secret_rotated');
           return credentials;
         });
       },

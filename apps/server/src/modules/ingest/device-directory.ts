@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { retryTransientOnce, verifyCredential } from '@tidewatch/db';
+import { retryTransientOnce } from '@tidewatch/db';
 import type { DeviceTransport } from '@tidewatch/shared';
 import type pg from 'pg';
 import type { CalibrationInfo, IngestDevice, SeriesInfo } from './ingest-device.ts';
@@ -20,14 +19,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Devices as ingest sees them, cached for `ttlMs` so a busy device costs no query per message. A change made
- * through this server's API invalidates at once; one made elsewhere applies within the TTL.
+ * through this server's API invalidates at once; one made elsewhere applies within the TTL. Device secrets are
+ * checked by device-auth's DeviceSignIn.
  */
 export class DeviceDirectory {
   private readonly cache = new Map<string, { device: IngestDevice | null; loadedAt: number }>();
-  /** Secrets already checked against a hash, so argon2 (tens of ms) runs once per device and secret. */
-  private readonly verified = new Map<string, number | null>();
-  /** argon2 checks in flight, by device and secret digest. */
-  private readonly checking = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -68,25 +64,5 @@ export class DeviceDirectory {
 
   invalidate(deviceId: string): void {
     this.cache.delete(deviceId);
-  }
-
-  /** The device, if it exists, is enabled and `secret` is its current secret; otherwise null. */
-  async authenticate(deviceId: string, secret: string): Promise<IngestDevice | null> {
-    const device = await this.get(deviceId);
-    if (!device || device.disabled || device.credentialHash === null) return null;
-    const key = `${deviceId}:${createHash('sha256').update(secret).digest('base64url')}`;
-    if (this.verified.has(key) && this.verified.get(key) === device.credentialRotatedAt) return device;
-    // A burst of requests from one device shares one argon2 check instead of queueing one each.
-    let check = this.checking.get(key);
-    if (!check) {
-      check = verifyCredential(device.credentialHash, secret)
-        .catch(() => false)
-        .finally(() => this.checking.delete(key));
-      this.checking.set(key, check);
-    }
-    if (!(await check)) return null;
-    if (this.verified.size > 50_000) this.verified.clear();
-    this.verified.set(key, device.credentialRotatedAt);
-    return device;
   }
 }

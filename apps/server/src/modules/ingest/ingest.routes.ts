@@ -2,6 +2,7 @@ import { ingestResultSchema, telemetryPayloadSchema } from '@tidewatch/shared';
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../../http/app-error.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
+import { signInAddress } from '../device-auth/device-sign-in.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import type { IngestDevice } from './ingest-device.ts';
 import { QueueFullError, type QueueRefusal } from './ingest-queue.ts';
@@ -39,14 +40,24 @@ function deviceCredentials(req: Request): { deviceId: string; secret: string } |
 }
 
 /** Readings from devices over HTTP: the same payload and rules as MQTT. */
-export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
+export function ingestRoutes({ ingest, deviceSignIn }: RouteDeps): AnyRoute[] {
   // Before the body is read: a sender without a device's credentials never gets a megabyte parsed.
   const authenticateDevice: RequestHandler = async (req, res, next) => {
     const credentials = deviceCredentials(req);
-    const device = credentials
-      ? await ingest.directory.authenticate(credentials.deviceId, credentials.secret)
+    const signIn = credentials
+      ? await deviceSignIn.signIn('http', signInAddress(req.ip), credentials.deviceId, credentials.secret)
       : null;
-    if (!device) {
+    if (signIn?.outcome === 'busy')
+      throw new AppError(
+        'unavailable',
+        'The server is busy checking credentials; send again shortly',
+        undefined,
+        {
+          'Retry-After': '2',
+        },
+      );
+    // Unknown device, wrong secret and a held attempt are one and the same answer.
+    if (signIn?.outcome !== 'accepted') {
       ingest.metrics.refused.inc({ transport: 'http', reason: 'auth' });
       throw new AppError(
         'unauthenticated',
@@ -57,7 +68,7 @@ export function ingestRoutes({ ingest }: RouteDeps): AnyRoute[] {
         },
       );
     }
-    res.locals.ingestDevice = device;
+    res.locals.ingestDevice = signIn.device;
     next();
   };
   return [

@@ -1,7 +1,9 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type SecureContextOptions } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../../logger.ts';
+import type { DeviceAuth } from '../device-auth/device-auth.ts';
+import { signInAddress, type DeviceSignInResult } from '../device-auth/device-sign-in.ts';
 import { QueueFullError } from '../ingest/ingest-queue.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import type { BrokerConnection } from './broker-connection.ts';
@@ -34,6 +36,7 @@ export interface RunningBroker extends BrokerConnection {
   setTlsContext(context: SecureContextOptions): void;
 }
 
+const SERVER_UNAVAILABLE = 3;
 const BAD_CREDENTIALS = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -47,6 +50,7 @@ export async function startEmbeddedBroker(
   ingest: IngestService,
   inbox: DeviceInbox,
   log: Logger,
+  auth: DeviceAuth,
 ): Promise<RunningBroker> {
   const deviceOf = new WeakMap<Client, string>();
   const refuse = (reason: string): void => {
@@ -68,22 +72,26 @@ export async function startEmbeddedBroker(
           return;
         }
       }
-      void ingest.directory.authenticate(username ?? '', password?.toString('utf8') ?? '').then(
-        (device) => {
-          if (!device) {
-            refuse('auth');
-            const error = Object.assign(new Error('Bad device id or secret'), {
-              returnCode: BAD_CREDENTIALS,
-            });
-            done(error, false);
+      const address = signInAddress(client.conn instanceof Socket ? client.conn.remoteAddress : undefined);
+      void auth.signIn.signIn('mqtt', address, username ?? '', password?.toString('utf8') ?? '').then(
+        (result) => {
+          if (result.outcome !== 'accepted') {
+            refuse(result.outcome === 'busy' ? 'busy' : 'auth');
+            done(signInRefusal(result.outcome), false);
             return;
           }
-          deviceOf.set(client, device.id);
+          deviceOf.set(client, result.device.id);
+          // Rotating or disabling the device ends this connection (DeviceRevocation).
+          const untrack = auth.sessions.track(result.device.id, result.credentialRotatedAt, () => {
+            client.close();
+          });
+          if (client.conn.destroyed) untrack();
+          else client.conn.once('close', untrack);
           done(null, true);
         },
         (error: unknown) => {
           log.error({ err: error }, 'device authentication failed');
-          done(Object.assign(new Error('Server unavailable'), { returnCode: 3 }), false);
+          done(Object.assign(new Error('Server unavailable'), { returnCode: SERVER_UNAVAILABLE }), false);
         },
       );
     },
@@ -171,6 +179,13 @@ export async function startEmbeddedBroker(
       await Promise.all(closed);
     },
   };
+}
+
+/** CONNACK 3 when the hashing line is full (try again later); 4 for anything else, held attempts included. */
+function signInRefusal(outcome: DeviceSignInResult['outcome']): Error & { returnCode: 3 | 4 } {
+  return outcome === 'busy'
+    ? Object.assign(new Error('Server busy'), { returnCode: SERVER_UNAVAILABLE } as const)
+    : Object.assign(new Error('Bad device id or secret'), { returnCode: BAD_CREDENTIALS } as const);
 }
 
 /** Every listener of the broker opens here, plain or TLS. */

@@ -88,6 +88,15 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
       revalidator.soon();
     });
   }
+  // A rotated or disabled device is cut off on every instance, not only where the change was made.
+  const stopDeviceChanges = bus.on('device.changed', ({ relayed, ...change }) => {
+    if (redis && !relayed) io.serverSideEmit('device:changed', change);
+  });
+  if (redis) {
+    io.on('device:changed', (change) => {
+      bus.emit('device.changed', { ...change, relayed: true });
+    });
+  }
 
   // Upgraded connections leave the HTTP server's bookkeeping; kept here so shutdown can end the stragglers.
   const upgraded = new Set<NetSocket>();
@@ -166,6 +175,7 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
     async close() {
       stopFanout();
       stopAccessChanges();
+      stopDeviceChanges();
       stopGuard();
       telemetry.stop();
       await revalidator.stop();

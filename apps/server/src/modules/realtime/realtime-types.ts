@@ -1,5 +1,6 @@
 import type { ClientToServerEvents, LiveReading, ServerToClientEvents } from '@tidewatch/shared';
 import type { Server, Socket } from 'socket.io';
+import type { DomainEvents } from '../../events/event-bus.ts';
 import type { ClientBacklog } from './client-backlog.ts';
 import type { SocketSession } from './socket-session.ts';
 
@@ -9,6 +10,8 @@ export interface InterServerEvents {
   telemetry: (readings: LiveReading[]) => void;
   /** Someone's authority changed on that instance: check the sockets here too. */
   'access:changed': () => void;
+  /** A device was changed on that instance: its connections here end too. */
+  'device:changed': (event: Omit<DomainEvents['device.changed'], 'relayed'>) => void;
 }
 
 export interface SocketData {
