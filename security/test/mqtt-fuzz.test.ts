@@ -78,6 +78,7 @@ describe('MQTT fuzzer', () => {
       };
     });
     client = await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, {
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       reconnectPeriod: 200,
@@ -97,6 +98,7 @@ describe('MQTT fuzzer', () => {
 
   it('drops a command acknowledgement the database cannot store (a NUL byte) instead of disconnecting the device', async () => {
     const probe = await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, {
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       reconnectPeriod: 0,

@@ -23,6 +23,7 @@ import type { BrokerConnection } from './modules/mqtt/broker-connection.ts';
 import { DeviceInbox } from './modules/mqtt/device-inbox.ts';
 import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
 import { connectExternalBroker } from './modules/mqtt/external-broker.ts';
+import { serverClientId } from './modules/mqtt/server-client-id.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
@@ -133,6 +134,12 @@ export async function startServer(
             host: config.MQTT_HOST,
             port: config.MQTT_PORT === 'off' ? null : config.MQTT_PORT,
             maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
+            connections: {
+              perAddress: config.MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+              total: config.MQTT_MAX_CONNECTIONS,
+            },
+            maxKeepaliveS: config.MQTT_MAX_KEEPALIVE_S,
+            connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_S * 1000,
             ...(mqttTls && {
               tls: {
                 port: mqttTls.port,
@@ -143,8 +150,10 @@ export async function startServer(
           },
           ingest,
           inbox,
+          metrics.registry,
           log,
         );
+    const brokerClientFiles = embedded ? {} : await readBrokerClientFiles(config);
     const mqtt: BrokerConnection =
       embedded ??
       connectExternalBroker(
@@ -152,9 +161,12 @@ export async function startServer(
           url: config.MQTT_URL ?? '',
           username: config.MQTT_USERNAME,
           password: config.MQTT_PASSWORD,
-          clientId: config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
+          clientId: serverClientId(
+            config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
+            config.MQTT_PASSWORD ?? brokerClientFiles.key ?? '',
+          ),
           shareGroup: config.MQTT_SHARE_GROUP,
-          tls: await readBrokerClientFiles(config),
+          tls: brokerClientFiles,
         },
         inbox,
         ingest.metrics,
