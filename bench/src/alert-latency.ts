@@ -79,7 +79,9 @@ try {
 
     const brokerUrl = `mqtt://127.0.0.1:${String(server.mqttPort)}`;
     const probeClients = await Promise.all(
-      probes.map((device) => mqtt.connectAsync(brokerUrl, { username: device.id, password: SECRET })),
+      probes.map((device) =>
+        mqtt.connectAsync(brokerUrl, { clientId: device.id, username: device.id, password: SECRET }),
+      ),
     );
     const load = runDeviceLoad({
       brokerUrl,

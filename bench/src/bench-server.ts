@@ -20,6 +20,8 @@ export async function startBenchServer(
     HOST: '127.0.0.1',
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '0',
+    // Every simulated device connects from this machine's one address.
+    MQTT_MAX_CONNECTIONS_PER_ADDRESS: '100000',
     DATABASE_URL: appUrl,
     ...env,
   });

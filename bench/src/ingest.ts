@@ -43,7 +43,11 @@ async function benchBroker(broker: string, devices: { id: string; secret: string
   const server = await startBenchServer(
     database.appUrl,
     mosquitto
-      ? { MQTT_URL: mosquitto.url, MQTT_PASSWORD: SERVER_MQTT_PASSWORD, MQTT_CLIENT_ID: 'tidewatch-bench' }
+      ? {
+          MQTT_URL: mosquitto.serverUrl,
+          MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
+          MQTT_CLIENT_ID: 'tidewatch-bench',
+        }
       : {},
   );
   const brokerUrl = mosquitto ? mosquitto.url : `mqtt://127.0.0.1:${String(server.mqttPort)}`;
@@ -114,7 +118,7 @@ async function brokerPassThrough(
   const offered = Number(process.env.BENCH_PASSTHROUGH_READINGS_PER_S ?? 40_000);
   const mosquitto = await startMosquitto(database.adminUrl);
   try {
-    const subscriber = await mqtt.connectAsync(mosquitto.url, {
+    const subscriber = await mqtt.connectAsync(mosquitto.serverUrl, {
       username: 'tidewatch-server',
       password: SERVER_MQTT_PASSWORD,
     });

@@ -15,6 +15,7 @@ const [hyderabad] = demoTenants;
 /** Connects to the broker as the device and publishes one reading (QoS 1); rejects when the broker refuses. */
 async function publishAs(brokerUrl: string, deviceId: string, secret: string, level: number): Promise<void> {
   const client = await mqtt.connectAsync(brokerUrl, {
+    clientId: deviceId,
     username: deviceId,
     password: secret,
     reconnectPeriod: 0,

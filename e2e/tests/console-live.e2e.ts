@@ -24,6 +24,7 @@ const LIVE_WITHIN_MS = 2000;
 /** The device's own MQTT connection. */
 function connectDevice(broker: TestMosquitto, device: ProvisionedDevice): Promise<mqtt.MqttClient> {
   return mqtt.connectAsync(broker.url, {
+    clientId: device.id,
     username: device.id,
     password: device.secret,
     reconnectPeriod: 0,
@@ -78,7 +79,7 @@ describe('the live console: MQTT to screen, operators in step, shelving, and a s
       port: await freePort(),
       databaseUrl: inject('appUrl'),
       env: {
-        MQTT_URL: broker.url,
+        MQTT_URL: broker.serverUrl,
         MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
         MQTT_CLIENT_ID: 'tidewatch-e2e-live',
         // Shelving expires on the alert jobs' beat: a short beat keeps the expiry test close to its minute.

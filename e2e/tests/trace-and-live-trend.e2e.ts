@@ -177,6 +177,7 @@ describe('the downstream trace, the live trend and the trend exports', () => {
     // Close to the tank's own level, so no alarm is raised; two decimals make it recognisable.
     const level = Math.round(((series.last ?? 300) + 0.37) * 100) / 100;
     const device = await mqtt.connectAsync(suite.server.mqttUrl, {
+      clientId: series.device_id,
       username: series.device_id,
       password: DEFAULT_DEMO_DEVICE_SECRET,
       reconnectPeriod: 0,

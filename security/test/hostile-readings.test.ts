@@ -135,6 +135,7 @@ describe('hostile readings: numeric extremes beside a well-behaved device of ano
     label: string,
   ): Promise<MqttClient> {
     const client = await mqtt.connectAsync(url, {
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       reconnectPeriod: 0,
@@ -180,7 +181,7 @@ describe('hostile readings: numeric extremes beside a well-behaved device of ano
     }
     await mosquitto.reloadCredentials();
     external = await startSecurityServer({
-      MQTT_URL: mosquitto.url,
+      MQTT_URL: mosquitto.serverUrl,
       MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
       MQTT_CLIENT_ID: `tidewatch-hostile-${String(seed)}`,
       INGEST_LINGER_MS: '50',

@@ -118,6 +118,7 @@ describe('hostile TLS edges: MQTT devices without their certificate, plain text 
     const attempt = async (certificate: object): Promise<string> =>
       mqtt
         .connectAsync(`mqtts://127.0.0.1:${String(server.mqttTlsPort)}`, {
+          clientId: device.id,
           username: device.id,
           password: device.secret,
           ca,
@@ -164,6 +165,7 @@ describe('hostile TLS edges: MQTT devices without their certificate, plain text 
 
     // The device itself, with its certificate, still gets in.
     const own = await mqtt.connectAsync(`mqtts://127.0.0.1:${String(server.mqttTlsPort)}`, {
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       ca,

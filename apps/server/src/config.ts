@@ -136,6 +136,14 @@ const envSchema = z.object({
   /** The CA that signs device certificates: on MQTT_TLS_PORT a device must then present one whose CN is its id. */
   MQTT_TLS_CA_FILE: z.string().min(1).optional(),
   MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).default(262_144),
+  /** Open sockets to the embedded broker from one address (a gateway or NAT holds several devices). */
+  MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  /** Open sockets to the embedded broker in total, across its listeners. */
+  MQTT_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
+  /** A CONNECT asking a longer keepalive (or none, 0) is refused. */
+  MQTT_MAX_KEEPALIVE_S: z.coerce.number().int().min(10).max(65_535).default(600),
+  /** A socket that has not sent its whole CONNECT by then (and a TLS handshake not done by then) is closed. */
+  MQTT_CONNECT_TIMEOUT_S: z.coerce.number().int().min(1).default(10),
   /** An external broker (mqtt://host:1883); when set, the embedded broker does not start. */
   MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
   MQTT_USERNAME: z.string().min(1).default('tidewatch-server'),
@@ -300,6 +308,13 @@ function combinationProblems(env: Env): string[] {
 }
 
 /** Parses and validates all configuration once at start-up; the error names each bad variable. */
+/** The broker limits alone, for the CLI that writes Mosquitto's configuration (same variables, same defaults). */
+export function loadMqttLimits(env: NodeJS.ProcessEnv = process.env) {
+  return envSchema
+    .pick({ MQTT_MAX_PAYLOAD_BYTES: true, MQTT_MAX_CONNECTIONS: true, MQTT_MAX_KEEPALIVE_S: true })
+    .parse(env);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

@@ -25,6 +25,7 @@ import type { BrokerConnection } from './modules/mqtt/broker-connection.ts';
 import { DeviceInbox } from './modules/mqtt/device-inbox.ts';
 import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
 import { connectExternalBroker } from './modules/mqtt/external-broker.ts';
+import { serverClientId } from './modules/mqtt/server-client-id.ts';
 import { openDatabasePools } from './operations/database-pools.ts';
 import { demoListenHosts, type ListenHosts } from './operations/demo-exposure.ts';
 import { createMetrics } from './operations/metrics.ts';
@@ -151,6 +152,12 @@ export async function startServer(
             host: hosts.mqtt,
             port: config.MQTT_PORT === 'off' ? null : config.MQTT_PORT,
             maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
+            connections: {
+              perAddress: config.MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+              total: config.MQTT_MAX_CONNECTIONS,
+            },
+            maxKeepaliveS: config.MQTT_MAX_KEEPALIVE_S,
+            connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_S * 1000,
             ...(mqttTls && {
               tls: {
                 port: mqttTls.port,
@@ -161,9 +168,11 @@ export async function startServer(
           },
           ingest,
           inbox,
+          metrics.registry,
           log,
           deviceAuth,
         );
+    const brokerClientFiles = embedded ? {} : await readBrokerClientFiles(config);
     const mqtt: BrokerConnection =
       embedded ??
       connectExternalBroker(
@@ -171,9 +180,12 @@ export async function startServer(
           url: config.MQTT_URL ?? '',
           username: config.MQTT_USERNAME,
           password: config.MQTT_PASSWORD,
-          clientId: config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
+          clientId: serverClientId(
+            config.MQTT_CLIENT_ID ?? `tidewatch-${hostname()}-${String(config.PORT)}`,
+            config.MQTT_PASSWORD ?? brokerClientFiles.key ?? '',
+          ),
           shareGroup: config.MQTT_SHARE_GROUP,
-          tls: await readBrokerClientFiles(config),
+          tls: brokerClientFiles,
         },
         inbox,
         ingest.metrics,

@@ -35,7 +35,7 @@ export async function connectDevice(url: string, id: string, secret: string): Pr
   return mqtt.connectAsync(url, {
     username: id,
     password: secret,
-    clientId: `fault-device-${id}`,
+    clientId: id,
     clean: false,
     reconnectPeriod: 250,
     connectTimeout: 5000,

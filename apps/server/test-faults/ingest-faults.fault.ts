@@ -115,7 +115,13 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
       databaseUrl: inject('appUrl'),
       ...(mode === 'embedded'
         ? { mqttPort: await freePort() }
-        : { env: { MQTT_URL: broker.url, MQTT_PASSWORD: SERVER_MQTT_PASSWORD, MQTT_CLIENT_ID: clientId } }),
+        : {
+            env: {
+              MQTT_URL: broker.serverUrl,
+              MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
+              MQTT_CLIENT_ID: clientId,
+            },
+          }),
     });
     open.server = server;
     await server.start();

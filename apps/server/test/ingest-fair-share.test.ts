@@ -230,6 +230,7 @@ describe('fair shares of the ingest queue', () => {
     if (!flooder) throw new Error('no flooding device');
     const connect = async (device: ProvisionedDevice, reconnectPeriod: number): Promise<MqttClient> => {
       const client = await mqtt.connectAsync(server.mqttUrl, {
+        clientId: device.id,
         username: device.id,
         password: device.secret,
         reconnectPeriod,

@@ -115,6 +115,7 @@ describe('one device’s bad readings cost other devices nothing (HTTP and the e
     api.request<IngestResult & Problem>('POST', '/api/v1/ingest', { body, headers: basic(device) });
   const connect = async (device: TestDevice): Promise<MqttClient> => {
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, {
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       reconnectPeriod: 0,
@@ -286,6 +287,7 @@ describe('one device’s bad readings cost other devices nothing (Mosquitto)', (
 
   const connect = async (device: TestDevice): Promise<MqttClient> => {
     const client = await mqtt.connectAsync(broker.url, {
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       reconnectPeriod: 0,
@@ -298,7 +300,7 @@ describe('one device’s bad readings cost other devices nothing (Mosquitto)', (
   beforeAll(async () => {
     broker = await startMosquitto(inject('adminUrl'));
     server = await startTestServer({
-      MQTT_URL: broker.url,
+      MQTT_URL: broker.serverUrl,
       MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
       MQTT_CLIENT_ID: 'tidewatch-test-isolation',
       INGEST_LINGER_MS: LINGER_MS,

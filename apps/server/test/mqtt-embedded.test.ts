@@ -31,6 +31,7 @@ describe('the embedded MQTT broker', () => {
 
   async function connect(username: string, password: string): Promise<MqttClient> {
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, {
+      clientId: username,
       username,
       password,
       reconnectPeriod: 0,

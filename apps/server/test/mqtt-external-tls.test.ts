@@ -65,6 +65,7 @@ describe('an external Mosquitto over TLS (mqtts://) with client certificates', (
   it('stores what a device with its certificate publishes, which the server reads over TLS', async () => {
     const files = await certificates.client(device.id);
     const client = await mqtt.connectAsync(broker.tlsUrl ?? '', {
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       ca,
@@ -92,6 +93,7 @@ describe('an external Mosquitto over TLS (mqtts://) with client certificates', (
   it('keeps out a device without a client certificate, even with the right secret', async () => {
     await expect(
       mqtt.connectAsync(broker.tlsUrl ?? '', {
+        clientId: device.id,
         username: device.id,
         password: device.secret,
         ca,

@@ -34,7 +34,7 @@ describe('two server instances with Redis and Mosquitto', () => {
     broker = await startMosquitto(inject('adminUrl'));
     instances.push(
       ...(await startInstances(2, 'redis://127.0.0.1:6379', (index) => ({
-        MQTT_URL: broker.url,
+        MQTT_URL: broker.serverUrl,
         MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
         MQTT_CLIENT_ID: `tidewatch-realtime-test-${String(index)}`,
         // The instances split the device topics: each reading is handled by one of them.
@@ -110,6 +110,7 @@ describe('two server instances with Redis and Mosquitto', () => {
     const connections = await Promise.all(
       devices.map(async (device) => {
         const client = await mqtt.connectAsync(broker.url, {
+          clientId: device.id,
           username: device.id,
           password: device.secret,
           reconnectPeriod: 0,

@@ -168,6 +168,7 @@ describe('TLS: HTTPS and WSS on the server port, MQTT over TLS with device certi
     if (!device) throw new Error('no device');
     expect(server.mqttPort).toBeNull();
     const client = await mqttTls({
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       ...(await clientCertificate(certificates, device.id)),
@@ -187,7 +188,7 @@ describe('TLS: HTTPS and WSS on the server port, MQTT over TLS with device certi
     const [device, other] = devices;
     if (!device || !other) throw new Error('no devices');
     const metricsBefore = (await httpsRequest(`${server.url}/metrics`, ca)).body;
-    const credentials = { username: device.id, password: device.secret };
+    const credentials = { clientId: device.id, username: device.id, password: device.secret };
 
     await expect(mqttTls(credentials)).rejects.toThrow(/Not authorized/);
     await expect(
@@ -215,6 +216,7 @@ describe('TLS: HTTPS and WSS on the server port, MQTT over TLS with device certi
     const [device] = devices;
     if (!device) throw new Error('no device');
     const client = await mqttTls({
+      clientId: device.id,
       username: device.id,
       password: device.secret,
       ...(await clientCertificate(certificates, device.id)),
@@ -260,14 +262,21 @@ describe('MQTT over TLS beside the plain port, without device certificates', () 
       label: 'TLS and plain node',
     });
     if (!device) throw new Error('no device');
-    const credentials = { username: device.id, password: device.secret, reconnectPeriod: 0 };
-    clients.push(
-      await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, credentials),
-      await mqtt.connectAsync(`mqtts://127.0.0.1:${String(server.mqttTlsPort)}`, {
-        ...credentials,
-        ca: await readFile(certificates.caFile),
-      }),
-    );
-    expect(clients.every((client) => client.connected)).toBe(true);
+    const credentials = {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+      reconnectPeriod: 0,
+    };
+    // One after the other: a second connection with the same client id takes the first one's place.
+    const plain = await mqtt.connectAsync(`mqtt://127.0.0.1:${String(server.mqttPort)}`, credentials);
+    expect(plain.connected).toBe(true);
+    await plain.endAsync();
+    const tls = await mqtt.connectAsync(`mqtts://127.0.0.1:${String(server.mqttTlsPort)}`, {
+      ...credentials,
+      ca: await readFile(certificates.caFile),
+    });
+    clients.push(tls);
+    expect(tls.connected).toBe(true);
   });
 });

@@ -19,7 +19,7 @@ const clients: MqttClient[] = await Promise.all(
     mqtt.connectAsync(settings.brokerUrl, {
       username: device.id,
       password: device.secret,
-      clientId: `bench-${device.id}`,
+      clientId: device.id,
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 30_000,

@@ -5,15 +5,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { writeMosquittoFiles } from '../modules/mqtt/mosquitto-files.ts';
-import type { MosquittoListeners } from '../modules/mqtt/mosquitto-listeners.ts';
+import type { MosquittoLimits, MosquittoListeners } from '../modules/mqtt/mosquitto-listeners.ts';
+import { maxPacketBytes } from '../modules/mqtt/packet-gate.ts';
 import { freePort } from './ports.ts';
 
 export const SERVER_MQTT_PASSWORD = 'test-server-broker-password';
 
+/** The embedded broker's defaults. */
+export const TEST_MOSQUITTO_LIMITS: MosquittoLimits = {
+  maxPacketBytes: maxPacketBytes(262_144),
+  maxConnections: 10_000,
+  maxKeepaliveS: 600,
+};
+
 /** A real Mosquitto of the test's own, configured from the files our CLI writes. */
 export interface TestMosquitto {
+  /** The devices' plain listener. */
   readonly port: number;
   readonly url: string;
+  /** The server's own listener (the server's MQTT_URL). */
+  readonly serverUrl: string;
   /** `mqtts://` of the TLS listener, when started with one. */
   readonly tlsUrl: string | null;
   readonly dir: string;
@@ -52,7 +63,7 @@ async function writeCredentials(adminUrl: string, dir: string, listeners: Mosqui
       outDir: dir,
       serverUsername: 'tidewatch-server',
       serverPassword: SERVER_MQTT_PASSWORD,
-      listeners,
+      listeners: { at: listeners, limits: TEST_MOSQUITTO_LIMITS },
     });
   } finally {
     await admin.end();
@@ -70,9 +81,11 @@ export async function startMosquitto(
 ): Promise<TestMosquitto> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tidewatch-mosquitto-'));
   const port = await freePort();
+  const serverPort = await freePort();
   const tlsPort = options.tls ? await freePort() : null;
   const listeners: MosquittoListeners = {
     plain: { port, host: '127.0.0.1' },
+    server: { port: serverPort, host: '127.0.0.1' },
     ...(options.tls && tlsPort !== null && { tls: { ...options.tls, port: tlsPort, host: '127.0.0.1' } }),
   };
   // Apart from mosquitto.conf, which include_dir would otherwise read as well.
@@ -98,6 +111,7 @@ export async function startMosquitto(
   const mosquitto: TestMosquitto = {
     port,
     url: `mqtt://127.0.0.1:${String(port)}`,
+    serverUrl: `mqtt://127.0.0.1:${String(serverPort)}`,
     tlsUrl: tlsPort === null ? null : `mqtts://127.0.0.1:${String(tlsPort)}`,
     dir,
     async reloadCredentials() {
@@ -107,7 +121,7 @@ export async function startMosquitto(
     },
     async start() {
       child = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
-      await waitForPort(port);
+      await Promise.all([waitForPort(port), waitForPort(serverPort)]);
     },
     async stop() {
       const running = child;

@@ -1,21 +1,30 @@
-import { createServer, Socket, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type SecureContextOptions } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
 import type { DeviceAuth } from '../device-auth/device-auth.ts';
 import { signInAddress, type DeviceSignInResult } from '../device-auth/device-sign-in.ts';
 import { QueueFullError } from '../ingest/ingest-queue.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import type { BrokerConnection } from './broker-connection.ts';
+import { BrokerRefusals } from './broker-refusals.ts';
+import { ConnectionCaps, type ConnectionCapLimits } from './connection-caps.ts';
 import { checkDeviceCertificate } from './device-certificate.ts';
 import type { DeviceInbox } from './device-inbox.ts';
 import { commandTopic, parseDeviceTopic } from './device-topics.ts';
+import { CONNECT_MAX_PACKET_BYTES, maxPacketBytes, PacketGate } from './packet-gate.ts';
 
 export interface EmbeddedBrokerOptions {
   readonly host: string;
   /** The plain-text listener; null for none. */
   readonly port: number | null;
   readonly maxPayloadBytes: number;
+  readonly connections: ConnectionCapLimits;
+  /** A CONNECT asking a longer keepalive, or none, is refused. */
+  readonly maxKeepaliveS: number;
+  /** For the whole CONNECT to arrive, and for a TLS handshake. */
+  readonly connectTimeoutMs: number;
   readonly tls?: BrokerTlsOptions;
 }
 
@@ -37,8 +46,11 @@ export interface RunningBroker extends BrokerConnection {
 }
 
 const SERVER_UNAVAILABLE = 3;
+const IDENTIFIER_REJECTED = 2;
 const BAD_CREDENTIALS = 4;
 const NOT_AUTHORIZED = 5;
+/** aedes' CONNACK code for a keepalive over its limit (MQTT 3.1.1 reserves codes above 5). */
+const KEEPALIVE_REFUSED = 6;
 
 /**
  * The MQTT broker for a first run, in the server's own process: devices sign in with their id and secret, may
@@ -49,6 +61,7 @@ export async function startEmbeddedBroker(
   options: EmbeddedBrokerOptions,
   ingest: IngestService,
   inbox: DeviceInbox,
+  registry: Registry,
   log: Logger,
   auth: DeviceAuth,
 ): Promise<RunningBroker> {
@@ -56,12 +69,38 @@ export async function startEmbeddedBroker(
   const refuse = (reason: string): void => {
     ingest.metrics.refused.inc({ transport: 'mqtt', reason });
   };
+  const refusals = new BrokerRefusals(registry, log);
+  const caps = new ConnectionCaps(options.connections);
 
   const broker = await Aedes.createBroker({
     drainTimeout: 30_000,
+    connectTimeout: options.connectTimeoutMs,
+    keepaliveLimit: options.maxKeepaliveS,
     authenticate: (client, username, password, done) => {
-      if (options.tls?.requireDeviceCertificate && client.conn instanceof TLSSocket) {
-        const verdict = checkDeviceCertificate(client.conn, username ?? '');
+      const gate = client.conn instanceof PacketGate ? client.conn : null;
+      // Checked before anything else, and before aedes looks for a client of the same id to take over.
+      if (client.id !== username) {
+        refusals.refuse('client_id', { clientId: client.id.slice(0, 64), deviceId: username?.slice(0, 64) });
+        done(
+          Object.assign(new Error('The client id must be the device id'), {
+            returnCode: IDENTIFIER_REJECTED,
+          }),
+          false,
+        );
+        return;
+      }
+      // aedes holds the CONNECT's last will here until the client is authenticated.
+      const will = (client as unknown as { _will?: { retain?: boolean; qos?: number } | null })._will;
+      if (will && (will.retain === true || (will.qos ?? 0) >= 2)) {
+        refusals.refuse(will.retain === true ? 'retain' : 'qos2', { deviceId: username, will: true });
+        done(
+          Object.assign(new Error('No retained or QoS 2 last will'), { returnCode: NOT_AUTHORIZED }),
+          false,
+        );
+        return;
+      }
+      if (options.tls?.requireDeviceCertificate && gate?.socket instanceof TLSSocket) {
+        const verdict = checkDeviceCertificate(gate.socket, username);
         if (verdict !== 'accepted') {
           refuse('client_certificate');
           log.warn({ deviceId: username, verdict }, 'refused a device without its own client certificate');
@@ -72,8 +111,8 @@ export async function startEmbeddedBroker(
           return;
         }
       }
-      const address = signInAddress(client.conn instanceof Socket ? client.conn.remoteAddress : undefined);
-      void auth.signIn.signIn('mqtt', address, username ?? '', password?.toString('utf8') ?? '').then(
+      const address = signInAddress(gate ? gate.socket.remoteAddress : undefined);
+      void auth.signIn.signIn('mqtt', address, username, password?.toString('utf8') ?? '').then(
         (result) => {
           if (result.outcome !== 'accepted') {
             refuse(result.outcome === 'busy' ? 'busy' : 'auth');
@@ -87,6 +126,7 @@ export async function startEmbeddedBroker(
           });
           if (client.conn.destroyed) untrack();
           else client.conn.once('close', untrack);
+          gate?.authenticated();
           done(null, true);
         },
         (error: unknown) => {
@@ -128,8 +168,44 @@ export async function startEmbeddedBroker(
     },
   });
 
+  broker.on('connectionError', (_client, error: Error & { errorCode?: number }) => {
+    if (error.errorCode === KEEPALIVE_REFUSED) refusals.refuse('keepalive');
+    else if (error.message === 'connect did not arrive in time') refusals.refuse('connect_timeout');
+  });
+
+  const limits = {
+    beforeAuth: CONNECT_MAX_PACKET_BYTES,
+    afterAuth: maxPacketBytes(options.maxPayloadBytes),
+  };
+  /** Every socket, plain or (once its handshake is done) TLS, reaches aedes through a packet gate. */
+  const handle = (socket: Socket): void => {
+    broker.handle(
+      new PacketGate(socket, limits, (reason) => {
+        refusals.refuse(reason, { address: socket.remoteAddress });
+      }),
+    );
+  };
+  /** Counted on the raw socket, before a TLS handshake. */
+  const admit = (socket: Socket): void => {
+    const verdict = caps.admit(socket);
+    if (verdict === 'admitted') return;
+    refusals.refuse(verdict === 'total' ? 'connections_total' : 'connections_per_address', {
+      address: socket.remoteAddress,
+    });
+    socket.destroy();
+  };
+
   const plain =
-    options.port === null ? null : await listen(createServer(broker.handle), options.port, options.host);
+    options.port === null
+      ? null
+      : await listen(
+          createServer((socket) => {
+            admit(socket);
+            if (!socket.destroyed) handle(socket);
+          }),
+          options.port,
+          options.host,
+        );
   const tls = options.tls
     ? await listen(
         createTlsServer(
@@ -138,11 +214,16 @@ export async function startEmbeddedBroker(
             ...options.tls.context,
             requestCert: options.tls.requireDeviceCertificate,
             rejectUnauthorized: false,
+            handshakeTimeout: options.connectTimeoutMs,
           },
-          broker.handle,
-        ).on('tlsClientError', () => {
-          refuse('tls_handshake');
-        }),
+          handle,
+        )
+          .prependListener('connection', admit)
+          // Also a handshake not done within connectTimeoutMs, which Node reports but leaves open.
+          .on('tlsClientError', (_error, socket) => {
+            refuse('tls_handshake');
+            socket.destroy();
+          }),
         options.tls.port,
         options.host,
       )

@@ -3,7 +3,11 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { brokerPasswordHash } from '@tidewatch/db';
 import type pg from 'pg';
-import { mosquittoListenersConf, type MosquittoListeners } from './mosquitto-listeners.ts';
+import {
+  mosquittoListenersConf,
+  type MosquittoLimits,
+  type MosquittoListeners,
+} from './mosquitto-listeners.ts';
 
 export interface MosquittoFilesOptions {
   /** A connection that sees every tenant (the schema owner's): the files cover all provisioned devices. */
@@ -12,8 +16,8 @@ export interface MosquittoFilesOptions {
   /** The server's own account, which reads every device's topics and publishes commands. */
   readonly serverUsername: string;
   readonly serverPassword: string;
-  /** With listeners, also `tidewatch.conf`: them, with these files, for Mosquitto's `include_dir`. */
-  readonly listeners?: MosquittoListeners;
+  /** With listeners, also `tidewatch.conf`: them, with these files and limits, for Mosquitto's `include_dir`. */
+  readonly listeners?: { readonly at: MosquittoListeners; readonly limits: MosquittoLimits };
 }
 
 export interface MosquittoFilesResult {
@@ -65,7 +69,12 @@ export async function writeMosquittoFiles(options: MosquittoFilesOptions): Promi
   await replaceFile(aclFile, `${acl.join('\n')}\n`, 0o644);
   const confFile = options.listeners ? path.join(options.outDir, 'tidewatch.conf') : null;
   if (confFile && options.listeners) {
-    await replaceFile(confFile, mosquittoListenersConf(options.listeners, { passwordFile, aclFile }), 0o644);
+    const conf = mosquittoListenersConf(
+      options.listeners.at,
+      { passwordFile, aclFile },
+      options.listeners.limits,
+    );
+    await replaceFile(confFile, conf, 0o644);
   }
   return {
     passwordFile,
