@@ -59,7 +59,14 @@ function connectPacket(clientId: string, username: string, password: string): Bu
     field(username),
     field(password),
   ]);
-  return Buffer.concat([Buffer.from([0x10, body.length]), body]);
+  const remaining: number[] = [];
+  for (let rest = body.length; ;) {
+    const byte = rest % 128;
+    rest = Math.floor(rest / 128);
+    remaining.push(rest > 0 ? byte | 0x80 : byte);
+    if (rest === 0) break;
+  }
+  return Buffer.concat([Buffer.from([0x10, ...remaining]), body]);
 }
 
 /** Sends one CONNECT from `localAddress` and resolves the CONNACK return code (-1: closed without one). */
@@ -77,7 +84,8 @@ function mqttSignIn(port: number, localAddress: string, username: string, passwo
       finish(-1);
     });
     socket.on('connect', () => {
-      socket.write(connectPacket(`flood-${randomBytes(4).toString('hex')}`, username, password));
+      // The broker requires the client id to be the device id (else CONNACK 2 before any sign-in).
+      socket.write(connectPacket(username, username, password));
     });
     socket.on('data', (data) => {
       finish(data[0] === 0x20 && data.length >= 4 ? (data[3] ?? -1) : -1);
