@@ -301,7 +301,10 @@ describe('a flood of wrong device secrets', () => {
     expect(baseline.deviceHashes).toBeGreaterThanOrEqual(BASELINE_ATTEMPTS);
     // With the limits: at most 20 evaluated failures per device in the window, and the two real sign-ins.
     expect(limited.deviceHashes).toBeLessThanOrEqual(TARGETS * 20 + 2);
-    expect(limited.held).toBeGreaterThan(ATTEMPTS / 2);
+    // Every other attempt is turned away without a hash: held by the limits, or refused for a full line (how
+    // many of each depends on how fast the flood arrives: a refusal for a full line is not counted as a failure).
+    expect((limited.held ?? 0) + (limited.refusedForFullLine ?? 0)).toBeGreaterThan(ATTEMPTS * 0.9);
+    expect(limited.held).toBeGreaterThan(ATTEMPTS / 4);
     // A held attempt is answered as a wrong secret: 401 and CONNACK 4, nothing else but 503 / 3 for a full line.
     for (const key of Object.keys(limited).filter((k) => k.startsWith('http_') || k.startsWith('connack_')))
       expect(['http_401', 'http_503', 'connack_4', 'connack_3']).toContain(key);

@@ -14,6 +14,8 @@ export interface RouteContract {
   readonly body?: z.ZodType;
   /** Imports take a larger body (IMPORT_BODY_LIMIT) than the rest (BODY_LIMIT). */
   readonly largeBody?: boolean;
+  /** A public route's own credential check (device Basic credentials on /ingest), run before its body is read. */
+  readonly guard?: unknown;
 }
 
 /** The answers a case may get: success or not, and which problem codes. */
@@ -43,6 +45,8 @@ const expect = (stage: Expectation['stage'], codes: ProblemCode[], success = fal
 });
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Sign-in and refresh: anyone may send them, so their bodies are kept small (PUBLIC_BODY_LIMIT). */
+const PUBLIC_BODY_LIMIT_BYTES = 16 * 1024;
 const IMPORT_BODY_LIMIT_BYTES = 25 * 1024 * 1024;
 
 /** What the body parser makes of a body: a value, or the problem it answers with. */
@@ -74,19 +78,34 @@ function readBody(testCase: RestCase, limit: number): { value: unknown } | { pro
 }
 
 /**
- * Predicts the server's answer from the route's own contract, in the order the server checks: body parsing,
- * credentials, permission, then the zod schemas of params, query and body. Past those, the service may still
- * refuse (404, 409, a reference to a missing or foreign id), so success and those codes are all allowed.
+ * Predicts the server's answer from the route's own contract, in the order the server checks: path parameters
+ * (decoded by the router while matching), credentials and permission (so nobody gets a body read before they are
+ * known), body parsing, then the zod schemas of params, query and body. A public route reads its body first,
+ * unless it has a guard of its own, which may refuse before. Past those, the service may still refuse (404, 409,
+ * a reference to a missing or foreign id), so success and those codes are all allowed.
  */
 export function expectationFor(route: RouteContract, testCase: RestCase, role: Role | null): Expectation {
-  const body = readBody(testCase, route.largeBody ? IMPORT_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES);
-  if ('problem' in body) return body.problem;
-  // The router decodes path parameters while matching, before anything else runs.
+  const expected = expectationPastGuard(route, testCase, role);
+  // A guard (device credentials) answers 401 before the body and the schemas are looked at.
+  if (route.access === 'public' && route.guard !== undefined && !expected.success)
+    return expect(expected.stage, [...expected.codes, 'unauthenticated']);
+  return expected;
+}
+
+function expectationPastGuard(route: RouteContract, testCase: RestCase, role: Role | null): Expectation {
   if (testCase.params === null) return expect('transport', ['validation_failed']);
   if (route.access !== 'public') {
     if (role === null) return expect('auth', ['unauthenticated']);
     if (route.permission && !can(role, route.permission)) return expect('auth', ['forbidden']);
   }
+  const limit =
+    route.access === 'public' && route.guard === undefined
+      ? PUBLIC_BODY_LIMIT_BYTES
+      : route.largeBody
+        ? IMPORT_BODY_LIMIT_BYTES
+        : BODY_LIMIT_BYTES;
+  const body = readBody(testCase, limit);
+  if ('problem' in body) return body.problem;
   const invalid =
     (route.params && !route.params.safeParse(testCase.params).success) ||
     (route.query && !route.query.safeParse(parseQueryString(testCase.queryText)).success) ||
