@@ -56,11 +56,18 @@ export async function seedDemo(options: SeedOptions): Promise<SeedCounts> {
     const deviceBrokerHash = await brokerPasswordHash(options.demoDeviceSecret ?? DEFAULT_DEMO_DEVICE_SECRET);
     await removeDemo(client);
     // Whoever still holds one of these is reachable with the README's credentials: see demo_credentials_in_use().
-    await client.query(
-      `INSERT INTO demo_credentials (credential_hash, kind)
-       VALUES ($1, 'password'), ($2, 'device_secret'), ($3, 'broker_password') ON CONFLICT DO NOTHING`,
-      [passwordHash, deviceHash, deviceBrokerHash],
-    );
+    // (A schema older than the demo_credentials migration, as upgrade tests seed, has nowhere to record them.)
+    const [recorded] = (
+      await client.query<{ exists: boolean }>(
+        `SELECT to_regclass('public.demo_credentials') IS NOT NULL AS exists`,
+      )
+    ).rows;
+    if (recorded?.exists)
+      await client.query(
+        `INSERT INTO demo_credentials (credential_hash, kind)
+         VALUES ($1, 'password'), ($2, 'device_secret'), ($3, 'broker_password') ON CONFLICT DO NOTHING`,
+        [passwordHash, deviceHash, deviceBrokerHash],
+      );
     await client.query('SELECT telemetry_ensure_partitions($1::date, $2::date)', [
       new Date(end - (HISTORY_STEPS + 288) * STEP_MS).toISOString().slice(0, 10),
       new Date(end + 7 * 86_400_000).toISOString().slice(0, 10),
