@@ -65,6 +65,82 @@ function problem(
   };
 }
 
+/** An error recognised by its shape: the problem it becomes, and whether it is the database being busy or away. */
+interface KnownError {
+  readonly matches: (error: unknown) => boolean;
+  readonly code: ProblemCode;
+  readonly detail: string;
+  /** Nothing was done and the same request will likely work shortly: 503 with Retry-After, logged as a warning. */
+  readonly retryLater?: true;
+}
+
+const bodyParserType =
+  (...types: string[]) =>
+  (error: unknown) =>
+    isBodyParserError(error) && types.includes(error.type);
+
+/** In order: the first that matches decides. */
+const knownErrors: readonly KnownError[] = [
+  // The router could not percent-decode a path parameter (`/zones/%E0%A4%A`).
+  {
+    matches: (error) => error instanceof URIError,
+    code: 'validation_failed',
+    detail: 'The path is not valid percent-encoding',
+  },
+  {
+    matches: (error) => !isBodyParserError(error) && isUnreadableBodyError(error),
+    code: 'malformed_json',
+    detail: 'The body could not be read',
+  },
+  {
+    matches: bodyParserType('entity.parse.failed'),
+    code: 'malformed_json',
+    detail: 'The body is not valid JSON',
+  },
+  { matches: bodyParserType('entity.too.large'), code: 'payload_too_large', detail: 'The body is too large' },
+  {
+    matches: bodyParserType('encoding.unsupported', 'charset.unsupported'),
+    code: 'unsupported_media_type',
+    detail: 'Send UTF-8 JSON',
+  },
+  {
+    matches: (error) =>
+      isBodyParserError(error) && error.status !== undefined && error.status >= 400 && error.status < 500,
+    code: 'malformed_json',
+    detail: 'The body could not be read',
+  },
+  {
+    matches: isUnstorableText,
+    code: 'validation_failed',
+    detail: 'Text must not contain the character U+0000',
+  },
+  {
+    matches: isNumberOutOfRange,
+    code: 'validation_failed',
+    detail: 'A number in the request is out of range',
+  },
+  {
+    matches: isVanishedRecord,
+    code: 'not_found',
+    detail: 'It was removed while this request was being handled',
+  },
+  // After the 404 of a vanished record: a busy or absent database is only what is left unexplained. A held lock,
+  // a slow query or every connection taken: the request gave up within its budget and nothing was committed.
+  {
+    matches: isDatabaseBusyError,
+    code: 'unavailable',
+    detail: 'The database is busy; send the request again shortly',
+    retryLater: true,
+  },
+  // The database is briefly away (restart, failover).
+  {
+    matches: isTransientDatabaseError,
+    code: 'unavailable',
+    detail: 'The database is briefly unavailable; send the request again',
+    retryLater: true,
+  },
+];
+
 /** Maps anything thrown while handling a request to an RFC 9457 body; unknown errors say nothing of themselves. */
 export function toProblem(error: unknown, requestId: string, instance: string): ProblemResponse {
   if (error instanceof AppError) {
@@ -88,101 +164,15 @@ export function toProblem(error: unknown, requestId: string, instance: string): 
       headers: {},
     };
   }
-  if (error instanceof URIError) {
-    // The router could not percent-decode a path parameter (`/zones/%E0%A4%A`).
-    return {
-      status: 400,
-      body: problem('validation_failed', 'The path is not valid percent-encoding', requestId, { instance }),
-      headers: {},
+  const known = knownErrors.find((candidate) => candidate.matches(error));
+  if (known) {
+    const response = {
+      status: problemStatuses[known.code],
+      body: problem(known.code, known.detail, requestId, { instance }),
     };
-  }
-  if (!isBodyParserError(error) && isUnreadableBodyError(error)) {
-    return {
-      status: 400,
-      body: problem('malformed_json', 'The body could not be read', requestId, { instance }),
-      headers: {},
-    };
-  }
-  if (isBodyParserError(error)) {
-    if (error.type === 'entity.parse.failed') {
-      return {
-        status: 400,
-        body: problem('malformed_json', 'The body is not valid JSON', requestId, { instance }),
-        headers: {},
-      };
-    }
-    if (error.type === 'entity.too.large') {
-      return {
-        status: 413,
-        body: problem('payload_too_large', 'The body is too large', requestId, { instance }),
-        headers: {},
-      };
-    }
-    if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
-      return {
-        status: 415,
-        body: problem('unsupported_media_type', 'Send UTF-8 JSON', requestId, { instance }),
-        headers: {},
-      };
-    }
-    if (error.status !== undefined && error.status >= 400 && error.status < 500) {
-      return {
-        status: 400,
-        body: problem('malformed_json', 'The body could not be read', requestId, { instance }),
-        headers: {},
-      };
-    }
-  }
-  if (isUnstorableText(error)) {
-    return {
-      status: 400,
-      body: problem('validation_failed', 'Text must not contain the character U+0000', requestId, {
-        instance,
-      }),
-      headers: {},
-    };
-  }
-  if (isNumberOutOfRange(error)) {
-    return {
-      status: 400,
-      body: problem('validation_failed', 'A number in the request is out of range', requestId, { instance }),
-      headers: {},
-    };
-  }
-  if (isVanishedRecord(error)) {
-    return {
-      status: 404,
-      body: problem('not_found', 'It was removed while this request was being handled', requestId, {
-        instance,
-      }),
-      headers: {},
-    };
-  }
-  // After the 404 of a vanished record: a busy or absent database is only what is left unexplained.
-  if (isDatabaseBusyError(error)) {
-    // A held lock, a slow query or every connection taken: the request gave up within its budget, nothing was
-    // committed, and the same request will likely work shortly.
-    return {
-      status: 503,
-      body: problem('unavailable', 'The database is busy; send the request again shortly', requestId, {
-        instance,
-      }),
-      headers: { 'Retry-After': '2' },
-      cause: error,
-      transient: true,
-    };
-  }
-  if (isTransientDatabaseError(error)) {
-    // The database is briefly away (restart, failover): nothing was done, and the same request will work again.
-    return {
-      status: 503,
-      body: problem('unavailable', 'The database is briefly unavailable; send the request again', requestId, {
-        instance,
-      }),
-      headers: { 'Retry-After': '2' },
-      cause: error,
-      transient: true,
-    };
+    return known.retryLater
+      ? { ...response, headers: { 'Retry-After': '2' }, cause: error, transient: true }
+      : { ...response, headers: {} };
   }
   return {
     status: 500,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
+import { ThrottledWarning } from '../../throttled-warning.ts';
 import { CredentialChecksBusyError, type CredentialChecks } from '../auth/credential-checks.ts';
 import type { DeviceDirectory } from '../ingest/device-directory.ts';
 import type { IngestDevice } from '../ingest/ingest-device.ts';
@@ -22,9 +23,6 @@ export type DeviceSignInResult =
     }
   | { readonly outcome: 'wrong_secret' | 'unknown_device' | 'held' | 'busy' };
 
-/** One warning per reason at most this often; the ones left out are counted in the next. */
-const WARN_INTERVAL_MS = 10_000;
-
 /** The address a sign-in is counted by: IPv4 (IPv4-mapped IPv6 unwrapped), or an IPv6 /56. */
 export function signInAddress(remote: string | null | undefined): string {
   const address = (remote ?? 'unknown').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
@@ -42,15 +40,16 @@ export class DeviceSignIn {
   /** argon2 checks in flight, by device and secret digest. */
   private readonly checking = new Map<string, Promise<boolean>>();
   private readonly attempts: Counter<'transport' | 'outcome'>;
-  private readonly warned = new Map<string, { at: number; suppressed: number }>();
+  private readonly warning: ThrottledWarning;
 
   constructor(
     private readonly directory: DeviceDirectory,
     private readonly throttle: DeviceSignInThrottle,
     private readonly checks: CredentialChecks,
     registry: Registry,
-    private readonly log: Logger,
+    log: Logger,
   ) {
+    this.warning = new ThrottledWarning(log, 'device sign-in refused');
     this.attempts = new Counter({
       name: 'device_sign_ins_total',
       help: 'Device sign-ins (HTTP ingest, MQTT CONNECT) by transport and outcome',
@@ -67,7 +66,7 @@ export class DeviceSignIn {
   ): Promise<DeviceSignInResult> {
     const result = await this.evaluate(address, deviceId, secret);
     this.attempts.inc({ transport, outcome: result.outcome });
-    if (result.outcome !== 'accepted') this.warn(result.outcome, { transport, address, deviceId });
+    if (result.outcome !== 'accepted') this.warning.warn(result.outcome, { transport, address, deviceId });
     return result;
   }
 
@@ -122,19 +121,5 @@ export class DeviceSignIn {
     secrets.set(digest, device.credentialRotatedAt);
     this.verified.set(deviceId, secrets);
     return accepted;
-  }
-
-  private warn(reason: string, details: Record<string, string>): void {
-    const now = Date.now();
-    const last = this.warned.get(reason);
-    if (last && now - last.at < WARN_INTERVAL_MS) {
-      last.suppressed += 1;
-      return;
-    }
-    this.warned.set(reason, { at: now, suppressed: 0 });
-    this.log.warn(
-      { ...details, reason, alsoSinceLastWarning: last?.suppressed ?? 0 },
-      'device sign-in refused',
-    );
   }
 }

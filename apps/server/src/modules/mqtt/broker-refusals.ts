@@ -1,5 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
+import { ThrottledWarning } from '../../throttled-warning.ts';
 
 /** Why the embedded broker closed or refused a connection before any message of it was handled. */
 export type BrokerRefusal =
@@ -13,22 +14,16 @@ export type BrokerRefusal =
   | 'keepalive'
   | 'client_id';
 
-/** One warning per reason per this interval at most, with how many were not logged. */
-const WARN_EVERY_MS = 10_000;
-
 /**
  * Counts every refusal in `mqtt_refusals_total{reason}` and warns about it, at most once per reason every ten
  * seconds: a flood of bad packets or sockets would otherwise turn into a flood of log lines.
  */
 export class BrokerRefusals {
   private readonly counter: Counter<'reason'>;
-  private readonly lastWarned = new Map<BrokerRefusal, { at: number; unlogged: number }>();
+  private readonly warning: ThrottledWarning;
 
-  constructor(
-    registry: Registry,
-    private readonly log: Logger,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(registry: Registry, log: Logger) {
+    this.warning = new ThrottledWarning(log, 'the MQTT broker refused a connection');
     this.counter = new Counter({
       name: 'mqtt_refusals_total',
       help: 'Connections the embedded MQTT broker closed or refused before handling their messages, by reason (packet_too_large, malformed_header, retain, qos2, connections_per_address, connections_total, connect_timeout, keepalive, client_id)',
@@ -39,16 +34,6 @@ export class BrokerRefusals {
 
   refuse(reason: BrokerRefusal, details: Record<string, unknown> = {}): void {
     this.counter.inc({ reason });
-    const now = this.now();
-    const last = this.lastWarned.get(reason);
-    if (last && now - last.at < WARN_EVERY_MS) {
-      last.unlogged += 1;
-      return;
-    }
-    this.lastWarned.set(reason, { at: now, unlogged: 0 });
-    this.log.warn(
-      { ...details, reason, unloggedSinceLast: last?.unlogged ?? 0 },
-      'the MQTT broker refused a connection',
-    );
+    this.warning.warn(reason, details);
   }
 }
