@@ -2,15 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { demoTenants } from '@tidewatch/db/testing';
 import { provisionDevices, type ProvisionedDevice } from '@tidewatch/server/testing/provision-devices';
 import { createTestCertificates, type TestCertificates } from '@tidewatch/server/testing/test-certificates';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AdminDb } from '../src/admin-db.ts';
+import { collectedMemoryMb } from '../src/collected-memory.ts';
 import { parsePrometheus, sumOf } from '../src/prometheus-text.ts';
+import { closedWithin, fixedHeader } from '../src/raw-mqtt.ts';
 import { reportResults } from '../src/results.ts';
 import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
 
@@ -22,29 +22,6 @@ const MAX_KEEPALIVE_S = 600;
 /** What each hostile CONNECT announces, and how much of it is sent at most. */
 const ANNOUNCED_BYTES = 200 * 1_048_576;
 const SENT_AT_MOST_BYTES = 32 * 1_048_576;
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** This process's resident memory after a full collection, in MB: the server runs in it. */
-function rssMb(): number {
-  gc();
-  gc();
-  return Math.round((process.memoryUsage().rss / 1_048_576) * 10) / 10;
-}
-
-/** The fixed header of an MQTT packet of `type` and `flags` announcing `length` bytes to follow. */
-function fixedHeader(first: number, length: number): Buffer {
-  const bytes = [first];
-  let left = length;
-  do {
-    let byte = left % 128;
-    left = Math.floor(left / 128);
-    if (left > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (left > 0);
-  return Buffer.from(bytes);
-}
 
 /**
  * Announces a CONNECT of ANNOUNCED_BYTES and streams filler after it until the server closes the socket or
@@ -80,21 +57,6 @@ function openSocket(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
       resolve(socket);
     });
     socket.once('error', reject);
-  });
-}
-
-/** Resolves once the socket is closed (by the server), or false after `ms`. */
-function closedWithin(socket: Socket, ms: number): Promise<boolean> {
-  if (socket.destroyed) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      resolve(false);
-    }, ms);
-    socket.on('error', () => undefined);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
   });
 }
 
@@ -184,7 +146,7 @@ describe('hostile MQTT connections: packet sizes, connection caps, timeouts, ret
     // Warm-up: a TLS context and the code paths, so that what remains after is what the abuse left.
     await streamHugeConnect(await openSocket(plainPort));
     const before = await metrics();
-    const rssBefore = rssMb();
+    const rssBefore = collectedMemoryMb('rss');
     let rssPeak = rssBefore;
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, Math.round((process.memoryUsage().rss / 1_048_576) * 10) / 10);
@@ -205,7 +167,7 @@ describe('hostile MQTT connections: packet sizes, connection caps, timeouts, ret
     ];
     const taken = await Promise.all(sockets.map((socket) => streamHugeConnect(socket)));
     clearInterval(sampler);
-    const rssAfter = rssMb();
+    const rssAfter = collectedMemoryMb('rss');
     const after = await metrics();
 
     expect(refusals(after, 'packet_too_large') - refusals(before, 'packet_too_large')).toBe(5);

@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { connect as connectTcp } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { demoTenants } from '@tidewatch/db/testing';
 import { provisionDevices, type ProvisionedDevice } from '@tidewatch/server/testing/provision-devices';
 import { createTestCertificates, type TestCertificates } from '@tidewatch/server/testing/test-certificates';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AdminDb } from '../src/admin-db.ts';
+import { collectedMemoryMb } from '../src/collected-memory.ts';
 import { runBounded } from '../src/fuzz/run-bounded.ts';
 import { parsePrometheus, sumOf } from '../src/prometheus-text.ts';
+import { connectPacket } from '../src/raw-mqtt.ts';
 import { reportResults } from '../src/results.ts';
 import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
 
@@ -19,24 +19,6 @@ const [, tenantA] = demoTenants;
 const ATTEMPTS = 200;
 const CONCURRENCY = 30;
 const WARM_UP = 60;
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** The server's heap after a full collection, in MB: what the abuse left behind. */
-function heapMb(): number {
-  gc();
-  gc();
-  return Math.round((process.memoryUsage().heapUsed / 1_048_576) * 10) / 10;
-}
-
-/** An MQTT CONNECT of protocol 3.1.1 for `clientId`, as a device would send it in plain text. */
-function plainConnectPacket(clientId: string): Buffer {
-  const id = Buffer.from(clientId);
-  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60]);
-  const payload = Buffer.concat([Buffer.from([id.length >> 8, id.length & 0xff]), id]);
-  return Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]);
-}
 
 /** Sends `bytes` and waits until the server closes the connection. */
 function sendAndWaitForClose(port: number, bytes: Buffer): Promise<void> {
@@ -138,7 +120,7 @@ describe('hostile TLS edges: MQTT devices without their certificate, plain text 
       await attempt(Object.values(kinds)[i % 3] ?? {});
     });
     const before = await metrics();
-    const heapBefore = heapMb();
+    const heapBefore = collectedMemoryMb('heapUsed');
     const outcomes: Record<string, number> = {};
     for (const [kind, certificate] of Object.entries(kinds)) {
       await runBounded(ATTEMPTS, CONCURRENCY, async () => {
@@ -146,7 +128,7 @@ describe('hostile TLS edges: MQTT devices without their certificate, plain text 
         outcomes[`${kind}:${outcome}`] = (outcomes[`${kind}:${outcome}`] ?? 0) + 1;
       });
     }
-    const heapAfter = heapMb();
+    const heapAfter = collectedMemoryMb('heapUsed');
     const after = await metrics();
 
     expect(outcomes).toEqual({
@@ -184,16 +166,16 @@ describe('hostile TLS edges: MQTT devices without their certificate, plain text 
 
   it('drops plain-text MQTT and HTTP sent to the TLS ports in the handshake, counting the MQTT ones', async () => {
     const httpsPort = Number(new URL(server.url).port);
-    await sendAndWaitForClose(server.mqttTlsPort ?? 0, plainConnectPacket('warm-up'));
+    await sendAndWaitForClose(server.mqttTlsPort ?? 0, connectPacket('warm-up'));
     const before = await metrics();
-    const heapBefore = heapMb();
+    const heapBefore = collectedMemoryMb('heapUsed');
     await runBounded(ATTEMPTS, CONCURRENCY, (i) =>
-      sendAndWaitForClose(server.mqttTlsPort ?? 0, plainConnectPacket(`plain-${String(i)}`)),
+      sendAndWaitForClose(server.mqttTlsPort ?? 0, connectPacket(`plain-${String(i)}`)),
     );
     await runBounded(ATTEMPTS, CONCURRENCY, () =>
       sendAndWaitForClose(httpsPort, Buffer.from('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n')),
     );
-    const heapAfter = heapMb();
+    const heapAfter = collectedMemoryMb('heapUsed');
     const after = await metrics();
 
     expect(refused(after, 'tls_handshake') - refused(before, 'tls_handshake')).toBe(ATTEMPTS);
