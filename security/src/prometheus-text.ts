@@ -1,3 +1,5 @@
+import { request } from 'node:https';
+
 /** Reads Prometheus text exposition into `name{labels}` → value, labels in the order the server writes them. */
 export function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
@@ -22,4 +24,19 @@ export function sumOf(
       total += value;
   }
   return total;
+}
+
+/** Reads `/metrics` of a server that answers HTTPS with a certificate of `ca`. */
+export function readMetricsOverTls(serverUrl: string, ca: Buffer): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    request(`${serverUrl}/metrics`, { ca, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => {
+        resolve(parsePrometheus(text));
+      });
+    })
+      .on('error', reject)
+      .end();
+  });
 }

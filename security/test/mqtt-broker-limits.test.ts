@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { demoTenants } from '@tidewatch/db/testing';
@@ -9,7 +8,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AdminDb } from '../src/admin-db.ts';
 import { collectedMemoryMb } from '../src/collected-memory.ts';
-import { parsePrometheus, sumOf } from '../src/prometheus-text.ts';
+import { readMetricsOverTls, sumOf } from '../src/prometheus-text.ts';
 import { closedWithin, fixedHeader } from '../src/raw-mqtt.ts';
 import { reportResults } from '../src/results.ts';
 import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
@@ -70,18 +69,7 @@ describe('hostile MQTT connections: packet sizes, connection caps, timeouts, ret
   let db: AdminDb;
   const clients: MqttClient[] = [];
 
-  const metrics = (): Promise<Map<string, number>> =>
-    new Promise((resolve, reject) => {
-      request(`${server.url}/metrics`, { ca, agent: false }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        res.on('end', () => {
-          resolve(parsePrometheus(text));
-        });
-      })
-        .on('error', reject)
-        .end();
-    });
+  const metrics = (): Promise<Map<string, number>> => readMetricsOverTls(server.url, ca);
   const refusals = (samples: Map<string, number>, reason: string): number =>
     sumOf(samples, 'mqtt_refusals_total', { reason });
   const mqttUrl = (): string => `mqtt://127.0.0.1:${String(server.mqttPort)}`;

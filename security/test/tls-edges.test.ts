@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { connect as connectTcp } from 'node:net';
 import { demoTenants } from '@tidewatch/db/testing';
 import { provisionDevices, type ProvisionedDevice } from '@tidewatch/server/testing/provision-devices';
@@ -9,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AdminDb } from '../src/admin-db.ts';
 import { collectedMemoryMb } from '../src/collected-memory.ts';
 import { runBounded } from '../src/fuzz/run-bounded.ts';
-import { parsePrometheus, sumOf } from '../src/prometheus-text.ts';
+import { readMetricsOverTls, sumOf } from '../src/prometheus-text.ts';
 import { connectPacket } from '../src/raw-mqtt.ts';
 import { reportResults } from '../src/results.ts';
 import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
@@ -42,18 +41,7 @@ describe('hostile TLS edges: MQTT devices without their certificate, plain text 
   let devices: ProvisionedDevice[];
   let db: AdminDb;
 
-  const metrics = (): Promise<Map<string, number>> =>
-    new Promise((resolve, reject) => {
-      request(`${server.url}/metrics`, { ca, agent: false }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        res.on('end', () => {
-          resolve(parsePrometheus(text));
-        });
-      })
-        .on('error', reject)
-        .end();
-    });
+  const metrics = (): Promise<Map<string, number>> => readMetricsOverTls(server.url, ca);
   const refused = (samples: Map<string, number>, reason: string) =>
     sumOf(samples, 'ingest_messages_refused_total', { transport: 'mqtt', reason });
 
