@@ -124,6 +124,8 @@ const envSchema = z.object({
   INGEST_TENANT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
   INGEST_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
+  /** Write transactions in flight at once; each device's messages are still acknowledged in order. */
+  INGEST_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
   INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
   INGEST_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
   INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
@@ -169,6 +171,11 @@ const envSchema = z.object({
     .default(''),
   /** A device that says nothing for this long is marked offline and a downtime opens. */
   DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(5).default(300),
+  /**
+   * How often devices' last seen / last reading times, kept in memory, are written. Silence checks wait twice this
+   * long beyond their limits, since another instance may have heard a device it has not written yet.
+   */
+  DEVICE_STATE_FLUSH_MS: z.coerce.number().int().min(1000).max(5000).default(2000),
   /** How often pending commands are (re)published and expired ones closed. */
   COMMAND_SWEEP_S: z.coerce.number().int().min(1).default(15),
   /** ThingSpeak's API, or a compatible server; the poller reads bound channels from it. */

@@ -21,6 +21,7 @@ import { IngestService } from './modules/ingest/ingest-service.ts';
 import { AlertEngine } from './modules/alert-engine/alert-engine.ts';
 import { CommandDispatcher } from './modules/commands/command-dispatcher.ts';
 import { DeviceConnectivity } from './modules/connectivity/device-connectivity.ts';
+import { DeviceStateBuffer, deviceStateLagMs } from './modules/connectivity/device-state-buffer.ts';
 import type { BrokerConnection } from './modules/mqtt/broker-connection.ts';
 import { DeviceInbox } from './modules/mqtt/device-inbox.ts';
 import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
@@ -94,18 +95,32 @@ export async function startServer(
       metrics.registry,
       log,
     );
-    const ingest = new IngestService(pools.ingest, bus, metrics.registry, log, {
-      queueCapacity: config.INGEST_QUEUE_CAPACITY,
-      deviceShare: config.INGEST_DEVICE_SHARE,
-      tenantShare: config.INGEST_TENANT_SHARE,
-      maxBatch: config.INGEST_MAX_BATCH,
-      lingerMs: config.INGEST_LINGER_MS,
-      deviceCacheMs: config.INGEST_DEVICE_CACHE_MS,
-      window: {
-        maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
-        maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
-      },
+    const deviceStates = new DeviceStateBuffer(pools.ingest, bus, log, {
+      flushMs: config.DEVICE_STATE_FLUSH_MS,
+      knownForMs: config.DEVICE_OFFLINE_AFTER_S * 1000,
     });
+    const stateLagMs = deviceStateLagMs(config.DEVICE_STATE_FLUSH_MS);
+    const ingest = new IngestService(
+      pools.ingest,
+      bus,
+      metrics.registry,
+      log,
+      {
+        queueCapacity: config.INGEST_QUEUE_CAPACITY,
+        deviceShare: config.INGEST_DEVICE_SHARE,
+        tenantShare: config.INGEST_TENANT_SHARE,
+        maxBatch: config.INGEST_MAX_BATCH,
+        batchesInFlight: config.INGEST_BATCHES_IN_FLIGHT,
+        lingerMs: config.INGEST_LINGER_MS,
+        deviceCacheMs: config.INGEST_DEVICE_CACHE_MS,
+        window: {
+          maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
+          maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
+        },
+      },
+      deviceStates,
+    );
+    deviceStates.start();
     const credentialChecks = new CredentialChecks(
       { concurrency: config.CREDENTIAL_CHECKS_CONCURRENCY, maxWaiting: config.CREDENTIAL_CHECKS_WAITING },
       metrics.registry,
@@ -128,6 +143,7 @@ export async function startServer(
             ruleCacheMs: config.ALERT_RULE_CACHE_MS,
             floodThreshold: config.ALERT_FLOOD_THRESHOLD,
             floodWindowS: config.ALERT_FLOOD_WINDOW_S,
+            stateLagMs,
             notifications: {
               maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
               retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
@@ -140,7 +156,13 @@ export async function startServer(
           })
         : null;
     alerts?.start();
-    const connectivity = new DeviceConnectivity(pools.ingest, bus, log, config.DEVICE_OFFLINE_AFTER_S * 1000);
+    const connectivity = new DeviceConnectivity(
+      pools.ingest,
+      bus,
+      log,
+      config.DEVICE_OFFLINE_AFTER_S * 1000,
+      stateLagMs,
+    );
     const commands = new CommandDispatcher(pools.jobs, bus, log);
     const inbox = new DeviceInbox(ingest, connectivity, commands, log, config.MQTT_MAX_PAYLOAD_BYTES);
     const https = httpsFiles(config);
@@ -299,6 +321,8 @@ export async function startServer(
         await thingSpeakStopped;
         // Readings already acknowledged are committed before the pool goes.
         await ingest.close(graceMs);
+        // The devices heard last are written before the pool goes.
+        await deviceStates.stop();
         // The last stored readings are evaluated (and their alerts committed) before the pool goes.
         await alerts?.close(graceMs);
         await accountNotices.close();
