@@ -120,7 +120,6 @@ export async function startServer(
       },
       deviceStates,
     );
-    deviceStates.start();
     const credentialChecks = new CredentialChecks(
       { concurrency: config.CREDENTIAL_CHECKS_CONCURRENCY, maxWaiting: config.CREDENTIAL_CHECKS_WAITING },
       metrics.registry,
@@ -214,6 +213,7 @@ export async function startServer(
         log,
       );
     connectivity.start();
+    deviceStates.start();
     commands.start(mqtt, config.COMMAND_SWEEP_S * 1000);
     const { app, routes } = createApp({
       config,
