@@ -65,6 +65,8 @@ export interface IngestQueueOptions {
 export class IngestQueue {
   private readonly pending: Pending[] = [];
   private queuedReadings = 0;
+  /** Readings not yet taken into a batch (the queue's depth counts those in flight too). */
+  private waitingReadings = 0;
   private readonly heldByDevice = new Map<string, number>();
   private readonly heldByTenant = new Map<string, number>();
   private readonly deviceLimit: number;
@@ -96,9 +98,10 @@ export class IngestQueue {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ batch, resolve, reject, settled: false });
       this.queuedReadings += count;
+      this.waitingReadings += count;
       addTo(this.heldByDevice, batch.deviceId, count);
       addTo(this.heldByTenant, batch.tenantId, count);
-      this.schedule(this.queuedReadings >= this.options.maxBatch ? 0 : this.options.lingerMs);
+      this.schedule(this.waitingReadings >= this.options.maxBatch ? 0 : this.options.lingerMs);
     });
   }
 
@@ -110,6 +113,7 @@ export class IngestQueue {
     while ((this.pending.length > 0 || this.writes > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    this.waitingReadings = 0;
     for (const item of this.pending.splice(0)) this.settle(item)?.reject(new QueueFullError());
   }
 
@@ -145,6 +149,7 @@ export class IngestQueue {
         readings += item.batch.readings.length;
       }
       const take = this.pending.splice(0, count);
+      this.waitingReadings -= readings;
       const previous = this.lastSettled;
       let settled: () => void = () => undefined;
       this.lastSettled = new Promise<void>((resolve) => {
