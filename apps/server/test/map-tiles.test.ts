@@ -132,15 +132,18 @@ describe('network vector tiles', () => {
     const idsA = new Set(assetsA.map((asset) => asset.id));
     const tiles = new Set(assetsA.map((a) => JSON.stringify(tileOf(a.lng, a.lat, 14))));
 
+    const tokenA = await api.tokenFor(tenantA.email('operator'));
+    let seenByA = 0;
     for (const key of [...tiles].slice(0, 10)) {
-      const { status, tile } = await fetchTile(
-        tokenB,
-        JSON.parse(key) as { z: number; x: number; y: number },
-      );
+      const at = JSON.parse(key) as { z: number; x: number; y: number };
+      const { status, tile } = await fetchTile(tokenB, at);
       expect([200, 204]).toContain(status);
       for (const layer of ['points', 'pipes'])
         expect(ids(tile, layer).filter((id) => idsA.has(id))).toEqual([]);
+      seenByA += ids((await fetchTile(tokenA, at)).tile, 'points').filter((id) => idsA.has(id)).length;
     }
+    // The same tiles hold A's assets for A.
+    expect(seenByA).toBeGreaterThan(0);
   });
 
   it("holds nothing outside a zone-limited operator's zones", async () => {
@@ -230,6 +233,35 @@ describe('network vector tiles', () => {
     const afterImport = await fetchTile(token, at, { 'if-none-match': edited.headers.get('etag') ?? '' });
     expect(afterImport.status).toBe(200);
     expect(afterImport.tile.points?.map((f) => f.properties.code)).toContain('TILE-IMPORT-1');
+  });
+
+  it('cuts a new tile after an alert transition, since tiles carry alarm states', async () => {
+    const token = await api.tokenFor(tenantB.email('operator'));
+    const tenant = await tenantId(tenantB.slug);
+    const [alert] = await adminQuery<{ id: string; state: string; lng: number; lat: number }>(
+      `SELECT al.id, al.state::text, ST_X(a.geom) AS lng, ST_Y(a.geom) AS lat
+         FROM alerts al JOIN assets a ON a.id = al.asset_id
+        WHERE al.tenant_id = $1 AND al.closed_at IS NULL AND a.kind <> 'pipeline' LIMIT 1`,
+      [tenant],
+    );
+    if (!alert) throw new Error('the seed has open alerts');
+    const at = tileOf(alert.lng, alert.lat, 16);
+    const first = await fetchTile(token, at);
+    const before = await mapVersion(token);
+
+    // A comment on the alert: a transition to the same state, as the alert engine records it.
+    await adminQuery(
+      `INSERT INTO alert_transitions (tenant_id, alert_id, from_state, to_state, comment)
+       VALUES ($1, $2, $3::alert_state, $3::alert_state, 'tile test')`,
+      [tenant, alert.id, alert.state],
+    );
+
+    const after = await mapVersion(token);
+    expect(after.alarms).toBeGreaterThan(before.alarms);
+    expect(after.network).toBe(before.network);
+    const again = await fetchTile(token, at, { 'if-none-match': first.headers.get('etag') ?? '' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('etag')).not.toBe(first.headers.get('etag'));
   });
 
   it('answers 204 where nothing is, and refuses tiles off the grid', async () => {
