@@ -112,6 +112,14 @@ const envSchema = z.object({
   MAP_STYLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Further origins the style's tiles, glyphs and sprites come from: the console's CSP must name them. */
   MAP_TILE_ORIGINS: originList.default([]),
+  /**
+   * A PMTiles (v3) archive of street vector tiles (an OpenStreetMap extract in the OpenMapTiles schema) that the
+   * server serves with a style of its own, so a control room without internet sees streets under its network.
+   */
+  MAP_TILES_FILE: z.string().min(1).optional(),
+  /** Network vector tiles kept in memory, gzipped: at most this many, and at most this many megabytes. */
+  MAP_TILE_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
+  MAP_TILE_CACHE_MB: z.coerce.number().min(0).default(128),
   /** PEM certificate (with its chain) and key: the server then speaks HTTPS and WSS on PORT. */
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
