@@ -58,10 +58,12 @@ CREATE TRIGGER users_access_changed AFTER UPDATE ON users FOR EACH ROW
   EXECUTE FUNCTION access_notify_users();
 CREATE TRIGGER users_access_removed AFTER DELETE ON users FOR EACH ROW EXECUTE FUNCTION access_notify_users();
 
--- The once-a-minute activity write (last_active_at) and token refreshes (last_used_at) stay quiet.
+-- The once-a-minute activity write and token refreshes (last_used_at) stay quiet: a later last_active_at only
+-- keeps a session alive longer than a cache assumes. An earlier one (set by hand) is announced.
 CREATE TRIGGER sessions_access_changed AFTER UPDATE ON sessions FOR EACH ROW
   WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
-        OR OLD.pending_step IS DISTINCT FROM NEW.pending_step OR OLD.user_id IS DISTINCT FROM NEW.user_id)
+        OR OLD.pending_step IS DISTINCT FROM NEW.pending_step OR OLD.user_id IS DISTINCT FROM NEW.user_id
+        OR NEW.last_active_at < OLD.last_active_at)
   EXECUTE FUNCTION access_notify_session();
 CREATE TRIGGER sessions_access_removed AFTER DELETE ON sessions FOR EACH ROW
   EXECUTE FUNCTION access_notify_session();
