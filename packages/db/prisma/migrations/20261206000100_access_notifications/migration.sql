@@ -101,13 +101,14 @@ CREATE FUNCTION auth_principal(p_user_id uuid, p_session_id uuid, p_touch boolea
                     '{}') AS zone_ids,
            u.disabled_at IS NULL AND t.disabled_at IS NULL
              AND s.revoked_at IS NULL AND s.expires_at > now()
-             AND s.last_active_at > now() - auth_idle_limit(u.tenant_id, u.role) AS active,
+             AND s.last_active_at > now() - l.idle_limit AS active,
            s.pending_step, s.last_active_at, s.expires_at,
-           (extract(epoch FROM auth_idle_limit(u.tenant_id, u.role)) * 1000)::bigint AS idle_limit_ms
+           (extract(epoch FROM l.idle_limit) * 1000)::bigint AS idle_limit_ms
       INTO r
       FROM users u
       JOIN sessions s ON s.id = p_session_id AND s.user_id = u.id
       LEFT JOIN tenants t ON t.id = u.tenant_id
+      CROSS JOIN LATERAL (SELECT auth_idle_limit(u.tenant_id, u.role) AS idle_limit) l
      WHERE u.id = p_user_id;
     IF NOT FOUND THEN
       RETURN;
@@ -128,43 +129,43 @@ REVOKE ALL ON FUNCTION auth_principal(uuid, uuid, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth_principal(uuid, uuid, boolean) TO tidewatch_app;
 
 /*
- * Whether a session may still act, read in the caller's own transaction: revoked, expired or idle sessions and
- * disabled users or tenants may not. What a cached principal cannot miss however stale the cache is.
- */
-CREATE FUNCTION auth_session_live(p_session_id uuid, p_user_id uuid) RETURNS boolean
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-  AS $$
-    SELECT coalesce(
-      (SELECT s.revoked_at IS NULL AND s.expires_at > now()
-              AND s.last_active_at > now() - auth_idle_limit(u.tenant_id, u.role)
-              AND u.disabled_at IS NULL AND t.disabled_at IS NULL
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         LEFT JOIN tenants t ON t.id = u.tenant_id
-        WHERE s.id = p_session_id AND s.user_id = p_user_id),
-      false)
-  $$;
-REVOKE ALL ON FUNCTION auth_session_live(uuid, uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth_session_live(uuid, uuid) TO tidewatch_app;
-
-/*
- * app_set_context for a request made on a session: refuses (SQLSTATE TW401, answered 401) when the session has
- * ended, so a sign-out or a disabled account on another instance holds even for a principal cached a moment ago.
- * `app.zone_ids` carries the caller's zone grants (empty: every zone) for policies that want them.
+ * app_set_context for a request made on a session, after checking in the same transaction that the session may
+ * still act: revoked, expired or idle sessions and disabled users or tenants are refused with SQLSTATE TW401
+ * (answered 401), so a sign-out or a disabled account on another instance holds even for a principal cached a
+ * moment ago. `app.zone_ids` carries the caller's zone grants (empty: every zone) for policies that want them.
+ * One PL/pgSQL function (its plan is kept per connection) with the idle limit written out: this runs at the start
+ * of every request's transaction.
  */
 CREATE FUNCTION app_set_session_context(
   p_tenant_id uuid, p_user_id uuid, p_role text, p_session_id uuid, p_zone_ids uuid[]
 ) RETURNS void
-  LANGUAGE plpgsql VOLATILE
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
+  DECLARE
+    live boolean;
   BEGIN
-    IF NOT auth_session_live(p_session_id, p_user_id) THEN
+    SELECT s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL AND t.disabled_at IS NULL
+           AND s.last_active_at > now() - CASE WHEN u.tenant_id IS NULL THEN interval '30 minutes'
+             ELSE coalesce(make_interval(mins => (ss.idle_timeout_minutes ->> u.role::text)::int),
+                           interval '30 minutes') END
+      INTO live
+      FROM sessions s
+      JOIN users u ON u.id = s.user_id
+      LEFT JOIN tenants t ON t.id = u.tenant_id
+      LEFT JOIN tenant_security_settings ss ON ss.tenant_id = u.tenant_id
+     WHERE s.id = p_session_id AND s.user_id = p_user_id;
+    IF NOT coalesce(live, false) THEN
       RAISE EXCEPTION 'the session has ended' USING ERRCODE = 'TW401';
     END IF;
-    PERFORM app_set_context(p_tenant_id, p_user_id, p_role);
-    PERFORM set_config('app.zone_ids', coalesce(array_to_string(p_zone_ids, ','), ''), true);
+    -- Local to the transaction; only search_path is restored when this function returns.
+    PERFORM set_config('app.tenant_id', coalesce(p_tenant_id::text, ''), true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true),
+            set_config('app.role', coalesce(p_role, ''), true),
+            set_config('app.zone_ids', coalesce(array_to_string(p_zone_ids, ','), ''), true);
   END
   $$;
+REVOKE ALL ON FUNCTION app_set_session_context(uuid, uuid, text, uuid, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_set_session_context(uuid, uuid, text, uuid, uuid[]) TO tidewatch_app;
 
 REVOKE ALL ON FUNCTION access_notify_user() FROM PUBLIC;
 REVOKE ALL ON FUNCTION access_notify_users() FROM PUBLIC;
