@@ -96,6 +96,13 @@ const envSchema = z.object({
    */
   CREDENTIAL_CHECKS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   CREDENTIAL_CHECKS_WAITING: z.coerce.number().int().min(1).default(32),
+  /**
+   * Principals (user, role, zones, session) are kept this long per session between database reads; a change is
+   * announced by the database at once (LISTEN tw_access), so this only bounds a lost announcement. 0: off.
+   */
+  PRINCIPAL_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /** Sessions whose principal is cached at most; beyond it the oldest entry goes. */
+  PRINCIPAL_CACHE_MAX: z.coerce.number().int().min(1).default(10_000),
   BODY_LIMIT: z.string().default('1mb'),
   /** Bodies of routes anyone may call (sign-in, refresh): read before anyone is known, so kept small. */
   PUBLIC_BODY_LIMIT: z.string().default('16kb'),

@@ -15,6 +15,8 @@ import { loadSigningKey } from './modules/auth/signing-key.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
 import { startSecrets } from './modules/secrets/start-secrets.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
+import { AccessListener } from './modules/auth/access-listener.ts';
+import { PrincipalCache } from './modules/auth/principal-cache.ts';
 import { startRealtimeGateway, type RealtimeGateway } from './modules/realtime/realtime-gateway.ts';
 import { EventBus } from './events/event-bus.ts';
 import { IngestService } from './modules/ingest/ingest-service.ts';
@@ -52,6 +54,9 @@ export interface RunningServer {
   readonly realtime: RealtimeGateway;
   /** Seals and opens the secrets stored in the database. */
   readonly secrets: SecretBox;
+  /** Who is calling, per session, and the connection that keeps it current. */
+  readonly principals: PrincipalCache;
+  readonly accessListener: AccessListener;
   /** Re-reads the TLS files (SIGHUP) for connections from now on; on a bad file it throws and keeps the old ones. */
   reloadCertificates(): Promise<void>;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
@@ -215,6 +220,10 @@ export async function startServer(
     connectivity.start();
     deviceStates.start();
     commands.start(mqtt, config.COMMAND_SWEEP_S * 1000);
+    const principals = new PrincipalCache(db.pool, {
+      ttlMs: config.PRINCIPAL_CACHE_TTL_MS,
+      maxEntries: config.PRINCIPAL_CACHE_MAX,
+    });
     const { app, routes } = createApp({
       config,
       db,
@@ -227,6 +236,7 @@ export async function startServer(
       secrets,
       credentialChecks,
       deviceSignIn: deviceAuth.signIn,
+      principals,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
@@ -242,10 +252,18 @@ export async function startServer(
       registry: metrics.registry,
       log,
     });
+    const accessListener = new AccessListener(principals, bus, log, {
+      url: config.databaseUrl,
+      onChange: () => {
+        realtime.accessChanged();
+      },
+    });
+    await accessListener.start();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.PORT, hosts.http, resolve);
     }).catch(async (error: unknown) => {
+      await accessListener.stop();
       await realtime.close();
       throw error;
     });
@@ -282,6 +300,8 @@ export async function startServer(
       log,
       realtime,
       secrets,
+      principals,
+      accessListener,
       async reloadCertificates() {
         const [httpsContext, mqttContext] = await Promise.all([
           https ? readTlsContext(https) : null,
@@ -326,6 +346,7 @@ export async function startServer(
         // The last stored readings are evaluated (and their alerts committed) before the pool goes.
         await alerts?.close(graceMs);
         await accountNotices.close();
+        await accessListener.stop();
         await pools.close();
       },
     };

@@ -32,6 +32,7 @@ export {
 export { runRetention, type RetentionRunResult } from './retention-run.ts';
 export {
   beginWithContextSql,
+  contextCallSql,
   withTenant,
   withTenantClient,
   type DbContext,
