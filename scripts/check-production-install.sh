@@ -38,7 +38,7 @@ cd "$work"
 
 echo "== npm ci --omit=dev in $work"
 npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null
-for tool in tsx esbuild pino-pretty prisma; do
+for tool in tsx esbuild pino-pretty; do
   [ ! -e "node_modules/$tool" ] || fail "the production install has the development tool $tool"
 done
 
