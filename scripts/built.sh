@@ -14,7 +14,7 @@ for stamp in "${stamps[@]}"; do
   if [ ! -f "$stamp" ]; then
     state=missing
   elif [ "$state" = current ] &&
-    [ -n "$(find "${sources[@]}" -newer "$stamp" ! -name '*.test.ts' -print -quit 2>/dev/null)" ]; then
+    [ -n "$(find "${sources[@]}" -type f -newer "$stamp" ! -name '*.test.ts' -print -quit 2>/dev/null)" ]; then
     state=stale
   fi
 done

@@ -50,16 +50,22 @@ npm run --silent db:seed | tail -1
 await_ready() {
   for _ in $(seq 1 120); do
     curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return 0
-    kill -0 "$server" 2>/dev/null || fail "the server exited; its log: $1"
+    kill -0 "$server" 2>/dev/null || fail "the server exited; the end of its log:
+$(tail -20 "$1")"
     sleep 0.5
   done
-  fail "the server did not get ready; its log: $1"
+  fail "the server did not get ready; the end of its log:
+$(tail -20 "$1")"
 }
 stop_server() {
   kill -TERM "$server"
   wait "$server" || true
   server=""
 }
+
+# One key for both starts: the first seals the server's stored secrets with it.
+openssl rand -base64 32 >"$work/secret.key"
+export TIDEWATCH_SECRET_KEY_FILE="$work/secret.key"
 
 echo "== start with NODE_ENV unset"
 env -u NODE_ENV node apps/server/dist/main.js >"$work/unset.log" 2>&1 &
@@ -68,11 +74,9 @@ await_ready "$work/unset.log"
 stop_server
 
 echo "== start (scripts/start.sh) under NODE_ENV=production"
-openssl rand -base64 32 >"$work/secret.key"
 # Every request in the access log, so that the one below is there whatever the sample.
 # start.sh itself (what npm start runs): it execs node, so $! is the server.
-NODE_ENV=production TIDEWATCH_SECRET_KEY_FILE="$work/secret.key" LOG_ACCESS_SAMPLE=1 \
-  bash scripts/start.sh >"$work/production.log" 2>&1 &
+NODE_ENV=production LOG_ACCESS_SAMPLE=1 bash scripts/start.sh >"$work/production.log" 2>&1 &
 server=$!
 await_ready "$work/production.log"
 
