@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure what Tidewatch needs on this machine is installed and running: PostgreSQL with PostGIS,
-# Mosquitto, Redis, pgBackRest and Chromium. Idempotent and quick when everything is already there.
+# Mosquitto, Redis, pgBackRest, Chromium and promtool. Idempotent and quick when everything is already there.
 set -euo pipefail
 
 admin_url="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
@@ -58,6 +58,13 @@ fi
 if ! command -v pgbackrest >/dev/null; then
   echo "ensure-services: installing pgBackRest"
   apt_install pgbackrest
+fi
+
+# promtool (Debian's prometheus package): the server's tests check ops/prometheus/ with it. Only the tool is
+# wanted; the package's own Prometheus service is left as the package sets it up.
+if ! command -v promtool >/dev/null; then
+  echo "ensure-services: installing promtool (the prometheus package)"
+  apt_install --no-install-recommends prometheus
 fi
 
 # Redis, for running several instances (the realtime tests start two).

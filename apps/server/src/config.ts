@@ -37,6 +37,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Share of ordinary requests in the access log (server errors and slow requests always): 0.01 in production, else 1. */
+  LOG_ACCESS_SAMPLE: z.coerce.number().min(0).max(1).optional(),
+  /** Requests slower than this many milliseconds are always in the access log. */
+  LOG_SLOW_MS: z.coerce.number().int().min(1).default(1000),
   /** Origins of consoles served elsewhere: the desktop app's own scheme, and in development Vite's server. */
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: z
@@ -273,8 +277,9 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
-export type Config = Omit<Env, 'CORS_ORIGINS'> & {
+export type Config = Omit<Env, 'CORS_ORIGINS' | 'LOG_ACCESS_SAMPLE'> & {
   readonly CORS_ORIGINS: string[];
+  readonly LOG_ACCESS_SAMPLE: number;
   readonly databaseUrl: string;
   readonly thingSpeakEnabled: boolean;
 };
@@ -363,6 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...parsed.data,
     CORS_ORIGINS: corsOrigins(parsed.data),
+    LOG_ACCESS_SAMPLE: parsed.data.LOG_ACCESS_SAMPLE ?? (parsed.data.NODE_ENV === 'production' ? 0.01 : 1),
     databaseUrl: readDatabaseUrls(env).appUrl,
     thingSpeakEnabled: (parsed.data.THINGSPEAK_ENABLED ?? String(parsed.data.NODE_ENV !== 'test')) === 'true',
   };

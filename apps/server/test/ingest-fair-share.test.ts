@@ -110,7 +110,7 @@ describe('fair shares of the ingest queue', () => {
         INGEST_LINGER_MS: '5',
         DEVICE_OFFLINE_AFTER_S: '3600',
         ALERT_ENGINE_ENABLED: 'false',
-        // pino-http logs every 503 at error level: thousands of lines in this test.
+        // Every 503 is a warning in the access log: thousands of lines in this test.
         LOG_LEVEL: 'fatal',
       },
     });
