@@ -1,4 +1,4 @@
-import type { Queryable } from '@tidewatch/db';
+import { describeDatabaseError, isRetryableDatabaseError, type Queryable } from '@tidewatch/db';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
 
@@ -41,7 +41,13 @@ export function startRollupJob(
         if (stopped || done < BUCKETS_PER_RUN) return;
       }
     } catch (error) {
-      log.error({ err: error }, 'rollup job failed; the dirty buckets stay for the next run');
+      // A lock timeout or a restart of PostgreSQL passes on its own: one line, no stack, every tick it lasts.
+      if (isRetryableDatabaseError(error))
+        log.warn(
+          { reason: describeDatabaseError(error) },
+          'rollup job waits; the dirty buckets stay for the next run',
+        );
+      else log.error({ err: error }, 'rollup job failed; the dirty buckets stay for the next run');
     }
   };
   const timer = setInterval(() => {
