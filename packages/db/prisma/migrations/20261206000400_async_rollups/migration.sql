@@ -22,7 +22,9 @@ GRANT SELECT, INSERT ON telemetry_dirty TO tidewatch_app;
 
 -- Recomputes the 1-minute rollup of the given (series, minute) keys from the raw rows, then the hourly rollup
 -- of their hours from the 1-minute rows. Upserts only: a bucket whose raw rows retention has removed keeps its
--- rollup. Runs as the caller; the job and the rebuild call it with the owner's rights.
+-- rollup. A minute older than the oldest 1-minute partition (retention dropped its month; a late reading can
+-- still land in raw) is left out rather than failing the run, and every key after it, for good. Runs as the
+-- caller; the job and the rebuild call it with the owner's rights.
 CREATE FUNCTION telemetry_recompute(p_series_ids integer[], p_buckets timestamptz[]) RETURNS void
   LANGUAGE sql VOLATILE
   AS $$
@@ -32,6 +34,7 @@ CREATE FUNCTION telemetry_recompute(p_series_ids integer[], p_buckets timestampt
            (array_agg(t.value ORDER BY t.time DESC))[1], max(t.time)
       FROM (SELECT DISTINCT * FROM unnest(p_series_ids, p_buckets) AS u (series_id, bucket)) k
       JOIN telemetry t ON t.series_id = k.series_id AND t.time >= k.bucket AND t.time < k.bucket + interval '1 minute'
+     WHERE k.bucket >= (SELECT min(p.starts) FROM telemetry_partitions() p WHERE p.tier = 'telemetry_1m')
      GROUP BY t.series_id, k.bucket
     ON CONFLICT (series_id, bucket) DO UPDATE SET
       min = excluded.min, max = excluded.max, sum = excluded.sum, count = excluded.count,
