@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { TokenResponse } from '@tidewatch/shared';
-import pg from 'pg';
 import type { Page } from 'playwright-core';
 import {
   consoleServer,
@@ -11,6 +10,7 @@ import {
   signedInPage,
   summarizeFrames,
 } from './console-page.ts';
+import { insertNetwork } from './map-network.ts';
 import { writeResults } from './results-file.ts';
 import { machineInfo, round } from './stats.ts';
 
@@ -24,52 +24,9 @@ const assetCount = Number(process.env.BENCH_MAP_ASSETS ?? 100_000);
 const segmentCount = Number(process.env.BENCH_MAP_SEGMENTS ?? 50_000);
 const panSeconds = Number(process.env.BENCH_PAN_S ?? 8);
 const IDLE_MS = 3000;
-/** The synthetic network covers a square this many degrees wide around the tenant's centre (about 33 km). */
-const SPAN_DEGREES = 0.3;
 const PAN_RADIUS_PX = 160;
 const PAN_STEP_MS = 16;
 const [hyderabad] = demoTenants;
-
-/** Point assets of every kind and short pipelines of two bends, scattered over the square; returns the tenant. */
-async function insertNetwork(adminUrl: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    const tenant = await admin.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [
-      hyderabad.slug,
-    ]);
-    const tenantId = tenant.rows[0]?.id;
-    if (!tenantId) throw new Error(`no tenant ${hyderabad.slug}`);
-    const [lng, lat] = hyderabad.center;
-    await admin.query(
-      `INSERT INTO assets (tenant_id, code, name, kind, geom)
-       SELECT $1, 'BENCH-A-' || lpad(g::text, 6, '0'), 'Bench asset ' || g,
-              (enum_range(NULL::asset_kind))[1 + g % 10],
-              ST_SetSRID(ST_MakePoint($2 + (random() - 0.5) * $4, $3 + (random() - 0.5) * $4), 4326)
-         FROM generate_series(1, $5::int) AS g`,
-      [tenantId, lng, lat, SPAN_DEGREES, assetCount],
-    );
-    await admin.query(
-      `INSERT INTO assets (tenant_id, code, name, kind, geom, diameter_mm, material)
-       SELECT $1, 'BENCH-P-' || lpad(g::text, 6, '0'), 'Bench main ' || g, 'pipeline',
-              ST_SetSRID(ST_MakeLine(ARRAY[
-                ST_MakePoint(x, y),
-                ST_MakePoint(x + dx * 0.5 + dy * 0.2, y + dy * 0.5 - dx * 0.2),
-                ST_MakePoint(x + dx, y + dy)]), 4326),
-              (ARRAY[100, 150, 200, 300, 450, 600])[1 + g % 6],
-              (enum_range(NULL::pipe_material))[1 + g % 8]
-         FROM (SELECT g, $2 + (random() - 0.5) * $4 AS x, $3 + (random() - 0.5) * $4 AS y,
-                      cos(a) * len AS dx, sin(a) * len AS dy
-                 FROM (SELECT g, random() * 2 * pi() AS a, 0.0005 + random() * 0.003 AS len
-                         FROM generate_series(1, $5::int) AS g) AS s) AS p`,
-      [tenantId, lng, lat, SPAN_DEGREES, segmentCount],
-    );
-    await admin.query('ANALYZE assets');
-    return tenantId;
-  } finally {
-    await admin.end();
-  }
-}
 
 /** The layers endpoint as the console calls it: milliseconds and bytes of the answer. */
 async function timeLayersRequest(serverUrl: string, email: string) {
@@ -124,7 +81,7 @@ const { database, server, stop } = await consoleServer();
 const browser = await launchChromium();
 try {
   const insertStarted = performance.now();
-  await insertNetwork(database.adminUrl);
+  await insertNetwork(database.adminUrl, assetCount, segmentCount);
   const insertMs = round(performance.now() - insertStarted, 0);
   await server.start();
   const email = demoEmail('supervisor', hyderabad);

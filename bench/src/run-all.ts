@@ -34,6 +34,7 @@ const benchmarks: readonly Benchmark[] = [
   { name: 'socket-fanout', script: 'socket-fanout', sizes: {} },
   { name: 'trend-render', script: 'trend-render', sizes: {} },
   { name: 'map-render', script: 'map-render', sizes: {} },
+  { name: 'map-tiles', script: 'map-tiles', sizes: {} },
   { name: 'console-frames', script: 'console-frames', sizes: {} },
 ];
 

@@ -52,6 +52,10 @@ const ROLES: Record<Sender, Role | null> = {
   garbage: null,
 };
 
+/** A map tile coordinate: mostly on the grid of a low zoom, sometimes off it or out of range. */
+const tileCoordinate = (random: Random): string =>
+  random.chance(0.2) ? random.pick(['-1', '23', '1e3', '0x1', '99999999999']) : String(random.int(0, 3));
+
 describe('REST fuzzer', () => {
   const seed = runSeed();
   const budget = fuzzBudget();
@@ -122,10 +126,12 @@ describe('REST fuzzer', () => {
     });
     sources = {
       sampler,
-      pathId: (operation, random) =>
-        random.chance(0.1)
-          ? random.pick(INVALID_UUIDS.slice(0, 4))
-          : pick(resourceOf(operation.routePath), random),
+      pathId: (operation, random, name) =>
+        name !== 'id'
+          ? tileCoordinate(random)
+          : random.chance(0.1)
+            ? random.pick(INVALID_UUIDS.slice(0, 4))
+            : pick(resourceOf(operation.routePath), random),
       tokens: {
         ...fuzz.tokens,
         none: null,

@@ -20,6 +20,7 @@ import type { AccountNotices } from './modules/auth/account-notices.ts';
 import type { CredentialChecks } from './modules/auth/credential-checks.ts';
 import type { DeviceSignIn } from './modules/device-auth/device-sign-in.ts';
 import { contextResolver } from './modules/auth/authenticate.ts';
+import type { PrincipalCache } from './modules/auth/principal-cache.ts';
 import type { IngestService } from './modules/ingest/ingest-service.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
 import { mapOrigins } from './modules/spatial/map-origins.ts';
@@ -41,6 +42,8 @@ export interface AppDeps {
   /** The one gate every password and device secret check passes (bounded argon2 work). */
   readonly credentialChecks: CredentialChecks;
   readonly deviceSignIn: DeviceSignIn;
+  /** Who is calling, per session; kept current by the access listener. */
+  readonly principals: PrincipalCache;
   readonly isShuttingDown: () => boolean;
   readonly brokerReady: () => boolean;
 }
@@ -118,7 +121,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   });
   const v1 = Router();
   mountRoutes(v1, routes, {
-    resolveContext: contextResolver(db.pool, tokens, log),
+    resolveContext: contextResolver(deps.principals, tokens, log),
     jsonBody: jsonBody(config.BODY_LIMIT),
     largeJsonBody: jsonBody(config.IMPORT_BODY_LIMIT),
     publicJsonBody: jsonBody(config.PUBLIC_BODY_LIMIT),

@@ -96,6 +96,13 @@ const envSchema = z.object({
    */
   CREDENTIAL_CHECKS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   CREDENTIAL_CHECKS_WAITING: z.coerce.number().int().min(1).default(32),
+  /**
+   * Principals (user, role, zones, session) are kept this long per session between database reads; a change is
+   * announced by the database at once (LISTEN tw_access), so this only bounds a lost announcement. 0: off.
+   */
+  PRINCIPAL_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /** Sessions whose principal is cached at most; beyond it the oldest entry goes. */
+  PRINCIPAL_CACHE_MAX: z.coerce.number().int().min(1).default(10_000),
   BODY_LIMIT: z.string().default('1mb'),
   /** Bodies of routes anyone may call (sign-in, refresh): read before anyone is known, so kept small. */
   PUBLIC_BODY_LIMIT: z.string().default('16kb'),
@@ -112,6 +119,14 @@ const envSchema = z.object({
   MAP_STYLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Further origins the style's tiles, glyphs and sprites come from: the console's CSP must name them. */
   MAP_TILE_ORIGINS: originList.default([]),
+  /**
+   * A PMTiles (v3) archive of street vector tiles (an OpenStreetMap extract in the OpenMapTiles schema) that the
+   * server serves with a style of its own, so a control room without internet sees streets under its network.
+   */
+  MAP_TILES_FILE: z.string().min(1).optional(),
+  /** Network vector tiles kept in memory, gzipped: at most this many, and at most this many megabytes. */
+  MAP_TILE_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
+  MAP_TILE_CACHE_MB: z.coerce.number().min(0).default(128),
   /** PEM certificate (with its chain) and key: the server then speaks HTTPS and WSS on PORT. */
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
@@ -124,6 +139,8 @@ const envSchema = z.object({
   INGEST_TENANT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
   INGEST_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
+  /** Write transactions in flight at once; each device's messages are still acknowledged in order. */
+  INGEST_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
   INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
   INGEST_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
   INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
@@ -171,6 +188,11 @@ const envSchema = z.object({
     .default(''),
   /** A device that says nothing for this long is marked offline and a downtime opens. */
   DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(5).default(300),
+  /**
+   * How often devices' last seen / last reading times, kept in memory, are written. Silence checks wait twice this
+   * long beyond their limits, since another instance may have heard a device it has not written yet.
+   */
+  DEVICE_STATE_FLUSH_MS: z.coerce.number().int().min(1000).max(5000).default(2000),
   /** How often pending commands are (re)published and expired ones closed. */
   COMMAND_SWEEP_S: z.coerce.number().int().min(1).default(15),
   /** ThingSpeak's API, or a compatible server; the poller reads bound channels from it. */

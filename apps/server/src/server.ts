@@ -15,12 +15,15 @@ import { loadSigningKey } from './modules/auth/signing-key.ts';
 import type { SecretBox } from './modules/secrets/secret-box.ts';
 import { startSecrets } from './modules/secrets/start-secrets.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
+import { AccessListener } from './modules/auth/access-listener.ts';
+import { PrincipalCache } from './modules/auth/principal-cache.ts';
 import { startRealtimeGateway, type RealtimeGateway } from './modules/realtime/realtime-gateway.ts';
 import { EventBus } from './events/event-bus.ts';
 import { IngestService } from './modules/ingest/ingest-service.ts';
 import { AlertEngine } from './modules/alert-engine/alert-engine.ts';
 import { CommandDispatcher } from './modules/commands/command-dispatcher.ts';
 import { DeviceConnectivity } from './modules/connectivity/device-connectivity.ts';
+import { DeviceStateBuffer, deviceStateLagMs } from './modules/connectivity/device-state-buffer.ts';
 import type { BrokerConnection } from './modules/mqtt/broker-connection.ts';
 import { DeviceInbox } from './modules/mqtt/device-inbox.ts';
 import { startEmbeddedBroker } from './modules/mqtt/embedded-broker.ts';
@@ -52,6 +55,9 @@ export interface RunningServer {
   readonly realtime: RealtimeGateway;
   /** Seals and opens the secrets stored in the database. */
   readonly secrets: SecretBox;
+  /** Who is calling, per session, and the connection that keeps it current. */
+  readonly principals: PrincipalCache;
+  readonly accessListener: AccessListener;
   /** Re-reads the TLS files (SIGHUP) for connections from now on; on a bad file it throws and keeps the old ones. */
   reloadCertificates(): Promise<void>;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
@@ -95,18 +101,31 @@ export async function startServer(
       metrics.registry,
       log,
     );
-    const ingest = new IngestService(pools.ingest, bus, metrics.registry, log, {
-      queueCapacity: config.INGEST_QUEUE_CAPACITY,
-      deviceShare: config.INGEST_DEVICE_SHARE,
-      tenantShare: config.INGEST_TENANT_SHARE,
-      maxBatch: config.INGEST_MAX_BATCH,
-      lingerMs: config.INGEST_LINGER_MS,
-      deviceCacheMs: config.INGEST_DEVICE_CACHE_MS,
-      window: {
-        maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
-        maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
-      },
+    const deviceStates = new DeviceStateBuffer(pools.ingest, bus, log, {
+      flushMs: config.DEVICE_STATE_FLUSH_MS,
+      knownForMs: config.DEVICE_OFFLINE_AFTER_S * 1000,
     });
+    const stateLagMs = deviceStateLagMs(config.DEVICE_STATE_FLUSH_MS);
+    const ingest = new IngestService(
+      pools.ingest,
+      bus,
+      metrics.registry,
+      log,
+      {
+        queueCapacity: config.INGEST_QUEUE_CAPACITY,
+        deviceShare: config.INGEST_DEVICE_SHARE,
+        tenantShare: config.INGEST_TENANT_SHARE,
+        maxBatch: config.INGEST_MAX_BATCH,
+        batchesInFlight: config.INGEST_BATCHES_IN_FLIGHT,
+        lingerMs: config.INGEST_LINGER_MS,
+        deviceCacheMs: config.INGEST_DEVICE_CACHE_MS,
+        window: {
+          maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
+          maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
+        },
+      },
+      deviceStates,
+    );
     const credentialChecks = new CredentialChecks(
       { concurrency: config.CREDENTIAL_CHECKS_CONCURRENCY, maxWaiting: config.CREDENTIAL_CHECKS_WAITING },
       metrics.registry,
@@ -129,6 +148,7 @@ export async function startServer(
             ruleCacheMs: config.ALERT_RULE_CACHE_MS,
             floodThreshold: config.ALERT_FLOOD_THRESHOLD,
             floodWindowS: config.ALERT_FLOOD_WINDOW_S,
+            stateLagMs,
             notifications: {
               maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
               retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
@@ -141,7 +161,13 @@ export async function startServer(
           })
         : null;
     alerts?.start();
-    const connectivity = new DeviceConnectivity(pools.ingest, bus, log, config.DEVICE_OFFLINE_AFTER_S * 1000);
+    const connectivity = new DeviceConnectivity(
+      pools.ingest,
+      bus,
+      log,
+      config.DEVICE_OFFLINE_AFTER_S * 1000,
+      stateLagMs,
+    );
     const commands = new CommandDispatcher(pools.jobs, bus, log);
     const inbox = new DeviceInbox(ingest, connectivity, commands, log, config.MQTT_MAX_PAYLOAD_BYTES);
     const https = httpsFiles(config);
@@ -193,7 +219,12 @@ export async function startServer(
         log,
       );
     connectivity.start();
+    deviceStates.start();
     commands.start(mqtt, config.COMMAND_SWEEP_S * 1000);
+    const principals = new PrincipalCache(db.pool, {
+      ttlMs: config.PRINCIPAL_CACHE_TTL_MS,
+      maxEntries: config.PRINCIPAL_CACHE_MAX,
+    });
     const { app, routes } = createApp({
       config,
       db,
@@ -206,6 +237,7 @@ export async function startServer(
       secrets,
       credentialChecks,
       deviceSignIn: deviceAuth.signIn,
+      principals,
       isShuttingDown: () => shuttingDown,
       brokerReady: () => mqtt.connected(),
     });
@@ -222,10 +254,18 @@ export async function startServer(
       registry: metrics.registry,
       log,
     });
+    const accessListener = new AccessListener(principals, bus, log, {
+      url: config.databaseUrl,
+      onChange: () => {
+        realtime.accessChanged();
+      },
+    });
+    await accessListener.start();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.PORT, hosts.http, resolve);
     }).catch(async (error: unknown) => {
+      await accessListener.stop();
       await realtime.close();
       throw error;
     });
@@ -262,6 +302,8 @@ export async function startServer(
       log,
       realtime,
       secrets,
+      principals,
+      accessListener,
       async reloadCertificates() {
         const [httpsContext, mqttContext] = await Promise.all([
           https ? readTlsContext(https) : null,
@@ -301,9 +343,12 @@ export async function startServer(
         await thingSpeakStopped;
         // Readings already acknowledged are committed before the pool goes.
         await ingest.close(graceMs);
+        // The devices heard last are written before the pool goes.
+        await deviceStates.stop();
         // The last stored readings are evaluated (and their alerts committed) before the pool goes.
         await alerts?.close(graceMs);
         await accountNotices.close();
+        await accessListener.stop();
         await rollups.stop();
         await pools.close();
       },

@@ -338,6 +338,7 @@ describe('two evaluators racing', () => {
       ruleCacheMs: 0,
       floodThreshold: 10,
       floodWindowS: 600,
+      stateLagMs: 4000,
       notifications: {
         maxAttempts: 1,
         retryBaseMs: 1000,

@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Stalls every ingest transaction for `ms`, as a slow or locked database would: the writer waits for the lock on
- * device_states, so the queue holds what it has admitted and fills. `during` runs meanwhile (it must not wait for
+ * telemetry, so the queue holds what it has admitted and fills. `during` runs meanwhile (it must not wait for
  * a commit); what it returns is awaited after the stall.
  */
 async function stallWrites<T>(ms: number, during: (until: number) => Promise<T>): Promise<T> {
@@ -26,7 +26,7 @@ async function stallWrites<T>(ms: number, during: (until: number) => Promise<T>)
   await locker.connect();
   try {
     await locker.query('BEGIN');
-    await locker.query('LOCK TABLE device_states IN ACCESS EXCLUSIVE MODE');
+    await locker.query('LOCK TABLE telemetry IN ACCESS EXCLUSIVE MODE');
     const until = Date.now() + ms;
     const result = await during(until);
     await sleep(Math.max(0, until - Date.now()));

@@ -129,6 +129,55 @@ function restLatency(result: Json): Summary {
   };
 }
 
+function mapTiles(result: Json): Summary {
+  const zooms = Object.entries(obj(result.zooms));
+  const view = obj(result.firstView);
+  const rows: (string | number)[][] = zooms.map(([zoom, value]) => {
+    const z = obj(value);
+    const [cold, warm, kib] = [obj(z.coldLatencyMs), obj(z.warmLatencyMs), obj(z.wireKiB)];
+    return [
+      zoom,
+      num(z.tiles),
+      num(cold.p50),
+      num(cold.p95),
+      num(warm.p50),
+      num(warm.p95),
+      num(kib.p50),
+      num(kib.max),
+    ];
+  });
+  rows.push([
+    `first view (z${String(num(view.zoom))}, six at a time)`,
+    num(view.tiles),
+    `${String(num(view.coldMs))} (all)`,
+    '',
+    `${String(num(view.warmMs))} (all)`,
+    '',
+    `${String(Math.round(num(view.wireBytes) / 1024))} (sum)`,
+    '',
+  ]);
+  return {
+    title: 'map-tiles',
+    what: text(result.note),
+    header: [
+      'zoom',
+      'tiles',
+      'cold p50 ms',
+      'cold p95 ms',
+      'warm p50 ms',
+      'warm p95 ms',
+      'KiB p50',
+      'KiB max',
+    ],
+    rows,
+    chart: {
+      title: 'Vector tile answer time, cold (cut by PostGIS), p95 per zoom',
+      unit: 'ms',
+      bars: zooms.map(([zoom, value]) => ({ label: zoom, value: num(obj(obj(value).coldLatencyMs).p95) })),
+    },
+  };
+}
+
 /** Any other benchmark: its numeric fields, flattened, and its latency percentiles as bars. */
 function generic(name: string, result: Json): Summary {
   const rows: (string | number)[][] = [];
@@ -157,5 +206,6 @@ export function summarize(name: string, result: Json): Summary {
   if (name === 'ingest') return ingest(result);
   if (name === 'alert-latency') return alertLatency(result);
   if (name === 'rest-latency') return restLatency(result);
+  if (name === 'map-tiles') return mapTiles(result);
   return generic(name, result);
 }

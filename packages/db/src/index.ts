@@ -33,6 +33,7 @@ export { prepareTelemetryStage, storeTelemetry, type StagedReading } from './tel
 export { runRetention, type RetentionRunResult } from './retention-run.ts';
 export {
   beginWithContextSql,
+  contextCallSql,
   withTenant,
   withTenantClient,
   type DbContext,

@@ -10,6 +10,13 @@ export interface DbContext {
   readonly tenantId: string | null;
   readonly userId: string | null;
   readonly role: Role | null;
+  /**
+   * The session a request acts on: set, the transaction first checks in the database that the session may still
+   * act (SQLSTATE TW401 otherwise), so a principal cached a moment ago cannot outlive a sign-out elsewhere.
+   */
+  readonly sessionId?: string | null;
+  /** The caller's zone grants (empty: every zone), given to the transaction as `app.zone_ids`. */
+  readonly zoneIds?: readonly string[];
 }
 
 export type TenantTransaction = Prisma.TransactionClient;
@@ -27,7 +34,8 @@ export async function withTenant<T>(
 ): Promise<T> {
   return prisma.$transaction(
     async (tx) => {
-      await tx.$executeRaw`SELECT app_set_context(${context.tenantId}::uuid, ${context.userId}::uuid, ${context.role})`;
+      // Every value is checked against a strict pattern by contextCallSql.
+      await tx.$executeRawUnsafe(contextCallSql(context));
       return work(tx);
     },
     { timeout: options?.timeoutMs ?? 15_000 },
@@ -43,12 +51,30 @@ function literal(value: string | null, pattern: RegExp): string {
   return `'${value}'`;
 }
 
+const ROLE = /^[a-z_]{1,32}$/;
+
+/**
+ * The statement that sets `context` for the current transaction, with its values inlined (no parameters, so it
+ * can share a round trip with other statements).
+ * @example await client.query(contextCallSql({ tenantId, userId, role: 'operator', sessionId, zoneIds: [] }));
+ */
+export function contextCallSql(context: DbContext): string {
+  const tenant = `${literal(context.tenantId, UUID)}::uuid`;
+  const user = `${literal(context.userId, UUID)}::uuid`;
+  const role = literal(context.role, ROLE);
+  if (context.sessionId === undefined || context.sessionId === null) {
+    return `SELECT app_set_context(${tenant}, ${user}, ${role})`;
+  }
+  const zones = (context.zoneIds ?? []).map((zone) => literal(zone, UUID)).join(',');
+  return `SELECT app_set_session_context(${tenant}, ${user}, ${role}, ${literal(context.sessionId, UUID)}::uuid, ARRAY[${zones}]::uuid[])`;
+}
+
 /**
  * `BEGIN` and the context as one simple-protocol round trip: on a machine where each round trip costs a
  * system call or two, this is a quarter of a read's database time.
  */
 export function beginWithContextSql(context: DbContext): string {
-  return `BEGIN; SELECT app_set_context(${literal(context.tenantId, UUID)}::uuid, ${literal(context.userId, UUID)}::uuid, ${literal(context.role, /^[a-z_]{1,32}$/)})`;
+  return `BEGIN; ${contextCallSql(context)}`;
 }
 
 /** The same as `withTenant` for raw SQL on a pg pool (COPY, bulk writes, spatial queries). */

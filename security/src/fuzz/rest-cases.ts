@@ -32,8 +32,11 @@ export interface RestCase {
 
 export interface CaseSources {
   readonly sampler: SchemaSampler;
-  /** An id for a route's `:id`: mostly the fuzz tenant's, sometimes another tenant's or a random one. */
-  readonly pathId: (operation: Operation, random: Random) => string;
+  /**
+   * A value for a path parameter: for `:id` mostly the fuzz tenant's id, sometimes another tenant's or a random
+   * one; for other parameters (a map tile's `:z/:x/:y`) whatever fits them.
+   */
+  readonly pathId: (operation: Operation, random: Random, name: string) => string;
   readonly tokens: Readonly<Record<Sender, string | null>>;
   /** HTTP Basic credentials of a device of the fuzz tenant, for POST /ingest. */
   readonly deviceAuthorization: string;
@@ -361,7 +364,7 @@ export function buildRestCase(
       else params[name] = segment.decoded;
       kind = 'path:hostile-id';
     } else {
-      const id = sources.pathId(operation, random);
+      const id = sources.pathId(operation, random, name);
       path = path.replace(`:${name}`, encode(id));
       params[name] = id;
     }

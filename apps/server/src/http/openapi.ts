@@ -70,7 +70,11 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
           ? { description: 'Done' }
           : {
               description: 'Success',
-              content: { 'application/json': { schema: schemaFor(route.response, 'output', components) } },
+              content: {
+                [route.contentType ?? 'application/json']: {
+                  schema: schemaFor(route.response, 'output', components),
+                },
+              },
             },
     };
     for (const status of errorStatuses(route)) {

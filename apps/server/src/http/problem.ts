@@ -1,7 +1,12 @@
 import { isDatabaseBusyError, isTransientDatabaseError } from '@tidewatch/db';
 import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
 import { z } from 'zod';
-import { isNumberOutOfRange, isUnstorableText, isVanishedRecord } from '../modules/database-errors.ts';
+import {
+  isEndedSession,
+  isNumberOutOfRange,
+  isUnstorableText,
+  isVanishedRecord,
+} from '../modules/database-errors.ts';
 import { AppError } from './app-error.ts';
 
 const titles: Readonly<Record<ProblemCode, string>> = {
@@ -123,6 +128,12 @@ const knownErrors: readonly KnownError[] = [
     matches: isVanishedRecord,
     code: 'not_found',
     detail: 'It was removed while this request was being handled',
+  },
+  // The session ended (signed out, disabled) after this request's principal was read, perhaps on another instance.
+  {
+    matches: isEndedSession,
+    code: 'unauthenticated',
+    detail: 'The session has ended; sign in again',
   },
   // After the 404 of a vanished record: a busy or absent database is only what is left unexplained. A held lock,
   // a slow query or every connection taken: the request gave up within its budget and nothing was committed.

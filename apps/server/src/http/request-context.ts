@@ -38,7 +38,18 @@ export interface TenantContext extends AuthenticatedContext {
   readonly tenantId: string;
 }
 
-/** The row-level-security context for the database. */
+/**
+ * The row-level-security context for the database. With a principal, the transaction also checks that its session
+ * may still act: the principal may come from a cache a few seconds old.
+ */
 export function dbContext(ctx: RequestContext): DbContext {
-  return { tenantId: ctx.tenantId, userId: ctx.principal?.userId ?? null, role: ctx.principal?.role ?? null };
+  const { principal } = ctx;
+  if (!principal) return { tenantId: ctx.tenantId, userId: null, role: null };
+  return {
+    tenantId: ctx.tenantId,
+    userId: principal.userId,
+    role: principal.role,
+    sessionId: principal.sessionId,
+    zoneIds: principal.zoneIds,
+  };
 }

@@ -1,5 +1,6 @@
 import { can, type Permission, type ProblemCode, type SignInStep } from '@tidewatch/shared';
 import { signInIncomplete } from '../modules/auth/sign-in-steps.ts';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { AppError } from './app-error.ts';
@@ -8,15 +9,17 @@ import type { AuthenticatedContext, RequestContext, TenantContext } from './requ
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
- * A response body already serialized (hot lists PostgreSQL wrote as JSON, CSV exports), sent as is. `T` is the
- * shape a JSON body promises; the route's response schema documents it and tests check it.
+ * A response body already serialized (hot lists PostgreSQL wrote as JSON, CSV exports, vector tiles), sent as
+ * is. `T` is the shape a JSON body promises; the route's response schema documents it and tests check it.
+ * `status` overrides the route's own for this answer (304 Not Modified, 204 for an empty tile).
  */
 export class RawBody<T> {
   declare private readonly shape: T;
   constructor(
-    readonly text: string,
+    readonly text: string | Buffer,
     readonly contentType = 'application/json',
     readonly headers: Readonly<Record<string, string>> = {},
+    readonly status?: 200 | 204 | 304,
   ) {}
 }
 
@@ -26,6 +29,8 @@ interface Input<P, Q, B> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /** The request's headers, for the few routes that answer conditionally or by encoding (map tiles). */
+  readonly headers: IncomingHttpHeaders;
 }
 
 interface RouteBase<P, Q, B, R> {
@@ -40,6 +45,8 @@ interface RouteBase<P, Q, B, R> {
   /** null: 204 No Content. */
   readonly response: z.ZodType<R> | null;
   readonly status?: 200 | 201 | 202 | 204;
+  /** The media type of a success body that is not JSON (vector tiles); the response schema then describes it. */
+  readonly contentType?: string;
   /** A larger body limit than the default, for imports. */
   readonly largeBody?: boolean;
   /** Extra middleware run after body parsing (rate limits keyed on the body). */
@@ -145,6 +152,7 @@ export function mountRoutes(
         params: (route.params ? route.params.parse(req.params) : {}) as never,
         query: (route.query ? route.query.parse(req.query) : {}) as never,
         body: (route.body ? route.body.parse(req.body ?? {}) : {}) as never,
+        headers: req.headers,
       };
       const result =
         route.access === 'public'
@@ -156,7 +164,9 @@ export function mountRoutes(
         return;
       }
       if (result instanceof RawBody) {
-        res.status(status).set(result.headers).type(result.contentType).send(result.text);
+        res.status(result.status ?? status).set(result.headers);
+        if (result.status === 204 || result.status === 304) res.end();
+        else res.type(result.contentType).send(result.text);
         return;
       }
       res.status(status).json(result);

@@ -10,6 +10,7 @@ import { auditRoutes } from './audit/audit.routes.ts';
 import { accountRoutes } from './auth/account.routes.ts';
 import { authDeps } from './auth/auth-deps.ts';
 import { authRoutes } from './auth/auth.routes.ts';
+import { basemapRoutes } from './basemap/basemap.routes.ts';
 import { commandRoutes } from './commands/command.routes.ts';
 import { deviceRoutes } from './devices/device.routes.ts';
 import { metricRoutes } from './devices/metric.routes.ts';
@@ -41,6 +42,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...userRoutes({ db: deps.db, bus: deps.bus, notices: deps.accountNotices }),
     ...assetRoutes(deps),
     ...spatialRoutes(deps),
+    ...basemapRoutes(deps),
     ...deviceRoutes(deps),
     ...metricRoutes(deps),
     ...thingSpeakRoutes(deps),

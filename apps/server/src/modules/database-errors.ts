@@ -24,6 +24,9 @@ export const isNumberOutOfRange = (error: unknown): boolean => pgCode(error) ===
 export const isCheckViolation = (error: unknown): boolean =>
   pgCode(error) === '23514' || pgCode(error) === '23P01';
 
+/** The transaction's session had ended when it began (app_set_session_context): the caller must sign in again. */
+export const isEndedSession = (error: unknown): boolean => pgCode(error) === 'TW401';
+
 /**
  * Prisma's "record to update or delete not found" (P2025): the row was there when the request read it and another
  * request removed it before this one wrote. Nothing was written.

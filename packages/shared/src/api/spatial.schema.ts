@@ -61,8 +61,16 @@ export type MapLayers = z.infer<typeof mapLayersSchema>;
 export type MapPointColumns = z.infer<typeof mapPointColumnsSchema>;
 export type MapPipeColumns = z.infer<typeof mapPipeColumnsSchema>;
 
-/** Where the console's basemap comes from: a tile server's MapLibre style, or null for the offline basemap. */
-export const mapStyleSchema = z.object({ styleUrl: z.url().nullable() }).meta({ id: 'MapStyle' });
+/**
+ * Where the console's basemap comes from: a tile server's MapLibre style, else the street basemap this server
+ * serves from its own tile archive (`offlineStylePath`, relative to the server), else null for Natural Earth.
+ */
+export const mapStyleSchema = z
+  .object({
+    styleUrl: z.url().nullable(),
+    offlineStylePath: z.string().startsWith('/').nullable().optional(),
+  })
+  .meta({ id: 'MapStyle' });
 export type MapStyle = z.infer<typeof mapStyleSchema>;
 
 /**
@@ -133,3 +141,38 @@ export const downstreamTraceSchema = z
   })
   .meta({ id: 'DownstreamTrace' });
 export type DownstreamTrace = z.infer<typeof downstreamTraceSchema>;
+
+/** The deepest zoom the server cuts network tiles for; the map overzooms beyond it. */
+export const MAX_TILE_ZOOM = 22;
+
+/** Below this zoom point assets come as clusters per cell (alarmed ones and lone ones stay single points). */
+export const CLUSTER_BELOW_ZOOM = 12;
+
+/** One tile of the slippy-map grid: x and y run from 0 to 2^z - 1. */
+export const tileParamsSchema = z
+  .strictObject({
+    z: z.coerce.number().int().min(0).max(MAX_TILE_ZOOM),
+    x: z.coerce.number().int().min(0),
+    y: z.coerce.number().int().min(0),
+  })
+  .refine((tile) => tile.x < 2 ** tile.z && tile.y < 2 ** tile.z, { message: 'x and y must be below 2^z' });
+export type TileParams = z.infer<typeof tileParamsSchema>;
+
+/**
+ * A Mapbox Vector Tile of the tenant's network: layers `zones` (id, code, name, kind), `pipes` (id, code,
+ * diameterMm, tier 0 below 200 mm, 1 below 450 mm, 2 trunk mains; alarm; directed: the line runs in the
+ * direction of flow), `points` (id, code, kind, alarm 0-4, unacknowledged, inMaintenance) and, below
+ * CLUSTER_BELOW_ZOOM, `clusters` (count, alarm, unacknowledged). 204 when nothing is there.
+ */
+export const vectorTileSchema = z
+  .string()
+  .meta({ id: 'VectorTile', description: 'Mapbox Vector Tile (protobuf)', format: 'binary' });
+
+/**
+ * The versions map tiles are cut at: `network` changes with every edit or import of assets, pipes or zones,
+ * `alarms` with every alert transition. A console refetches its tiles when either moved.
+ */
+export const mapVersionSchema = z
+  .object({ network: z.number().int().nonnegative(), alarms: z.number().int().nonnegative() })
+  .meta({ id: 'MapVersion' });
+export type MapVersion = z.infer<typeof mapVersionSchema>;

@@ -25,6 +25,8 @@ export interface AlertEngineOptions {
   readonly ruleCacheMs: number;
   readonly floodThreshold: number;
   readonly floodWindowS: number;
+  /** How far devices' last seen / last reading times may lag (see deviceStateLagMs); silence waits that much more. */
+  readonly stateLagMs: number;
   readonly notifications: NotificationOptions;
 }
 
@@ -262,7 +264,7 @@ export class AlertEngine {
           ...(await expireShelving(client)),
           ...(await syncSuppression(client)),
           ...(await escalateOverdue(client)),
-          ...(await checkSilence(client, rules)),
+          ...(await checkSilence(client, rules, this.options.stateLagMs / 1000)),
         ],
       );
       publishAlertChanges(this.bus, changes);
@@ -275,7 +277,7 @@ export class AlertEngine {
     const check = this.guard('silence', tenantId, async () => {
       const rules = await this.rules.get(tenantId);
       const changes = await withTenantClient(this.pool, { tenantId, userId: null, role: null }, (client) =>
-        checkSilence(client, rules),
+        checkSilence(client, rules, this.options.stateLagMs / 1000),
       );
       publishAlertChanges(this.bus, changes);
     }).finally(() => this.silenceChecks.delete(tenantId));

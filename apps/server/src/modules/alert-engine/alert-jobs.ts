@@ -115,9 +115,14 @@ interface DeviceStateRow {
 /**
  * No-data and device-offline rules, from the database's view of each device and series. A series with no reading in
  * the rule's window is silent only if its device ever sent one (a device not yet installed is not "no data"). A
- * device is offline for a rule once it is marked offline and silent for the rule's window.
+ * device is offline for a rule once it is marked offline and silent for the rule's window. Devices' times in the
+ * database may lag what an instance heard by `stateLagS` (see deviceStateLagMs): windows are judged that much later.
  */
-export async function checkSilence(client: pg.PoolClient, rules: TenantRules): Promise<AlertChange[]> {
+export async function checkSilence(
+  client: pg.PoolClient,
+  rules: TenantRules,
+  stateLagS: number,
+): Promise<AlertChange[]> {
   const pairs = [...rules.noData, ...rules.offline];
   if (pairs.length === 0) return [];
   const ruleIds = [...new Set(pairs.map((p) => p.rule.id))];
@@ -167,11 +172,12 @@ export async function checkSilence(client: pg.PoolClient, rules: TenantRules): P
     const windowS = rule.windowS ?? (rule.condition === 'no_data' ? 900 : 0);
     let holds: boolean;
     if (rule.condition === 'device_offline') {
-      holds = device?.connectivity === 'offline' && (device.silent_s ?? Infinity) >= windowS;
+      holds = device?.connectivity === 'offline' && (device.silent_s ?? Infinity) >= windowS + stateLagS;
     } else if (target.seriesId !== null) {
       holds = device !== undefined && device.no_reading_s !== null && seriesRecent.get(target.key) === false;
     } else {
-      holds = device !== undefined && device.no_reading_s !== null && device.no_reading_s >= windowS;
+      holds =
+        device !== undefined && device.no_reading_s !== null && device.no_reading_s >= windowS + stateLagS;
     }
     const active = openAlerts.get(stateKey({ ruleId: rule.id, targetKey: target.key }));
     if (holds && active !== true) {

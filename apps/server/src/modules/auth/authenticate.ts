@@ -4,18 +4,18 @@ import { AppError } from '../../http/app-error.ts';
 import type { RequestContext } from '../../http/request-context.ts';
 import type { Logger } from '../../logger.ts';
 import type { AccessTokens } from './access-token.ts';
-import { loadPrincipal } from './principal.ts';
-import type pg from 'pg';
+import type { PrincipalCache } from './principal-cache.ts';
 
 const tenantHeaderSchema = z.uuid();
 /** Sent by clients on requests no person asked for; the idle timeout does not count them as activity. */
 export const BACKGROUND_HEADER = 'x-tidewatch-background';
 
 /**
- * Builds the request's context: verifies the bearer token, then reads the user's current role, tenant and zones
- * from the database. A super_admin acts in the tenant named by X-Tenant-Id, or in none.
+ * Builds the request's context: verifies the bearer token, then takes the user's current role, tenant and zones
+ * from the database (or from the principal cache, which the database keeps current). A super_admin acts in the
+ * tenant named by X-Tenant-Id, or in none.
  */
-export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Logger) {
+export function contextResolver(principals: PrincipalCache, tokens: AccessTokens, baseLog: Logger) {
   return async (req: Request, res: Response, authenticate: boolean): Promise<RequestContext> => {
     const requestId = String(res.locals.requestId);
     const base = {
@@ -33,7 +33,7 @@ export function contextResolver(pool: pg.Pool, tokens: AccessTokens, baseLog: Lo
     const claims = await tokens.verify(match[1]);
     // Requests a client makes by itself (polling) say so; they do not keep an unattended session alive.
     const activity = req.get(BACKGROUND_HEADER) === undefined;
-    const principal = await loadPrincipal(pool, claims.userId, claims.sessionId, activity);
+    const principal = await principals.load(claims.userId, claims.sessionId, activity);
     if (!principal) throw new AppError('unauthenticated', 'The session has ended; sign in again');
     let tenantId = principal.homeTenantId;
     const chosen = req.get('x-tenant-id');

@@ -8,7 +8,8 @@ export type Connectivity = 'online' | 'offline';
 /**
  * Whether each device is online: what devices say on their status topic (their last will says "offline" when the
  * connection drops), and silence: a device heard from no more than `offlineAfterMs` ago is offline, with a
- * downtime record that the next reading (or "online") closes.
+ * downtime record that the next reading (or "online") closes. Silence is judged `stateLagMs` later than that,
+ * since an instance writes what it heard only every few seconds (DeviceStateBuffer).
  */
 export class DeviceConnectivity {
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -19,6 +20,7 @@ export class DeviceConnectivity {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly offlineAfterMs: number,
+    private readonly stateLagMs: number,
   ) {}
 
   /** Records what a device said of itself; tells the bus only when its state actually changed. */
@@ -71,7 +73,7 @@ export class DeviceConnectivity {
   async sweepSilent(now = Date.now()): Promise<number> {
     const { rows } = await this.pool.query<{ tenant_id: string; device_id: string }>(
       'SELECT tenant_id, device_id FROM device_mark_silent_offline($1)',
-      [new Date(now - this.offlineAfterMs)],
+      [new Date(now - this.offlineAfterMs - this.stateLagMs)],
     );
     for (const row of rows) {
       this.bus.emit('device.connectivity', {

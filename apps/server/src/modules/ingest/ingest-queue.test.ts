@@ -1,10 +1,10 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { IngestQueue, QueueFullError } from './ingest-queue.ts';
 import { StoreRefusedError } from './store-refusal.ts';
 import type { DeviceBatch, WriteOutcome } from './telemetry-writer.ts';
 
-const nothing: WriteOutcome = { stored: new Map(), backOnline: [] };
+const nothing: WriteOutcome = { stored: new Map() };
 const batch = (value: number, deviceId = 'd', tenantId = 't', readings = 1): DeviceBatch => ({
   tenantId,
   deviceId,
@@ -15,13 +15,20 @@ const valuesOf = (batches: readonly DeviceBatch[]): number[] =>
 
 function queue(
   write: (batches: readonly DeviceBatch[]) => Promise<WriteOutcome>,
-  options: { capacity?: number; deviceShare?: number; tenantShare?: number; maxBatch?: number } = {},
+  options: {
+    capacity?: number;
+    deviceShare?: number;
+    tenantShare?: number;
+    maxBatch?: number;
+    batchesInFlight?: number;
+  } = {},
 ) {
   return new IngestQueue({
     capacity: options.capacity ?? 100,
     deviceShare: options.deviceShare ?? 1,
     tenantShare: options.tenantShare ?? 1,
     maxBatch: options.maxBatch ?? 10,
+    batchesInFlight: options.batchesInFlight ?? 1,
     lingerMs: 1,
     write,
     onWritten: () => undefined,
@@ -151,5 +158,113 @@ describe('IngestQueue', () => {
 
     await expect(refused).rejects.toMatchObject({ reason: 'tenant_share' });
     expect(q.depth).toBe(40);
+  });
+
+  it('writes several batches at once, and settles a device’s messages in order though a later batch commits first', async () => {
+    const commits: number[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let writesAtOnce = 0;
+    let mostAtOnce = 0;
+    const q = queue(
+      async (batches) => {
+        writesAtOnce += 1;
+        mostAtOnce = Math.max(mostAtOnce, writesAtOnce);
+        if (valuesOf(batches).includes(1)) await firstHeld;
+        commits.push(...valuesOf(batches));
+        writesAtOnce -= 1;
+        return nothing;
+      },
+      { maxBatch: 1, batchesInFlight: 3 },
+    );
+    const settled: number[] = [];
+
+    const sent = [1, 2, 3].map((value) =>
+      q.submit(batch(value)).then(() => {
+        settled.push(value);
+      }),
+    );
+    await vi.waitFor(() => {
+      expect(commits).toEqual([2, 3]);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const settledBeforeFirst = [...settled];
+    releaseFirst();
+    await Promise.all(sent);
+
+    expect(mostAtOnce).toBeGreaterThanOrEqual(2);
+    expect(settledBeforeFirst).toEqual([]);
+    expect(settled).toEqual([1, 2, 3]);
+    expect(commits).toEqual([2, 3, 1]);
+  });
+
+  it('holds a later batch’s answers while an earlier one is retried, and never answers for the earlier one', async () => {
+    let failures = 0;
+    const events: string[] = [];
+    const q = queue(
+      (batches) => {
+        const values = valuesOf(batches);
+        if (values.includes(1) && failures < 3) {
+          failures += 1;
+          return Promise.reject(new Error('connection lost'));
+        }
+        events.push(`commit ${values.join(',')}`);
+        return Promise.resolve(nothing);
+      },
+      { maxBatch: 1, batchesInFlight: 2 },
+    );
+
+    await Promise.all(
+      [1, 2].map((value) =>
+        q.submit(batch(value)).then(() => {
+          events.push(`settled ${String(value)}`);
+        }),
+      ),
+    );
+
+    expect(events).toEqual(['commit 2', 'commit 1', 'settled 1', 'settled 2']);
+  });
+
+  it('refuses a poisoned message of an earlier batch in its turn, before a later batch is settled', async () => {
+    const events: string[] = [];
+    const q = queue(
+      (batches) => {
+        const values = valuesOf(batches);
+        if (values.includes(13)) return Promise.reject(new Error('value out of range'));
+        return new Promise((resolve) =>
+          setTimeout(
+            () => {
+              events.push(`commit ${values.join(',')}`);
+              resolve(nothing);
+            },
+            values.includes(1) ? 30 : 0,
+          ),
+        );
+      },
+      { maxBatch: 2, batchesInFlight: 2 },
+    );
+
+    const results = await Promise.allSettled(
+      [1, 13, 3, 4].map((value) =>
+        q.submit(batch(value)).then(
+          () => events.push(`settled ${String(value)}`),
+          (error: unknown) => {
+            events.push(`refused ${String(value)}`);
+            throw error;
+          },
+        ),
+      ),
+    );
+
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(events.indexOf('commit 3,4')).toBeLessThan(events.indexOf('commit 1'));
+    expect(events.filter((e) => !e.startsWith('commit'))).toEqual([
+      'settled 1',
+      'refused 13',
+      'settled 3',
+      'settled 4',
+    ]);
   });
 });

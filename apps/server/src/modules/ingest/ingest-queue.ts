@@ -39,6 +39,11 @@ export interface IngestQueueOptions {
   readonly tenantShare: number;
   /** Readings written per transaction at most. */
   readonly maxBatch: number;
+  /**
+   * Write transactions at once at most. Their outcomes are released in the order the batches were taken, so a
+   * later batch that commits first waits for the earlier ones before its messages are acknowledged.
+   */
+  readonly batchesInFlight: number;
   /** How long a reading may wait for company before its batch is written. */
   readonly lingerMs: number;
   readonly write: (batches: readonly DeviceBatch[]) => Promise<WriteOutcome>;
@@ -51,19 +56,25 @@ export interface IngestQueueOptions {
 
 /**
  * A bounded in-memory queue in front of the database. `submit` resolves once the readings are committed, so an
- * acknowledgement (HTTP 202, MQTT PUBACK) is only ever given for durable data. When PostgreSQL fails, the batch
- * stays at the head and is retried with back-off; new readings queue behind it until the queue is full. A batch
- * the database refuses for good is split until the message at fault stands alone, and only that one is refused.
+ * acknowledgement (HTTP 202, MQTT PUBACK) is only ever given for durable data. Up to `batchesInFlight` batches are
+ * written at once, and settled in the order they were taken: a device's messages are answered in the order they
+ * came. When PostgreSQL fails, the batches in flight are retried with back-off; new readings queue behind them
+ * until the queue is full. A batch the database refuses for good is split until the message at fault stands alone,
+ * and only that one is refused.
  */
 export class IngestQueue {
   private readonly pending: Pending[] = [];
   private queuedReadings = 0;
+  /** Readings not yet taken into a batch (the queue's depth counts those in flight too). */
+  private waitingReadings = 0;
   private readonly heldByDevice = new Map<string, number>();
   private readonly heldByTenant = new Map<string, number>();
   private readonly deviceLimit: number;
   private readonly tenantLimit: number;
   private timer: NodeJS.Timeout | null = null;
-  private writing = false;
+  private writes = 0;
+  /** Settles once the batch taken last has settled all its messages; the next one waits for it. */
+  private lastSettled: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: IngestQueueOptions) {
@@ -87,9 +98,10 @@ export class IngestQueue {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ batch, resolve, reject, settled: false });
       this.queuedReadings += count;
+      this.waitingReadings += count;
       addTo(this.heldByDevice, batch.deviceId, count);
       addTo(this.heldByTenant, batch.tenantId, count);
-      this.schedule(this.queuedReadings >= this.options.maxBatch ? 0 : this.options.lingerMs);
+      this.schedule(this.waitingReadings >= this.options.maxBatch ? 0 : this.options.lingerMs);
     });
   }
 
@@ -98,9 +110,10 @@ export class IngestQueue {
     this.closed = true;
     const deadline = Date.now() + timeoutMs;
     this.schedule(0);
-    while ((this.pending.length > 0 || this.writing) && Date.now() < deadline) {
+    while ((this.pending.length > 0 || this.writes > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    this.waitingReadings = 0;
     for (const item of this.pending.splice(0)) this.settle(item)?.reject(new QueueFullError());
   }
 
@@ -116,42 +129,56 @@ export class IngestQueue {
   }
 
   private schedule(delayMs: number): void {
-    if (this.writing) return;
+    if (this.writes >= this.options.batchesInFlight) return;
     if (this.timer && delayMs > 0) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.drain(), delayMs);
+    this.timer = setTimeout(() => {
+      this.drain();
+    }, delayMs);
   }
 
-  private async drain(): Promise<void> {
+  /** Takes batches off the head while there is room in flight; each one settles after the one taken before it. */
+  private drain(): void {
     this.timer = null;
-    if (this.writing) return;
-    this.writing = true;
-    try {
-      while (this.pending.length > 0) {
-        const take: Pending[] = [];
-        let readings = 0;
-        for (const item of this.pending) {
-          if (take.length > 0 && readings + item.batch.readings.length > this.options.maxBatch) break;
-          take.push(item);
-          readings += item.batch.readings.length;
-        }
-        await this.write(take);
-        this.pending.splice(0, take.length);
+    while (this.pending.length > 0 && this.writes < this.options.batchesInFlight) {
+      let readings = 0;
+      let count = 0;
+      for (const item of this.pending) {
+        if (count > 0 && readings + item.batch.readings.length > this.options.maxBatch) break;
+        count += 1;
+        readings += item.batch.readings.length;
       }
-    } finally {
-      this.writing = false;
-      if (this.pending.length > 0) this.schedule(0);
+      const take = this.pending.splice(0, count);
+      this.waitingReadings -= readings;
+      const previous = this.lastSettled;
+      let settled: () => void = () => undefined;
+      this.lastSettled = new Promise<void>((resolve) => {
+        settled = resolve;
+      });
+      this.writes += 1;
+      void this.write(take, previous).finally(() => {
+        settled();
+        this.writes -= 1;
+        if (this.pending.length > 0) this.schedule(0);
+      });
     }
   }
 
   /**
    * Writes `items` and settles each of them. Transient failures hold the part being written and retry it with
    * back-off (100 ms doubling to 5 s) until the database is back. Any other failure splits the part, per tenant
-   * and then in halves, and writes each piece again: a message is refused only when it fails alone.
+   * and then in halves, and writes each piece again: a message is refused only when it fails alone. Nothing is
+   * settled before `previous` (the batch taken before) has settled everything it holds.
    */
-  private async write(items: readonly Pending[]): Promise<void> {
+  private async write(items: readonly Pending[], previous: Promise<void>): Promise<void> {
     const parts: (readonly Pending[])[] = [items];
     let attempt = 0;
+    let waitedTurn = false;
+    const turn = async (): Promise<void> => {
+      if (waitedTurn) return;
+      await previous;
+      waitedTurn = true;
+    };
     for (let part = parts.shift(); part; part = parts.shift()) {
       let outcome: WriteOutcome;
       try {
@@ -169,6 +196,7 @@ export class IngestQueue {
         const [only] = part;
         if (only && part.length === 1) {
           this.options.onWriteFailed(error, attempt, 'refuse');
+          await turn();
           // Not acknowledged as stored: the transport tells the sender it was refused, and why.
           this.settle(only)?.reject(new StoreRefusedError(error));
         } else {
@@ -179,6 +207,7 @@ export class IngestQueue {
         continue;
       }
       attempt = 0;
+      await turn();
       for (const item of part) this.settle(item)?.resolve();
       try {
         this.options.onWritten(outcome);

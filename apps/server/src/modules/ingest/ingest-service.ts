@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { EventBus } from '../../events/event-bus.ts';
 import type { Logger } from '../../logger.ts';
+import type { DeviceStateBuffer } from '../connectivity/device-state-buffer.ts';
 import { DeviceDirectory } from './device-directory.ts';
 import type { IngestDevice } from './ingest-device.ts';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.ts';
@@ -20,6 +21,8 @@ export interface IngestOptions {
   readonly deviceShare: number;
   readonly tenantShare: number;
   readonly maxBatch: number;
+  /** Write transactions at once at most (INGEST_BATCHES_IN_FLIGHT). */
+  readonly batchesInFlight: number;
   readonly lingerMs: number;
   readonly deviceCacheMs: number;
   readonly window: TimeWindow;
@@ -40,6 +43,7 @@ export class IngestService {
     registry: Registry,
     private readonly log: Logger,
     private readonly options: IngestOptions,
+    deviceStates: DeviceStateBuffer,
   ) {
     this.directory = new DeviceDirectory(pool, options.deviceCacheMs);
     this.metrics = createIngestMetrics(registry, () => this.queue.depth);
@@ -48,23 +52,31 @@ export class IngestService {
       deviceShare: options.deviceShare,
       tenantShare: options.tenantShare,
       maxBatch: options.maxBatch,
+      batchesInFlight: options.batchesInFlight,
       lingerMs: options.lingerMs,
       log,
       write: async (batches) => {
         const stop = this.metrics.batchSeconds.startTimer();
+        let outcome;
         try {
-          return await writeTelemetry(pool, batches);
+          outcome = await writeTelemetry(pool, batches);
         } finally {
           stop();
         }
+        // Heard, re-sent readings included; a device coming back is recorded before it is acknowledged.
+        await deviceStates.record(
+          batches.map((b) => ({
+            tenantId: b.tenantId,
+            deviceId: b.deviceId,
+            readingAt: b.readings.reduce((latest, r) => Math.max(latest, r.time), 0),
+          })),
+        );
+        return outcome;
       },
       onWritten: (outcome) => {
         for (const [deviceId, { tenantId, readings }] of outcome.stored) {
           this.metrics.stored.inc(readings.length);
           this.bus.emit('telemetry.stored', { tenantId, deviceId, readings });
-        }
-        for (const device of outcome.backOnline) {
-          this.bus.emit('device.connectivity', { ...device, connectivity: 'online', at: Date.now() });
         }
       },
       isTransient: isRetryableDatabaseError,

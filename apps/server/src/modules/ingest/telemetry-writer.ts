@@ -11,8 +11,6 @@ export interface DeviceBatch {
 export interface WriteOutcome {
   /** Readings new to the database, per device (re-sent ones are left out). */
   readonly stored: ReadonlyMap<string, { readonly tenantId: string; readonly readings: Reading[] }>;
-  /** Devices whose open downtime this batch ended. */
-  readonly backOnline: readonly { tenantId: string; deviceId: string }[];
 }
 
 const NO_PARTITION = '23514';
@@ -28,7 +26,8 @@ function isMissingPartition(error: unknown): boolean {
 
 /**
  * Writes a batch of readings from many devices in one transaction: per tenant, the readings (duplicates skipped,
- * their rollup buckets marked for the rollup job) and the devices' operational state. All or nothing, so a failed batch can be retried whole.
+ * their rollup buckets marked for the rollup job). All or nothing, so a failed batch can be retried whole. The
+ * devices' state (last seen, online) is not written here: DeviceStateBuffer keeps it and writes it every few seconds.
  */
 export async function writeTelemetry(pool: pg.Pool, batches: readonly DeviceBatch[]): Promise<WriteOutcome> {
   try {
@@ -49,7 +48,6 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
   const byTenant = new Map<string, DeviceBatch[]>();
   for (const batch of batches) byTenant.set(batch.tenantId, [...(byTenant.get(batch.tenantId) ?? []), batch]);
   const stored = new Map<string, { tenantId: string; readings: Reading[] }>();
-  const backOnline: { tenantId: string; deviceId: string }[] = [];
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
@@ -72,38 +70,9 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
         entry.readings.push({ seriesId: reading.seriesId, time: reading.time, value: reading.value });
         stored.set(deviceId, entry);
       }
-      // One state row per device, however many of its messages the batch holds.
-      const latest = new Map<string, number>();
-      for (const batch of tenantBatches) {
-        for (const reading of batch.readings) {
-          latest.set(batch.deviceId, Math.max(latest.get(batch.deviceId) ?? 0, reading.time));
-        }
-      }
-      const devices = [...latest.keys()];
-      const lastReading = [...latest.values()].map((time) => new Date(time));
-      await client.query({
-        name: 'ingest-device-state',
-        text: `INSERT INTO device_states AS s (device_id, tenant_id, connectivity, last_seen_at, last_reading_at, changed_at)
-               SELECT d, $1::uuid, 'online', now(), nullif(t, 'epoch'::timestamptz), now()
-                 FROM unnest($2::uuid[], $3::timestamptz[]) AS x (d, t)
-               ON CONFLICT (device_id) DO UPDATE SET
-                 last_seen_at = now(),
-                 last_reading_at = greatest(s.last_reading_at, excluded.last_reading_at),
-                 changed_at = CASE WHEN s.connectivity = 'online' THEN s.changed_at ELSE now() END,
-                 connectivity = 'online'`,
-        values: [tenantId, devices, lastReading],
-      });
-      const ended = await client.query<{ device_id: string }>({
-        name: 'ingest-downtime-end',
-        // greatest(): an `offline` status committed while this transaction ran opened its downtime after now().
-        text: `UPDATE device_downtimes SET ended_at = greatest(now(), started_at)
-                WHERE device_id = ANY($1::uuid[]) AND ended_at IS NULL RETURNING device_id`,
-        values: [devices],
-      });
-      backOnline.push(...ended.rows.map((row) => ({ tenantId, deviceId: row.device_id })));
     }
     await client.query('COMMIT');
-    return { stored, backOnline };
+    return { stored };
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
     await client.query('ROLLBACK').catch(() => undefined);

@@ -35,6 +35,8 @@ export interface RealtimeDeps {
 
 export interface RealtimeGateway {
   readonly io: RealtimeServer;
+  /** Someone's authority changed (announced by the database): this instance's sockets are checked again soon. */
+  accessChanged(): void;
   /** Tells every client, disconnects them (they reconnect elsewhere) and leaves Redis. */
   close(): Promise<void>;
 }
@@ -172,6 +174,9 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
 
   return {
     io,
+    accessChanged() {
+      revalidator.soon();
+    },
     async close() {
       stopFanout();
       stopAccessChanges();

@@ -7,6 +7,9 @@ import {
   mapLayersSchema,
   mapOriginsSchema,
   mapStyleSchema,
+  mapVersionSchema,
+  tileParamsSchema,
+  vectorTileSchema,
   type MapLayers,
 } from '@tidewatch/shared';
 import { notFound } from '../../http/app-error.ts';
@@ -17,10 +20,20 @@ import type { RouteDeps } from '../api-routes.ts';
 import { assetsInArea } from './area-search.query.ts';
 import { mapLayersJson } from './map-layers.query.ts';
 import { mapOrigins } from './map-origins.ts';
+import { MapTiles, type MapTileAnswer } from './map-tiles.ts';
+import { readMapVersion } from './map-version.query.ts';
+import { TileCache } from './tile-cache.ts';
 import { traceDownstream } from './network-trace.query.ts';
 
 /** What the map draws and the spatial questions operators ask of it, answered by PostGIS. */
 export function spatialRoutes({ db, config }: RouteDeps): AnyRoute[] {
+  const tiles = new MapTiles(
+    db.pool,
+    new TileCache({
+      maxEntries: config.MAP_TILE_CACHE_ENTRIES,
+      maxBytes: config.MAP_TILE_CACHE_MB * 2 ** 20,
+    }),
+  );
   return [
     defineRoute({
       method: 'get',
@@ -31,7 +44,11 @@ export function spatialRoutes({ db, config }: RouteDeps): AnyRoute[] {
       access: 'tenant',
       permission: 'asset:read',
       response: mapStyleSchema,
-      handler: () => Promise.resolve({ styleUrl: config.MAP_STYLE_URL ?? null }),
+      handler: () =>
+        Promise.resolve({
+          styleUrl: config.MAP_STYLE_URL ?? null,
+          offlineStylePath: config.MAP_TILES_FILE ? BASEMAP_STYLE_PATH : null,
+        }),
     }),
     defineRoute({
       method: 'get',
@@ -54,6 +71,37 @@ export function spatialRoutes({ db, config }: RouteDeps): AnyRoute[] {
       handler: async (_input, ctx) =>
         new RawBody<MapLayers>(
           await withTenantClient(db.pool, dbContext(ctx), (client) => mapLayersJson(client, zoneLimit(ctx))),
+        ),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/map/version',
+      summary:
+        'The network and alarm versions map tiles are cut at: a console refetches its tiles when they move',
+      tag: 'spatial',
+      access: 'tenant',
+      permission: 'asset:read',
+      response: mapVersionSchema,
+      handler: (_input, ctx) => withTenantClient(db.pool, dbContext(ctx), readMapVersion),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/map/tiles/:z/:x/:y.mvt',
+      summary:
+        "A vector tile of the tenant's zones, pipes and point assets (clustered below zoom 12), within the " +
+        "caller's zones; 204 when empty, 304 for If-None-Match with the current ETag",
+      tag: 'spatial',
+      access: 'tenant',
+      permission: 'asset:read',
+      params: tileParamsSchema,
+      response: vectorTileSchema,
+      contentType: MVT_MEDIA_TYPE,
+      handler: async ({ params, headers }, ctx) =>
+        tileBody(
+          await tiles.tile(ctx, params, {
+            ifNoneMatch: headers['if-none-match'],
+            acceptsGzip: /\bgzip\b/.test(headers['accept-encoding'] ?? ''),
+          }),
         ),
     }),
     defineRoute({
@@ -87,4 +135,18 @@ export function spatialRoutes({ db, config }: RouteDeps): AnyRoute[] {
       },
     }),
   ];
+}
+
+const MVT_MEDIA_TYPE = 'application/vnd.mapbox-vector-tile';
+export const BASEMAP_STYLE_PATH = '/api/v1/basemap/style.json';
+
+/** Tiles are private to the caller and always revalidated: the ETag makes that a 304 when nothing changed. */
+function tileBody(answer: MapTileAnswer): RawBody<string> {
+  const headers: Record<string, string> = {
+    etag: answer.etag,
+    'cache-control': 'private, no-cache',
+    vary: 'Accept-Encoding, Authorization, X-Tenant-Id',
+  };
+  if (answer.gzipped) headers['content-encoding'] = 'gzip';
+  return new RawBody<string>(answer.body, MVT_MEDIA_TYPE, headers, answer.status);
 }

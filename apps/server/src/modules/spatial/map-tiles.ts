@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { withTenantClient } from '@tidewatch/db';
+import type { TileParams } from '@tidewatch/shared';
+import type pg from 'pg';
+import { dbContext, type TenantContext } from '../../http/request-context.ts';
+import { zoneLimit } from '../../http/zone-scope.ts';
+import { renderMapTile } from './map-tile.query.ts';
+import { readMapVersion } from './map-version.query.ts';
+import type { TileCache } from './tile-cache.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** What a tile request is answered with: the tile, nothing there (204), or "yours is current" (304). */
+export interface MapTileAnswer {
+  readonly status: 200 | 204 | 304;
+  readonly etag: string;
+  /** The MVT bytes, gzipped when `gzipped`. */
+  readonly body: Buffer;
+  readonly gzipped: boolean;
+}
+
+/** Whether an If-None-Match header names this entity tag (weak comparison, as RFC 9110 asks for GET). */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
+}
+
+/**
+ * Vector tiles of the tenant's network, cut by PostGIS and kept gzipped in a bounded cache. A tile is cut once
+ * per tenant, zone set and version; the version is read on every request (one indexed row each from two small
+ * tables), so an edit, an import or an alert transition is seen by the next request without any timer.
+ */
+export class MapTiles {
+  private readonly cutting = new Map<string, Promise<Buffer>>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly cache: TileCache,
+  ) {}
+
+  async tile(
+    ctx: TenantContext,
+    tile: TileParams,
+    request: { readonly ifNoneMatch: string | undefined; readonly acceptsGzip: boolean },
+  ): Promise<MapTileAnswer> {
+    const zones = zoneLimit(ctx);
+    const context = dbContext(ctx);
+    const version = await withTenantClient(this.pool, context, readMapVersion);
+    const key = [
+      ctx.tenantId,
+      zones ? [...zones].sort().join(',') : '*',
+      `${String(tile.z)}/${String(tile.x)}/${String(tile.y)}`,
+      `${String(version.network)}.${String(version.alarms)}`,
+    ].join('|');
+    const etag = `W/"${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`;
+    if (matchesEtag(request.ifNoneMatch, etag)) {
+      return { status: 304, etag, body: Buffer.alloc(0), gzipped: false };
+    }
+    const gzipped = this.cache.get(key) ?? (await this.cut(key, () => this.render(context, tile, zones)));
+    if (gzipped.length === 0) return { status: 204, etag, body: gzipped, gzipped: false };
+    if (request.acceptsGzip) return { status: 200, etag, body: gzipped, gzipped: true };
+    return { status: 200, etag, body: await gunzipAsync(gzipped), gzipped: false };
+  }
+
+  /** One cut per key at a time: the tiles of a first view, asked for by many consoles at once, are cut once. */
+  private async cut(key: string, render: () => Promise<Buffer>): Promise<Buffer> {
+    const pending = this.cutting.get(key);
+    if (pending) return pending;
+    const work = render().then((tile) => {
+      this.cache.set(key, tile);
+      return tile;
+    });
+    this.cutting.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.cutting.delete(key);
+    }
+  }
+
+  private async render(
+    context: ReturnType<typeof dbContext>,
+    tile: TileParams,
+    zones: readonly string[] | null,
+  ): Promise<Buffer> {
+    const mvt = await withTenantClient(this.pool, context, (client) => renderMapTile(client, tile, zones));
+    return mvt.length === 0 ? mvt : gzipAsync(mvt);
+  }
+}

@@ -1,0 +1,274 @@
+import type { MapVersion } from '@tidewatch/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/server.ts';
+import { adminQuery, Api, startTestServer, tenantA, tenantB, tenantId } from './harness.ts';
+import { decodeVectorTile, type DecodedTile } from './vector-tile-decode.ts';
+
+/** The slippy-map tile holding a longitude and latitude at zoom z. */
+function tileOf(lng: number, lat: number, z: number): { z: number; x: number; y: number } {
+  const n = 2 ** z;
+  const rad = (lat * Math.PI) / 180;
+  return {
+    z,
+    x: Math.floor(((lng + 180) / 360) * n),
+    y: Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n),
+  };
+}
+
+interface TileResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly tile: DecodedTile;
+}
+
+const ids = (tile: DecodedTile, layer: string): string[] =>
+  (tile[layer] ?? []).map((feature) => String(feature.properties.id));
+
+describe('network vector tiles', () => {
+  let server: RunningServer;
+  let api: Api;
+
+  async function fetchTile(
+    token: string,
+    at: { z: number; x: number; y: number },
+    headers: Record<string, string> = {},
+  ): Promise<TileResponse> {
+    const response = await fetch(
+      `${server.url}/api/v1/map/tiles/${String(at.z)}/${String(at.x)}/${String(at.y)}.mvt`,
+      { headers: { authorization: `Bearer ${token}`, ...headers } },
+    );
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { status: response.status, headers: response.headers, tile: decodeVectorTile(bytes) };
+  }
+
+  const mapVersion = async (token: string): Promise<MapVersion> =>
+    (await api.request<MapVersion>('GET', '/api/v1/map/version', { token })).body;
+
+  interface AssetRow {
+    id: string;
+    code: string;
+    kind: string;
+    zone_id: string | null;
+    lng: number;
+    lat: number;
+  }
+  const assetsOf = (tenant: string) =>
+    adminQuery<AssetRow>(
+      `SELECT id, code, kind::text, zone_id, ST_X(ST_PointOnSurface(geom)) AS lng, ST_Y(ST_PointOnSurface(geom)) AS lat
+         FROM assets WHERE tenant_id = $1 AND archived_at IS NULL ORDER BY code`,
+      [tenant],
+    );
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    api = new Api(server.url);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("holds the tenant's points, pipes and zones up close, as gzipped MVT", async () => {
+    const token = await api.tokenFor(tenantB.email('operator'));
+    const assets = await assetsOf(await tenantId(tenantB.slug));
+    const point = assets.find((asset) => asset.kind !== 'pipeline');
+    if (!point) throw new Error('the seed has point assets');
+
+    const response = await fetchTile(token, tileOf(point.lng, point.lat, 15), { 'accept-encoding': 'gzip' });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/vnd.mapbox-vector-tile');
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(response.headers.get('cache-control')).toBe('private, no-cache');
+    const feature = response.tile.points?.find((f) => f.properties.id === point.id);
+    expect(feature?.properties).toMatchObject({ code: point.code, kind: point.kind });
+    expect(typeof feature?.properties.alarm).toBe('number');
+    expect(feature?.type).toBe('point');
+    expect(response.tile.clusters).toBeUndefined();
+    expect(response.tile.zones?.length ?? 0).toBeGreaterThan(0);
+    for (const pipe of response.tile.pipes ?? []) {
+      expect(pipe.type).toBe('line');
+      expect([0, 1, 2]).toContain(pipe.properties.tier);
+      expect(typeof pipe.properties.directed).toBe('boolean');
+    }
+  });
+
+  it('clusters points zoomed out, with counts and the worst alarm, and keeps alarmed assets single', async () => {
+    const token = await api.tokenFor(tenantB.email('operator'));
+    const tenant = await tenantId(tenantB.slug);
+    const assets = await assetsOf(tenant);
+    const points = assets.filter((asset) => asset.kind !== 'pipeline');
+    const [alarmed] = await adminQuery<{ asset_id: string; priority: string }>(
+      `SELECT al.asset_id, al.priority::text FROM alerts al JOIN assets a ON a.id = al.asset_id
+        WHERE al.tenant_id = $1 AND al.closed_at IS NULL AND a.kind <> 'pipeline'
+          AND al.state IN ('active_unacknowledged', 'active_acknowledged', 'returned_unacknowledged') LIMIT 1`,
+      [tenant],
+    );
+    const first = points[0];
+    if (!first) throw new Error('the seed has point assets');
+    // A zoom where one tile covers the whole town.
+    const at = tileOf(first.lng, first.lat, 8);
+    expect(
+      points.every((p) => tileOf(p.lng, p.lat, 8).x === at.x && tileOf(p.lng, p.lat, 8).y === at.y),
+    ).toBe(true);
+
+    const { status, tile } = await fetchTile(token, at);
+
+    expect(status).toBe(200);
+    const clusters = tile.clusters ?? [];
+    expect(clusters.length).toBeGreaterThan(0);
+    expect(clusters.every((c) => Number(c.properties.count) > 1)).toBe(true);
+    const clustered = clusters.reduce((n, c) => n + Number(c.properties.count), 0);
+    const single = (tile.points ?? []).filter((p) => Number(p.properties.alarm) === 0).length;
+    expect(clustered + single).toBe(points.length);
+    if (alarmed) {
+      expect(ids(tile, 'points')).toContain(alarmed.asset_id);
+      expect(Math.max(...clusters.map((c) => Number(c.properties.alarm)), 0)).toBeGreaterThan(0);
+    }
+  });
+
+  it("never holds another tenant's features", async () => {
+    const tokenB = await api.tokenFor(tenantB.email('operator'));
+    const assetsA = await assetsOf(await tenantId(tenantA.slug));
+    const idsA = new Set(assetsA.map((asset) => asset.id));
+    const tiles = new Set(assetsA.map((a) => JSON.stringify(tileOf(a.lng, a.lat, 14))));
+
+    const tokenA = await api.tokenFor(tenantA.email('operator'));
+    let seenByA = 0;
+    for (const key of [...tiles].slice(0, 10)) {
+      const at = JSON.parse(key) as { z: number; x: number; y: number };
+      const { status, tile } = await fetchTile(tokenB, at);
+      expect([200, 204]).toContain(status);
+      for (const layer of ['points', 'pipes'])
+        expect(ids(tile, layer).filter((id) => idsA.has(id))).toEqual([]);
+      seenByA += ids((await fetchTile(tokenA, at)).tile, 'points').filter((id) => idsA.has(id)).length;
+    }
+    // The same tiles hold A's assets for A.
+    expect(seenByA).toBeGreaterThan(0);
+  });
+
+  it("holds nothing outside a zone-limited operator's zones", async () => {
+    const email = tenantA.email('zone-operator');
+    const zoneToken = await api.tokenFor(email);
+    const fullToken = await api.tokenFor(tenantA.email('operator'));
+    const zones = (
+      await adminQuery<{ zone_id: string }>(
+        'SELECT uz.zone_id FROM user_zones uz JOIN users u ON u.id = uz.user_id WHERE u.email = $1',
+        [email],
+      )
+    ).map((row) => row.zone_id);
+    expect(zones.length).toBeGreaterThan(0);
+    const assets = await assetsOf(await tenantId(tenantA.slug));
+    const allowed = new Set(
+      assets.filter((a) => a.zone_id !== null && zones.includes(a.zone_id)).map((a) => a.id),
+    );
+    const outside = assets.filter((a) => !allowed.has(a.id));
+    expect(outside.length).toBeGreaterThan(0);
+
+    const views = new Set([
+      ...outside.map((a) => JSON.stringify(tileOf(a.lng, a.lat, 15))),
+      ...assets.map((a) => JSON.stringify(tileOf(a.lng, a.lat, 9))),
+    ]);
+    let seenOutside = 0;
+    for (const key of views) {
+      const at = JSON.parse(key) as { z: number; x: number; y: number };
+      const limited = await fetchTile(zoneToken, at);
+      const full = await fetchTile(fullToken, at);
+      for (const layer of ['points', 'pipes']) {
+        expect(ids(limited.tile, layer).filter((id) => !allowed.has(id))).toEqual([]);
+        seenOutside += ids(full.tile, layer).filter((id) => !allowed.has(id)).length;
+      }
+      expect(ids(limited.tile, 'zones').filter((id) => !zones.includes(id))).toEqual([]);
+    }
+    // The same tiles do hold those features for an operator of the whole tenant.
+    expect(seenOutside).toBeGreaterThan(0);
+  });
+
+  it('answers 304 to the current ETag, and a new tile after an edit or an import', async () => {
+    const token = await api.tokenFor(tenantB.email('admin'));
+    const assets = await assetsOf(await tenantId(tenantB.slug));
+    const point = assets.find((asset) => asset.kind !== 'pipeline');
+    if (!point) throw new Error('the seed has point assets');
+    const at = tileOf(point.lng, point.lat, 16);
+
+    const first = await fetchTile(token, at);
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+    const again = await fetchTile(token, at, { 'if-none-match': etag });
+    expect(again.status).toBe(304);
+
+    const before = await mapVersion(token);
+    const moved = await api.request('PATCH', `/api/v1/assets/${point.id}`, {
+      token,
+      body: {
+        name: 'Moved for the tile test',
+        geometry: { type: 'Point', coordinates: [point.lng + 1e-5, point.lat] },
+      },
+    });
+    expect(moved.status).toBe(200);
+    const afterEdit = await mapVersion(token);
+    expect(afterEdit.network).toBeGreaterThan(before.network);
+
+    const edited = await fetchTile(token, at, { 'if-none-match': etag });
+    expect(edited.status).toBe(200);
+    const [x, y] = edited.tile.points?.find((f) => f.properties.id === point.id)?.first ?? [];
+    const [x0] = first.tile.points?.find((f) => f.properties.id === point.id)?.first ?? [];
+    expect(x).toBeGreaterThan(x0 ?? Infinity);
+    expect(y).toBeDefined();
+
+    const imported = await api.request<{ created: number }>('POST', '/api/v1/assets/import', {
+      token,
+      body: {
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            geometry: { type: 'Point', coordinates: [point.lng + 2e-5, point.lat] },
+            properties: { code: 'TILE-IMPORT-1', name: 'Imported for the tile test', kind: 'valve' },
+          },
+        ],
+      },
+    });
+    expect(imported.status).toBe(200);
+    expect((await mapVersion(token)).network).toBeGreaterThan(afterEdit.network);
+    const afterImport = await fetchTile(token, at, { 'if-none-match': edited.headers.get('etag') ?? '' });
+    expect(afterImport.status).toBe(200);
+    expect(afterImport.tile.points?.map((f) => f.properties.code)).toContain('TILE-IMPORT-1');
+  });
+
+  it('cuts a new tile after an alert transition, since tiles carry alarm states', async () => {
+    const token = await api.tokenFor(tenantB.email('operator'));
+    const tenant = await tenantId(tenantB.slug);
+    const [alert] = await adminQuery<{ id: string; state: string; lng: number; lat: number }>(
+      `SELECT al.id, al.state::text, ST_X(a.geom) AS lng, ST_Y(a.geom) AS lat
+         FROM alerts al JOIN assets a ON a.id = al.asset_id
+        WHERE al.tenant_id = $1 AND al.closed_at IS NULL AND a.kind <> 'pipeline' LIMIT 1`,
+      [tenant],
+    );
+    if (!alert) throw new Error('the seed has open alerts');
+    const at = tileOf(alert.lng, alert.lat, 16);
+    const first = await fetchTile(token, at);
+    const before = await mapVersion(token);
+
+    // A comment on the alert: a transition to the same state, as the alert engine records it.
+    await adminQuery(
+      `INSERT INTO alert_transitions (tenant_id, alert_id, from_state, to_state, comment)
+       VALUES ($1, $2, $3::alert_state, $3::alert_state, 'tile test')`,
+      [tenant, alert.id, alert.state],
+    );
+
+    const after = await mapVersion(token);
+    expect(after.alarms).toBeGreaterThan(before.alarms);
+    expect(after.network).toBe(before.network);
+    const again = await fetchTile(token, at, { 'if-none-match': first.headers.get('etag') ?? '' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('etag')).not.toBe(first.headers.get('etag'));
+  });
+
+  it('answers 204 where nothing is, and refuses tiles off the grid', async () => {
+    const token = await api.tokenFor(tenantB.email('operator'));
+    // The middle of the South Pacific.
+    expect((await fetchTile(token, tileOf(-140, -40, 12))).status).toBe(204);
+    const off = await api.request('GET', '/api/v1/map/tiles/3/8/0.mvt', { token });
+    expect(off.status).toBe(400);
+  });
+});
