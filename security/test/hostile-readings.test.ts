@@ -422,7 +422,12 @@ describe('hostile readings: numeric extremes beside a well-behaved device of ano
       });
     }
 
-    // Every rollup bucket of these series: finite, and equal to its raw readings.
+    // Every rollup bucket of these series: finite, and equal to its raw readings, once the rollup job has run
+    // (here at once, rather than waiting for its next tick).
+    // -1: the server's own run holds the job's lock; 0: nothing left dirty.
+    while ((await db.one<{ done: number }>('SELECT telemetry_rollup_dirty(1000000) AS done')).done !== 0) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const series = TRANSPORTS.flatMap((t) => {
       const bad = hostile.get(t);
       const good = innocent.get(t);

@@ -148,6 +148,8 @@ const envSchema = z.object({
   INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
   INGEST_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
   INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
+  /** How often the rollup job recomputes the 1-minute and hourly buckets that new readings touched. */
+  TELEMETRY_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   /** The embedded MQTT broker devices connect to (0: any free port, for tests). */
   MQTT_HOST: z.string().default('0.0.0.0'),
   /** `off` leaves only MQTT_TLS_PORT, so no device talks to the broker in plain text. */

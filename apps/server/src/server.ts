@@ -33,6 +33,7 @@ import { openDatabasePools } from './operations/database-pools.ts';
 import { demoListenHosts, type ListenHosts } from './operations/demo-exposure.ts';
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
+import { startRollupJob } from './modules/telemetry/rollup-job.ts';
 import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
 import { httpsFiles, mqttTlsFiles, readBrokerClientFiles, readTlsContext } from './operations/tls-files.ts';
 
@@ -241,6 +242,7 @@ export async function startServer(
       brokerReady: () => mqtt.connected(),
     });
     const stopPartitionJob = startPartitionJob(pools.jobs, log, retentionPolicyOf(config), metrics.registry);
+    const rollups = startRollupJob(pools.jobs, log, metrics.registry, config.TELEMETRY_ROLLUP_INTERVAL_MS);
     const httpsServer = https ? createHttpsServer(await readTlsContext(https), app) : null;
     const server: Server = httpsServer ?? createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -347,6 +349,7 @@ export async function startServer(
         await alerts?.close(graceMs);
         await accountNotices.close();
         await accessListener.stop();
+        await rollups.stop();
         await pools.close();
       },
     };

@@ -82,7 +82,7 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
   beforeAll(async () => {
     devices = await provisionDevices(inject('adminUrl'), {
       tenantSlug: pune.slug,
-      count: 4,
+      count: 5,
       metricKeys: ['level_cm'],
       secret: SECRET,
       label: 'Fault node',
@@ -109,17 +109,19 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
   async function startServerWith(
     mode: 'mosquitto' | 'embedded',
     clientId = 'fault-server',
+    env: Record<string, string> = {},
   ): Promise<ServerProcess> {
     const server = new ServerProcess({
       port: await freePort(),
       databaseUrl: inject('appUrl'),
       ...(mode === 'embedded'
-        ? { mqttPort: await freePort() }
+        ? { mqttPort: await freePort(), env }
         : {
             env: {
               MQTT_URL: broker.serverUrl,
               MQTT_PASSWORD: SERVER_MQTT_PASSWORD,
               MQTT_CLIENT_ID: clientId,
+              ...env,
             },
           }),
     });
@@ -199,5 +201,46 @@ describe('ingest under faults: every acknowledged QoS 1 reading is stored exactl
     await expectEveryReadingStored(seriesId);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(Number(/ingest_write_failures_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+  });
+
+  it('survives kill -9 between a commit and the rollup job: the dirty buckets wait, then the rollups are right', async () => {
+    const { id, seriesId } = deviceAt(4);
+    // A rollup job that would not run for a minute: every reading is committed, none rolled up, when it dies.
+    const first = await startServerWith('embedded', 'fault-server-rollup', {
+      TELEMETRY_ROLLUP_INTERVAL_MS: '60000',
+    });
+    await streamThrough(first.mqttUrl, id, () => Promise.resolve());
+    await first.kill();
+    const dirtyCount = async (): Promise<number> => {
+      const [row] = await adminQuery<{ n: number }>(
+        'SELECT count(*)::int AS n FROM telemetry_dirty WHERE series_id = $1',
+        [seriesId],
+      );
+      return row?.n ?? 0;
+    };
+    expect(await dirtyCount()).toBeGreaterThan(0);
+
+    await startServerWith('embedded', 'fault-server-rollup', { TELEMETRY_ROLLUP_INTERVAL_MS: '200' });
+    await until(async () => ((await dirtyCount()) === 0 ? true : undefined), 30_000, 'the rollup job');
+
+    expect(await storedValues(seriesId)).toEqual(everyIndex(COUNT));
+    // Each minute and hour bucket equal to its raw readings, none missing, none extra.
+    for (const [table, unit] of [
+      ['telemetry_1m', 'minute'],
+      ['telemetry_1h', 'hour'],
+    ] as const) {
+      const wrong = await adminQuery(
+        `WITH raw AS (
+           SELECT date_trunc('${unit}', time) AS bucket, count(*)::int AS count, sum(value) AS sum,
+                  min(value) AS min, max(value) AS max
+             FROM telemetry WHERE series_id = $1 GROUP BY 1)
+         SELECT raw.bucket, r.bucket AS rollup FROM raw FULL JOIN (SELECT * FROM ${table} WHERE series_id = $1) r
+             ON r.bucket = raw.bucket
+          WHERE r.count IS DISTINCT FROM raw.count OR r.sum IS DISTINCT FROM raw.sum
+             OR r.min IS DISTINCT FROM raw.min OR r.max IS DISTINCT FROM raw.max`,
+        [seriesId],
+      );
+      expect(wrong).toEqual([]);
+    }
   });
 });

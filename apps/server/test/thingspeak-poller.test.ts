@@ -157,7 +157,7 @@ describe('ThingSpeak poller', () => {
     await server.close();
     await fake.close();
     // Telemetry has no foreign key to its series: clear it first, so no orphans are left for other tests.
-    for (const table of ['telemetry', 'telemetry_1m', 'telemetry_1h']) {
+    for (const table of ['telemetry', 'telemetry_dirty', 'telemetry_1m', 'telemetry_1h']) {
       await adminQuery(
         `DELETE FROM ${table} WHERE series_id IN (SELECT id FROM series WHERE device_id = ANY($1::uuid[]))`,
         [created],
@@ -259,7 +259,8 @@ describe('ThingSpeak poller', () => {
     const level = channel.series.get('level_cm') ?? 0;
     const before = await stored(level);
     const [rollupBefore] = await adminQuery<{ count: string }>(
-      'SELECT sum(count) AS count FROM telemetry_1m WHERE series_id = $1',
+      // As trends read the rollup: whether or not the rollup job has run yet.
+      `SELECT sum(count) AS count FROM telemetry_minutes(ARRAY[$1]::int[], '-infinity', 'infinity')`,
       [level],
     );
 
@@ -271,7 +272,8 @@ describe('ThingSpeak poller', () => {
     );
     const after = await nextPoll(channel);
     const [rollupAfter] = await adminQuery<{ count: string }>(
-      'SELECT sum(count) AS count FROM telemetry_1m WHERE series_id = $1',
+      // As trends read the rollup: whether or not the rollup job has run yet.
+      `SELECT sum(count) AS count FROM telemetry_minutes(ARRAY[$1]::int[], '-infinity', 'infinity')`,
       [level],
     );
 

@@ -11,7 +11,8 @@ describe('trend queries', () => {
   let series: { id: number; first: Date; last: Date };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // The rollup job runs only when a test asks: what a trend shows must not depend on it.
+    server = await startTestServer({ TELEMETRY_ROLLUP_INTERVAL_MS: '60000' });
     api = new Api(server.url);
     token = await api.tokenFor(tenantB.email('operator'));
     const tenant = await tenantId(tenantB.slug);
@@ -58,6 +59,33 @@ describe('trend queries', () => {
     expect(Math.min(...points.map((p) => p[2]))).toBe(raw?.lo);
     expect(Math.max(...points.map((p) => p[3]))).toBe(raw?.hi);
     expect(points.reduce((sum, p) => sum + p[4], 0)).toBe(Number(raw?.n));
+  });
+
+  it('shows a reading written a second ago in a week of rollups, and counts it once after the rollup job', async () => {
+    const [written] = await adminQuery<{ time: Date }>(
+      `SELECT time FROM telemetry_store(ARRAY[$1]::int[], ARRAY[now() - interval '1 second'], ARRAY[987.5::float8])`,
+      [series.id],
+    );
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const from = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    const week = async (): Promise<{ hi: number; n: number }> => {
+      const response = await trend(`series=${String(series.id)}&from=${from}&to=${to}&maxPoints=300`);
+      expect(response.body.series[0]?.resolution).toBe('1m');
+      const points = response.body.series[0]?.points ?? [];
+      return { hi: Math.max(...points.map((p) => p[3])), n: points.reduce((sum, p) => sum + p[4], 0) };
+    };
+    const [raw] = await adminQuery<{ n: string }>(
+      'SELECT count(*) AS n FROM telemetry WHERE series_id = $1 AND time >= $2 AND time < $3',
+      [series.id, from, to],
+    );
+
+    const before = await week();
+    await adminQuery('SELECT telemetry_rollup_dirty(1000000)');
+    const after = await week();
+
+    expect(written).toBeDefined();
+    expect(before).toEqual({ hi: 987.5, n: Number(raw?.n) });
+    expect(after).toEqual(before);
   });
 
   it('answers a short range from raw readings', async () => {

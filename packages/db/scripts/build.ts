@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
-// Compiles the database tools (migrate, seed, partitions) to JavaScript in dist/, so `npm start` and a
+// Compiles the database tools (migrate, seed, partitions, rollup rebuild) to JavaScript in dist/, so `npm start` and a
 // production install run them with `node`. They find the migrations at ../prisma/migrations, as from src/.
 const root = path.resolve(import.meta.dirname, '..');
 const outdir = path.join(root, 'dist');
@@ -21,7 +21,9 @@ const npmPackagesExternal: Plugin = {
 await rm(outdir, { recursive: true, force: true });
 const started = performance.now();
 await build({
-  entryPoints: ['migrate', 'seed', 'partitions'].map((name) => path.join(root, 'scripts', `${name}.ts`)),
+  entryPoints: ['migrate', 'seed', 'partitions', 'rebuild-rollups'].map((name) =>
+    path.join(root, 'scripts', `${name}.ts`),
+  ),
   outdir,
   bundle: true,
   format: 'esm',

@@ -29,6 +29,7 @@ export {
   type RetentionEnv,
   type RetentionPolicy,
 } from './retention-policy.ts';
+export { prepareTelemetryStage, storeTelemetry, type StagedReading } from './telemetry-stage.ts';
 export { runRetention, type RetentionRunResult } from './retention-run.ts';
 export {
   beginWithContextSql,

@@ -82,6 +82,7 @@ describe('retention by the database clock', () => {
       [time],
       [days],
     ]);
+    await admin.query('SELECT telemetry_rollup_dirty(100000)');
   }
 
   /** The ages in days of the readings (or rollups) `tenant` still has in `table`. */

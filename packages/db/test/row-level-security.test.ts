@@ -4,7 +4,7 @@ import { asTenant, connect, demoTenantIds, disconnect, type Connections, type Te
 
 // Tables the application may read that belong to no tenant.
 const PLATFORM_TABLES = new Set(['spatial_ref_sys']);
-const TELEMETRY_TABLES = new Set(['telemetry', 'telemetry_1m', 'telemetry_1h']);
+const TELEMETRY_TABLES = new Set(['telemetry', 'telemetry_dirty', 'telemetry_1m', 'telemetry_1h']);
 
 /** The SQL that counts one tenant's rows of a table, as the owner sees them. */
 function ownedRowsSql(table: string): string {
@@ -32,6 +32,12 @@ async function giveTenantBRowsWhereTheSeedHasNone(db: Connections, tenantB: stri
   );
   await db.admin.query(
     `INSERT INTO notification_outbox (tenant_id, channel, target, payload) VALUES ($1, 'email', 'rls-test', '{}')`,
+    [tenantB],
+  );
+  // A bucket waiting for the rollup job.
+  await db.admin.query(
+    `INSERT INTO telemetry_dirty (series_id, bucket)
+     SELECT id, date_trunc('minute', now()) FROM series WHERE tenant_id = $1 LIMIT 1`,
     [tenantB],
   );
   await db.admin.query(

@@ -96,7 +96,7 @@ async function removeDemo(client: pg.Client): Promise<void> {
   // Telemetry has no foreign key to its series (it would tax every insert), so it goes first by hand.
   const seriesFilter =
     'series_id IN (SELECT s.id FROM series s JOIN tenants t ON t.id = s.tenant_id WHERE t.slug = ANY($1))';
-  for (const table of ['telemetry', 'telemetry_1m', 'telemetry_1h']) {
+  for (const table of ['telemetry', 'telemetry_dirty', 'telemetry_1m', 'telemetry_1h']) {
     await client.query(`DELETE FROM ${table} WHERE ${seriesFilter}`, [slugs]);
   }
   await client.query(

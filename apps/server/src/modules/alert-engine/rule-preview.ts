@@ -119,18 +119,22 @@ export function replayTarget(rule: EngineRule, points: readonly Point[], from: n
   return { points: evaluated, raises, alarmMs: alarm.ms, activeAtEnd };
 }
 
+// The 1-minute buckets come through telemetry_minutes: those the rollup job has not recomputed yet are read raw.
+const pointSources = {
+  raw: 'telemetry WHERE series_id = ANY($1::integer[]) AND time >= $2 AND time < $3',
+  minutes: 'telemetry_minutes($1::integer[], $2::timestamptz, $3::timestamptz)',
+};
+
 /** The same reference checks as creating the rule: every id must be of the tenant in context. */
 async function countPoints(
   client: pg.PoolClient,
-  table: 'telemetry' | 'telemetry_1m',
+  source: keyof typeof pointSources,
   seriesIds: readonly number[],
   from: number,
   to: number,
 ): Promise<number> {
-  const column = table === 'telemetry' ? 'time' : 'bucket';
   const { rows } = await client.query<{ n: number }>(
-    `SELECT count(*)::integer AS n FROM ${table}
-      WHERE series_id = ANY($1::integer[]) AND ${column} >= $2 AND ${column} < $3`,
+    `SELECT count(*)::integer AS n FROM ${pointSources[source]}`,
     [seriesIds, new Date(from), new Date(to)],
   );
   return rows[0]?.n ?? 0;
@@ -140,7 +144,7 @@ async function countPoints(
 function rollupValue(rule: EngineRule): string {
   if (rule.condition === 'high' || rule.condition === 'high_high') return 'max';
   if (rule.condition === 'low' || rule.condition === 'low_low') return 'min';
-  return 'avg';
+  return 'sum / count';
 }
 
 /** The raw readings if there are few enough, else the 1-minute rollup; refuses when both are too many. */
@@ -151,9 +155,9 @@ async function chooseResolution(
   to: number,
   maxPoints: number,
 ): Promise<AlertRulePreviewResolution> {
-  const raw = await countPoints(client, 'telemetry', seriesIds, from, to);
+  const raw = await countPoints(client, 'raw', seriesIds, from, to);
   if (raw <= maxPoints) return 'raw';
-  const minutes = await countPoints(client, 'telemetry_1m', seriesIds, from, to);
+  const minutes = await countPoints(client, 'minutes', seriesIds, from, to);
   if (minutes <= maxPoints) return '1m';
   throw invalid(
     'scope',
@@ -175,8 +179,7 @@ async function readPoints(
       ? `SELECT series_id, (extract(epoch FROM time) * 1000)::float8 AS t, value FROM telemetry
           WHERE series_id = ANY($1::integer[]) AND time >= $2 AND time < $3 ORDER BY series_id, time`
       : `SELECT series_id, (extract(epoch FROM bucket) * 1000)::float8 AS t, ${rollupValue(rule)} AS value
-           FROM telemetry_1m
-          WHERE series_id = ANY($1::integer[]) AND bucket >= $2 AND bucket < $3 ORDER BY series_id, bucket`;
+           FROM ${pointSources.minutes} ORDER BY series_id, bucket`;
   const { rows } = await client.query<{ series_id: number; t: number; value: number }>(sql, [
     seriesIds,
     new Date(from),

@@ -1,4 +1,4 @@
-import { beginWithContextSql } from '@tidewatch/db';
+import { beginWithContextSql, prepareTelemetryStage, storeTelemetry } from '@tidewatch/db';
 import type pg from 'pg';
 import type { Reading } from './normalize-readings.ts';
 
@@ -25,9 +25,9 @@ function isMissingPartition(error: unknown): boolean {
 }
 
 /**
- * Writes a batch of readings from many devices in one transaction: per tenant, the readings (rollups included,
- * duplicates skipped). All or nothing, so a failed batch can be retried whole. The devices' state (last seen,
- * online) is not written here: DeviceStateBuffer keeps it and writes it every few seconds.
+ * Writes a batch of readings from many devices in one transaction: per tenant, the readings (duplicates skipped,
+ * their rollup buckets marked for the rollup job). All or nothing, so a failed batch can be retried whole. The
+ * devices' state (last seen, online) is not written here: DeviceStateBuffer keeps it and writes it every few seconds.
  */
 export async function writeTelemetry(pool: pg.Pool, batches: readonly DeviceBatch[]): Promise<WriteOutcome> {
   try {
@@ -51,6 +51,7 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
+    await prepareTelemetryStage(client);
     let first = true;
     for (const [tenantId, tenantBatches] of byTenant) {
       const context = beginWithContextSql({ tenantId, userId: null, role: null });
@@ -61,19 +62,12 @@ async function writeOnce(pool: pg.Pool, batches: readonly DeviceBatch[]): Promis
       const seriesOwner = new Map(
         tenantBatches.flatMap((b) => b.readings.map((r) => [r.seriesId, b.deviceId] as const)),
       );
-      const inserted = await client.query<{ series_id: number; time: Date; value: number }>({
-        name: 'ingest-store',
-        text: 'SELECT * FROM telemetry_store($1::integer[], $2::timestamptz[], $3::float8[])',
-        values: [
-          readings.map((r) => r.seriesId),
-          readings.map((r) => new Date(r.time)),
-          readings.map((r) => r.value),
-        ],
-      });
-      for (const row of inserted.rows) {
-        const deviceId = seriesOwner.get(row.series_id) ?? '';
+      // Binary COPY into the stage, one insert that skips re-sent rows; rollups follow in the rollup job.
+      const fresh = await storeTelemetry(client, readings);
+      for (const reading of fresh) {
+        const deviceId = seriesOwner.get(reading.seriesId) ?? '';
         const entry = stored.get(deviceId) ?? { tenantId, readings: [] };
-        entry.readings.push({ seriesId: row.series_id, time: row.time.getTime(), value: row.value });
+        entry.readings.push({ seriesId: reading.seriesId, time: reading.time, value: reading.value });
         stored.set(deviceId, entry);
       }
     }

@@ -21,16 +21,19 @@ export function chooseResolution(
   return { resolution: '1h', bucketMs: Math.ceil(needed / HOUR) * HOUR };
 }
 
+// Rollups come through telemetry_minutes and telemetry_hours, which read buckets the rollup job has not yet
+// recomputed from the raw rows: a reading written a second ago is in the chart, and counted once.
+const rollupSource = (from: string): string =>
+  `SELECT series_id, date_bin($2::interval, bucket, $3::timestamptz) AS b, sum(sum) / sum(count) AS mean,
+          min(min) AS lo, max(max) AS hi, sum(count)::int AS n
+     FROM ${from}($1::int[], $3::timestamptz, $4::timestamptz) GROUP BY 1, 2 ORDER BY 1, 2`;
+
 const sources: Record<TelemetryResolution, string> = {
   raw: `SELECT series_id, date_bin($2::interval, time, $3::timestamptz) AS b, avg(value) AS mean, min(value) AS lo,
                max(value) AS hi, count(*)::int AS n
           FROM telemetry WHERE series_id = ANY($1::int[]) AND time >= $3 AND time < $4 GROUP BY 1, 2 ORDER BY 1, 2`,
-  '1m': `SELECT series_id, date_bin($2::interval, bucket, $3::timestamptz) AS b, sum(sum) / sum(count) AS mean,
-                min(min) AS lo, max(max) AS hi, sum(count)::int AS n
-           FROM telemetry_1m WHERE series_id = ANY($1::int[]) AND bucket >= $3 AND bucket < $4 GROUP BY 1, 2 ORDER BY 1, 2`,
-  '1h': `SELECT series_id, date_bin($2::interval, bucket, $3::timestamptz) AS b, sum(sum) / sum(count) AS mean,
-                min(min) AS lo, max(max) AS hi, sum(count)::int AS n
-           FROM telemetry_1h WHERE series_id = ANY($1::int[]) AND bucket >= $3 AND bucket < $4 GROUP BY 1, 2 ORDER BY 1, 2`,
+  '1m': rollupSource('telemetry_minutes'),
+  '1h': rollupSource('telemetry_hours'),
 };
 
 interface SeriesRow {
