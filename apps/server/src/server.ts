@@ -273,7 +273,8 @@ export async function startServer(
         shuttingDown = true;
         // Sockets first: clients are told and reconnect to another instance while this one drains.
         await realtime.close();
-        stopPartitionJob();
+        // A retention run in progress finishes before the pools end (it would log "Cannot use a pool...").
+        const partitionJobStopped = stopPartitionJob();
         // A poll in flight finishes storing what it read; it needs ingest and the pool, which close last.
         const thingSpeakStopped = thingSpeak?.stop(graceMs);
         const closed = new Promise<void>((resolve) =>
@@ -302,6 +303,7 @@ export async function startServer(
         // The last stored readings are evaluated (and their alerts committed) before the pool goes.
         await alerts?.close(graceMs);
         await accountNotices.close();
+        await partitionJobStopped;
         await pools.close();
       },
     };
