@@ -8,7 +8,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startBenchServer } from './bench-server.ts';
 import { provisionBenchFleet, type BenchFleet } from './ingest/bench-fleet.ts';
-import { backendCpuBetween, backendCpuSeconds, cpuSeconds } from './ingest/process-cpu.ts';
+import { cpuSeconds, trackBackendCpu } from './ingest/process-cpu.ts';
 import { runDeviceLoad } from './ingest/run-device-load.ts';
 import { writeResults } from './results-file.ts';
 import { machineInfo, percentile, round } from './stats.ts';
@@ -104,9 +104,11 @@ async function benchBroker(broker: string, fleet: BenchFleet): Promise<StepResul
       // Every reading is stamped when it is published, after this; the window ends `durationSeconds` after the
       // devices, once connected, start publishing, and CPU is counted from then.
       window = { from: Date.now(), to: Number.MAX_SAFE_INTEGER };
-      const counted: { from: Promise<{ server: number; postgres: Map<number, number> }> | null } = {
-        from: null,
-      };
+      const counted: { server: Promise<number> | null; postgres: ReturnType<typeof trackBackendCpu> | null } =
+        {
+          server: null,
+          postgres: null,
+        };
       const result = await runDeviceLoad(
         {
           brokerUrl,
@@ -118,9 +120,8 @@ async function benchBroker(broker: string, fleet: BenchFleet): Promise<StepResul
         },
         () => {
           window = { from: window.from, to: Date.now() + durationSeconds * 1000 };
-          counted.from = Promise.all([cpuSeconds(process.pid), backendCpuSeconds(admin)]).then(
-            ([server, postgres]) => ({ server, postgres }),
-          );
+          counted.server = cpuSeconds(process.pid);
+          counted.postgres = trackBackendCpu(admin);
         },
       );
       // Wait until what was sent is stored (for Mosquitto, until the servers have caught up).
@@ -128,10 +129,10 @@ async function benchBroker(broker: string, fleet: BenchFleet): Promise<StepResul
       const deadline = Date.now() + 60_000;
       while (stored < expected && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 200));
-      const before = await (counted.from ?? Promise.reject(new Error('the load generator never started')));
+      if (!counted.server || !counted.postgres) throw new Error('the load generator never started');
       const cpu = {
-        server: round((await cpuSeconds(process.pid)) - before.server, 2),
-        postgres: round(backendCpuBetween(before.postgres, await backendCpuSeconds(admin)), 2),
+        server: round((await cpuSeconds(process.pid)) - (await counted.server), 2),
+        postgres: round(await counted.postgres.stop(), 2),
       };
       const sorted = latencies.sort((a, b) => a - b);
       const sustained = round(storedInWindow / durationSeconds);

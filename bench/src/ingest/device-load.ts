@@ -9,7 +9,8 @@ import type { DeviceLoad } from './run-device-load.ts';
 // settings as JSON on stdin; prints a line once every device is connected, and a last one with its counts.
 
 const settings = JSON.parse(await text(process.stdin)) as DeviceLoad;
-const CONNECTING_AT_ONCE = 100;
+// Within the server's sign-in line (2 checking, 32 waiting): more at once are only refused and tried again.
+const CONNECTING_AT_ONCE = 32;
 
 async function connect(device: DeviceLoad['devices'][number]): Promise<MqttClient> {
   for (let attempt = 1; ; attempt += 1) {

@@ -29,9 +29,30 @@ export async function backendCpuSeconds(admin: pg.Client): Promise<Map<number, n
   return seconds;
 }
 
-/** CPU used between two readings of `backendCpuSeconds` (a backend that started in between counts in full). */
-export function backendCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
-  return total;
+/**
+ * CPU the database's backends use from now until `stop`: read every second, so a backend that ends in between
+ * (a pool closing an idle connection) still counts, up to its last second.
+ */
+export function trackBackendCpu(admin: pg.Client): { stop(): Promise<number> } {
+  let first: Map<number, number> | null = null;
+  const last = new Map<number, number>();
+  const read = async (): Promise<void> => {
+    const now = await backendCpuSeconds(admin);
+    first ??= now;
+    for (const [pid, seconds] of now) last.set(pid, seconds);
+  };
+  let reading = read();
+  const timer = setInterval(() => {
+    reading = reading.then(read);
+  }, 1000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await reading;
+      await read();
+      let total = 0;
+      for (const [pid, seconds] of last) total += seconds - (first?.get(pid) ?? 0);
+      return total;
+    },
+  };
 }
