@@ -16,7 +16,8 @@ const backgroundRate = Number(process.env.BENCH_BACKGROUND_READINGS_PER_S ?? 500
 const durationSeconds = Number(process.env.BENCH_DURATION_S ?? 30);
 const backgroundDevices = Number(process.env.BENCH_DEVICES ?? 200);
 const probeCount = Number(process.env.BENCH_PROBES ?? 10);
-const READINGS_PER_MESSAGE = 4;
+const BACKGROUND_METRICS = ['level_cm', 'flow_lpm', 'pressure_bar', 'pump_state'];
+const READINGS_PER_MESSAGE = BACKGROUND_METRICS.length;
 const SECRET = 'bench-device-secret';
 const SETPOINT = 500;
 const [tenant] = demoTenants;
@@ -26,7 +27,7 @@ try {
   const background = await provisionDevices(database.adminUrl, {
     tenantSlug: tenant.slug,
     count: backgroundDevices,
-    metricKeys: ['level_cm', 'flow_lpm', 'pressure_bar', 'pump_state'],
+    metricKeys: BACKGROUND_METRICS,
     secret: SECRET,
     label: 'Bench background',
   });
@@ -86,6 +87,8 @@ try {
     const load = runDeviceLoad({
       brokerUrl,
       devices: background,
+      metricKeys: BACKGROUND_METRICS,
+      samplesPerMessage: 1,
       messagesPerSecond: backgroundRate / READINGS_PER_MESSAGE,
       durationSeconds,
     });

@@ -22,6 +22,8 @@ export async function startBenchServer(
     MQTT_PORT: '0',
     // Every simulated device connects from this machine's one address.
     MQTT_MAX_CONNECTIONS_PER_ADDRESS: '100000',
+    // Sign-ins in flight count against their address until they succeed: thousands connect at once from it.
+    DEVICE_SIGNIN_ADDRESS_FAILURES: '100000',
     DATABASE_URL: appUrl,
     ...env,
   });

@@ -25,6 +25,7 @@ const benchmarks: readonly Benchmark[] = [
     script: 'ingest',
     sizes: { BENCH_INGEST_RATES: '2000,5000,10000', BENCH_DURATION_S: '15', BENCH_DEVICES: '200' },
   },
+  { name: 'payload-check', script: 'payload-check', sizes: {} },
   { name: 'alert-latency', script: 'alert-latency', sizes: { BENCH_DURATION_S: '30' } },
   {
     name: 'rest-latency',

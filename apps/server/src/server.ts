@@ -317,7 +317,8 @@ export async function startServer(
         shuttingDown = true;
         // Sockets first: clients are told and reconnect to another instance while this one drains.
         await realtime.close();
-        stopPartitionJob();
+        // A retention run in progress finishes before the pools end (it would log "Cannot use a pool...").
+        const partitionJobStopped = stopPartitionJob();
         // A poll in flight finishes storing what it read; it needs ingest and the pool, which close last.
         const thingSpeakStopped = thingSpeak?.stop(graceMs);
         const closed = new Promise<void>((resolve) =>
@@ -350,6 +351,7 @@ export async function startServer(
         await accountNotices.close();
         await accessListener.stop();
         await rollups.stop();
+        await partitionJobStopped;
         await pools.close();
       },
     };

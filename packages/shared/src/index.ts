@@ -11,6 +11,7 @@ export * from './api/notification.schema.ts';
 export * from './api/problem.ts';
 export * from './api/spatial.schema.ts';
 export * from './api/telemetry.schema.ts';
+export * from './api/telemetry-payload-check.ts';
 export * from './api/tenant.schema.ts';
 export * from './api/user.schema.ts';
 export * from './api/zone.schema.ts';

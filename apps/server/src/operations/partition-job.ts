@@ -5,7 +5,8 @@ import type { Logger } from '../logger.ts';
 /**
  * Runs retention at start, then hourly: telemetry partitions a week ahead, expired ones dropped, shorter tenant
  * retentions and old sessions, deliveries and commands deleted. Every cutoff comes from the database's clock,
- * never this process's. Safe on several instances at once. Returns a function that stops it.
+ * never this process's. Safe on several instances at once. Returns a function that stops it and resolves once a
+ * run in progress has finished, so the pool it uses can be ended after it.
  */
 export function startPartitionJob(
   db: Queryable,
@@ -13,7 +14,7 @@ export function startPartitionJob(
   policy: RetentionPolicy,
   registry: Registry,
   intervalMs = 3_600_000,
-): () => void {
+): () => Promise<void> {
   const deleted = new Counter({
     name: 'retention_rows_deleted_total',
     help: 'Rows deleted by retention, by table (dropped partitions not counted)',
@@ -51,10 +52,21 @@ export function startPartitionJob(
       log.error({ err: error }, 'retention failed; retrying at the next run');
     }
   };
-  void run();
-  const timer = setInterval(() => void run(), intervalMs);
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const start = (): void => {
+    // A run that outlasts the interval is not overlapped by the next.
+    if (stopped || running) return;
+    running = run().finally(() => {
+      running = null;
+    });
+  };
+  start();
+  const timer = setInterval(start, intervalMs);
   timer.unref();
-  return () => {
+  return async () => {
+    stopped = true;
     clearInterval(timer);
+    await running;
   };
 }

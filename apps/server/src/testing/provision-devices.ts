@@ -9,8 +9,8 @@ export interface ProvisionedDevice {
 }
 
 /**
- * Inserts `count` MQTT devices with series for `metricKeys` into a tenant, as the schema owner: fast enough for
- * benchmarks and fault tests that need hundreds. All share `secret` (hashed once, for the server and the broker).
+ * Inserts `count` MQTT devices with series for `metricKeys` into a tenant, as the schema owner, in bulk: fast
+ * enough for benchmarks of thousands. All share `secret` (hashed once, for the server and the broker).
  */
 export async function provisionDevices(
   adminUrl: string,
@@ -20,6 +20,11 @@ export async function provisionDevices(
     metricKeys: readonly string[];
     secret: string;
     label: string;
+    /**
+     * Hashes of `secret` to store instead of hashing it at full cost here: a benchmark signs thousands of
+     * devices in and gives them cheap ones (the server and Mosquitto check the cost each hash names).
+     */
+    hashes?: { readonly credential: string; readonly broker: string };
   },
 ): Promise<ProvisionedDevice[]> {
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -30,10 +35,9 @@ export async function provisionDevices(
     ]);
     const tenantId = tenant.rows[0]?.id;
     if (!tenantId) throw new Error(`no tenant ${options.tenantSlug}`);
-    const [credential, brokerHash] = await Promise.all([
-      hashCredential(options.secret),
-      brokerPasswordHash(options.secret),
-    ]);
+    const [credential, brokerHash] = options.hashes
+      ? [options.hashes.credential, options.hashes.broker]
+      : await Promise.all([hashCredential(options.secret), brokerPasswordHash(options.secret)]);
     const devices = await admin.query<{ id: string }>(
       `INSERT INTO devices (tenant_id, name, serial_number, transport, credential_hash, broker_password_hash)
        SELECT $1, $2 || ' ' || g, upper($2) || '-' || g || '-' || substr(md5(random()::text), 1, 6), 'mqtt', $3, $4
@@ -48,13 +52,14 @@ export async function provisionDevices(
        RETURNING device_id, (SELECT key FROM metrics WHERE id = metric_id) AS key, id`,
       [tenantId, ids, options.metricKeys],
     );
-    return ids.map((id) => ({
-      id,
-      secret: options.secret,
-      series: Object.fromEntries(
-        series.rows.filter((row) => row.device_id === id).map((row) => [row.key, row.id]),
-      ),
-    }));
+    // Grouped once: thousands of devices with tens of thousands of series.
+    const seriesOf = new Map<string, Record<string, number>>();
+    for (const row of series.rows) {
+      const byKey = seriesOf.get(row.device_id) ?? {};
+      byKey[row.key] = row.id;
+      seriesOf.set(row.device_id, byKey);
+    }
+    return ids.map((id) => ({ id, secret: options.secret, series: seriesOf.get(id) ?? {} }));
   } finally {
     await admin.end();
   }

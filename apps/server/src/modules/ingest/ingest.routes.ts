@@ -1,4 +1,4 @@
-import { ingestResultSchema, telemetryPayloadSchema } from '@tidewatch/shared';
+import { checkTelemetryPayload, ingestResultSchema, telemetryPayloadSchema } from '@tidewatch/shared';
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../../http/app-error.ts';
 import { defineRoute, type AnyRoute } from '../../http/route.ts';
@@ -80,6 +80,7 @@ export function ingestRoutes({ ingest, deviceSignIn }: RouteDeps): AnyRoute[] {
       access: 'public',
       guard: authenticateDevice,
       body: telemetryPayloadSchema,
+      bodyCheck: checkTelemetryPayload,
       response: ingestResultSchema,
       status: 202,
       handler: async ({ body }, _ctx, res) => {

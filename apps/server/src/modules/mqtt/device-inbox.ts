@@ -24,6 +24,7 @@ export class DeviceInbox {
     private readonly maxPayloadBytes: number,
   ) {}
 
+  /** `body` is the broker's own buffer, not a copy: it is only read, never kept or changed. */
   async receive(deviceId: string, kind: DeviceTopicKind, body: Buffer): Promise<InboxOutcome> {
     const refuse = (reason: string): void => {
       this.ingest.metrics.refused.inc({ transport: 'mqtt', reason });

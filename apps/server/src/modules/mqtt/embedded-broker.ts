@@ -154,7 +154,9 @@ export async function startEmbeddedBroker(
         done(new Error('Not allowed to publish there'));
         return;
       }
-      inbox.receive(topic.deviceId, topic.kind, Buffer.from(packet.payload)).then(
+      // The parser's own Buffer (a view of bytes read from the socket, which nothing writes again), not a copy.
+      const body = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      inbox.receive(topic.deviceId, topic.kind, body).then(
         (outcome) => {
           done(outcome === 'refused' ? new Error('Device unknown or disabled') : null);
         },
