@@ -30,8 +30,10 @@ export {
   type RetentionPolicy,
 } from './retention-policy.ts';
 export { runRetention, type RetentionRunResult } from './retention-run.ts';
+export { readInContext, readStatement, type ReadStatement, type ReadValue } from './context-read.ts';
 export {
   beginWithContextSql,
+  contextCallSql,
   withTenant,
   withTenantClient,
   type DbContext,
