@@ -20,13 +20,16 @@ import {
 import { AppError, conflict, invalid, notFound } from '../../http/app-error.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
+import { hotList, hotListKey } from '../../http/hot-list.ts';
+import type { HotListCache } from '../../http/hot-list-cache.ts';
+import { readJson } from '../../http/json-page.ts';
 import { inZoneLimit, zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit, recordAuditOnClient } from '../audit/record-audit.ts';
 import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
 import { deleteOrArchive } from '../records/delete-or-archive.ts';
 import { requireInZones } from '../tenant-references.ts';
-import { assetExportJson, assetFeatureJson, assetPageJson, findAssetFeature } from './asset.queries.ts';
+import { assetExportJson, assetFeatureRead, assetPageRead, findAssetFeature } from './asset.queries.ts';
 import { detachAsset, inFileLinks, linkByCode, upsertAssets } from './asset.repository.ts';
 
 async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
@@ -87,7 +90,7 @@ function mapWriteError(error: unknown): never {
 }
 
 /** Assets on the map, as GeoJSON in and out. */
-export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
+export function assetRoutes({ db }: RouteDeps, hotLists: HotListCache): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -98,11 +101,13 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'asset:read',
       query: assetQuerySchema,
       response: assetCollectionSchema,
-      handler: async ({ query }, ctx) =>
-        new RawBody<AssetCollection>(
-          await withTenantClient(db.pool, dbContext(ctx), (client) =>
-            assetPageJson(client, query, zoneLimit(ctx)),
-          ),
+      handler: ({ query }, ctx) =>
+        hotList<AssetCollection>(
+          hotLists,
+          db,
+          ctx,
+          hotListKey('assets', ctx, query),
+          assetPageRead(query, zoneLimit(ctx)),
         ),
     }),
     defineRoute({
@@ -152,9 +157,7 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       response: assetFeatureSchema,
       handler: async ({ params }, ctx) => {
-        const json = await withTenantClient(db.pool, dbContext(ctx), (client) =>
-          assetFeatureJson(client, params.id, zoneLimit(ctx)),
-        );
+        const json = await readJson(db.pool, dbContext(ctx), assetFeatureRead(params.id, zoneLimit(ctx)));
         if (json === null) throw notFound('Asset');
         return new RawBody<AssetFeature>(json);
       },
