@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { Database } from '@tidewatch/db';
 import cors from 'cors';
 import express, { Router } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Config } from './config.ts';
 import type { EventBus } from './events/event-bus.ts';
+import { accessLog } from './http/access-log.ts';
 import { consolePage } from './http/console-page.ts';
 import { apiNotFound, errorHandler } from './http/error-handler.ts';
 import { jsonBody } from './http/json-body.ts';
@@ -61,28 +61,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   // Hashing every body for an ETag costs more than it saves: the lists change with every alert.
   app.set('etag', false);
   app.use(requestId);
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (_req, res) => String((res as express.Response).locals.requestId),
-      // 503 is the server protecting itself (database busy, ingest queue full), not a fault: a warning.
-      customLogLevel: (_req, res, error) =>
-        res.statusCode === 503
-          ? 'warn'
-          : error || res.statusCode >= 500
-            ? 'error'
-            : res.statusCode >= 400
-              ? 'info'
-              : 'debug',
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        // pino-http makes an error of its own for every 5xx; its stack says nothing (the cause is logged apart).
-        err: (err: { message?: string }) => ({ message: err.message }),
-      },
-      autoLogging: { ignore: (req) => req.url.startsWith('/health') || req.url === '/metrics' },
-    }),
-  );
+  app.use(accessLog(log, (url) => url.startsWith('/health') || url === '/metrics'));
   app.use(securityHeaders(mapOrigins(config)));
   app.use((req, res, next) => {
     const stop = metrics.httpDuration.startTimer({ method: req.method });

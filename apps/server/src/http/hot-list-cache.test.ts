@@ -10,7 +10,7 @@ describe('HotListCache', () => {
     cache.set('c', '1', '[3]');
 
     expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')?.body).toBe('[1]');
+    expect(cache.get('a')?.body.toString()).toBe('[1]');
     expect(cache.size).toBe(2);
   });
 

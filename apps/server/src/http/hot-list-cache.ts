@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 
-/** One cached list page: the tag it was built at, its JSON text and the ETag sent with it. */
+/** One cached list page: the tag it was built at, its JSON text (UTF-8, encoded once) and the ETag sent with it. */
 export interface HotListEntry {
   readonly tag: string;
-  readonly body: string;
+  readonly body: Buffer;
   readonly etag: string;
 }
 
@@ -41,7 +41,8 @@ export class HotListCache {
   }
 
   /** Stores the page built at `tag` and returns the entry (an over-large page is returned, not kept). */
-  set(key: string, tag: string, body: string): HotListEntry {
+  set(key: string, tag: string, text: string): HotListEntry {
+    const body = Buffer.from(text);
     const entry = { tag, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
     this.delete(key);
     const size = sizeOf(key, entry);
@@ -68,7 +69,7 @@ export class HotListCache {
   }
 }
 
-// JavaScript strings of this text are one byte a character (Latin-1) or two: count two, to stay under the limit.
+// Strings count two bytes a character, to stay under the limit whatever their representation.
 function sizeOf(key: string, entry: HotListEntry): number {
-  return 2 * (key.length + entry.tag.length + entry.body.length + entry.etag.length);
+  return entry.body.length + 2 * (key.length + entry.tag.length + entry.etag.length);
 }

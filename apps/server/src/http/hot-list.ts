@@ -45,7 +45,7 @@ export async function hotList<T>(
   if (page.body !== null) entry = cache.set(key, page.tag, page.body);
   else if (cached?.tag === page.tag) entry = cached;
   else throw new Error('a page read skipped the page for a tag it was not given');
-  return new RawBody<T>(entry.body, 'application/json', {
+  return new RawBody<T>(entry.body, 'application/json; charset=utf-8', {
     ETag: entry.etag,
     'Cache-Control': 'private, no-cache',
   });

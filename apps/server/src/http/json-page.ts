@@ -64,7 +64,7 @@ export function jsonPageRead(
   const knownParam = `$${String(params.length + 1)}`;
   // CASE runs a sub-select only when its branch is taken, and the page CTE only when a sub-select reads it.
   const statement = namedRead(
-    `WITH page AS (${inner}), t AS (SELECT (${tagSql})::text AS tag)
+    `WITH page AS (${inner}), t AS MATERIALIZED (SELECT (${tagSql})::text AS tag)
      SELECT t.tag,
             CASE WHEN t.tag IS DISTINCT FROM ${knownParam}::text THEN
               coalesce((SELECT json_agg(item ORDER BY rn) FROM page WHERE rn <= ${limitParam}), '[]')::text END AS items,

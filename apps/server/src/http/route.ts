@@ -14,7 +14,8 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export class RawBody<T> {
   declare private readonly shape: T;
   constructor(
-    readonly text: string,
+    /** A Buffer when the same body is sent many times (cached lists): encoded once, not per response. */
+    readonly text: string | Buffer,
     readonly contentType = 'application/json',
     readonly headers: Readonly<Record<string, string>> = {},
   ) {}
