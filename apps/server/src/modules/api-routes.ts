@@ -1,3 +1,4 @@
+import { HotLists } from '../http/hot-list.ts';
 import { HotListCache } from '../http/hot-list-cache.ts';
 import type { AppDeps } from '../app.ts';
 import type { AnyRoute } from '../http/route.ts';
@@ -33,7 +34,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
   const { config } = deps;
   const auth = authDeps(deps);
   // One bound for every hot list of this instance.
-  const hotLists = new HotListCache();
+  const hotLists = new HotLists(new HotListCache(), deps.db);
   return [
     ...authRoutes(auth, { perIp: config.LOGIN_RATE_LIMIT_PER_IP, windowSeconds: config.LOGIN_RATE_WINDOW_S }),
     ...accountRoutes(auth),

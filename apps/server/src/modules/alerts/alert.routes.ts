@@ -25,8 +25,7 @@ import type { z } from 'zod';
 import { invalid, notFound } from '../../http/app-error.ts';
 import { dbContext } from '../../http/request-context.ts';
 import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
-import { hotList, hotListKey } from '../../http/hot-list.ts';
-import type { HotListCache } from '../../http/hot-list-cache.ts';
+import { hotListKey, type HotLists } from '../../http/hot-list.ts';
 import { readJson } from '../../http/json-page.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
 import { alertChangesRead, alertKpisJson, emptyChanges } from '../alert-engine/alert-kpis.ts';
@@ -46,7 +45,7 @@ import { alertDetailRead, alertPageRead } from './alert.queries.ts';
 const MAX_KPI_RANGE_MS = 90 * 86_400_000;
 
 /** Alerts, newest first; zone-limited users see and act on their zones' alerts only. */
-export function alertRoutes(deps: RouteDeps, hotLists: HotListCache): AnyRoute[] {
+export function alertRoutes(deps: RouteDeps, hotLists: HotLists): AnyRoute[] {
   const { db, config } = deps;
   return [
     defineRoute({
@@ -59,9 +58,7 @@ export function alertRoutes(deps: RouteDeps, hotLists: HotListCache): AnyRoute[]
       query: alertQuerySchema,
       response: pageOf(alertSchema),
       handler: ({ query }, ctx) =>
-        hotList<Page<Alert>>(
-          hotLists,
-          db,
+        hotLists.serve<Page<Alert>>(
           ctx,
           hotListKey('alerts', ctx, query),
           alertPageRead(query, zoneLimit(ctx)),

@@ -20,8 +20,7 @@ import {
 import { AppError, conflict, invalid, notFound } from '../../http/app-error.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
-import { hotList, hotListKey } from '../../http/hot-list.ts';
-import type { HotListCache } from '../../http/hot-list-cache.ts';
+import { hotListKey, type HotLists } from '../../http/hot-list.ts';
 import { readJson } from '../../http/json-page.ts';
 import { inZoneLimit, zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
@@ -90,7 +89,7 @@ function mapWriteError(error: unknown): never {
 }
 
 /** Assets on the map, as GeoJSON in and out. */
-export function assetRoutes({ db }: RouteDeps, hotLists: HotListCache): AnyRoute[] {
+export function assetRoutes({ db }: RouteDeps, hotLists: HotLists): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -102,9 +101,7 @@ export function assetRoutes({ db }: RouteDeps, hotLists: HotListCache): AnyRoute
       query: assetQuerySchema,
       response: assetCollectionSchema,
       handler: ({ query }, ctx) =>
-        hotList<AssetCollection>(
-          hotLists,
-          db,
+        hotLists.serve<AssetCollection>(
           ctx,
           hotListKey('assets', ctx, query),
           assetPageRead(query, zoneLimit(ctx)),
