@@ -1,4 +1,6 @@
 import type { Alert, AssetCollection, Page } from '@tidewatch/shared';
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { adminQuery, Api, startTestServer, tenantA, tenantB, tenantId } from './harness.ts';
@@ -141,5 +143,35 @@ describe('hot list cache', () => {
     const afterEdit = await api.request<AssetCollection>('GET', '/api/v1/assets?limit=5', { token });
     expect(afterEdit.body.features[0]?.properties.name).toBe(renamed);
     expect(afterEdit.headers.get('etag')).not.toBe(listed.headers.get('etag'));
+  });
+
+  it('sends the gzipped page only to a client that accepts gzip, with its own ETag', async () => {
+    const token = await api.tokenFor(tenantB.email('operator'));
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        http
+          .get(
+            `${server.url}/api/v1/alerts?limit=50`,
+            { headers: { authorization: `Bearer ${token}`, ...headers } },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (chunk: Buffer) => chunks.push(chunk));
+              res.on('end', () => {
+                resolve({ headers: res.headers, body: Buffer.concat(chunks) });
+              });
+            },
+          )
+          .on('error', reject);
+      });
+
+    const plain = await get({});
+    const gzipped = await get({ 'accept-encoding': 'gzip, deflate, br' });
+
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(gunzipSync(gzipped.body).toString()).toBe(plain.body.toString());
+    expect(gzipped.headers.etag).not.toBe(plain.headers.etag);
+    expect(gzipped.body.length).toBeLessThan(plain.body.length / 3);
   });
 });

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { constants, gzipSync } from 'node:zlib';
 
 /** One cached list page: the tag it was built at, its JSON text (UTF-8, encoded once) and the ETag sent with it. */
 export interface HotListEntry {
   readonly tag: string;
   readonly body: Buffer;
+  /** The same body gzipped, for clients that accept it (a list is a tenth of its size so). */
+  readonly gzip: Buffer;
   readonly etag: string;
 }
 
@@ -43,7 +46,9 @@ export class HotListCache {
   /** Stores the page built at `tag` and returns the entry (an over-large page is returned, not kept). */
   set(key: string, tag: string, text: string): HotListEntry {
     const body = Buffer.from(text);
-    const entry = { tag, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+    // Once per change, not per response; a fast level: a list is rebuilt tens of times a second at most.
+    const gzip = gzipSync(body, { level: constants.Z_BEST_SPEED });
+    const entry = { tag, body, gzip, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
     this.delete(key);
     const size = sizeOf(key, entry);
     if (size > this.limits.maxBytes) return entry;
@@ -71,5 +76,5 @@ export class HotListCache {
 
 // Strings count two bytes a character, to stay under the limit whatever their representation.
 function sizeOf(key: string, entry: HotListEntry): number {
-  return entry.body.length + 2 * (key.length + entry.tag.length + entry.etag.length);
+  return entry.body.length + entry.gzip.length + 2 * (key.length + entry.tag.length + entry.etag.length);
 }

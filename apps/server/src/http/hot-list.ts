@@ -55,10 +55,12 @@ export class HotLists {
     read: (knownTag: string | null) => JsonPageRead,
   ): Promise<RawBody<T>> {
     const entry = await this.entry(key, dbContext(ctx), read);
-    return new RawBody<T>(entry.body, 'application/json; charset=utf-8', {
-      ETag: entry.etag,
-      'Cache-Control': 'private, no-cache',
-    });
+    return new RawBody<T>(
+      entry.body,
+      'application/json; charset=utf-8',
+      { ETag: entry.etag, 'Cache-Control': 'private, no-cache' },
+      entry.gzip,
+    );
   }
 
   private entry(

@@ -18,6 +18,8 @@ export class RawBody<T> {
     readonly text: string | Buffer,
     readonly contentType = 'application/json',
     readonly headers: Readonly<Record<string, string>> = {},
+    /** The same body gzipped, sent to clients that accept gzip (its ETag gets a `-gzip` suffix). */
+    readonly gzip?: Buffer,
   ) {}
 }
 
@@ -157,7 +159,17 @@ export function mountRoutes(
         return;
       }
       if (result instanceof RawBody) {
-        res.status(status).set(result.headers).type(result.contentType).send(result.text);
+        res.status(status).set(result.headers).type(result.contentType);
+        if (result.gzip) {
+          res.vary('Accept-Encoding');
+          if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
+            const etag = res.get('ETag');
+            if (etag) res.set('ETag', `${etag.slice(0, -1)}-gzip"`);
+            res.set('Content-Encoding', 'gzip').send(result.gzip);
+            return;
+          }
+        }
+        res.send(result.text);
         return;
       }
       res.status(status).json(result);
