@@ -18,6 +18,8 @@ const steps = (process.env.BENCH_STEPS ?? '500,1000,1500,2000,2500,3000').split(
 const stepSeconds = Number(process.env.BENCH_STEP_S ?? 5);
 const p95BudgetMs = Number(process.env.BENCH_P95_BUDGET_MS ?? 50);
 const port = Number(process.env.BENCH_PORT ?? 18_080);
+// What the console (Electron's fetch, a browser) sends; empty: identity only.
+const acceptEncoding = process.env.BENCH_ACCEPT_ENCODING ?? 'gzip, deflate, br';
 // A directory for the server's V8 CPU profile (node --cpu-prof), written when it stops.
 const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR;
 const root = path.resolve(import.meta.dirname, '../..');
@@ -122,7 +124,8 @@ try {
     body: JSON.stringify({ email: demoEmail('operator', tenant), password: 'tidewatch-demo' }),
   });
   const { accessToken } = (await login.json()) as TokenResponse;
-  const headers = { authorization: `Bearer ${accessToken}` };
+  const headers: Record<string, string> = { authorization: `Bearer ${accessToken}` };
+  if (acceptEncoding) headers['accept-encoding'] = acceptEncoding;
   const alerts = (await (await fetch(`${url}/api/v1/alerts?limit=100`, { headers })).json()) as Page<Alert>;
 
   // /health/live touches no database: the HTTP stack's own limit at the same offered rate.
@@ -144,7 +147,9 @@ try {
     for (const endpoint of endpoints) {
       const target = `${url}${endpoint}`;
       const sample = await fetch(target, { headers });
-      const bodyBytes = (await sample.arrayBuffer()).byteLength;
+      // As sent (fetch decompresses what it reads).
+      const decoded = (await sample.arrayBuffer()).byteLength;
+      const bodyBytes = Number(sample.headers.get('content-length') ?? decoded);
       results[`${endpoint} @ ${String(rate)}/s`] = {
         ...(await measure(target, headers, rate, duration)),
         bodyBytes,
@@ -177,7 +182,8 @@ try {
       `Served = 2xx answers per second from the first request to the last answer. During every run ~${String(changesPerSecond)} ` +
       `alert changes/s (comments through the API) move the tenant's alert sequence, so cached lists are rebuilt. ` +
       `Steps of ${String(stepSeconds)} s rise until one misses p95 ≤ ${String(p95BudgetMs)} ms (or serves < 99 %); ` +
-      `the load generator shares the server's cores.`,
+      `the load generator shares the server's cores. Requests send Accept-Encoding as the console does ` +
+      `(${acceptEncoding || 'none'}); body sizes are as sent.`,
     settings: {
       offeredRate: rate,
       durationSeconds: duration,
@@ -185,6 +191,7 @@ try {
       stepSeconds,
       p95BudgetMs,
       changesPerSecond,
+      acceptEncoding,
       pageSize: 100,
       user: 'operator (Hyderabad demo tenant)',
     },
