@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import { testSecretKeyFile } from '@tidewatch/server/testing/secret-key-file';
@@ -68,15 +69,34 @@ function backgroundChanges(url: string, headers: Record<string, string>, alertId
   };
 }
 
+/** CPU seconds a process has used (user + system), from /proc; NaN where there is none. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of the line (11 and 12 after the command), in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface Run extends LoadResult {
   readonly offeredRate: number;
   readonly durationSeconds: number;
   /** Requests answered 2xx per second, from the first request to the last answer. */
   readonly servedRate: number;
+  /**
+   * The server process's CPU time per 1,000 requests (PostgreSQL's not included): unlike latency, it hardly
+   * depends on what else runs on the machine.
+   */
+  readonly serverCpuMsPer1000: number;
 }
 
 async function measure(target: string, headers: Record<string, string>, offered: number, seconds: number) {
+  const cpuBefore = cpuSeconds(server.pid);
   const result = await openLoop({ url: target, headers, ratePerSecond: offered, durationSeconds: seconds });
+  const cpu = cpuSeconds(server.pid) - cpuBefore;
   const served = Object.entries(result.statuses)
     .filter(([status]) => status.startsWith('2'))
     .reduce((sum, [, count]) => sum + count, 0);
@@ -88,6 +108,7 @@ async function measure(target: string, headers: Record<string, string>, offered:
     durationSeconds: seconds,
     // Over the time from the first request to the last answer, so a backlog drained after the window counts.
     servedRate: Math.round((result.achievedRate * served) / Math.max(1, result.requests)),
+    serverCpuMsPer1000: Math.round((1_000_000 * cpu) / Math.max(1, result.requests)),
   } satisfies Run;
 }
 
@@ -162,7 +183,8 @@ try {
         const run = await measure(target, headers, offered, stepSeconds);
         stepRuns[endpoint].push(run);
         console.log(
-          `${endpoint} @ ${String(offered)}/s: served ${String(run.servedRate)}/s, p95 ${String(run.latencyMs.p95)} ms`,
+          `${endpoint} @ ${String(offered)}/s: served ${String(run.servedRate)}/s, p95 ${String(run.latencyMs.p95)} ms, ` +
+            `server CPU ${String(run.serverCpuMsPer1000)} ms per 1,000`,
         );
         if (!withinBudget(run)) break;
         highestWithinBudget[endpoint] = offered;
@@ -182,7 +204,8 @@ try {
       `Served = 2xx answers per second from the first request to the last answer. During every run ~${String(changesPerSecond)} ` +
       `alert changes/s (comments through the API) move the tenant's alert sequence, so cached lists are rebuilt. ` +
       `Steps of ${String(stepSeconds)} s rise until one misses p95 ≤ ${String(p95BudgetMs)} ms (or serves < 99 %); ` +
-      `the load generator shares the server's cores. Requests send Accept-Encoding as the console does ` +
+      `the load generator shares the server's cores. Server CPU: the server process's CPU ms per 1,000 requests ` +
+      `(PostgreSQL not included), which hardly depends on the load. Requests send Accept-Encoding as the console does ` +
       `(${acceptEncoding || 'none'}); body sizes are as sent.`,
     settings: {
       offeredRate: rate,
@@ -215,6 +238,7 @@ try {
           ...r.latencyMs,
           errors: r.errors,
           bytes: r.bodyBytes,
+          cpuMsPer1000: r.serverCpuMsPer1000,
         },
       ]),
     ),

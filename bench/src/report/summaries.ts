@@ -99,6 +99,7 @@ function restLatency(result: Json): Summary {
       num(latency.p95),
       num(latency.p99),
       num(step.errors),
+      num(step.serverCpuMsPer1000),
       ratio(served(step), limit),
     ];
   };
@@ -119,6 +120,7 @@ function restLatency(result: Json): Summary {
       '',
       '',
       '',
+      '',
     ]);
   }
   return {
@@ -132,6 +134,7 @@ function restLatency(result: Json): Summary {
       'p95 ms',
       'p99 ms',
       'errors',
+      'server CPU ms / 1,000 req',
       'of /health/live',
     ],
     rows,
