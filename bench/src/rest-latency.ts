@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import { testSecretKeyFile } from '@tidewatch/server/testing/secret-key-file';
@@ -161,6 +162,7 @@ try {
     alerts.items.map((a) => a.id),
   );
   const started = performance.now();
+  const loadBefore = os.loadavg()[0] ?? Number.NaN;
   const results: Record<string, Run & { bodyBytes: number }> = {};
   const stepRuns: Record<string, Run[]> = {};
   const highestWithinBudget: Record<string, number | null> = {};
@@ -194,6 +196,8 @@ try {
     changes.stop();
   }
   const changeSeconds = (performance.now() - started) / 1000;
+  // Other work on the machine: the 1-minute load average, against its cores.
+  const load = [loadBefore, os.loadavg()[0] ?? Number.NaN].map((value) => Math.round(value * 10) / 10);
 
   const report = {
     benchmark: 'rest-latency',
@@ -206,7 +210,8 @@ try {
       `Steps of ${String(stepSeconds)} s rise until one misses p95 ≤ ${String(p95BudgetMs)} ms (or serves < 99 %); ` +
       `the load generator shares the server's cores. Server CPU: the server process's CPU ms per 1,000 requests ` +
       `(PostgreSQL not included), which hardly depends on the load. Requests send Accept-Encoding as the console does ` +
-      `(${acceptEncoding || 'none'}); body sizes are as sent.`,
+      `(${acceptEncoding || 'none'}); body sizes are as sent. Load average (1 min) at start and end: ` +
+      `${load.join(' and ')} on ${String(os.cpus().length)} cores.`,
     settings: {
       offeredRate: rate,
       durationSeconds: duration,
@@ -218,6 +223,7 @@ try {
       pageSize: 100,
       user: 'operator (Hyderabad demo tenant)',
     },
+    loadAverage: { start: load[0], end: load[1] },
     backgroundChanges: {
       sent: changes.counts.sent,
       failed: changes.counts.failed,
