@@ -30,7 +30,13 @@ const benchmarks: readonly Benchmark[] = [
   {
     name: 'rest-latency',
     script: 'rest-latency',
-    sizes: { BENCH_RATES: '1000,250', BENCH_DURATION_S: '15' },
+    sizes: {
+      BENCH_RATE: '1000',
+      BENCH_DURATION_S: '15',
+      BENCH_STEPS: '500,1000,1500,2000,2500,3000',
+      BENCH_STEP_S: '5',
+      BENCH_CHANGES_PER_S: '20',
+    },
   },
   { name: 'socket-fanout', script: 'socket-fanout', sizes: {} },
   { name: 'trend-render', script: 'trend-render', sizes: {} },

@@ -103,41 +103,64 @@ function restLatency(result: Json): Summary {
   const entries = Object.entries(obj(result.results)).map(([name, value]) => [name, obj(value)] as const);
   const limitOf = (rate: string): number =>
     num(entries.find(([name]) => name.startsWith('/health/live') && name.endsWith(rate))?.[1].achievedRate);
-  const rows = entries.map(([name, step]) => {
-    const rate = name.slice(name.indexOf('@'));
-    const achieved = num(step.achievedRate);
+  const served = (step: Json): number => num(step.servedRate ?? step.achievedRate);
+  const row = (name: string, step: Json, limit: number): (string | number)[] => {
     const latency = obj(step.latencyMs);
     return [
       name,
       num(step.offeredRate),
-      achieved,
+      served(step),
       num(latency.p50),
       num(latency.p95),
       num(latency.p99),
-      ratio(achieved, limitOf(rate)),
+      num(step.errors),
+      num(step.serverCpuMsPer1000),
+      ratio(served(step), limit),
     ];
-  });
+  };
+  const rows = entries.map(([name, step]) => row(name, step, limitOf(name.slice(name.indexOf('@')))));
+  for (const [endpoint, runs] of Object.entries(obj(result.steps))) {
+    for (const step of Array.isArray(runs) ? (runs as Json[]) : []) {
+      rows.push(row(`${endpoint} @ ${String(num(step.offeredRate))}/s (step)`, step, Number.NaN));
+    }
+  }
+  const budget = num(obj(result.settings).p95BudgetMs);
+  for (const [endpoint, highest] of Object.entries(obj(result.highestRateWithinBudget))) {
+    rows.push([
+      `${endpoint}: highest rate with p95 ≤ ${String(budget)} ms`,
+      num(highest),
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
   return {
     title: 'REST latency (open loop)',
     what: text(result.note),
     header: [
       'endpoint @ offered',
       'offered req/s',
-      'achieved req/s',
+      'served req/s',
       'p50 ms',
       'p95 ms',
       'p99 ms',
+      'errors',
+      'server CPU ms / 1,000 req',
       'of /health/live',
     ],
     rows,
     chart: {
-      title: 'Achieved request rate; limit: /health/live (no database) at the same offered rate',
+      title: 'Served request rate; limit: /health/live (no database) at the same offered rate',
       unit: 'req/s',
       bars: entries
         .filter(([name]) => !name.startsWith('/health/live'))
         .map(([name, step]) => ({
           label: name,
-          value: num(step.achievedRate),
+          value: served(step),
           limit: limitOf(name.slice(name.indexOf('@'))),
         })),
     },

@@ -31,6 +31,7 @@ export {
 } from './retention-policy.ts';
 export { prepareTelemetryStage, storeTelemetry, type StagedReading } from './telemetry-stage.ts';
 export { runRetention, type RetentionRunResult } from './retention-run.ts';
+export { readInContext, readStatement, type ReadStatement, type ReadValue } from './context-read.ts';
 export {
   beginWithContextSql,
   contextCallSql,

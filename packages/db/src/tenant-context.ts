@@ -54,8 +54,8 @@ function literal(value: string | null, pattern: RegExp): string {
 const ROLE = /^[a-z_]{1,32}$/;
 
 /**
- * The statement that sets `context` for the current transaction, with its values inlined (no parameters, so it
- * can share a round trip with other statements).
+ * The statement that sets `context` for the current transaction only (`set_config(..., true)`), with its values
+ * inlined (no parameters), so it can share one simple-protocol message, one implicit transaction, with a read.
  * @example await client.query(contextCallSql({ tenantId, userId, role: 'operator', sessionId, zoneIds: [] }));
  */
 export function contextCallSql(context: DbContext): string {

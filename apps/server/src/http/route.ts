@@ -16,10 +16,13 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export class RawBody<T> {
   declare private readonly shape: T;
   constructor(
+    /** A Buffer when the same body is sent many times (cached lists): encoded once, not per response. */
     readonly text: string | Buffer,
     readonly contentType = 'application/json',
     readonly headers: Readonly<Record<string, string>> = {},
     readonly status?: 200 | 204 | 304,
+    /** The same body gzipped, sent to clients that accept gzip (its ETag gets a `-gzip` suffix). */
+    readonly gzip?: Buffer,
   ) {}
 }
 
@@ -179,8 +182,21 @@ export function mountRoutes(
       }
       if (result instanceof RawBody) {
         res.status(result.status ?? status).set(result.headers);
-        if (result.status === 204 || result.status === 304) res.end();
-        else res.type(result.contentType).send(result.text);
+        if (result.status === 204 || result.status === 304) {
+          res.end();
+          return;
+        }
+        res.type(result.contentType);
+        if (result.gzip) {
+          res.vary('Accept-Encoding');
+          if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
+            const etag = res.get('ETag');
+            if (etag) res.set('ETag', `${etag.slice(0, -1)}-gzip"`);
+            res.set('Content-Encoding', 'gzip').send(result.gzip);
+            return;
+          }
+        }
+        res.send(result.text);
         return;
       }
       res.status(status).json(result);

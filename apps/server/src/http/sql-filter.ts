@@ -1,3 +1,5 @@
+import type { ReadValue } from '@tidewatch/db';
+
 /**
  * Collects WHERE conditions and their parameters for a hand-written query, numbering placeholders in order.
  * @example
@@ -6,17 +8,17 @@
  * client.query(`SELECT ... ${filter.clause()} LIMIT ${filter.param(limit)}`, filter.params);
  */
 export class SqlFilter {
-  readonly params: unknown[] = [];
+  readonly params: ReadValue[] = [];
   private readonly conditions: string[] = [];
 
   /** A placeholder for one more parameter. */
-  param(value: unknown): string {
+  param(value: ReadValue): string {
     this.params.push(value);
     return `$${String(this.params.length)}`;
   }
 
   /** A condition over as many parameters as `values`, or none. */
-  where(condition: (...placeholders: string[]) => string, ...values: unknown[]): void {
+  where(condition: (...placeholders: string[]) => string, ...values: ReadValue[]): void {
     this.conditions.push(condition(...values.map((value) => this.param(value))));
   }
 

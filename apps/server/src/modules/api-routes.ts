@@ -1,3 +1,5 @@
+import { HotLists } from '../http/hot-list.ts';
+import { HotListCache } from '../http/hot-list-cache.ts';
 import type { AppDeps } from '../app.ts';
 import type { AnyRoute } from '../http/route.ts';
 import { alertRulePreviewRoutes } from './alert-engine/rule-preview.routes.ts';
@@ -32,6 +34,8 @@ export type RouteDeps = AppDeps & { readonly tokens: AccessTokens };
 export function apiRoutes(deps: RouteDeps): AnyRoute[] {
   const { config } = deps;
   const auth = authDeps(deps);
+  // One bound for every hot list of this instance.
+  const hotLists = new HotLists(new HotListCache(), deps.db);
   return [
     ...authRoutes(auth, { perIp: config.LOGIN_RATE_LIMIT_PER_IP, windowSeconds: config.LOGIN_RATE_WINDOW_S }),
     ...accountRoutes(auth),
@@ -40,7 +44,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...tenantRetentionRoutes(deps),
     ...zoneRoutes(deps),
     ...userRoutes({ db: deps.db, bus: deps.bus, notices: deps.accountNotices }),
-    ...assetRoutes(deps),
+    ...assetRoutes(deps, hotLists),
     ...spatialRoutes(deps),
     ...basemapRoutes(deps),
     ...deviceRoutes(deps),
@@ -49,7 +53,7 @@ export function apiRoutes(deps: RouteDeps): AnyRoute[] {
     ...thingSpeakPreviewRoutes(deps),
     ...alertRuleRoutes(deps),
     ...alertRulePreviewRoutes(deps),
-    ...alertRoutes(deps),
+    ...alertRoutes(deps, hotLists),
     ...notificationRuleRoutes(deps),
     ...incidentRoutes(deps),
     ...commandRoutes(deps),

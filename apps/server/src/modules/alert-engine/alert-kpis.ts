@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { prepared } from '../../http/json-page.ts';
+import { namedRead, prepared, type BoundRead } from '../../http/json-page.ts';
 import { alertJson } from '../alerts/alert.queries.ts';
 
 export interface KpiRange {
@@ -73,19 +73,7 @@ export async function alertKpisJson(client: pg.PoolClient, range: KpiRange): Pro
   return rows[0]?.json ?? '{}';
 }
 
-/**
- * What changed after `after`: the alerts touched by the next `limit` transitions, each as it is now with the
- * sequence of its newest change in that range. Hidden alerts (other zones) advance the sequence but are left out.
- */
-export async function alertChangesJson(
-  client: pg.PoolClient,
-  after: number,
-  limit: number,
-  zones: readonly string[] | null,
-): Promise<string> {
-  const { rows } = await client.query<{ json: string }>(
-    prepared(
-      `WITH next AS (
+const alertChangesSql = `WITH next AS (
          SELECT t.alert_id, t.sequence FROM alert_transitions t
           WHERE t.tenant_id = app_tenant_id() AND t.sequence > $1
           ORDER BY t.sequence LIMIT $2
@@ -99,9 +87,27 @@ export async function alertChangesJson(
          'lastSequence', coalesce((SELECT max(sequence) FROM next), $1),
          'more', EXISTS (SELECT 1 FROM alert_transitions t
                           WHERE t.tenant_id = app_tenant_id() AND t.sequence > coalesce((SELECT max(sequence) FROM next), $1))
-       )::text AS json`,
-      [after, limit, zones],
-    ),
-  );
-  return rows[0]?.json ?? '{"items":[],"lastSequence":0,"more":false}';
+       )::text AS json`;
+
+/**
+ * What changed after `after`: the alerts touched by the next `limit` transitions, each as it is now with the
+ * sequence of its newest change in that range. Hidden alerts (other zones) advance the sequence but are left out.
+ */
+export async function alertChangesJson(
+  client: pg.PoolClient,
+  after: number,
+  limit: number,
+  zones: readonly string[] | null,
+): Promise<string> {
+  const { rows } = await client.query<{ json: string }>(prepared(alertChangesSql, [after, limit, zones]));
+  return rows[0]?.json ?? emptyChanges;
 }
+
+const alertChanges = namedRead(alertChangesSql);
+
+/** `alertChangesJson` as a read for `readInContext` (JSON text in `json`). */
+export function alertChangesRead(after: number, limit: number, zones: readonly string[] | null): BoundRead {
+  return { statement: alertChanges, values: [after, limit, zones] };
+}
+
+export const emptyChanges = '{"items":[],"lastSequence":0,"more":false}';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { prepared } from '../../http/json-page.ts';
+import { readInContext, type DbContext } from '@tidewatch/db';
+import { namedRead, prepared } from '../../http/json-page.ts';
 
 export interface FloodState {
   readonly active: boolean;
@@ -50,14 +51,13 @@ export interface FloodStatusRow {
   readonly changedAt: string | null;
 }
 
-/** The tenant's flood state as last recorded; a tenant never checked is not in flood. */
-export async function readFlood(client: pg.PoolClient): Promise<FloodStatusRow> {
-  const { rows } = await client.query<FloodStatusRow>(
-    prepared(
-      `SELECT active, count, json_time(since) AS since, json_time(changed_at) AS "changedAt"
-         FROM alert_floods WHERE tenant_id = app_tenant_id()`,
-      [],
-    ),
-  );
+const floodStatus = namedRead(
+  `SELECT active, count, json_time(since) AS since, json_time(changed_at) AS "changedAt"
+     FROM alert_floods WHERE tenant_id = app_tenant_id()`,
+);
+
+/** The tenant's flood state as last recorded (one round trip); a tenant never checked is not in flood. */
+export async function readFlood(pool: pg.Pool, context: DbContext): Promise<FloodStatusRow> {
+  const rows = await readInContext<FloodStatusRow>(pool, context, floodStatus, []);
   return rows[0] ?? { active: false, count: 0, since: null, changedAt: null };
 }

@@ -1,6 +1,5 @@
 import type { AlertQuery } from '@tidewatch/shared';
-import type pg from 'pg';
-import { jsonPage, prepared } from '../../http/json-page.ts';
+import { jsonPageRead, namedRead, type BoundRead, type JsonPageRead } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
 import { SqlFilter } from '../../http/sql-filter.ts';
 
@@ -14,12 +13,18 @@ export const alertJson = `json_build_object(
   'acknowledgedBy', a.acknowledged_by, 'shelvedUntil', json_time(a.shelved_until), 'shelveReason', a.shelve_reason,
   'escalatedAt', json_time(a.escalated_at), 'closedAt', json_time(a.closed_at))`;
 
-/** One page of alerts, newest first, as the JSON text of `{ items, nextCursor }`. */
-export function alertPageJson(
-  client: pg.PoolClient,
+/**
+ * What moves whenever an alert list may change: the tenant's alert sequence (every transition, raised alerts
+ * included) and its list version (rules, zones, assets, alert deletions), read under row-level security.
+ */
+export const alertListTag = `coalesce((SELECT s.last_sequence FROM alert_sequences s WHERE s.tenant_id = app_tenant_id()), 0)
+  || '.' || coalesce((SELECT v.version FROM list_versions v WHERE v.tenant_id = app_tenant_id()), 0)`;
+
+/** One page of alerts, newest first, as the JSON text of `{ items, nextCursor }`, with the list's tag. */
+export function alertPageRead(
   query: AlertQuery,
   zones: readonly string[] | null,
-): Promise<string> {
+): (knownTag: string | null) => JsonPageRead {
   const filter = new SqlFilter();
   if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
   if (query.open !== undefined)
@@ -36,34 +41,28 @@ export function alertPageJson(
   }
   const where = filter.clause();
   const limit = filter.param(query.limit);
-  return jsonPage(
-    client,
+  return jsonPageRead(
     `SELECT ${alertJson} AS item, a.id, row_number() OVER (ORDER BY a.raised_at DESC, a.id DESC) AS rn
        FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
       ${where}
       ORDER BY a.raised_at DESC, a.id DESC
-      LIMIT ${limit} + 1`,
+      LIMIT ${limit}::integer + 1`,
     filter.params,
+    alertListTag,
   );
 }
 
-/** One alert with its transitions, as JSON text, or null when it is not visible. */
-export async function alertDetailJson(
-  client: pg.PoolClient,
-  id: string,
-  zones: readonly string[] | null,
-): Promise<string | null> {
-  const { rows } = await client.query<{ json: string }>(
-    prepared(
-      `SELECT (${alertJson}::jsonb || jsonb_build_object('transitions', coalesce((
-              SELECT jsonb_agg(jsonb_build_object('id', t.id::text, 'fromState', t.from_state, 'toState', t.to_state,
-                                                  'at', json_time(t.at), 'userId', t.user_id, 'comment', t.comment,
-                                                  'value', t.value) ORDER BY t.at, t.id)
-                FROM alert_transitions t WHERE t.alert_id = a.id), '[]')))::text AS json
-       FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-      WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
-      [id, zones],
-    ),
-  );
-  return rows[0]?.json ?? null;
+const alertDetail = namedRead(
+  `SELECT (${alertJson}::jsonb || jsonb_build_object('transitions', coalesce((
+          SELECT jsonb_agg(jsonb_build_object('id', t.id::text, 'fromState', t.from_state, 'toState', t.to_state,
+                                              'at', json_time(t.at), 'userId', t.user_id, 'comment', t.comment,
+                                              'value', t.value) ORDER BY t.at, t.id)
+            FROM alert_transitions t WHERE t.alert_id = a.id), '[]')))::text AS json
+   FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+  WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
+);
+
+/** One alert with its transitions, as JSON text (`json`), when it is visible. */
+export function alertDetailRead(id: string, zones: readonly string[] | null): BoundRead {
+  return { statement: alertDetail, values: [id, zones] };
 }

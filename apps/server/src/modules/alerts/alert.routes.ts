@@ -25,8 +25,10 @@ import type { z } from 'zod';
 import { invalid, notFound } from '../../http/app-error.ts';
 import { dbContext } from '../../http/request-context.ts';
 import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
+import { hotListKey, type HotLists } from '../../http/hot-list.ts';
+import { readJson } from '../../http/json-page.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
-import { alertChangesJson, alertKpisJson } from '../alert-engine/alert-kpis.ts';
+import { alertChangesRead, alertKpisJson, emptyChanges } from '../alert-engine/alert-kpis.ts';
 import { readFlood } from '../alert-engine/flood-monitor.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import {
@@ -38,12 +40,12 @@ import {
   shelveAlert,
   unshelveAlert,
 } from './alert-actions.ts';
-import { alertDetailJson, alertPageJson } from './alert.queries.ts';
+import { alertDetailRead, alertPageRead } from './alert.queries.ts';
 
 const MAX_KPI_RANGE_MS = 90 * 86_400_000;
 
 /** Alerts, newest first; zone-limited users see and act on their zones' alerts only. */
-export function alertRoutes(deps: RouteDeps): AnyRoute[] {
+export function alertRoutes(deps: RouteDeps, hotLists: HotLists): AnyRoute[] {
   const { db, config } = deps;
   return [
     defineRoute({
@@ -55,11 +57,11 @@ export function alertRoutes(deps: RouteDeps): AnyRoute[] {
       permission: 'alert:read',
       query: alertQuerySchema,
       response: pageOf(alertSchema),
-      handler: async ({ query }, ctx) =>
-        new RawBody<Page<Alert>>(
-          await withTenantClient(db.pool, dbContext(ctx), (client) =>
-            alertPageJson(client, query, zoneLimit(ctx)),
-          ),
+      handler: ({ query }, ctx) =>
+        hotLists.serve<Page<Alert>>(
+          ctx,
+          hotListKey('alerts', ctx, query),
+          alertPageRead(query, zoneLimit(ctx)),
         ),
     }),
     defineRoute({
@@ -71,7 +73,7 @@ export function alertRoutes(deps: RouteDeps): AnyRoute[] {
       permission: 'alert:read',
       response: alertFloodSchema,
       handler: async (_input, ctx) => {
-        const flood = await withTenantClient(db.pool, dbContext(ctx), readFlood);
+        const flood = await readFlood(db.pool, dbContext(ctx));
         return { ...flood, threshold: config.ALERT_FLOOD_THRESHOLD, windowS: config.ALERT_FLOOD_WINDOW_S };
       },
     }),
@@ -107,9 +109,11 @@ export function alertRoutes(deps: RouteDeps): AnyRoute[] {
       response: alertChangesSchema,
       handler: async ({ query }, ctx) =>
         new RawBody<AlertChanges>(
-          await withTenantClient(db.pool, dbContext(ctx), (client) =>
-            alertChangesJson(client, query.after, query.limit, zoneLimit(ctx)),
-          ),
+          (await readJson(
+            db.pool,
+            dbContext(ctx),
+            alertChangesRead(query.after, query.limit, zoneLimit(ctx)),
+          )) ?? emptyChanges,
         ),
     }),
     defineRoute({
@@ -133,9 +137,7 @@ export function alertRoutes(deps: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       response: alertDetailSchema,
       handler: async ({ params }, ctx) => {
-        const json = await withTenantClient(db.pool, dbContext(ctx), (client) =>
-          alertDetailJson(client, params.id, zoneLimit(ctx)),
-        );
+        const json = await readJson(db.pool, dbContext(ctx), alertDetailRead(params.id, zoneLimit(ctx)));
         if (json === null) throw notFound('Alert');
         return new RawBody<z.infer<typeof alertDetailSchema>>(json);
       },

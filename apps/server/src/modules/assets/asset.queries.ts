@@ -1,7 +1,7 @@
 import type { TenantTransaction } from '@tidewatch/db';
 import type { AssetExportQuery, AssetFeature, AssetQuery } from '@tidewatch/shared';
 import type pg from 'pg';
-import { jsonPage, prepared } from '../../http/json-page.ts';
+import { jsonPageRead, namedRead, type BoundRead, type JsonPageRead } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
 import { SqlFilter } from '../../http/sql-filter.ts';
 
@@ -17,56 +17,56 @@ const featureJson = `json_build_object(
 
 const escapeLike = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** One page of assets as the JSON text of a FeatureCollection with `nextCursor`. */
-export function assetPageJson(
-  client: pg.PoolClient,
+/** What moves whenever an asset list may change: the tenant's list version, read under row-level security. */
+export const assetListTag = `'v' || coalesce((SELECT v.version FROM list_versions v WHERE v.tenant_id = app_tenant_id()), 0)`;
+
+/** One page of assets as the JSON text of a FeatureCollection with `nextCursor`, with the list's tag. */
+export function assetPageRead(
   query: AssetQuery,
   zones: readonly string[] | null,
-): Promise<string> {
+): (knownTag: string | null) => JsonPageRead {
   const filter = new SqlFilter();
   filter.where(() => (query.archived ? 'a.archived_at IS NOT NULL' : 'a.archived_at IS NULL'));
   if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
   if (query.kind) filter.where((p) => `a.kind = ${p}::asset_kind`, query.kind);
   if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
-  if (query.q) filter.where((p) => `(a.code ILIKE ${p} OR a.name ILIKE ${p})`, escapeLike(query.q));
+  if (query.q)
+    filter.where((p) => `(a.code ILIKE ${p}::text OR a.name ILIKE ${p}::text)`, escapeLike(query.q));
   if (query.bbox)
-    filter.where((w, s, e, n) => `a.geom && ST_MakeEnvelope(${w}, ${s}, ${e}, ${n}, 4326)`, ...query.bbox);
+    filter.where(
+      (w, s, e, n) =>
+        `a.geom && ST_MakeEnvelope(${w}::float8, ${s}::float8, ${e}::float8, ${n}::float8, 4326)`,
+      ...query.bbox,
+    );
   if (query.near && query.radius !== undefined) {
     filter.where(
       (lng, lat, r) =>
-        `ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326)::geography, ${r})`,
-      query.near[0],
-      query.near[1],
+        `ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(${lng}::float8, ${lat}::float8), 4326)::geography, ${r}::float8)`,
+      ...query.near,
       query.radius,
     );
   }
   if (query.cursor) filter.where((p) => `a.id > ${p}::uuid`, decodeCursor(query.cursor));
   const where = filter.clause();
   const limit = filter.param(query.limit);
-  return jsonPage(
-    client,
+  return jsonPageRead(
     `SELECT ${featureJson} AS item, a.id, row_number() OVER (ORDER BY a.id) AS rn
        FROM assets a ${where}
-      ORDER BY a.id LIMIT ${limit} + 1`,
+      ORDER BY a.id LIMIT ${limit}::integer + 1`,
     filter.params,
+    assetListTag,
     { key: 'features', prefix: '"type":"FeatureCollection",' },
   );
 }
 
-/** One asset as the JSON text of a Feature, or null when it is not visible. */
-export async function assetFeatureJson(
-  client: pg.PoolClient,
-  id: string,
-  zones: readonly string[] | null,
-): Promise<string | null> {
-  const { rows } = await client.query<{ json: string }>(
-    prepared(
-      `SELECT ${featureJson}::text AS json FROM assets a
-      WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
-      [id, zones],
-    ),
-  );
-  return rows[0]?.json ?? null;
+const assetFeature = namedRead(
+  `SELECT ${featureJson}::text AS json FROM assets a
+    WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
+);
+
+/** One asset as the JSON text of a Feature (`json`), when it is visible. */
+export function assetFeatureRead(id: string, zones: readonly string[] | null): BoundRead {
+  return { statement: assetFeature, values: [id, zones] };
 }
 
 /**

@@ -20,13 +20,15 @@ import {
 import { AppError, conflict, invalid, notFound } from '../../http/app-error.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { defineRoute, RawBody, type AnyRoute } from '../../http/route.ts';
+import { hotListKey, type HotLists } from '../../http/hot-list.ts';
+import { readJson } from '../../http/json-page.ts';
 import { inZoneLimit, zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit, recordAuditOnClient } from '../audit/record-audit.ts';
 import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
 import { deleteOrArchive } from '../records/delete-or-archive.ts';
 import { requireInZones } from '../tenant-references.ts';
-import { assetExportJson, assetFeatureJson, assetPageJson, findAssetFeature } from './asset.queries.ts';
+import { assetExportJson, assetFeatureRead, assetPageRead, findAssetFeature } from './asset.queries.ts';
 import { detachAsset, inFileLinks, linkByCode, upsertAssets } from './asset.repository.ts';
 
 async function readAsset(tx: TenantTransaction, ctx: TenantContext, id: string): Promise<AssetFeature> {
@@ -87,7 +89,7 @@ function mapWriteError(error: unknown): never {
 }
 
 /** Assets on the map, as GeoJSON in and out. */
-export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
+export function assetRoutes({ db }: RouteDeps, hotLists: HotLists): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -98,11 +100,11 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       permission: 'asset:read',
       query: assetQuerySchema,
       response: assetCollectionSchema,
-      handler: async ({ query }, ctx) =>
-        new RawBody<AssetCollection>(
-          await withTenantClient(db.pool, dbContext(ctx), (client) =>
-            assetPageJson(client, query, zoneLimit(ctx)),
-          ),
+      handler: ({ query }, ctx) =>
+        hotLists.serve<AssetCollection>(
+          ctx,
+          hotListKey('assets', ctx, query),
+          assetPageRead(query, zoneLimit(ctx)),
         ),
     }),
     defineRoute({
@@ -152,9 +154,7 @@ export function assetRoutes({ db }: RouteDeps): AnyRoute[] {
       params: idParamsSchema,
       response: assetFeatureSchema,
       handler: async ({ params }, ctx) => {
-        const json = await withTenantClient(db.pool, dbContext(ctx), (client) =>
-          assetFeatureJson(client, params.id, zoneLimit(ctx)),
-        );
+        const json = await readJson(db.pool, dbContext(ctx), assetFeatureRead(params.id, zoneLimit(ctx)));
         if (json === null) throw notFound('Asset');
         return new RawBody<AssetFeature>(json);
       },
