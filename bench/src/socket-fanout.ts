@@ -7,6 +7,7 @@ import type { Alert, Page, TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import { io } from 'socket.io-client';
 import { Histogram, preciseNow } from './socket-fanout/histogram.ts';
+import { cpuSeconds, perThousand } from './socket-fanout/process-cpu.ts';
 import type { ClientSpec, Command, Reply } from './socket-fanout/protocol.ts';
 import { writeResults } from './results-file.ts';
 import { machineInfo, round } from './stats.ts';
@@ -16,7 +17,8 @@ import { machineInfo, round } from './stats.ts';
 // request each, at a fixed rate) and device readings (HTTP ingest, at a fixed rate) stream through it; every
 // client records when each message arrives. Then the same clients connect to a bare Socket.IO server on the same
 // machine, the matching limit: its echo round trip and its broadcast latency at the same rate, and its fastest
-// broadcast. Sizes come from the environment.
+// broadcast. Both servers' CPU time per 1,000 delivered messages is read from /proc, a figure that does not depend
+// on the load generator sharing the cores. Sizes come from the environment.
 
 const clientCount = Number(process.env.BENCH_CLIENTS ?? 5000);
 const durationSeconds = Number(process.env.BENCH_DURATION_S ?? 30);
@@ -297,6 +299,7 @@ try {
   const loaded = await serverMemory();
   const requestRoundTrip = await roundTrips(children);
   await ask(children, { type: 'measure' }, 'measuring');
+  const gatewayCpuBefore = await cpuSeconds(server.pid);
   const sent: Record<string, Record<string, number[]>> = {};
   const started = performance.now();
   const [comments, readings] = await Promise.all([
@@ -331,6 +334,7 @@ try {
   ]);
   await sleep(3000);
   const loadSeconds = (performance.now() - started) / 1000;
+  const gatewayCpu = (await cpuSeconds(server.pid)) - gatewayCpuBefore;
   const gateway = await collect(children, sent);
   await ask(children, { type: 'disconnect' }, 'disconnected');
   server.kill('SIGTERM');
@@ -366,6 +370,7 @@ try {
   const bareLoaded = await bareRss();
   const echoRoundTrip = await roundTrips(children);
   await ask(children, { type: 'measure' }, 'measuring');
+  const bareCpuBefore = await cpuSeconds(bare.pid);
   const paced = Math.round(alertRate * Math.min(durationSeconds, 15));
   await control.timeout(600_000).emitWithAck('bench:broadcast', {
     count: paced,
@@ -373,6 +378,7 @@ try {
     payloadBytes: alertPayloadBytes,
   });
   await sleep(2000);
+  const bareCpu = (await cpuSeconds(bare.pid)) - bareCpuBefore;
   const bareBroadcast = await collect(children);
   await ask(children, { type: 'measure' }, 'measuring');
   await control.timeout(600_000).emitWithAck('bench:broadcast', {
@@ -424,6 +430,9 @@ try {
         readingsFailed: readings.failed * METRICS.length,
       },
       messagesPerSecond: Math.round(gatewayRate),
+      // Everything the server did in the window (REST changes, ingest, fan-out) per message it delivered.
+      serverCpuSeconds: round(gatewayCpu, 2),
+      cpuSecondsPer1000Deliveries: round(perThousand(gatewayCpu, gateway.messages), 4),
       requestRoundTripMs: requestRoundTrip,
       serverMemory: {
         idleRssBytes: idle.rss,
@@ -435,7 +444,12 @@ try {
     bareSocketIo: {
       connected: bareConnected,
       echoRoundTripMs: echoRoundTrip,
-      broadcastAtSameRate: { latencyMs: bareBroadcast.broadcasts.summary(), broadcasts: paced },
+      broadcastAtSameRate: {
+        latencyMs: bareBroadcast.broadcasts.summary(),
+        broadcasts: paced,
+        serverCpuSeconds: round(bareCpu, 2),
+        cpuSecondsPer1000Deliveries: round(perThousand(bareCpu, bareBroadcast.messages), 4),
+      },
       fastestBroadcast: { broadcasts: BURST, messagesPerSecond: Math.round(burstRate) },
       rssPerConnectionBytes: perConnection(bareIdle, bareLoaded, bareConnected),
     },
@@ -449,6 +463,10 @@ try {
         2,
       ),
       requestVsEchoRoundTripP50: round(requestRoundTrip.p50 / echoRoundTrip.p50, 2),
+      cpuPerDeliveryVsBare: round(
+        perThousand(gatewayCpu, gateway.messages) / perThousand(bareCpu, bareBroadcast.messages),
+        2,
+      ),
       memoryPerConnectionVsBare: round(
         perConnection(idle.rss, loaded.rss, connected) / perConnection(bareIdle, bareLoaded, bareConnected),
         2,

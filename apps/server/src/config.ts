@@ -254,6 +254,8 @@ const envSchema = z.object({
     .default('tidewatch'),
   /** Live telemetry is sent to each client at most this often, the latest reading per series. */
   REALTIME_COALESCE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  /** Sockets one broadcast writes to in one event-loop turn; the rest follow in the next turns. */
+  REALTIME_SOCKETS_PER_TURN: z.coerce.number().int().min(1).max(100_000).default(500),
   /** How often each socket's user, role, zones and session are checked against the database. */
   REALTIME_REVALIDATE_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   /** Packets waiting for a client that does not read; beyond this it is disconnected (it resyncs on reconnect). */

@@ -295,6 +295,38 @@ describe('the realtime gateway', () => {
     expect(answer).toEqual({ subscribed: [near.seriesId], refused: [far.seriesId] });
   });
 
+  it('shares telemetry among sockets that see the same series, and never carries a series one may not see', async () => {
+    const whole = await connect(tenantB.email('operator'));
+    const sameScope = await connect(tenantB.email('operator'));
+    const zoneOperator = await connect(tenantB.email('zone-operator'));
+    const pune = await connect(tenantA.email('operator'));
+    const [inside] = zoneOperator.ready?.zoneIds ?? [];
+    const outside = (await zonesOf(tenantB)).find((zone) => zone !== inside) ?? null;
+    const near = await device(tenantB, inside ?? null);
+    const far = await device(tenantB, outside);
+    const elsewhere = await device(tenantA, null);
+
+    dataOf(await whole.request('telemetry:subscribe', { seriesIds: [near.seriesId, far.seriesId] }));
+    dataOf(await sameScope.request('telemetry:subscribe', { seriesIds: [near.seriesId] }));
+    const limited = dataOf(
+      await zoneOperator.request('telemetry:subscribe', { seriesIds: [near.seriesId, far.seriesId] }),
+    );
+    dataOf(await pune.request('telemetry:subscribe', { seriesIds: [elsewhere.seriesId] }));
+    await Promise.all([near.send([[0, 101]]), far.send([[0, 102]]), elsewhere.send([[0, 103]])]);
+    await Promise.all([whole, sameScope, zoneOperator, pune].map((socket) => socket.waitFor('telemetry')));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seriesOf = (socket: TestSocket) =>
+      new Set(socket.all('telemetry').flatMap((t) => t.readings.map((reading) => reading[0])));
+
+    expect(limited.refused).toEqual([far.seriesId]);
+    expect([...seriesOf(whole)].sort()).toEqual([near.seriesId, far.seriesId].sort());
+    // Same tenant, role and zones: it may be handed `far` with the other's message; it may see it.
+    expect(seriesOf(sameScope).has(near.seriesId)).toBe(true);
+    expect([...seriesOf(sameScope)].every((id) => id === near.seriesId || id === far.seriesId)).toBe(true);
+    expect([...seriesOf(zoneOperator)]).toEqual([near.seriesId]);
+    expect([...seriesOf(pune)]).toEqual([elsewhere.seriesId]);
+  });
+
   it('a reconnecting client receives the alert changes it missed', async () => {
     const [one, two] = await openAlerts(tenantB);
     if (!one || !two) throw new Error('the demo has two open alerts');

@@ -152,11 +152,19 @@ describe('two server instances with Redis and Mosquitto', () => {
         )[0]?.n,
       );
     await eventually(async () => ((await count()) >= published ? true : undefined), 20_000, 'all stored');
-    for (const instance of instances) await instance.alerts?.drained();
-    const alertRows = await adminQuery<{ id: string; rule_id: string }>(
-      'SELECT id, rule_id FROM alerts WHERE rule_id = ANY($1::uuid[])',
-      [rules.map((r) => r.id)],
-    );
+    // Stored is not yet evaluated: the engine hears of readings after their commit, and may not have started.
+    const raisedRows = async () => {
+      for (const instance of instances) await instance.alerts?.drained();
+      return adminQuery<{ id: string; rule_id: string }>(
+        'SELECT id, rule_id FROM alerts WHERE rule_id = ANY($1::uuid[])',
+        [rules.map((r) => r.id)],
+      );
+    };
+    let alertRows = await raisedRows();
+    for (const deadline = Date.now() + 10_000; alertRows.length < rules.length && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      alertRows = await raisedRows();
+    }
     const raisedOn = new Map<string, number>();
     for (const { instance, event } of [...raised].sort((a, b) => a.event.sequence - b.event.sequence)) {
       if (!raisedOn.has(event.alert.id)) raisedOn.set(event.alert.id, instance);

@@ -12,7 +12,9 @@ interface BroadcastRequest {
 }
 
 const port = Number(process.env.BENCH_BARE_PORT ?? 18_082);
-const io = new Server(port, { serveClient: false });
+// A long ping timeout: the fastest broadcast holds the loop for seconds on a loaded machine, and the benchmark's
+// control connection must outlive it.
+const io = new Server(port, { serveClient: false, pingTimeout: 120_000 });
 
 async function broadcast({ count, ratePerSecond, payloadBytes }: BroadcastRequest): Promise<void> {
   const payload = 'x'.repeat(payloadBytes);

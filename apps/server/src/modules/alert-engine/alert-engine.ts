@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventBus, StoredReading } from '../../events/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { publishAlertChanges } from './alert-changes.ts';
+import { withAlertTransaction } from './alert-transaction.ts';
 import {
   applyDueDelays,
   checkSilence,
@@ -192,7 +193,7 @@ export class AlertEngine {
         );
         const watched = readings.filter((r) => rules.valueRules.has(r.seriesId));
         if (watched.length === 0) return { watched, result: null };
-        const result = await withTenantClient(this.pool, context, (client) =>
+        const result = await withAlertTransaction(this.pool, context, (client) =>
           evaluateReadings(client, rules, watched),
         );
         return { watched, result };
@@ -256,16 +257,18 @@ export class AlertEngine {
   private async tenantJobs(tenantId: string): Promise<void> {
     await this.guard('state', tenantId, async () => {
       const rules = await this.rules.get(tenantId);
-      const changes = await withTenantClient(
+      const { changes } = await withAlertTransaction(
         this.pool,
         { tenantId, userId: null, role: null },
-        async (client) => [
-          ...(await applyDueDelays(client, rules)),
-          ...(await expireShelving(client)),
-          ...(await syncSuppression(client)),
-          ...(await escalateOverdue(client)),
-          ...(await checkSilence(client, rules, this.options.stateLagMs / 1000)),
-        ],
+        async (client) => ({
+          changes: [
+            ...(await applyDueDelays(client, rules)),
+            ...(await expireShelving(client)),
+            ...(await syncSuppression(client)),
+            ...(await escalateOverdue(client)),
+            ...(await checkSilence(client, rules, this.options.stateLagMs / 1000)),
+          ],
+        }),
       );
       publishAlertChanges(this.bus, changes);
     });
@@ -276,8 +279,10 @@ export class AlertEngine {
     if (this.closed || this.silenceChecks.has(tenantId)) return;
     const check = this.guard('silence', tenantId, async () => {
       const rules = await this.rules.get(tenantId);
-      const changes = await withTenantClient(this.pool, { tenantId, userId: null, role: null }, (client) =>
-        checkSilence(client, rules, this.options.stateLagMs / 1000),
+      const { changes } = await withAlertTransaction(
+        this.pool,
+        { tenantId, userId: null, role: null },
+        async (client) => ({ changes: await checkSilence(client, rules, this.options.stateLagMs / 1000) }),
       );
       publishAlertChanges(this.bus, changes);
     }).finally(() => this.silenceChecks.delete(tenantId));

@@ -8,9 +8,10 @@ import { enqueueNotifications } from './notification-outbox.ts';
 
 /**
  * The ISA-18.2 state machine, used by the engine and by operators alike. Every function runs inside the caller's
- * transaction (a client in the tenant's context): the alert row, its transition and any notification rows commit
- * together, and the caller publishes the returned changes after COMMIT. Each statement locks the alerts it changes
- * and re-checks their state, so two instances or two operators acting at once change an alert once.
+ * transaction (`withAlertTransaction`): the alert row, its transition and any notification rows commit together,
+ * and the caller publishes the returned changes after COMMIT, which gives them their final sequence numbers. Each
+ * statement locks the alerts it changes and re-checks their state, so two instances or two operators acting at
+ * once change an alert once.
  */
 
 /** Which alerts a transition may touch: chosen ids (or all) within the zones a user may see (or all). */
@@ -58,11 +59,11 @@ function transitionSql(selection: string, transition: Transition): string {
       INSERT INTO alert_transitions (tenant_id, alert_id, from_state, to_state, user_id, comment, value)
       SELECT c.tenant_id, c.id, c.from_state, c.state, p.user_id, p.comment, coalesce(p.value, c.last_value)
         FROM changed c, p
-      RETURNING alert_id, sequence
+      RETURNING id, alert_id, sequence
     )
     SELECT l.sequence::text AS sequence, a.tenant_id, a.zone_id, (${alertJson})::text AS alert
       FROM changed a JOIN logged l ON l.alert_id = a.id JOIN alert_rules r ON r.id = a.rule_id
-     ORDER BY l.sequence`;
+     ORDER BY l.id`;
 }
 
 const unacknowledged = `a.state IN ('active_unacknowledged', 'returned_unacknowledged')`;

@@ -1,4 +1,4 @@
-import { withTenantClient, type Database } from '@tidewatch/db';
+import type { Database } from '@tidewatch/db';
 import {
   can,
   OPERATOR_MAX_SHELVE_SECONDS,
@@ -11,6 +11,7 @@ import { conflict, forbidden, notFound } from '../../http/app-error.ts';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
 import { publishAlertChanges, type AlertChange } from '../alert-engine/alert-changes.ts';
+import { withAlertTransaction } from '../alert-engine/alert-transaction.ts';
 import {
   transitionAlerts,
   type TransitionInput,
@@ -41,7 +42,7 @@ async function act(
   input: TransitionInput,
 ): Promise<{ changes: AlertChange[]; states: Map<string, AlertState> }> {
   const zones = zoneLimit(ctx);
-  const result = await withTenantClient(deps.db.pool, dbContext(ctx), async (client) => {
+  const result = await withAlertTransaction(deps.db.pool, dbContext(ctx), async (client) => {
     const changes = await transitionAlerts(
       client,
       name,

@@ -15,6 +15,7 @@ import type { TenantContext } from '../../http/request-context.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
 import type { AlertChange } from '../alert-engine/alert-changes.ts';
 import { retireRuleAlerts } from '../alert-engine/alert-lifecycle.ts';
+import { numberAlertChanges } from '../alert-engine/alert-transaction.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { deleteOrArchive, type Removal } from '../records/delete-or-archive.ts';
 import { checkRuleReferences, ruleWithinZones, visibleRules } from './rule-references.ts';
@@ -153,5 +154,6 @@ export async function removeRule(
     resourceId: id,
     details: { rule: toRule(before), alertsClosed: changes.map((change) => change.alert.id) },
   });
-  return { removal, changes };
+  // Last, so the tenant's alert sequence is locked only for Prisma's commit.
+  return { removal, changes: await numberAlertChanges((sql) => tx.$queryRawUnsafe(sql), changes) };
 }

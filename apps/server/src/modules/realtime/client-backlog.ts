@@ -4,29 +4,26 @@ import type { RealtimeServer, RealtimeSocket } from './realtime-types.ts';
 
 type EngineSocket = RealtimeSocket['conn'];
 
+/** Engine.IO's queue of packets created for a client but not yet handed to its transport (not in its types). */
+interface EngineQueue {
+  readonly writeBuffer: readonly unknown[];
+}
+
 /**
  * How many packets wait for one client: created for it but not yet handed to its transport. A client that does
- * not read (a stalled network, a frozen tab) keeps its transport busy, and its packets wait here.
+ * not read (a stalled network, a frozen tab) keeps its transport busy, and its packets wait here. Read from
+ * Engine.IO's own queue rather than counted through its per-packet events, which cost every write a listener call.
  */
 export class ClientBacklog {
-  private waitingPackets = 0;
-
-  constructor(private readonly conn: EngineSocket) {
-    conn.on('packetCreate', () => {
-      this.waitingPackets += 1;
-    });
-    conn.on('flush', (packets: readonly unknown[]) => {
-      this.waitingPackets = Math.max(0, this.waitingPackets - packets.length);
-    });
-  }
+  constructor(private readonly conn: EngineSocket) {}
 
   get waiting(): number {
-    return this.waitingPackets;
+    return (this.conn as unknown as EngineQueue).writeBuffer.length;
   }
 
   /** The client has not taken what was sent before: anything optional can wait or be skipped. */
   get congested(): boolean {
-    return this.waitingPackets > 0 || !this.conn.transport.writable;
+    return this.waiting > 0 || !this.conn.transport.writable;
   }
 }
 

@@ -2,16 +2,18 @@ import type { EventBus } from '../../events/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import type { DevicePlaces } from './device-places.ts';
 import type { RealtimeMetrics } from './realtime-metrics.ts';
-import type { RealtimeServer } from './realtime-types.ts';
+import type { RoomBroadcast } from './realtime-types.ts';
+import { roomBroadcast } from './broadcast-queue.ts';
 import { audienceRooms, tenantRoom } from './rooms.ts';
 
 /**
- * Sends what happens in the server to the rooms allowed to see it. Rooms span instances (through the Redis
- * adapter when there are several), so each change is sent once, by the instance where it happened.
+ * Sends what happens in the server to the rooms allowed to see it. `broadcast` reaches the rooms on every
+ * instance (relayed through Redis when there are several), so each change is sent once, by the instance where it
+ * happened.
  * Returns a function that stops listening.
  */
 export function fanOutDomainEvents(
-  io: RealtimeServer,
+  broadcast: (message: RoomBroadcast) => void,
   bus: EventBus,
   places: DevicePlaces,
   metrics: RealtimeMetrics,
@@ -19,28 +21,32 @@ export function fanOutDomainEvents(
 ): () => void {
   const stops = [
     bus.on('alert.changed', ({ tenantId, zoneId, sequence, alert }) => {
-      io.to(audienceRooms(tenantId, zoneId)).emit('alert', { sequence, alert });
+      broadcast(roomBroadcast(audienceRooms(tenantId, zoneId), 'alert', { sequence, alert }));
       metrics.broadcasts.inc({ event: 'alert' });
     }),
     bus.on('alert.flood', ({ tenantId, active, count, at }) => {
-      io.to(tenantRoom(tenantId)).emit('flood', { active, count, at: new Date(at).toISOString() });
+      broadcast(
+        roomBroadcast([tenantRoom(tenantId)], 'flood', { active, count, at: new Date(at).toISOString() }),
+      );
       metrics.broadcasts.inc({ event: 'flood' });
     }),
     bus.on('incident.changed', ({ tenantId, incident }) => {
-      io.to(audienceRooms(tenantId, incident.zoneId)).emit('incident', { incident });
+      broadcast(roomBroadcast(audienceRooms(tenantId, incident.zoneId), 'incident', { incident }));
       metrics.broadcasts.inc({ event: 'incident' });
     }),
     bus.on('device.connectivity', ({ tenantId, deviceId, connectivity, at }) => {
       places.lookup(tenantId, deviceId).then(
         (place) => {
           if (!place) return;
-          io.to(audienceRooms(tenantId, place.zoneId)).emit('device:status', {
-            deviceId,
-            assetId: place.assetId,
-            zoneId: place.zoneId,
-            connectivity,
-            at: new Date(at).toISOString(),
-          });
+          broadcast(
+            roomBroadcast(audienceRooms(tenantId, place.zoneId), 'device:status', {
+              deviceId,
+              assetId: place.assetId,
+              zoneId: place.zoneId,
+              connectivity,
+              at: new Date(at).toISOString(),
+            }),
+          );
           metrics.broadcasts.inc({ event: 'device:status' });
         },
         (error: unknown) => {

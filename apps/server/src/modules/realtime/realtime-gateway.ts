@@ -10,12 +10,13 @@ import type { Logger } from '../../logger.ts';
 import type { AccessTokens } from '../auth/access-token.ts';
 import { missedAlertChanges } from './alert-replay.ts';
 import { registerAlertHandlers } from './alert.handlers.ts';
+import { BroadcastQueue } from './broadcast-queue.ts';
 import { ClientBacklog, startSlowClientGuard } from './client-backlog.ts';
 import { resyncLocalClients } from './resync-local-clients.ts';
 import { DevicePlaces } from './device-places.ts';
 import { fanOutDomainEvents } from './domain-event-fanout.ts';
 import { createRealtimeMetrics } from './realtime-metrics.ts';
-import type { RealtimeServer, RealtimeSocket } from './realtime-types.ts';
+import type { RealtimeServer, RealtimeSocket, RoomBroadcast } from './realtime-types.ts';
 import { connectRedisAdapter, type RedisAdapterConnection } from './redis-adapter.ts';
 import { scopeRooms } from './rooms.ts';
 import { registerSessionHandlers } from './session.handlers.ts';
@@ -61,7 +62,8 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
     ...(redis ? { adapter: redis.adapter } : {}),
   });
   const metrics = createRealtimeMetrics(deps.registry, () => io.of('/').sockets.size);
-  const telemetry = new TelemetryFanout(io, bus, metrics, {
+  const queue = new BroadcastQueue(io, config.REALTIME_SOCKETS_PER_TURN);
+  const telemetry = new TelemetryFanout(io, bus, metrics, queue, {
     coalesceMs: config.REALTIME_COALESCE_MS,
     shareAcrossInstances: redis !== null,
   });
@@ -73,7 +75,17 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
     log,
     config.REALTIME_REVALIDATE_MS,
   );
-  const stopFanout = fanOutDomainEvents(io, bus, new DevicePlaces(db.pool), metrics, log);
+  // Each instance writes to its own sockets from its own queue: a broadcast made here is relayed to the others.
+  const broadcast = (message: RoomBroadcast): void => {
+    queue.toRooms(message);
+    if (redis) io.serverSideEmit('broadcast', message);
+  };
+  if (redis) {
+    io.on('broadcast', (message) => {
+      queue.toRooms(message);
+    });
+  }
+  const stopFanout = fanOutDomainEvents(broadcast, bus, new DevicePlaces(db.pool), metrics, log);
   const stopGuard = startSlowClientGuard(io, config.REALTIME_MAX_BUFFERED, metrics, log);
   telemetry.start();
   revalidator.start();
@@ -148,7 +160,9 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
       telemetry.drop(socket);
       revalidator.untrack(socket);
     });
-    session.log.debug({ socketId: socket.id, resumeAfter }, 'socket connected');
+    if (log.isLevelEnabled('debug')) {
+      log.debug({ socketId: socket.id, userId: session.principal.userId, resumeAfter }, 'socket connected');
+    }
     void missedAlertChanges(db.pool, session, resumeAfter)
       .catch((error: unknown) => {
         session.log.warn(
@@ -179,6 +193,7 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
     },
     async close() {
       stopFanout();
+      io.removeAllListeners('broadcast');
       stopAccessChanges();
       stopDeviceChanges();
       stopGuard();

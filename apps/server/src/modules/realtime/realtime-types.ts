@@ -4,8 +4,19 @@ import type { DomainEvents } from '../../events/event-bus.ts';
 import type { ClientBacklog } from './client-backlog.ts';
 import type { SocketSession } from './socket-session.ts';
 
-/** What instances tell each other besides broadcasts to rooms (carried by the Redis adapter). */
+/** A message to the sockets in any of `rooms`, on every instance. */
+export type RoomBroadcast = {
+  [E in keyof ServerToClientEvents]: {
+    readonly rooms: readonly string[];
+    readonly event: E;
+    readonly args: Parameters<ServerToClientEvents[E]>;
+  };
+}[keyof ServerToClientEvents];
+
+/** What instances tell each other (carried by the Redis adapter). */
 export interface InterServerEvents {
+  /** A broadcast made on that instance: its sockets here receive it from this instance's queue. */
+  broadcast: (broadcast: RoomBroadcast) => void;
   /** The latest reading per series an instance stored in one coalescing interval. */
   telemetry: (readings: LiveReading[]) => void;
   /** Someone's authority changed on that instance: check the sockets here too. */

@@ -23,3 +23,12 @@ export async function visibleSeries(
   });
   return new Set(rows.map((row) => row.id));
 }
+
+/**
+ * Sockets with the same key see the same series: `visibleSeries` depends on the tenant, the role (row-level
+ * security) and the zones, nothing else. Telemetry is encoded once per key and tick.
+ */
+export function seriesAccessKey(session: SocketSession): string {
+  const zones = session.zones === null ? '*' : [...session.zones].sort().join(',');
+  return `${session.tenantId}/${session.principal.role}/${zones}`;
+}

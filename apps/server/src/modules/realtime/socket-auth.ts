@@ -49,7 +49,7 @@ export async function authenticateHandshake(
     tenantId,
     tokenExpiry(auth.data.token),
     { ip: handshake.address || null, userAgent: handshake.userAgent?.slice(0, 500) ?? null },
-    log.child({ userId: principal.userId, tenantId }),
+    log,
   );
   return { session, resumeAfter: auth.data.lastSequence };
 }

@@ -13,8 +13,17 @@ export class SocketSession {
     /** When the access token the socket presented expires (epoch ms); `session:renew` moves it. */
     public expiresAt: number,
     readonly origin: { readonly ip: string | null; readonly userAgent: string | null },
-    readonly log: Logger,
+    /** The gateway's logger; a child naming the user is made only when this socket logs something. */
+    private readonly baseLog: Logger,
   ) {}
+
+  private userLog: Logger | undefined;
+
+  /** A logger naming the user and tenant, made on first use: thousands of sockets log nothing. */
+  get log(): Logger {
+    this.userLog ??= this.baseLog.child({ userId: this.principal.userId, tenantId: this.tenantId });
+    return this.userLog;
+  }
 
   /** The zones the user is limited to, or null for the whole tenant. */
   get zones(): readonly string[] | null {
@@ -32,7 +41,7 @@ export class SocketSession {
       requestId,
       ip: this.origin.ip,
       userAgent: this.origin.userAgent,
-      log: this.log.child({ requestId }),
+      log: this.baseLog.child({ requestId, userId: this.principal.userId, tenantId: this.tenantId }),
       principal: this.principal,
       tenantId: this.tenantId,
     };

@@ -1,7 +1,9 @@
 import type { LiveReading } from '@tidewatch/shared';
 import type { EventBus, StoredReading } from '../../events/event-bus.ts';
+import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { RealtimeMetrics } from './realtime-metrics.ts';
 import type { RealtimeServer, RealtimeSocket } from './realtime-types.ts';
+import { seriesAccessKey } from './series-access.ts';
 
 export interface TelemetryFanoutOptions {
   /** How often clients receive readings: the latest per series in each interval. */
@@ -15,16 +17,28 @@ function keepLatest(readings: Map<number, LiveReading>, reading: LiveReading): v
   if (!held || held[1] <= reading[1]) readings.set(reading[0], reading);
 }
 
+/** This tick's readings for the sockets of one access key: encoded once for all of them. */
+interface AccessBatch {
+  readonly readings: LiveReading[];
+  readonly series: Set<number>;
+  readonly recipients: Set<RealtimeSocket>;
+}
+
 /**
  * Live telemetry for the series each socket subscribed to. Readings are coalesced: every interval each client
- * gets one message with the latest reading of each of its series that changed. A client that has not read the
- * previous message gets nothing this time; its readings wait (only the latest per series), so a slow client costs
+ * that follows a series that changed gets one message with the latest readings. Sockets that see the same series
+ * (same tenant, role and zones: `seriesAccessKey`) share one message, encoded once: it holds every series that
+ * changed and one of them follows, so a client may receive series it may see but did not ask for (it ignores
+ * them), never one it may not see. A client that has not read the previous message gets nothing this time; its
+ * readings wait (only the latest per series it follows) and come in a message of its own, so a slow client costs
  * a bounded amount of memory and never delays the others. Instances exchange their latest readings once per
  * interval, so a client sees readings whichever instance stored them.
  */
 export class TelemetryFanout {
   private readonly subscribers = new Map<number, Set<RealtimeSocket>>();
   private readonly subscriptions = new Map<RealtimeSocket, Set<number>>();
+  /** Each subscribed socket's `seriesAccessKey`, as of its last subscription (a re-scope subscribes again). */
+  private readonly accessKeys = new Map<RealtimeSocket, string>();
   /** Latest readings since the last tick, of series someone here subscribed to. */
   private fresh = new Map<number, LiveReading>();
   /** Latest readings this instance stored since the last tick, for the other instances. */
@@ -38,6 +52,7 @@ export class TelemetryFanout {
     private readonly io: RealtimeServer,
     private readonly bus: EventBus,
     private readonly metrics: RealtimeMetrics,
+    private readonly queue: BroadcastQueue,
     private readonly options: TelemetryFanoutOptions,
   ) {}
 
@@ -72,6 +87,7 @@ export class TelemetryFanout {
       own = new Set();
       this.subscriptions.set(socket, own);
     }
+    this.accessKeys.set(socket, seriesAccessKey(socket.data.session));
     for (const id of seriesIds) {
       own.add(id);
       let sockets = this.subscribers.get(id);
@@ -99,6 +115,7 @@ export class TelemetryFanout {
   drop(socket: RealtimeSocket): void {
     this.unsubscribe(socket, this.subscribed(socket));
     this.subscriptions.delete(socket);
+    this.accessKeys.delete(socket);
     this.pending.delete(socket);
   }
 
@@ -122,24 +139,78 @@ export class TelemetryFanout {
       this.io.serverSideEmit('telemetry', [...this.outbound.values()]);
       this.outbound = new Map();
     }
+    const batches = new Map<string, AccessBatch>();
     for (const [seriesId, reading] of this.fresh) {
       for (const socket of this.subscribers.get(seriesId) ?? []) {
-        let waiting = this.pending.get(socket);
-        if (!waiting) {
-          waiting = new Map();
-          this.pending.set(socket, waiting);
+        const key = this.accessKeys.get(socket);
+        if (key === undefined) continue;
+        let batch = batches.get(key);
+        if (!batch) {
+          batch = { readings: [], series: new Set(), recipients: new Set() };
+          batches.set(key, batch);
         }
-        keepLatest(waiting, reading);
+        if (!batch.series.has(seriesId)) {
+          batch.series.add(seriesId);
+          batch.readings.push(reading);
+        }
+        batch.recipients.add(socket);
       }
     }
     this.fresh = new Map();
+    for (const batch of batches.values()) this.sendBatch(batch);
+    // Clients that were behind and got nothing new this time: what waited for them, if they now read.
     for (const [socket, readings] of this.pending) {
+      if (socket.data.backlog.congested) continue;
+      this.pending.delete(socket);
+      this.queue.send(
+        [socket],
+        this.queue.encode('telemetry', [{ readings: [...readings.values()] }], { volatile: true }),
+        'telemetry',
+      );
+    }
+  }
+
+  private sendBatch(batch: AccessBatch): void {
+    const shared: RealtimeSocket[] = [];
+    for (const socket of batch.recipients) {
+      const waiting = this.pending.get(socket);
       if (socket.data.backlog.congested) {
         this.metrics.telemetryDeferred.inc();
-        continue;
+        this.hold(socket, batch.readings, waiting);
+      } else if (waiting) {
+        // Behind before: its own message, with what waited and this tick's readings of its series.
+        this.hold(socket, batch.readings, waiting);
+        this.pending.delete(socket);
+        this.queue.send(
+          [socket],
+          this.queue.encode('telemetry', [{ readings: [...waiting.values()] }], { volatile: true }),
+          'telemetry',
+        );
+      } else {
+        shared.push(socket);
       }
-      socket.volatile.emit('telemetry', { readings: [...readings.values()] });
-      this.pending.delete(socket);
     }
+    if (shared.length > 0) {
+      this.queue.send(
+        shared,
+        this.queue.encode('telemetry', [{ readings: batch.readings }], { volatile: true }),
+        'telemetry',
+      );
+    }
+  }
+
+  /** Keeps the latest of `readings` that `socket` follows, until it reads again. */
+  private hold(
+    socket: RealtimeSocket,
+    readings: readonly LiveReading[],
+    waiting?: Map<number, LiveReading>,
+  ): void {
+    const own = this.subscriptions.get(socket);
+    let held = waiting;
+    if (!held) {
+      held = new Map();
+      this.pending.set(socket, held);
+    }
+    for (const reading of readings) if (own?.has(reading[0])) keepLatest(held, reading);
   }
 }
