@@ -213,11 +213,14 @@ describe('telemetry rollups computed after the write', () => {
   it('rebuilds a range on demand from the raw rows', async () => {
     const series = seriesA.slice(0, 3);
     await rollUp();
+    // Only this test's hour is damaged: the series are the seed's, whose other hours later files check.
+    const within = 'series_id = ANY($1) AND bucket >= $2 AND bucket < $3';
+    const range = [series, new Date(hour), new Date(hour + HOUR)];
     await db.admin.query(
-      'UPDATE telemetry_1m SET sum = sum + 1000, count = count + 7 WHERE series_id = ANY($1)',
-      [series],
+      `UPDATE telemetry_1m SET sum = sum + 1000, count = count + 7 WHERE ${within}`,
+      range,
     );
-    await db.admin.query('DELETE FROM telemetry_1h WHERE series_id = ANY($1)', [series]);
+    await db.admin.query(`DELETE FROM telemetry_1h WHERE ${within}`, range);
 
     const { rows } = await db.admin.query<{ done: number }>(
       'SELECT telemetry_rebuild_range($1, $2, $3::int[]) AS done',
