@@ -48,6 +48,12 @@ if [ -d e2e/tests ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# The handover tests read the PDFs the server makes back with poppler's pdftotext.
+if [ -d e2e/tests ] && ! command -v pdftotext >/dev/null; then
+  echo "ensure-services: installing poppler-utils (pdftotext) for the report tests"
+  apt_install poppler-utils
+fi
+
 # Mosquitto: the tests start brokers of their own from its binary; the machine's broker is not needed.
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   echo "ensure-services: installing Mosquitto"

@@ -5,6 +5,8 @@
 # SEED=auto (default): seed the demo tenants into an empty database, only in development (NODE_ENV unset or
 #   development) and when no first administrator is given (TIDEWATCH_ADMIN_EMAIL); a real install starts empty.
 # SEED=demo: (re)seed the demo tenants now (refused under NODE_ENV=production). SEED=never: leave the database.
+# SIMULATOR=auto (default): in development the server plays the demo devices (the living demo, README);
+#   SIMULATOR=off keeps the network as seeded. Never under NODE_ENV=production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -48,7 +48,10 @@ export default defineConfig(({ command }) => ({
       // The same build is the server's web console: minified, and for any current browser, not just Electron's.
       minify: true,
       target: 'es2022',
-      rolldownOptions: { input: { index: resolve('src/renderer/index.html') } },
+      // The field app (field/index.html) is a second page of the same build: served by the server at /field/.
+      rolldownOptions: {
+        input: { index: resolve('src/renderer/index.html'), field: resolve('src/renderer/field/index.html') },
+      },
     },
   },
 }));

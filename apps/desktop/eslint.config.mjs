@@ -1,4 +1,5 @@
 import globals from 'globals';
+import tseslint from 'typescript-eslint';
 import rootConfig from '../../eslint.config.mjs';
 
 export default [
@@ -6,6 +7,15 @@ export default [
   {
     files: ['src/renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // The field app's service worker is served as written: plain JavaScript, outside the TypeScript project.
+    files: ['src/renderer/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      globals: { ...globals.serviceworker },
+      parserOptions: { projectService: false, project: null },
+    },
   },
   {
     // The preload runs sandboxed: only `electron` itself may be required, so everything else is bundled in.

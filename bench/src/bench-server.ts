@@ -25,6 +25,8 @@ export async function startBenchServer(
     // Sign-ins in flight count against their address until they succeed: thousands connect at once from it.
     DEVICE_SIGNIN_ADDRESS_FAILURES: '100000',
     DATABASE_URL: appUrl,
+    // Measurements see only the work they make: no report rendered at start.
+    DAILY_REPORT: 'off',
     ...env,
   });
   return startServer(config, createLogger('warn', false));

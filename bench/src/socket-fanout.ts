@@ -137,11 +137,32 @@ async function roundTrips(children: readonly ChildProcess[]) {
   return Histogram.from(first?.histogram ?? []).summary();
 }
 
+/**
+ * Waits until the clients have received everything on its way: their count of messages has not moved for
+ * `quietMs`, or `limitMs` passed. Counting at a fixed moment instead would report messages still queued in the
+ * server or in the sockets as lost.
+ */
+async function drained(children: readonly ChildProcess[], quietMs = 2000, limitMs = 120_000): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  let last = -1;
+  let stillSince = performance.now();
+  while (performance.now() < deadline) {
+    const replies = await ask(children, { type: 'progress' }, 'progress');
+    const messages = replies.reduce((sum, r) => sum + r.messages, 0);
+    if (messages !== last) {
+      last = messages;
+      stillSince = performance.now();
+    } else if (performance.now() - stillSince >= quietMs) return;
+    await sleep(250);
+  }
+}
+
 async function collect(
   children: readonly ChildProcess[],
   sent: Record<string, Record<string, number[]>> = {},
+  readings: Record<string, number> = {},
 ) {
-  const replies = await ask(children, { type: 'report', sent }, 'report');
+  const replies = await ask(children, { type: 'report', sent, readings }, 'report');
   const merged = { alerts: new Histogram(), telemetry: new Histogram(), broadcasts: new Histogram() };
   for (const reply of replies) {
     merged.alerts.merge(Histogram.from(reply.alerts));
@@ -155,6 +176,8 @@ async function collect(
     messages: replies.reduce((sum, r) => sum + r.messages, 0),
     expectedAlerts: replies.reduce((sum, r) => sum + r.expectedAlerts, 0),
     matchedAlerts: replies.reduce((sum, r) => sum + r.matchedAlerts, 0),
+    expectedReadings: replies.reduce((sum, r) => sum + r.expectedReadings, 0),
+    receivedReadings: replies.reduce((sum, r) => sum + r.receivedReadings, 0),
     spanSeconds: (lastAt - firstAt) / 1000,
   };
 }
@@ -201,7 +224,10 @@ try {
       return {
         tenant,
         series: devices.rows.map((row) => row.series_id),
-        devices: [...new Set(devices.rows.map((row) => row.id))].map((id) => ({ id })),
+        devices: [...new Set(devices.rows.map((row) => row.id))].map((id) => ({
+          id,
+          series: devices.rows.filter((row) => row.id === id).map((row) => row.series_id),
+        })),
       };
     }),
   );
@@ -264,7 +290,10 @@ try {
     return { auth: { token: side.operator }, tenant: side.slug, seriesIds: [...seriesIds] };
   });
 
-  const ingest = async (device: { id: string }, value: number): Promise<boolean> => {
+  const ingest = async (
+    device: { id: string; series: readonly number[] },
+    value: number,
+  ): Promise<boolean> => {
     const response = await fetch(`${url}/api/v1/ingest`, {
       method: 'POST',
       headers: {
@@ -301,6 +330,10 @@ try {
   await ask(children, { type: 'measure' }, 'measuring');
   const gatewayCpuBefore = await cpuSeconds(server.pid);
   const sent: Record<string, Record<string, number[]>> = {};
+  // Per series, readings the server accepted in the window: each client expects every one of those it follows.
+  // Telemetry is coalesced by design (the latest per series per interval); at one reading per series a second
+  // and a 250 ms interval, two readings of a series rarely share one, and if they do the earlier is replaced.
+  const readingsStored: Record<string, number> = {};
   const started = performance.now();
   const [comments, readings] = await Promise.all([
     atRate(alertRate, async (i) => {
@@ -329,13 +362,17 @@ try {
     atRate(readingRate / METRICS.length, async (i) => {
       const side = sides[i % sides.length];
       const device = side?.devices[Math.floor(i / sides.length) % side.devices.length];
-      return device ? ingest(device, 100 + (i % 100)) : false;
+      if (!device) return false;
+      const ok = await ingest(device, 100 + (i % 100));
+      if (ok)
+        for (const id of device.series) readingsStored[String(id)] = (readingsStored[String(id)] ?? 0) + 1;
+      return ok;
     }),
   ]);
-  await sleep(3000);
+  await drained(children);
   const loadSeconds = (performance.now() - started) / 1000;
   const gatewayCpu = (await cpuSeconds(server.pid)) - gatewayCpuBefore;
-  const gateway = await collect(children, sent);
+  const gateway = await collect(children, sent, readingsStored);
   await ask(children, { type: 'disconnect' }, 'disconnected');
   server.kill('SIGTERM');
   await new Promise((resolve) => server?.once('exit', resolve));
@@ -377,7 +414,7 @@ try {
     ratePerSecond: alertRate,
     payloadBytes: alertPayloadBytes,
   });
-  await sleep(2000);
+  await drained(children);
   const bareCpu = (await cpuSeconds(bare.pid)) - bareCpuBefore;
   const bareBroadcast = await collect(children);
   await ask(children, { type: 'measure' }, 'measuring');
@@ -403,7 +440,11 @@ try {
       "client of the alert's tenant; telemetry latency from the reading's timestamp (set when it was sent) to its " +
       `arrival, so it includes ingest, the commit and the coalescing interval (${String(coalesceMs)} ms). The bare ` +
       'server is Socket.IO alone, on the same machine, with the same clients: its echo, its broadcast at the same ' +
-      'rate and payload size, and its fastest broadcast are the limit the gateway is read against.',
+      'rate and payload size, and its fastest broadcast are the limit the gateway is read against. Deliveries are ' +
+      'counted once the clients have received everything on its way (no new message for 2 s), and server CPU over ' +
+      'the same window; telemetry is expected per client for the series it follows, every reading the server ' +
+      'accepted (coalescing keeps the latest per series per interval, so two readings of one series in one ' +
+      'interval would count one short).',
     settings: {
       clients: clientCount,
       clientProcesses: processCount,
@@ -421,6 +462,7 @@ try {
         latencyMs: gateway.alerts.summary(),
         expected: gateway.expectedAlerts,
         delivered: gateway.matchedAlerts,
+        lost: gateway.expectedAlerts - gateway.matchedAlerts,
         changesRequested: comments.sent,
         changesFailed: comments.failed,
       },
@@ -428,6 +470,9 @@ try {
         latencyMs: gateway.telemetry.summary(),
         readingsSent: readings.sent * METRICS.length,
         readingsFailed: readings.failed * METRICS.length,
+        // Over every client: readings of the series it follows, accepted by the server, and received by it.
+        expected: gateway.expectedReadings,
+        delivered: gateway.receivedReadings,
       },
       messagesPerSecond: Math.round(gatewayRate),
       // Everything the server did in the window (REST changes, ingest, fan-out) per message it delivered.
@@ -447,6 +492,8 @@ try {
       broadcastAtSameRate: {
         latencyMs: bareBroadcast.broadcasts.summary(),
         broadcasts: paced,
+        expected: paced * bareConnected,
+        delivered: bareBroadcast.broadcasts.count,
         serverCpuSeconds: round(bareCpu, 2),
         cpuSecondsPer1000Deliveries: round(perThousand(bareCpu, bareBroadcast.messages), 4),
       },

@@ -38,6 +38,21 @@ export async function replaceTemporaryPassword(
   if (!response.ok) throw new Error(`password of ${email}: ${String(response.status)}`);
 }
 
+/** A device created through the REST API as a tenant administrator would; its id. */
+export async function createDevice(
+  serverUrl: string,
+  token: string,
+  device: { name: string; transport: string; metricKeys: readonly string[] },
+): Promise<string> {
+  const response = await fetch(`${serverUrl}/api/v1/devices`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(device),
+  });
+  if (response.status !== 201) throw new Error(`device: ${String(response.status)} ${await response.text()}`);
+  return ((await response.json()) as { device: { id: string } }).device.id;
+}
+
 /** A `high` rule on one series, created through the REST API as a supervisor would. */
 export async function createHighRule(
   serverUrl: string,

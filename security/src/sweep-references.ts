@@ -18,7 +18,12 @@ export const REFERENCE_FIELDS: Readonly<Record<string, ResourceKind | 'series'>>
   addAlertIds: 'alert',
   ids: 'alert',
   assigneeId: 'user',
+  userId: 'user',
+  scheduleId: 'schedule',
   seriesId: 'series',
+  attachmentIds: 'attachment',
+  maintenancePlanId: 'maintenancePlan',
+  lorawanApplicationId: 'lorawanApplication',
 };
 
 /**
@@ -82,6 +87,20 @@ export const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, Bo
   'patch /assets/:id': { zoneId: (_own, b) => ({ zoneId: b }) },
   'post /devices': { assetId: (_own, b) => ({ name: 'Spy node', assetId: b }) },
   'patch /devices/:id': { assetId: (_own, b) => ({ assetId: b }) },
+  'put /devices/:id/lorawan': {
+    lorawanApplicationId: (_own, b) => ({
+      lorawanApplicationId: b,
+      devEui: '70b3d57ed0051234',
+      mappings: [{ path: 'level', metricKey: 'level_cm' }],
+    }),
+  },
+  'post /devices/:id/lorawan/preview': {
+    lorawanApplicationId: (_own, b) => ({
+      lorawanApplicationId: b,
+      devEui: '70b3d57ed0051234',
+      mappings: [{ path: 'level', metricKey: 'level_cm' }],
+    }),
+  },
   'post /alert-rules': newRuleReferences,
   // The preview takes the body of a new rule: the same references must find nothing of B's.
   'post /alert-rules/preview': newRuleReferences,
@@ -98,6 +117,36 @@ export const BODY_REFERENCES: Readonly<Record<string, Readonly<Record<string, Bo
   'patch /incidents/:id': {
     assigneeId: (_own, b) => ({ assigneeId: b }),
     addAlertIds: (_own, b) => ({ addAlertIds: [b] }),
+  },
+  'post /on-call-schedules': {
+    userId: (_own, b) => ({
+      name: 'Spy duty',
+      timeZone: 'UTC',
+      shifts: [{ userId: b, weekdays: [1], starts: '08:00', ends: '20:00' }],
+    }),
+  },
+  'post /on-call-schedules/:id/overrides': {
+    userId: (_own, b) => ({ userId: b, startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-01-01T08:00:00Z' }),
+  },
+  'post /escalation-policies': {
+    userId: (_own, b) => ({ name: 'Spy policy', steps: [{ userId: b, waitS: 60 }] }),
+    scheduleId: (_own, b) => ({ name: 'Spy policy', steps: [{ scheduleId: b, waitS: 60 }] }),
+  },
+  'post /incidents/:id/notes': {
+    attachmentIds: (_own, b) => ({ body: 'Spy note', attachmentIds: [b] }),
+  },
+  'put /dmas/:zoneId': {
+    seriesId: (_own, b) => ({ connections: 10, meters: [{ seriesId: b, direction: 'inlet' }] }),
+  },
+  'post /devices/:id/calibrations': {
+    seriesId: (_own, b) => ({ seriesId: b, scale: 2, offset: 0, validFrom: '2026-01-01T00:00:00Z' }),
+  },
+  'post /assets/:id/maintenance-logs': {
+    maintenancePlanId: (_own, b) => ({
+      workDone: 'Spy',
+      startedAt: '2026-01-01T00:00:00Z',
+      maintenancePlanId: b,
+    }),
   },
   'post /incidents/:id/close': {
     assetId: (_own, b) => ({
@@ -171,4 +220,32 @@ export function expandRefs(document: OpenApiDocument, schema: unknown, depth = 0
     );
   }
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, expandRefs(document, v, depth + 1)]));
+}
+
+/** Bodies for routes whose schema the sampler cannot satisfy by chance (cross-field rules, node id patterns). */
+const modbusBinding = {
+  host: '127.0.0.1',
+  port: 502,
+  unitId: 1,
+  registers: [{ metricKey: 'pressure_bar', function: 3, address: 0, type: 'float32' }],
+};
+const OPCUA_ITEMS = [{ nodeId: 'ns=2;s=Tank1.Level', metricKey: 'level_cm' }];
+export const HAND_BODIES: Readonly<Record<string, unknown>> = {
+  'put /devices/:id/modbus': modbusBinding,
+  'post /devices/:id/modbus/preview': modbusBinding,
+  'put /devices/:id/opcua': { endpointUrl: 'opc.tcp://127.0.0.1:4840/', items: OPCUA_ITEMS },
+  'post /devices/:id/opcua/preview': { endpointUrl: 'opc.tcp://127.0.0.1:4840/', items: OPCUA_ITEMS },
+};
+
+/**
+ * Bodies the schema sampler cannot make (a DevEUI, each path once), valid for the route, with `own`'s ids; undefined
+ * for any other route.
+ */
+export function handMadeBody(routePath: string, own: TenantIds): unknown {
+  if (routePath !== '/devices/:id/lorawan' && routePath !== '/devices/:id/lorawan/preview') return undefined;
+  return {
+    lorawanApplicationId: own.lorawanApplication,
+    devEui: '70b3d57ed0051234',
+    mappings: [{ path: 'level', metricKey: 'level_cm' }],
+  };
 }

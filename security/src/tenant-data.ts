@@ -21,6 +21,12 @@ export async function sampleIds(db: AdminDb, tenantId: string): Promise<TenantId
     thingSpeakDevice: await one(
       'SELECT device_id AS id FROM thingspeak_bindings WHERE tenant_id = $1 LIMIT 1',
     ),
+    opcuaCertificate: await one(
+      'SELECT id FROM opcua_server_certificates WHERE tenant_id = $1 ORDER BY id LIMIT 1',
+    ),
+    lorawanApplication: await one(
+      'SELECT id FROM lorawan_applications WHERE tenant_id = $1 ORDER BY id LIMIT 1',
+    ),
     rule: await one('SELECT id FROM alert_rules WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
     alert: await one(
       `SELECT id FROM alerts WHERE tenant_id = $1 ORDER BY (state = 'active_unacknowledged') DESC, id LIMIT 1`,
@@ -31,7 +37,12 @@ export async function sampleIds(db: AdminDb, tenantId: string): Promise<TenantId
     session: await one(
       'SELECT id FROM sessions WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY id LIMIT 1',
     ),
+    schedule: await one('SELECT id FROM on_call_schedules WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
+    report: await one('SELECT id FROM reports WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
     series: Number(await one('SELECT id::text AS id FROM series WHERE tenant_id = $1 ORDER BY id LIMIT 1')),
+    attachment: await one('SELECT id FROM attachments WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
+    maintenanceLog: await one('SELECT id FROM maintenance_logs WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
+    maintenancePlan: await one('SELECT id FROM maintenance_plans WHERE tenant_id = $1 ORDER BY id LIMIT 1'),
   };
 }
 

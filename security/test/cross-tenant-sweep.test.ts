@@ -9,12 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminDb } from '../src/admin-db.ts';
 import { classifyAnswer } from '../src/answer-check.ts';
 import { ApiClient, type ApiAnswer } from '../src/api-client.ts';
-import { resourceOf } from '../src/fixtures/fuzz-tenant.ts';
+import { addOpcuaCertificate, resourceOf } from '../src/fixtures/fuzz-tenant.ts';
 import { operationsOf, type OpenApiDocument, type Operation } from '../src/fuzz/openapi.ts';
 import { routeKey } from '../src/fuzz/rest-fuzzer.ts';
 import type { RouteContract } from '../src/fuzz/rest-oracle.ts';
 import { SchemaSampler } from '../src/fuzz/schema-sampler.ts';
 import { Random } from '../src/random.ts';
+import { createFieldRecords, openPlaces } from '../src/field-records.ts';
 import { reportResults } from '../src/results.ts';
 import {
   fingerprint,
@@ -25,7 +26,14 @@ import {
   type TenantFootprint,
   type TenantIds,
 } from '../src/tenant-data.ts';
-import { BODY_REFERENCES, expandRefs, QUERY_REFERENCES, REFERENCE_FIELDS } from '../src/sweep-references.ts';
+import {
+  BODY_REFERENCES,
+  expandRefs,
+  HAND_BODIES,
+  handMadeBody,
+  QUERY_REFERENCES,
+  REFERENCE_FIELDS,
+} from '../src/sweep-references.ts';
 import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
 
 const [tenantB, tenantA] = demoTenants;
@@ -73,13 +81,54 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
     tenantBId = await db.tenantId(tenantB.slug);
     idsA = await sampleIds(db, tenantAId);
     idsB = await sampleIds(db, tenantBId);
-    if (idsB.notificationRule === NO_SUCH_ID || idsB.session === NO_SUCH_ID) {
+    if (idsB.attachment === NO_SUCH_ID || idsB.maintenancePlan === NO_SUCH_ID) {
+      // Photos, work logs and plans: the demo has none of its own.
+      const adminB = (await api.login(demoEmail('admin', tenantB))).accessToken;
+      await createFieldRecords(api, { token: adminB }, await openPlaces(db, tenantBId, api, adminB));
+      idsB = await sampleIds(db, tenantBId);
+    }
+    if (idsA.attachment === NO_SUCH_ID || idsA.maintenancePlan === NO_SUCH_ID) {
+      const adminA = (await api.login(demoEmail('admin', tenantA))).accessToken;
+      await createFieldRecords(api, { token: adminA }, await openPlaces(db, tenantAId, api, adminA));
+      idsA = await sampleIds(db, tenantAId);
+    }
+    if (
+      idsB.notificationRule === NO_SUCH_ID ||
+      idsB.session === NO_SUCH_ID ||
+      idsB.schedule === NO_SUCH_ID ||
+      idsB.report === NO_SUCH_ID ||
+      idsB.opcuaCertificate === NO_SUCH_ID ||
+      idsB.lorawanApplication === NO_SUCH_ID
+    ) {
       // Give B one of everything a route can address (signing in gives it a session).
       const adminB = (await api.login(demoEmail('admin', tenantB))).accessToken;
+      if (idsB.schedule === NO_SUCH_ID) {
+        await api.expect(201, 'POST', '/api/v1/on-call-schedules', {
+          token: adminB,
+          body: { name: 'Night duty', timeZone: 'Asia/Kolkata', shifts: [] },
+        });
+      }
+      if (idsB.report === NO_SUCH_ID) {
+        await api.expect(201, 'POST', '/api/v1/reports/handover', { token: adminB, body: { hours: 8 } });
+      }
       if (idsB.notificationRule === NO_SUCH_ID) {
         await api.expect(201, 'POST', '/api/v1/notification-rules', {
           token: adminB,
           body: { channel: 'email', target: 'night-shift@hyderabad-west.example' },
+        });
+      }
+      if (idsB.opcuaCertificate === NO_SUCH_ID) await addOpcuaCertificate(api, { token: adminB });
+      if (idsB.lorawanApplication === NO_SUCH_ID) {
+        await api.expect(201, 'POST', '/api/v1/lorawan-applications', {
+          token: adminB,
+          body: {
+            name: 'B network server',
+            format: 'chirpstack',
+            brokerUrl: 'mqtt://127.0.0.1:1',
+            password: 'b-broker-password',
+            networkApplicationId: 'b-application',
+            enabled: false,
+          },
         });
       }
       idsB = await sampleIds(db, tenantBId);
@@ -118,6 +167,10 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
   /** A body valid for the route, with tenant A's ids in it, so only the path is foreign. */
   const validBody = (operation: Operation): unknown => {
     if (!operation.body) return undefined;
+    const handMade = handMadeBody(operation.routePath, idsA);
+    if (handMade !== undefined) return handMade;
+    const byHand = HAND_BODIES[routeKey(operation.method, operation.routePath)];
+    if (byHand) return byHand;
     const route = routes.get(routeKey(operation.method, operation.routePath));
     const random = new Random(7);
     const sampler = new SchemaSampler(document, (field) => {
@@ -217,7 +270,7 @@ describe("cross-tenant sweep: tenant A's users against tenant B's ids", () => {
         const foreign = kind === 'series' ? idsB.series : idsB[kind];
         const body = build(idsA, foreign);
         expect(route?.body?.safeParse(body).success, `${key} ${field} body`).toBe(true);
-        const path = `/api/v1${routePath.replace(':id', routePath.startsWith('/users') ? idsA.user : idsA[resourceOf(routePath)])}`;
+        const path = `/api/v1${routePath.replace(/:id|:zoneId/, routePath.startsWith('/users') ? idsA.user : idsA[resourceOf(routePath)])}`;
         for (const caller of callers) {
           attempts.body += 1;
           const answer = await api.call(method.toUpperCase(), path, {

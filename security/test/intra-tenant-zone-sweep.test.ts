@@ -4,6 +4,7 @@ import { AdminDb } from '../src/admin-db.ts';
 import { classifyAnswer } from '../src/answer-check.ts';
 import { ApiClient, type ApiAnswer } from '../src/api-client.ts';
 import { firstSignIn } from '../src/first-sign-in.ts';
+import { createFieldRecords } from '../src/field-records.ts';
 import { resourceOf, type ResourceKind } from '../src/fixtures/fuzz-tenant.ts';
 import { operationsOf, type OpenApiDocument, type Operation } from '../src/fuzz/openapi.ts';
 import { routeKey } from '../src/fuzz/rest-fuzzer.ts';
@@ -11,7 +12,13 @@ import type { RouteContract } from '../src/fuzz/rest-oracle.ts';
 import { SchemaSampler } from '../src/fuzz/schema-sampler.ts';
 import { Random } from '../src/random.ts';
 import { reportResults } from '../src/results.ts';
-import { BODY_REFERENCES, QUERY_REFERENCES, REFERENCE_FIELDS } from '../src/sweep-references.ts';
+import {
+  BODY_REFERENCES,
+  HAND_BODIES,
+  handMadeBody,
+  QUERY_REFERENCES,
+  REFERENCE_FIELDS,
+} from '../src/sweep-references.ts';
 import {
   fingerprint,
   leaksIn,
@@ -24,8 +31,11 @@ import { startSecurityServer, type RunningServer } from '../src/test-server.ts';
 const [, tenantA] = demoTenants;
 const PASSWORD = 'zone-sweep-password-1';
 
-/** Users and the tenant are the tenant's, not a zone's: what a zone-limited admin may give users is swept by body. */
-const TENANT_WIDE: ReadonlySet<ResourceKind> = new Set(['tenant', 'user', 'session']);
+/**
+ * Users, the tenant and its on-call schedules are the tenant's, not a zone's: what a zone-limited admin may give
+ * users is swept by body.
+ */
+const TENANT_WIDE: ReadonlySet<ResourceKind> = new Set(['tenant', 'user', 'session', 'schedule']);
 
 interface Caller {
   readonly name: string;
@@ -61,12 +71,16 @@ async function zoneIds(db: AdminDb, tenantId: string, home: string, side: Side):
       `SELECT x.device_id AS id FROM thingspeak_bindings x ${onDevice}
         WHERE x.tenant_id = $1 AND ${where('a.zone_id')} LIMIT 1`,
     ),
+    // The trust list is the tenant's, not a zone's.
+    opcuaCertificate: NO_SUCH_ID,
+    // LoRaWAN applications belong to the tenant, not to a zone.
+    lorawanApplication: NO_SUCH_ID,
     rule: await one(
       `SELECT r.id FROM alert_rules r
          LEFT JOIN assets a ON a.id = r.asset_id
          LEFT JOIN series s ON s.id = r.series_id LEFT JOIN devices d ON d.id = s.device_id
          LEFT JOIN assets sa ON sa.id = d.asset_id
-        WHERE r.tenant_id = $1 AND r.archived_at IS NULL AND NOT (r.scope = 'asset_kind' AND r.zone_id IS NULL)
+        WHERE r.tenant_id = $1 AND r.archived_at IS NULL AND NOT (r.scope IN ('asset_kind', 'tag') AND r.zone_id IS NULL)
           AND ${where(`CASE r.scope WHEN 'asset' THEN a.zone_id WHEN 'series' THEN sa.zone_id ELSE r.zone_id END`)}
         ORDER BY r.id LIMIT 1`,
     ),
@@ -76,12 +90,27 @@ async function zoneIds(db: AdminDb, tenantId: string, home: string, side: Side):
     ),
     notificationRule: NO_SUCH_ID,
     session: NO_SUCH_ID,
+    schedule: NO_SUCH_ID,
+    // Kept reports are their author's for a user limited to zones: set below, made by someone else and by them.
+    report: NO_SUCH_ID,
     incident: await one(
       `SELECT id FROM incidents WHERE tenant_id = $1 AND status <> 'closed' AND ${where('zone_id')} ORDER BY id LIMIT 1`,
     ),
     command: await one(
       `SELECT x.id FROM device_commands x ${onDevice} WHERE x.tenant_id = $1 AND ${where('a.zone_id')}
         ORDER BY x.id LIMIT 1`,
+    ),
+    attachment: await one(
+      `SELECT x.id FROM attachments x JOIN incidents i ON i.id = x.incident_id
+        WHERE x.tenant_id = $1 AND ${where('i.zone_id')} ORDER BY x.id LIMIT 1`,
+    ),
+    maintenanceLog: await one(
+      `SELECT x.id FROM maintenance_logs x JOIN assets a ON a.id = x.asset_id
+        WHERE x.tenant_id = $1 AND ${where('a.zone_id')} ORDER BY x.id LIMIT 1`,
+    ),
+    maintenancePlan: await one(
+      `SELECT x.id FROM maintenance_plans x JOIN assets a ON a.id = x.asset_id
+        WHERE x.tenant_id = $1 AND ${where('a.zone_id')} ORDER BY x.id LIMIT 1`,
     ),
     series: Number(
       await one(
@@ -221,6 +250,14 @@ describe("intra-tenant zone sweep: zone-limited users of A against A's other zon
       });
       own = await zoneIds(db, tenantId, home, 'inside');
     }
+    // A photo on an incident, a work log and a plan on an asset, on each side of the border.
+    for (const side of ['outside', 'inside'] as const) {
+      const ids = side === 'outside' ? other : own;
+      if (ids.attachment !== NO_SUCH_ID && ids.maintenancePlan !== NO_SUCH_ID) continue;
+      await createFieldRecords(api, { token: admin }, { incident: ids.incident, asset: ids.asset });
+    }
+    other = await zoneIds(db, tenantId, home, 'outside');
+    own = await zoneIds(db, tenantId, home, 'inside');
     // Notification rules are their owner's: another user's is the one out of reach.
     other = {
       ...other,
@@ -231,8 +268,24 @@ describe("intra-tenant zone sweep: zone-limited users of A against A's other zon
         })
       ).rule.id,
     };
+    // A handover shows the zones of whoever made it: one made by an unrestricted admin is out of reach.
+    other = {
+      ...other,
+      report: (
+        await api.expect<{ id: string }>(201, 'POST', '/api/v1/reports/handover', {
+          token: admin,
+          body: { hours: 8 },
+        })
+      ).id,
+    };
     own = {
       ...own,
+      report: (
+        await api.expect<{ id: string }>(201, 'POST', '/api/v1/reports/handover', {
+          token: zoneAdmin?.token ?? '',
+          body: { hours: 8 },
+        })
+      ).id,
       notificationRule: (
         await api.expect<{ rule: { id: string } }>(201, 'POST', '/api/v1/notification-rules', {
           token: zoneAdmin?.token ?? '',
@@ -242,7 +295,16 @@ describe("intra-tenant zone sweep: zone-limited users of A against A's other zon
     };
     const missing = (ids: TenantIds) =>
       Object.entries(ids).filter(
-        ([kind, id]) => id === NO_SUCH_ID && !['user', 'thingSpeakDevice', 'session'].includes(kind),
+        ([kind, id]) =>
+          id === NO_SUCH_ID &&
+          ![
+            'user',
+            'thingSpeakDevice',
+            'opcuaCertificate',
+            'lorawanApplication',
+            'session',
+            'schedule',
+          ].includes(kind),
       );
     expect(missing(other)).toEqual([]);
     expect(missing(own)).toEqual([]);
@@ -271,6 +333,10 @@ describe("intra-tenant zone sweep: zone-limited users of A against A's other zon
   /** A body valid for the route, with ids of the home zone in it, so only the path is out of reach. */
   const validBody = (operation: Operation): unknown => {
     if (!operation.body) return undefined;
+    const handMade = handMadeBody(operation.routePath, own);
+    if (handMade !== undefined) return handMade;
+    const byHand = HAND_BODIES[routeKey(operation.method, operation.routePath)];
+    if (byHand) return byHand;
     const route = routes.get(routeKey(operation.method, operation.routePath));
     const random = new Random(7);
     const sampler = new SchemaSampler(document, (field) => {

@@ -8,6 +8,7 @@ import type { EventBus } from './events/event-bus.ts';
 import { accessLog } from './http/access-log.ts';
 import { consolePage } from './http/console-page.ts';
 import { apiNotFound, errorHandler } from './http/error-handler.ts';
+import { IdempotencyKeys } from './http/idempotency.ts';
 import { jsonBody } from './http/json-body.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { requestId } from './http/request-id.ts';
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     jsonBody: jsonBody(config.BODY_LIMIT),
     largeJsonBody: jsonBody(config.IMPORT_BODY_LIMIT),
     publicJsonBody: jsonBody(config.PUBLIC_BODY_LIMIT),
+    idempotency: new IdempotencyKeys(db),
   });
   api.use('/v1', v1);
   api.use(apiNotFound);
@@ -113,6 +115,14 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   if (existsSync(path.join(consoleDir, 'index.html'))) {
     const page = consolePage(path.join(consoleDir, 'index.html'), mapOrigins(config));
     app.use(express.static(consoleDir, { index: false, maxAge: '1h' }));
+    // The field app (a PWA for phones) is a second page of the same build, under its own path and scope.
+    const fieldHtml = path.join(consoleDir, 'field', 'index.html');
+    if (existsSync(fieldHtml)) {
+      const fieldPage = consolePage(fieldHtml, mapOrigins(config));
+      app.get(/^\/field(\/.*)?$/, (_req, res) => {
+        res.type('html').set('cache-control', 'no-cache').send(fieldPage);
+      });
+    }
     app.get(/^(?!\/api\/|\/health\/).*/, (_req, res) => {
       res.type('html').set('cache-control', 'no-cache').send(page);
     });

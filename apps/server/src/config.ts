@@ -1,6 +1,7 @@
 import { readDatabaseUrls, retentionEnvShape } from '@tidewatch/db';
 import { z } from 'zod';
 import { parseNetwork, type Network } from './modules/outbound/ip-address.ts';
+import { scriptedEventKinds } from './modules/simulator/scripted-events.ts';
 
 /** Comma-separated http(s) addresses, each reduced to its origin. */
 const originList = z
@@ -111,6 +112,20 @@ const envSchema = z.object({
   /** Bodies of routes anyone may call (sign-in, refresh): read before anyone is known, so kept small. */
   PUBLIC_BODY_LIMIT: z.string().default('16kb'),
   IMPORT_BODY_LIMIT: z.string().default('25mb'),
+  /** The largest photo or document a user may attach (bytes). */
+  ATTACHMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 ** 2)
+    .default(10 * 1024 ** 2),
+  /**
+   * S3-compatible storage for attachments' bytes, `https://ACCESS_KEY:SECRET@host[:port]/bucket` (path-style
+   * addressing, `?region=` optional); unset: they are stored in PostgreSQL. Thumbnails stay in PostgreSQL.
+   */
+  S3_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** How often planned maintenance is checked for reminders that have come due. */
+  MAINTENANCE_REMINDER_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
   /**
    * While accounts or devices still hold the published demo credentials the server listens on 127.0.0.1 only;
    * `true` listens on HOST and MQTT_HOST anyway (a demo shown on a LAN).
@@ -144,7 +159,7 @@ const envSchema = z.object({
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).default(5000),
   INGEST_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** Write transactions in flight at once; each device's messages are still acknowledged in order. */
-  INGEST_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
+  INGEST_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(3),
   INGEST_DEVICE_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
   INGEST_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
   INGEST_MAX_AGE_DAYS: z.coerce.number().min(0.01).max(90).default(7),
@@ -200,6 +215,19 @@ const envSchema = z.object({
   /** How often pending commands are (re)published and expired ones closed. */
   COMMAND_SWEEP_S: z.coerce.number().int().min(1).default(15),
   /** ThingSpeak's API, or a compatible server; the poller reads bound channels from it. */
+  /** LoRaWAN network-server integrations (on by default, off in tests unless asked for). */
+  LORAWAN_ENABLED: z.enum(['true', 'false']).optional(),
+  /** How long one instance holds an application without renewing; another may take it after that. */
+  LORAWAN_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Lease renewal, claiming and the downlink sweep; at most a third of the lease. */
+  LORAWAN_TICK_MS: z.coerce.number().int().min(50).default(5000),
+  LORAWAN_MAX_APPLICATIONS: z.coerce.number().int().min(1).max(10_000).default(200),
+  LORAWAN_RECONNECT_BASE_MS: z.coerce.number().int().min(100).default(2000),
+  LORAWAN_RECONNECT_MAX_MS: z.coerce.number().int().min(100).default(120_000),
+  LORAWAN_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(10),
+  LORAWAN_CIRCUIT_COOLDOWN_S: z.coerce.number().int().min(1).default(600),
+  LORAWAN_UPLINK_KEEP_DAYS: z.coerce.number().int().min(1).max(90).default(3),
+  LORAWAN_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
   THINGSPEAK_URL: z.url({ protocol: /^https?$/ }).default('https://api.thingspeak.com'),
   /** Default: on, except under NODE_ENV=test, where a test turns it on. */
   THINGSPEAK_ENABLED: z.enum(['true', 'false']).optional(),
@@ -216,6 +244,42 @@ const envSchema = z.object({
   /** Consecutive failures that open a channel's circuit, and how long it stays open before a trial poll. */
   THINGSPEAK_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
   THINGSPEAK_CIRCUIT_COOLDOWN_S: z.coerce.number().int().min(15).default(600),
+  /**
+   * Modbus TCP endpoints are reached only inside these CIDR blocks (a plant's own networks: `10.20.0.0/16`); empty,
+   * the Modbus connector is off, so a tenant administrator cannot aim the server at arbitrary addresses.
+   */
+  MODBUS_ALLOW_NETWORKS: networkList,
+  /** How often an instance renews its endpoint leases and looks for due devices and commands. */
+  MODBUS_TICK_MS: z.coerce.number().int().min(50).default(500),
+  /** An endpoint stays an instance's this long without renewal; then another may take it. */
+  MODBUS_LEASE_MS: z.coerce.number().int().min(1000).default(15_000),
+  /** Endpoints (gateway connections) one instance holds at most. */
+  MODBUS_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(10_000).default(200),
+  MODBUS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /** Back-off after an endpoint failure, doubling per failure, and its circuit: failures to open, then cool-down. */
+  MODBUS_BACKOFF_BASE_MS: z.coerce.number().int().min(100).default(1000),
+  MODBUS_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(60_000),
+  MODBUS_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  MODBUS_CIRCUIT_COOLDOWN_MS: z.coerce.number().int().min(100).default(120_000),
+  /** An HTTP device waits this long at most for a command (GET /device/commands?waitS=). */
+  HTTP_COMMAND_MAX_WAIT_S: z.coerce.number().int().min(0).max(120).default(30),
+  /** Devices waiting for commands on one instance at most; more are told to come back later. */
+  HTTP_COMMAND_WAITERS: z.coerce.number().int().min(1).default(10_000),
+  /** The OPC UA connector. Default: on, except under NODE_ENV=test, where a test turns it on. */
+  OPCUA_ENABLED: z.enum(['true', 'false']).optional(),
+  /** OPC UA bindings (one session each) one instance holds at most. */
+  OPCUA_MAX_SESSIONS: z.coerce.number().int().min(1).max(1000).default(100),
+  /** How often an instance renews its leases and looks for bindings nobody holds. */
+  OPCUA_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** A binding's lease: another instance takes it over this long after its holder stopped renewing. */
+  OPCUA_LEASE_S: z.coerce.number().int().min(2).max(600).default(30),
+  /** Connecting, a session, and one read, write or call give up after this long. */
+  OPCUA_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  /** The first retry after a failed connection, doubling per failure up to the maximum. */
+  OPCUA_BACKOFF_BASE_MS: z.coerce.number().int().min(100).default(2000),
+  OPCUA_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(120_000),
+  /** Consecutive failed connections after which the binding's circuit shows open (retried at the maximum). */
+  OPCUA_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
   /** The alert engine: off only for tools that must not raise alerts. */
   ALERT_ENGINE_ENABLED: z.enum(['true', 'false']).default('true'),
   /** Readings waiting for evaluation at most; beyond it they are counted and skipped (the next one re-evaluates). */
@@ -228,6 +292,8 @@ const envSchema = z.object({
   ALERT_RULE_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   ALERT_FLOOD_THRESHOLD: z.coerce.number().int().min(1).default(10),
   ALERT_FLOOD_WINDOW_S: z.coerce.number().int().min(10).default(600),
+  /** How often night-flow step rules re-judge their DMAs' last nights (a night changes only as late data lands). */
+  ALERT_NIGHT_FLOW_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   /** A rule preview (POST /alert-rules/preview) evaluates at most this many targets and stored readings. */
   ALERT_PREVIEW_MAX_TARGETS: z.coerce.number().int().min(1).max(10_000).default(100),
   ALERT_PREVIEW_MAX_POINTS: z.coerce.number().int().min(10).max(5_000_000).default(250_000),
@@ -243,6 +309,25 @@ const envSchema = z.object({
   /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://...); unset: e-mails fail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   NOTIFY_EMAIL_FROM: z.string().min(3).default('Tidewatch <alerts@tidewatch.invalid>'),
+  /** How often escalation steps run and SMS messages are sent (every instance; the database shares the work). */
+  ESCALATION_TICK_MS: z.coerce.number().int().min(50).default(5000),
+  /** An HTTP SMS gateway (see modules/escalation/sms-gateway.ts); unset: escalation messages wait unsent. */
+  SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** `generic` (a JSON template) or `twilio` (Twilio's Messages API form, or a compatible gateway). */
+  SMS_GATEWAY_FORMAT: z.enum(['generic', 'twilio']).default('generic'),
+  /** Basic auth for the gateway: Twilio's account SID and auth token. */
+  SMS_GATEWAY_USERNAME: z.string().min(1).optional(),
+  SMS_GATEWAY_PASSWORD: z.string().min(1).optional(),
+  /** The generic gateway's JSON body, with {{to}}, {{from}} and {{body}}. */
+  SMS_GATEWAY_TEMPLATE: z.string().min(2).optional(),
+  SMS_FROM: z.string().min(1).max(32).default('Tidewatch'),
+  SMS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  SMS_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
+  /** The daily operations report per tenant, kept and e-mailed to its supervisors and administrators. */
+  DAILY_REPORT: z.enum(['on', 'off']).default('on'),
+  /** The local hour (each tenant's time zone) from which the report of the day before is made. */
+  DAILY_REPORT_HOUR: z.coerce.number().int().min(0).max(23).default(6),
+  DAILY_REPORT_TICK_MS: z.coerce.number().int().min(100).default(60_000),
   /** Redis (redis://host:6379) that carries Socket.IO events between instances; unset: one instance. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   /** For rediss:// to a Redis whose certificate a private CA signed; the system's CAs otherwise. */
@@ -262,10 +347,11 @@ const envSchema = z.object({
   REALTIME_MAX_BUFFERED: z.coerce.number().int().min(10).default(5000),
   /**
    * Connections of the three pools: requests and sockets, ingest (device writes and their lookups), and jobs
-   * (alert engine, retention, commands, ThingSpeak), so a slow one cannot starve the others.
+   * (alert engine, retention, commands, ThingSpeak), so a slow one cannot starve the others. Ingest needs more
+   * than INGEST_BATCHES_IN_FLIGHT: the rest serve the device lookups and sign-ins while every batch is writing.
    */
   DB_POOL_API: z.coerce.number().int().min(1).max(200).default(12),
-  DB_POOL_INGEST: z.coerce.number().int().min(1).max(200).default(4),
+  DB_POOL_INGEST: z.coerce.number().int().min(1).max(200).default(6),
   DB_POOL_JOBS: z.coerce.number().int().min(1).max(200).default(4),
   /** How long a caller waits for a pooled connection before the answer is 503 (ingest: retried). */
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
@@ -275,6 +361,32 @@ const envSchema = z.object({
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
   /** On SIGTERM: requests, ingest and alerts drain for at most this long, then the process exits anyway. */
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(20_000),
+  /**
+   * The living demo: the demo devices report simulated readings over the embedded broker and a scripted fault
+   * starts every few minutes. `auto` (default): on under NODE_ENV=development when the database holds demo devices
+   * still on the published secret; `off`: never. Never under NODE_ENV=production (`on` there is refused).
+   */
+  SIMULATOR: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** How often each simulated device reports, and how often while an event watches it closely. */
+  SIMULATOR_REPORT_MS: z.coerce.number().int().min(100).default(30_000),
+  SIMULATOR_FAST_REPORT_MS: z.coerce.number().int().min(100).default(5000),
+  /** A scripted event (overflow, burst, chatter, silent logger, battery) starts this often. */
+  SIMULATOR_EVENT_EVERY_S: z.coerce.number().min(0.1).default(180),
+  /** Multiplies the events' durations: below 1 plays the script faster (the rules' own delays stay as they are). */
+  SIMULATOR_PACE: z.coerce.number().gt(0).max(10).default(1),
+  /** The events played in turn, comma-separated; empty: none, only the daily cycle. */
+  SIMULATOR_EVENTS: z
+    .string()
+    .default(scriptedEventKinds.join(','))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((kind) => kind.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(scriptedEventKinds))),
+  /** The demo devices' shared secret, as the seed was given it (the simulator signs in with it). */
+  DEMO_DEVICE_SECRET: z.string().min(1).default('tidewatch-demo-device'),
   /** Retention of readings and records (RETENTION_*), shared with `npm run db:partitions`; floors in the database. */
   ...retentionEnvShape,
 });
@@ -286,6 +398,10 @@ export type Config = Omit<Env, 'CORS_ORIGINS' | 'LOG_ACCESS_SAMPLE'> & {
   readonly LOG_ACCESS_SAMPLE: number;
   readonly databaseUrl: string;
   readonly thingSpeakEnabled: boolean;
+  /** Whether to look for demo devices and simulate them (SIMULATOR, development only). */
+  readonly simulatorWanted: boolean;
+  readonly opcuaEnabled: boolean;
+  readonly lorawanEnabled: boolean;
 };
 
 const DEVELOPMENT_CORS = 'http://localhost:5173,http://127.0.0.1:5173,tidewatch://console';
@@ -367,6 +483,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.INGEST_MAX_AGE_DAYS > parsed.data.RETENTION_RAW_DAYS) {
     throw new Error('Invalid configuration: INGEST_MAX_AGE_DAYS must not exceed RETENTION_RAW_DAYS');
   }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.SIMULATOR === 'on') {
+    throw new Error('Invalid configuration: SIMULATOR=on is refused when NODE_ENV=production');
+  }
   const problems = combinationProblems(parsed.data);
   if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return {
@@ -375,5 +494,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     LOG_ACCESS_SAMPLE: parsed.data.LOG_ACCESS_SAMPLE ?? (parsed.data.NODE_ENV === 'production' ? 0.01 : 1),
     databaseUrl: readDatabaseUrls(env).appUrl,
     thingSpeakEnabled: (parsed.data.THINGSPEAK_ENABLED ?? String(parsed.data.NODE_ENV !== 'test')) === 'true',
+    simulatorWanted:
+      parsed.data.NODE_ENV !== 'production' &&
+      (parsed.data.SIMULATOR === 'on' ||
+        (parsed.data.SIMULATOR === 'auto' && parsed.data.NODE_ENV === 'development')),
+    opcuaEnabled: (parsed.data.OPCUA_ENABLED ?? String(parsed.data.NODE_ENV !== 'test')) === 'true',
+    lorawanEnabled: (parsed.data.LORAWAN_ENABLED ?? String(parsed.data.NODE_ENV !== 'test')) === 'true',
   };
 }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { retentionPolicyOf } from '@tidewatch/db';
+import type pg from 'pg';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AnyRoute } from './http/route.ts';
@@ -22,6 +23,8 @@ import { EventBus } from './events/event-bus.ts';
 import { IngestService } from './modules/ingest/ingest-service.ts';
 import { AlertEngine } from './modules/alert-engine/alert-engine.ts';
 import { CommandDispatcher } from './modules/commands/command-dispatcher.ts';
+import { MaintenanceReminders } from './modules/maintenance/maintenance-reminders.ts';
+import { pruneIdempotencyKeys } from './http/idempotency.ts';
 import { DeviceConnectivity } from './modules/connectivity/device-connectivity.ts';
 import { DeviceStateBuffer, deviceStateLagMs } from './modules/connectivity/device-state-buffer.ts';
 import type { BrokerConnection } from './modules/mqtt/broker-connection.ts';
@@ -34,7 +37,15 @@ import { demoListenHosts, type ListenHosts } from './operations/demo-exposure.ts
 import { createMetrics } from './operations/metrics.ts';
 import { startPartitionJob } from './operations/partition-job.ts';
 import { startRollupJob } from './modules/telemetry/rollup-job.ts';
+import { LorawanConnector } from './modules/lorawan/lorawan-connector.ts';
 import { ThingSpeakPoller } from './modules/thingspeak/thingspeak-poller.ts';
+import { loadDemoFleet, type DemoDevice } from './modules/simulator/demo-fleet.ts';
+import { DemoSimulator } from './modules/simulator/demo-simulator.ts';
+import { EscalationRunner } from './modules/escalation/escalation-runner.ts';
+import { DailyReportJob } from './modules/reports/daily-report-job.ts';
+import { modbusAddressAllowed } from './modules/modbus/address-policy.ts';
+import { ModbusPoller } from './modules/modbus/modbus-poller.ts';
+import { OpcuaConnector } from './modules/opcua/opcua-connector.ts';
 import { httpsFiles, mqttTlsFiles, readBrokerClientFiles, readTlsContext } from './operations/tls-files.ts';
 
 export interface RunningServer {
@@ -58,6 +69,12 @@ export interface RunningServer {
   /** Who is calling, per session, and the connection that keeps it current. */
   readonly principals: PrincipalCache;
   readonly accessListener: AccessListener;
+  /** Escalation policies and SMS; null when ALERT_ENGINE_ENABLED=false. */
+  readonly escalation: EscalationRunner | null;
+  /** The daily operations report; null when DAILY_REPORT=off. */
+  readonly dailyReports: DailyReportJob | null;
+  /** The living demo (SIMULATOR), or null when it is off or there is nothing to simulate. */
+  readonly simulator: DemoSimulator | null;
   /** Re-reads the TLS files (SIGHUP) for connections from now on; on a bad file it throws and keeps the old ones. */
   reloadCertificates(): Promise<void>;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes the pool. */
@@ -148,6 +165,7 @@ export async function startServer(
             ruleCacheMs: config.ALERT_RULE_CACHE_MS,
             floodThreshold: config.ALERT_FLOOD_THRESHOLD,
             floodWindowS: config.ALERT_FLOOD_WINDOW_S,
+            nightFlowIntervalMs: config.ALERT_NIGHT_FLOW_INTERVAL_MS,
             stateLagMs,
             notifications: {
               maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
@@ -161,6 +179,37 @@ export async function startServer(
           })
         : null;
     alerts?.start();
+    const escalation =
+      config.ALERT_ENGINE_ENABLED === 'true'
+        ? new EscalationRunner(pools.jobs, log.child({ module: 'escalation' }), {
+            tickMs: config.ESCALATION_TICK_MS,
+            gateway: config.SMS_GATEWAY_URL
+              ? {
+                  url: config.SMS_GATEWAY_URL,
+                  format: config.SMS_GATEWAY_FORMAT,
+                  username: config.SMS_GATEWAY_USERNAME,
+                  password: config.SMS_GATEWAY_PASSWORD,
+                  from: config.SMS_FROM,
+                  template: config.SMS_GATEWAY_TEMPLATE,
+                  timeoutMs: config.NOTIFY_TIMEOUT_MS,
+                }
+              : null,
+            maxAttempts: config.SMS_MAX_ATTEMPTS,
+            retryBaseMs: config.SMS_RETRY_BASE_MS,
+          })
+        : null;
+    escalation?.start();
+    const dailyReports =
+      config.DAILY_REPORT === 'on'
+        ? new DailyReportJob(db, log.child({ module: 'daily-report' }), {
+            tickMs: config.DAILY_REPORT_TICK_MS,
+            hour: config.DAILY_REPORT_HOUR,
+            email: config.SMTP_URL
+              ? createEmailSender(config.SMTP_URL, config.NOTIFY_EMAIL_FROM, config.NOTIFY_TIMEOUT_MS)
+              : null,
+          })
+        : null;
+    dailyReports?.start();
     const connectivity = new DeviceConnectivity(
       pools.ingest,
       bus,
@@ -172,6 +221,7 @@ export async function startServer(
     const inbox = new DeviceInbox(ingest, connectivity, commands, log, config.MQTT_MAX_PAYLOAD_BYTES);
     const https = httpsFiles(config);
     const mqttTls = mqttTlsFiles(config);
+    const simulatorFleet = await demoFleetToSimulate(config, pools.jobs, log);
     const embedded = config.MQTT_URL
       ? null
       : await startEmbeddedBroker(
@@ -180,7 +230,8 @@ export async function startServer(
             port: config.MQTT_PORT === 'off' ? null : config.MQTT_PORT,
             maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
             connections: {
-              perAddress: config.MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+              // The simulator holds one connection per demo device, all from this machine.
+              perAddress: config.MQTT_MAX_CONNECTIONS_PER_ADDRESS + simulatorFleet.length,
               total: config.MQTT_MAX_CONNECTIONS,
             },
             maxKeepaliveS: config.MQTT_MAX_KEEPALIVE_S,
@@ -221,6 +272,14 @@ export async function startServer(
     connectivity.start();
     deviceStates.start();
     commands.start(mqtt, config.COMMAND_SWEEP_S * 1000);
+    const reminders = new MaintenanceReminders(pools.jobs, bus, log);
+    reminders.start(config.MAINTENANCE_REMINDER_INTERVAL_S * 1000);
+    const keyPruning = setInterval(() => {
+      pruneIdempotencyKeys(pools.jobs).catch((error: unknown) => {
+        log.warn({ err: error }, 'old idempotency keys not pruned; trying again in an hour');
+      });
+    }, 3_600_000);
+    keyPruning.unref();
     const principals = new PrincipalCache(db.pool, {
       ttlMs: config.PRINCIPAL_CACHE_TTL_MS,
       maxEntries: config.PRINCIPAL_CACHE_MAX,
@@ -290,6 +349,68 @@ export async function startServer(
         })
       : null;
     thingSpeak?.start();
+    const simulator =
+      simulatorFleet.length > 0 && embedded?.port
+        ? new DemoSimulator(
+            simulatorFleet,
+            {
+              brokerUrl: `mqtt://${['0.0.0.0', '::', ''].includes(hosts.mqtt) ? '127.0.0.1' : hosts.mqtt}:${String(embedded.port)}`,
+              deviceSecret: config.DEMO_DEVICE_SECRET,
+              reportEveryMs: config.SIMULATOR_REPORT_MS,
+              fastReportEveryMs: config.SIMULATOR_FAST_REPORT_MS,
+              eventEveryMs: config.SIMULATOR_EVENT_EVERY_S * 1000,
+              pace: config.SIMULATOR_PACE,
+              events: config.SIMULATOR_EVENTS,
+            },
+            log.child({ module: 'simulator' }),
+          )
+        : null;
+    simulator?.start();
+    const modbus =
+      config.MODBUS_ALLOW_NETWORKS.length > 0
+        ? new ModbusPoller(pools.jobs, ingest, bus, metrics.registry, log, {
+            tickMs: config.MODBUS_TICK_MS,
+            leaseMs: config.MODBUS_LEASE_MS,
+            maxEndpoints: config.MODBUS_MAX_ENDPOINTS,
+            connectTimeoutMs: config.MODBUS_CONNECT_TIMEOUT_MS,
+            retry: {
+              baseDelayMs: config.MODBUS_BACKOFF_BASE_MS,
+              maxDelayMs: config.MODBUS_BACKOFF_MAX_MS,
+              circuitThreshold: config.MODBUS_CIRCUIT_THRESHOLD,
+              circuitCooldownMs: config.MODBUS_CIRCUIT_COOLDOWN_MS,
+            },
+            allowed: (host) => modbusAddressAllowed(host, config.MODBUS_ALLOW_NETWORKS),
+          })
+        : null;
+    modbus?.start();
+    const opcua = config.opcuaEnabled
+      ? new OpcuaConnector(pools.jobs, ingest, bus, metrics.registry, log, secrets, {
+          maxSessions: config.OPCUA_MAX_SESSIONS,
+          tickMs: config.OPCUA_TICK_MS,
+          leaseMs: config.OPCUA_LEASE_S * 1000,
+          timeoutMs: config.OPCUA_TIMEOUT_MS,
+          backoffBaseMs: config.OPCUA_BACKOFF_BASE_MS,
+          backoffMaxMs: config.OPCUA_BACKOFF_MAX_MS,
+          circuitThreshold: config.OPCUA_CIRCUIT_THRESHOLD,
+        })
+      : null;
+    opcua?.start();
+    const lorawan = config.lorawanEnabled
+      ? new LorawanConnector(pools.jobs, ingest, commands, bus, metrics.registry, log, secrets, {
+          leaseMs: config.LORAWAN_LEASE_MS,
+          tickMs: Math.min(config.LORAWAN_TICK_MS, Math.floor(config.LORAWAN_LEASE_MS / 3)),
+          maxApplications: config.LORAWAN_MAX_APPLICATIONS,
+          keepUplinksMs: config.LORAWAN_UPLINK_KEEP_DAYS * 86_400_000,
+          maxMessageBytes: config.LORAWAN_MAX_MESSAGE_BYTES,
+          retry: {
+            baseDelayMs: config.LORAWAN_RECONNECT_BASE_MS,
+            maxDelayMs: config.LORAWAN_RECONNECT_MAX_MS,
+            circuitThreshold: config.LORAWAN_CIRCUIT_THRESHOLD,
+            circuitCooldownMs: config.LORAWAN_CIRCUIT_COOLDOWN_S * 1000,
+          },
+        })
+      : null;
+    lorawan?.start();
     return {
       server,
       bus,
@@ -304,6 +425,9 @@ export async function startServer(
       secrets,
       principals,
       accessListener,
+      simulator,
+      escalation,
+      dailyReports,
       async reloadCertificates() {
         const [httpsContext, mqttContext] = await Promise.all([
           https ? readTlsContext(https) : null,
@@ -315,12 +439,18 @@ export async function startServer(
       },
       async close(graceMs = 10_000) {
         shuttingDown = true;
+        // The simulated devices disconnect cleanly before the broker goes (no last will: none goes offline).
+        await simulator?.close();
         // Sockets first: clients are told and reconnect to another instance while this one drains.
         await realtime.close();
         // A retention run in progress finishes before the pools end (it would log "Cannot use a pool...").
         const partitionJobStopped = stopPartitionJob();
         // A poll in flight finishes storing what it read; it needs ingest and the pool, which close last.
         const thingSpeakStopped = thingSpeak?.stop(graceMs);
+        const modbusStopped = modbus?.stop(graceMs);
+        // Sessions store what they hold, then give their bindings up for another instance to take at once.
+        const opcuaStopped = opcua?.stop(graceMs);
+        const lorawanStopped = lorawan?.stop();
         const closed = new Promise<void>((resolve) =>
           server.close(() => {
             resolve();
@@ -338,16 +468,23 @@ export async function startServer(
         clearInterval(sweeper);
         clearTimeout(timer);
         await commands.stop();
+        clearInterval(keyPruning);
+        await reminders.stop();
         await connectivity.stop();
         await deviceAuth.revocation.stop();
         await mqtt.close();
         await thingSpeakStopped;
+        await modbusStopped;
+        await opcuaStopped;
+        await lorawanStopped;
         // Readings already acknowledged are committed before the pool goes.
         await ingest.close(graceMs);
         // The devices heard last are written before the pool goes.
         await deviceStates.stop();
         // The last stored readings are evaluated (and their alerts committed) before the pool goes.
         await alerts?.close(graceMs);
+        await escalation?.close();
+        await dailyReports?.close();
         await accountNotices.close();
         await accessListener.stop();
         await rollups.stop();
@@ -359,4 +496,20 @@ export async function startServer(
     await pools.close();
     throw error;
   }
+}
+
+/** The demo devices the simulator plays, when SIMULATOR asks for it and the embedded broker carries devices. */
+async function demoFleetToSimulate(config: Config, pool: pg.Pool, log: Logger): Promise<DemoDevice[]> {
+  if (!config.simulatorWanted) return [];
+  if (config.MQTT_URL || config.MQTT_PORT === 'off') {
+    if (config.SIMULATOR === 'on')
+      log.warn(
+        'the demo simulator needs the embedded broker on a plain MQTT port (MQTT_URL unset, MQTT_PORT on)',
+      );
+    return [];
+  }
+  const fleet = await loadDemoFleet(pool);
+  if (fleet.length === 0 && config.SIMULATOR === 'on')
+    log.warn('SIMULATOR=on but no device holds the demo secret: nothing to simulate (seed the demo first)');
+  return fleet;
 }

@@ -77,11 +77,24 @@ export class AlertTestKit {
     readings: readonly (readonly [number, number])[],
   ): Promise<void> {
     const now = Date.now();
+    await this.sendAt(
+      device,
+      metric,
+      readings.map(([ago, value]) => [now - ago * 1000, value] as const),
+    );
+  }
+
+  /** Sends readings stamped with exact instants (milliseconds since the epoch), for tests that compare times. */
+  async sendAt(
+    device: TestDevice,
+    metric: string,
+    readings: readonly (readonly [number, number])[],
+  ): Promise<void> {
     const response = await this.api.request<IngestResult>('POST', '/api/v1/ingest', {
       headers: {
         authorization: `Basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`,
       },
-      body: readings.map(([ago, value]) => ({ ts: now - ago * 1000, values: { [metric]: value } })),
+      body: readings.map(([ts, value]) => ({ ts, values: { [metric]: value } })),
     });
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     expect(response.body.accepted).toBe(readings.length);

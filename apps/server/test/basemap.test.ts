@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PmtilesArchive, tileIdOf } from '../src/modules/basemap/pmtiles-archive.ts';
 import type { RunningServer } from '../src/server.ts';
 import { adminQuery, Api, startTestServer, tenantB } from './harness.ts';
-import { writePmtiles, type ArchiveTile } from './pmtiles-writer.ts';
-import { decodeVectorTile } from './vector-tile-decode.ts';
+import { writePmtiles, type ArchiveTile } from '../src/testing/pmtiles-writer.ts';
+import { decodeVectorTile } from '../src/testing/vector-tile-decode.ts';
 
 /** A street tile cut by PostGIS: one road of a class across the tile's middle. */
 async function roadTile(z: number, x: number, y: number, roadClass: string): Promise<ArchiveTile> {

@@ -39,6 +39,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DEVICE_SIGNIN_ADDRESS_FAILURES: '1000000',
     DEVICE_SIGNIN_DEVICE_FAILURES: '1000000',
     CREDENTIAL_CHECKS_WAITING: '1000000',
+    // Tests expect the seeded network frozen: the demo simulator runs only where a test asks for it.
+    SIMULATOR: 'off',
+    // Yesterday's report would be made (once per database) by whichever test's server came first.
+    DAILY_REPORT: 'off',
     ...env,
   });
   return startServer(config, createLogger('silent', false));

@@ -2,7 +2,7 @@ import type { MapVersion } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { adminQuery, Api, startTestServer, tenantA, tenantB, tenantId } from './harness.ts';
-import { decodeVectorTile, type DecodedTile } from './vector-tile-decode.ts';
+import { decodeVectorTile, type DecodedTile } from '../src/testing/vector-tile-decode.ts';
 
 /** The slippy-map tile holding a longitude and latitude at zoom z. */
 function tileOf(lng: number, lat: number, z: number): { z: number; x: number; y: number } {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,11 @@ describe('headers that fit how the console is reached', () => {
   beforeAll(async () => {
     consoleDir = await mkdtemp(path.join(tmpdir(), 'tidewatch-console-'));
     await writeFile(path.join(consoleDir, 'index.html'), INDEX_HTML);
+    await mkdir(path.join(consoleDir, 'field'));
+    await writeFile(
+      path.join(consoleDir, 'field', 'index.html'),
+      INDEX_HTML.replace('<body>', '<body>field'),
+    );
     const map = { CONSOLE_DIR: consoleDir, MAP_STYLE_URL: STYLE, MAP_TILE_ORIGINS: TILE_ORIGINS.join(',') };
     direct = await startTestServer({ ...map, NODE_ENV: 'production' });
     behindProxy = await startTestServer({ ...map, TRUST_PROXY: 'loopback' });
@@ -78,6 +83,22 @@ describe('headers that fit how the console is reached', () => {
       expect(policy.get('img-src')).toEqual(["'self'", 'data:', ...MAP]);
     }
     expect(header.get('default-src')).toEqual(["'self'"]);
+  });
+
+  it('serves the field app under /field/ with the same policy, and the console everywhere else', async () => {
+    const api = new Api(direct.url);
+    for (const where of ['/field', '/field/', '/field/queue']) {
+      const page = await api.request<string>('GET', where);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('<body>field');
+      const meta = directives(
+        /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(page.body)?.[1] ?? '',
+      );
+      expect(meta.get('connect-src')).toEqual(["'self'", ...MAP]);
+    }
+    for (const where of ['/', '/fieldwork']) {
+      expect((await api.request<string>('GET', where)).body).not.toContain('<body>field');
+    }
   });
 
   it('tells anyone, before sign-in, the origins the map loads from', async () => {

@@ -22,6 +22,7 @@ async function idsOfTenantB(): Promise<Ids> {
     thingSpeakDevice: await one(
       `SELECT device_id AS id FROM thingspeak_bindings WHERE tenant_id = $1 LIMIT 1`,
     ),
+    modbusDevice: await one(`SELECT device_id AS id FROM modbus_bindings WHERE tenant_id = $1 LIMIT 1`),
     rule: await one('SELECT id FROM alert_rules WHERE tenant_id = $1 LIMIT 1'),
     alert: await one('SELECT id FROM alerts WHERE tenant_id = $1 LIMIT 1'),
     incident: await one('SELECT id FROM incidents WHERE tenant_id = $1 LIMIT 1'),
@@ -30,6 +31,50 @@ async function idsOfTenantB(): Promise<Ids> {
       `INSERT INTO sessions (tenant_id, user_id, expires_at, user_agent)
        SELECT tenant_id, id, now() + interval '1 day', 'isolation-test' FROM users
         WHERE tenant_id = $1 AND role = 'operator' LIMIT 1 RETURNING id`,
+    ),
+    schedule: await one(
+      `INSERT INTO on_call_schedules (tenant_id, name, time_zone)
+       VALUES ($1, 'Isolation test ' || gen_random_uuid()::text, 'Asia/Kolkata') RETURNING id`,
+    ),
+    report: await one(
+      `INSERT INTO reports (tenant_id, kind, period_start, period_end, created_by, content, pdf)
+       SELECT tenant_id, 'handover', now() - interval '12 hours', now(), id, '{}', '\\x25504446' FROM users
+        WHERE tenant_id = $1 AND role = 'operator' LIMIT 1 RETURNING id`,
+    ),
+    opcuaDevice: await one(
+      `WITH d AS (INSERT INTO devices (tenant_id, name, transport) VALUES ($1, 'Isolation OPC UA', 'opcua')
+                  RETURNING id, tenant_id)
+       INSERT INTO opcua_bindings (tenant_id, device_id, endpoint_url)
+       SELECT tenant_id, id, 'opc.tcp://192.0.2.10:4840' FROM d RETURNING device_id AS id`,
+    ),
+    opcuaCertificate: await one(
+      `INSERT INTO opcua_server_certificates (tenant_id, thumbprint, certificate)
+       VALUES ($1, repeat('ab', 20), '\\x3082') RETURNING id`,
+    ),
+    lorawanApplication: await one(
+      `INSERT INTO lorawan_applications (tenant_id, name, format, broker_url, network_application_id)
+       VALUES ($1, 'Isolation LNS', 'chirpstack', 'mqtt://192.0.2.11:1883', 'isolation') RETURNING id`,
+    ),
+    lorawanDevice: await one(
+      `WITH d AS (INSERT INTO devices (tenant_id, name, transport) VALUES ($1, 'Isolation LoRaWAN', 'lorawan')
+                  RETURNING id, tenant_id)
+       INSERT INTO lorawan_devices (device_id, tenant_id, application_id, dev_eui)
+       SELECT d.id, d.tenant_id, a.id, '70b3d57ed0059999' FROM d
+         JOIN lorawan_applications a ON a.tenant_id = d.tenant_id LIMIT 1 RETURNING device_id AS id`,
+    ),
+    maintenanceLog: await one(
+      `INSERT INTO maintenance_logs (tenant_id, asset_id, work_done, started_at)
+       SELECT tenant_id, id, 'Isolation test', now() FROM assets WHERE tenant_id = $1 LIMIT 1 RETURNING id`,
+    ),
+    maintenancePlan: await one(
+      `INSERT INTO maintenance_plans (tenant_id, asset_id, title, due_at)
+       SELECT tenant_id, id, 'Isolation test', now() + interval '7 days' FROM assets WHERE tenant_id = $1 LIMIT 1
+       RETURNING id`,
+    ),
+    attachment: await one(
+      `INSERT INTO attachments (tenant_id, asset_id, file_name, media_type, byte_size, sha256, storage, content)
+       SELECT tenant_id, id, 'isolation.pdf', 'application/pdf', 4, repeat('0', 64), 'database', '\\x25504446'
+         FROM assets WHERE tenant_id = $1 LIMIT 1 RETURNING id`,
     ),
     notificationRule: await one(
       `INSERT INTO notification_rules (tenant_id, user_id, channel, target)
@@ -40,7 +85,26 @@ async function idsOfTenantB(): Promise<Ids> {
 }
 
 /** Every route that addresses a resource by id, with the id it gets and a body that would otherwise be valid. */
-const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
+const MODBUS_BINDING = {
+  host: '127.0.0.1',
+  registers: [{ metricKey: 'flow_lpm', function: 4, address: 0, type: 'float32' }],
+};
+
+const OPCUA_BINDING = {
+  endpointUrl: 'opc.tcp://127.0.0.1:4840/',
+  items: [{ nodeId: 'ns=2;s=Tank1.Level', metricKey: 'level_cm' }],
+};
+const LORAWAN_DEVICE = (application: string) => ({
+  lorawanApplicationId: application,
+  devEui: '70b3d57ed0051234',
+  mappings: [{ path: 'level', metricKey: 'level_cm' }],
+});
+const PDF = '%PDF-1.4\n%isolation\n';
+
+const cases: Record<
+  string,
+  { id: keyof Ids; body?: unknown; bodyOf?: (ids: Ids) => unknown; file?: string }
+> = {
   'get /tenants/:id': { id: 'tenant' },
   'patch /tenants/:id': { id: 'tenant', body: { name: 'Taken over' } },
   'get /tenants/:id/retention': { id: 'tenant' },
@@ -55,10 +119,13 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
   'post /users/:id/totp/reset': { id: 'user' },
   'delete /me/sessions/:id': { id: 'session' },
   'get /assets/:id': { id: 'asset' },
+  'get /assets/:id/forecast': { id: 'asset' },
+  'get /assets/:id/health': { id: 'asset' },
   'patch /assets/:id': { id: 'asset', body: { name: 'Taken over' } },
   'put /assets/:id/maintenance': { id: 'asset', body: { inMaintenance: true } },
   'delete /assets/:id': { id: 'asset' },
   'get /spatial/pipes/:id/downstream': { id: 'pipe' },
+  'get /spatial/pipes/:id/isolation': { id: 'pipe' },
   'get /devices/:id': { id: 'device' },
   'patch /devices/:id': { id: 'device', body: { disabled: true } },
   'post /devices/:id/rotate-secret': { id: 'device' },
@@ -72,7 +139,64 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
     id: 'thingSpeakDevice',
     body: { channelId: 2417893, readApiKey: null, fields: [{ field: 1, metricKey: 'level_cm' }] },
   },
+  'get /devices/:id/modbus': { id: 'modbusDevice' },
+  'put /devices/:id/modbus': { id: 'modbusDevice', body: MODBUS_BINDING },
+  'delete /devices/:id/modbus': { id: 'modbusDevice' },
+  'post /devices/:id/modbus/preview': { id: 'modbusDevice', body: MODBUS_BINDING },
   'post /devices/:id/commands': { id: 'device', body: { command: 'pump_stop' } },
+  'get /devices/:id/opcua': { id: 'opcuaDevice' },
+  'put /devices/:id/opcua': { id: 'opcuaDevice', body: OPCUA_BINDING },
+  'delete /devices/:id/opcua': { id: 'opcuaDevice' },
+  'post /devices/:id/opcua/preview': { id: 'opcuaDevice', body: OPCUA_BINDING },
+  'patch /opcua/server-certificates/:id': { id: 'opcuaCertificate', body: { status: 'trusted' } },
+  'delete /opcua/server-certificates/:id': { id: 'opcuaCertificate' },
+  'get /lorawan-applications/:id': { id: 'lorawanApplication' },
+  'patch /lorawan-applications/:id': { id: 'lorawanApplication', body: { name: 'Taken over' } },
+  'delete /lorawan-applications/:id': { id: 'lorawanApplication' },
+  'get /lorawan-applications/:id/uplinks': { id: 'lorawanApplication' },
+  'get /devices/:id/lorawan': { id: 'lorawanDevice' },
+  // With an application of tenant B too: the device is what must not be found.
+  'put /devices/:id/lorawan': {
+    id: 'lorawanDevice',
+    bodyOf: (ids) => LORAWAN_DEVICE(ids.lorawanApplication ?? ''),
+  },
+  'delete /devices/:id/lorawan': { id: 'lorawanDevice' },
+  'post /devices/:id/lorawan/preview': {
+    id: 'lorawanDevice',
+    bodyOf: (ids) => LORAWAN_DEVICE(ids.lorawanApplication ?? ''),
+  },
+  'get /devices/:id/calibrations': { id: 'device' },
+  'post /devices/:id/calibrations': {
+    id: 'device',
+    body: { seriesId: 1, scale: 2, offset: 0, validFrom: '2026-01-01T00:00:00Z' },
+  },
+  'get /devices/:id/firmware': { id: 'device' },
+  'post /devices/:id/firmware': { id: 'device', body: { version: '9.9.9' } },
+  'get /devices/:id/availability': { id: 'device' },
+  'get /zones/:id/availability': { id: 'zone' },
+  'post /assets/:id/maintenance-logs': {
+    id: 'asset',
+    body: { workDone: 'Taken over', startedAt: '2026-01-01T00:00:00Z' },
+  },
+  'get /assets/:id/maintenance-logs': { id: 'asset' },
+  'get /maintenance-logs/:id': { id: 'maintenanceLog' },
+  'get /assets/:id/timeline': { id: 'asset' },
+  'post /assets/:id/maintenance-plans': {
+    id: 'asset',
+    body: { title: 'Taken over', dueAt: '2027-01-01T00:00:00Z' },
+  },
+  'get /assets/:id/maintenance-plans': { id: 'asset' },
+  'get /maintenance-plans/:id': { id: 'maintenancePlan' },
+  'patch /maintenance-plans/:id': { id: 'maintenancePlan', body: { title: 'Taken over' } },
+  'post /incidents/:id/attachments': { id: 'incident', file: PDF },
+  'get /incidents/:id/attachments': { id: 'incident' },
+  'post /maintenance-logs/:id/attachments': { id: 'maintenanceLog', file: PDF },
+  'get /maintenance-logs/:id/attachments': { id: 'maintenanceLog' },
+  'post /assets/:id/attachments': { id: 'asset', file: PDF },
+  'get /assets/:id/attachments': { id: 'asset' },
+  'get /attachments/:id': { id: 'attachment' },
+  'get /attachments/:id/content': { id: 'attachment' },
+  'get /attachments/:id/thumbnail': { id: 'attachment' },
   'get /alert-rules/:id': { id: 'rule' },
   'patch /alert-rules/:id': { id: 'rule', body: { enabled: false } },
   'delete /alert-rules/:id': { id: 'rule' },
@@ -99,6 +223,20 @@ const cases: Record<string, { id: keyof Ids; body?: unknown }> = {
     },
   },
   'get /commands/:id': { id: 'command' },
+  'get /alerts/:id/escalation': { id: 'alert' },
+  'put /users/:id/phone': { id: 'user', body: { phone: '+919800000009' } },
+  'get /on-call-schedules/:id/on-duty': { id: 'schedule' },
+  'get /reports/:id/pdf': { id: 'report' },
+  'get /reports/:id/csv': { id: 'report' },
+  'post /reports/:id/acknowledge': { id: 'report', body: {} },
+  'post /on-call-schedules/:id/overrides': {
+    id: 'schedule',
+    body: {
+      userId: '7b0c3c1e-5f5e-4d2a-9a61-0d4f1b2c3d4e',
+      startsAt: '2026-01-01T00:00:00Z',
+      endsAt: '2026-01-01T08:00:00Z',
+    },
+  },
 };
 
 const TENANT_B_TABLES = [
@@ -109,6 +247,9 @@ const TENANT_B_TABLES = [
   'devices',
   'thingspeak_bindings',
   'thingspeak_field_mappings',
+  'modbus_endpoints',
+  'modbus_bindings',
+  'modbus_registers',
   'alert_rules',
   'alerts',
   'alert_transitions',
@@ -118,6 +259,17 @@ const TENANT_B_TABLES = [
   'maintenance_logs',
   'device_commands',
   'series',
+  'on_call_schedules',
+  'on_call_overrides',
+  'reports',
+  'opcua_bindings',
+  'opcua_server_certificates',
+  'lorawan_applications',
+  'lorawan_devices',
+  'maintenance_plans',
+  'attachments',
+  'calibrations',
+  'device_firmware',
 ];
 
 /** A fingerprint of tenant B's rows, to prove nothing of B changed. */
@@ -164,9 +316,13 @@ describe('tenant isolation through the API', () => {
     for (const [key, testCase] of Object.entries(cases)) {
       const [method = '', path = ''] = key.split(' ');
       const id = ids[testCase.id] ?? '';
+      const body = testCase.bodyOf ? testCase.bodyOf(ids) : testCase.body;
       const response = await api.request(method.toUpperCase(), `/api/v1${path.replace(':id', id)}`, {
         token: adminA,
-        ...(testCase.body === undefined ? {} : { body: testCase.body }),
+        ...(body === undefined ? {} : { body }),
+        ...(testCase.file === undefined
+          ? {}
+          : { rawBody: testCase.file, headers: { 'content-type': 'application/pdf' } }),
       });
       // `instance` echoes the caller's own request path; anything else mentioning the id would be a leak.
       const { instance: _echo, ...answer } = response.body as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import mqtt, { type MqttClient } from 'mqtt';
+import { LeanMqttDevice } from './lean-mqtt-device.ts';
 import type { DeviceLoad } from './run-device-load.ts';
 
 // A child process of the ingest benchmark: N devices, each on its own MQTT connection, publishing QoS 1 messages
@@ -12,21 +12,10 @@ const settings = JSON.parse(await text(process.stdin)) as DeviceLoad;
 // Within the server's sign-in line (2 checking, 32 waiting): more at once are only refused and tried again.
 const CONNECTING_AT_ONCE = 32;
 
-async function connect(device: DeviceLoad['devices'][number]): Promise<MqttClient> {
+async function connect(device: DeviceLoad['devices'][number]): Promise<LeanMqttDevice> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await mqtt.connectAsync(
-        settings.brokerUrl,
-        {
-          username: device.id,
-          password: device.secret,
-          clientId: device.id,
-          clean: true,
-          reconnectPeriod: 1000,
-          connectTimeout: 30_000,
-        },
-        false,
-      );
+      return await LeanMqttDevice.connect(settings.brokerUrl, device, `devices/${device.id}/telemetry`);
     } catch (error) {
       // A busy broker (CONNACK 3, a full sign-in line) is tried again; anything else after a few attempts fails.
       if (attempt >= 20) throw error;
@@ -36,7 +25,7 @@ async function connect(device: DeviceLoad['devices'][number]): Promise<MqttClien
 }
 
 const connectStarted = performance.now();
-const clients: MqttClient[] = new Array<MqttClient>(settings.devices.length);
+const clients: LeanMqttDevice[] = new Array<LeanMqttDevice>(settings.devices.length);
 let nextToConnect = 0;
 await Promise.all(
   Array.from({ length: CONNECTING_AT_ONCE }, async () => {
@@ -89,12 +78,11 @@ await new Promise<void>((resolve) => {
       const index = next % clients.length;
       next += 1;
       const client = clients[index];
-      const device = settings.devices[index];
-      if (!client || !device) continue;
+      if (!client) continue;
       const message = body(index);
       sent += 1;
       const publish = client
-        .publishAsync(`devices/${device.id}/telemetry`, message, { qos: 1 })
+        .publish(message)
         .then(() => {
           acknowledged += 1;
         })
@@ -113,5 +101,5 @@ await new Promise<void>((resolve) => {
 
 // Let the last acknowledgements arrive (bounded).
 await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => setTimeout(resolve, 30_000))]);
-await Promise.all(clients.map((client) => client.endAsync(true)));
+await Promise.all(clients.map((client) => client.end()));
 process.stdout.write(`${JSON.stringify({ sent, acknowledged, failed, connectSeconds })}\n`);

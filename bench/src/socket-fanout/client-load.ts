@@ -11,6 +11,9 @@ interface Client {
   readonly tenant: string;
   /** Arrival times of alert events, per alert id, in order. */
   readonly alerts: Map<string, number[]>;
+  /** The series it follows, and the distinct readings of them it received (`series:time`). */
+  readonly seriesIds: ReadonlySet<number>;
+  readonly readings: Set<string>;
 }
 
 const CONNECT_CONCURRENCY = 100;
@@ -37,7 +40,13 @@ function arrived(): number {
 
 function open(url: string, spec: ClientSpec): Promise<Client> {
   const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: spec.auth });
-  const client: Client = { socket, tenant: spec.tenant, alerts: new Map() };
+  const client: Client = {
+    socket,
+    tenant: spec.tenant,
+    alerts: new Map(),
+    seriesIds: new Set(spec.seriesIds),
+    readings: new Set(),
+  };
   socket.on('alert', (event: AlertEvent) => {
     if (!measuring) return;
     const at = arrived();
@@ -48,7 +57,12 @@ function open(url: string, spec: ClientSpec): Promise<Client> {
   socket.on('telemetry', (event: TelemetryEvent) => {
     if (!measuring) return;
     const at = arrived();
-    for (const reading of event.readings) telemetry.add(at - reading[1]);
+    for (const reading of event.readings) {
+      telemetry.add(at - reading[1]);
+      // A message may carry series the client did not ask for (it may see them): only its own are counted.
+      if (client.seriesIds.has(reading[0]))
+        client.readings.add(`${String(reading[0])}:${String(reading[1])}`);
+    }
   });
   socket.on('tick', (event: { at: number }) => {
     if (!measuring) return;
@@ -109,11 +123,15 @@ async function roundTrips(count: number): Promise<void> {
   reply({ type: 'round-trips', histogram: histogram.toJSON() });
 }
 
-function report(sent: Record<string, Record<string, number[]>>): void {
+function report(sent: Record<string, Record<string, number[]>>, readings: Record<string, number>): void {
   const alerts = new Histogram();
   let expected = 0;
   let matched = 0;
+  let expectedReadings = 0;
+  let receivedReadings = 0;
   for (const client of clients) {
+    for (const seriesId of client.seriesIds) expectedReadings += readings[String(seriesId)] ?? 0;
+    receivedReadings += client.readings.size;
     for (const [alertId, requested] of Object.entries(sent[client.tenant] ?? {})) {
       expected += requested.length;
       const times = client.alerts.get(alertId) ?? [];
@@ -133,6 +151,8 @@ function report(sent: Record<string, Record<string, number[]>>): void {
     messages,
     expectedAlerts: expected,
     matchedAlerts: matched,
+    expectedReadings,
+    receivedReadings,
     firstAt,
     lastAt,
   });
@@ -153,12 +173,18 @@ process.on('message', (command: Command) => {
       messages = 0;
       firstAt = Number.NaN;
       lastAt = Number.NaN;
-      for (const client of clients) client.alerts.clear();
+      for (const client of clients) {
+        client.alerts.clear();
+        client.readings.clear();
+      }
       measuring = true;
       reply({ type: 'measuring' });
       break;
+    case 'progress':
+      reply({ type: 'progress', messages });
+      break;
     case 'report':
-      report(command.sent);
+      report(command.sent, command.readings ?? {});
       break;
     case 'disconnect':
       for (const client of clients) client.socket.close();

@@ -16,10 +16,13 @@ export type Command =
     }
   | { readonly type: 'round-trips'; readonly count: number }
   | { readonly type: 'measure' }
+  | { readonly type: 'progress' }
   | {
       readonly type: 'report';
       /** Per tenant, per alert id: when each change was requested (epoch ms), in order. */
       readonly sent: Record<string, Record<string, number[]>>;
+      /** Per series id: how many readings of it the server accepted. */
+      readonly readings?: Record<string, number>;
     }
   | { readonly type: 'disconnect' };
 
@@ -32,6 +35,7 @@ export type Reply =
     }
   | { readonly type: 'round-trips'; readonly histogram: [number, number][] }
   | { readonly type: 'measuring' }
+  | { readonly type: 'progress'; readonly messages: number }
   | {
       readonly type: 'report';
       readonly alerts: [number, number][];
@@ -40,6 +44,9 @@ export type Reply =
       readonly messages: number;
       readonly expectedAlerts: number;
       readonly matchedAlerts: number;
+      /** Readings of the series each client follows: accepted by the server, and received (distinct). */
+      readonly expectedReadings: number;
+      readonly receivedReadings: number;
       /** First and last receipt in the window (epoch ms), for rates. */
       readonly firstAt: number;
       readonly lastAt: number;

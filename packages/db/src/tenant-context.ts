@@ -32,14 +32,37 @@ export async function withTenant<T>(
   work: (tx: TenantTransaction) => Promise<T>,
   options?: { readonly timeoutMs?: number },
 ): Promise<T> {
-  return prisma.$transaction(
-    async (tx) => {
-      // Every value is checked against a strict pattern by contextCallSql.
-      await tx.$executeRawUnsafe(contextCallSql(context));
-      return work(tx);
-    },
-    { timeout: options?.timeoutMs ?? 15_000 },
-  );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction(
+        async (tx) => {
+          // Every value is checked against a strict pattern by contextCallSql.
+          await tx.$executeRawUnsafe(contextCallSql(context));
+          return work(tx);
+        },
+        { timeout: options?.timeoutMs ?? 15_000 },
+      );
+    } catch (error) {
+      // PostgreSQL rolled the whole transaction back to break a deadlock with another one: running it again is
+      // what it asks of the victim, and nothing of the first attempt remains.
+      if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
+    }
+  }
+}
+
+const DEADLOCK_ATTEMPTS = 3;
+
+/** Whether an error (pg's or Prisma's, possibly wrapped) is PostgreSQL's deadlock_detected (40P01). */
+function isDeadlock(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+    const record = current as { code?: unknown; message?: unknown; meta?: unknown; cause?: unknown };
+    if (record.code === '40P01') return true;
+    if (typeof record.message === 'string' && record.message.includes('40P01')) return true;
+    const meta = record.meta as { driverAdapterError?: { cause?: { originalCode?: unknown } } } | undefined;
+    if (meta?.driverAdapterError?.cause?.originalCode === '40P01') return true;
+    current = record.cause;
+  }
+  return false;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

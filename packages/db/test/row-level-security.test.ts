@@ -50,11 +50,95 @@ async function giveTenantBRowsWhereTheSeedHasNone(db: Connections, tenantB: stri
      SELECT id, 'rls-test', tenant_id FROM alert_rules WHERE tenant_id = $1 LIMIT 1`,
     [tenantB],
   );
+  await db.admin.query(`INSERT INTO alarm_settings (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING`, [
+    tenantB,
+  ]);
+  // An escalation under way: a schedule with a shift and an override, a policy with a step, a message sent.
+  await db.admin.query(
+    `WITH u AS (SELECT id FROM users WHERE tenant_id = $1 LIMIT 1),
+          a AS (SELECT id FROM alerts WHERE tenant_id = $1 LIMIT 1),
+          sc AS (INSERT INTO on_call_schedules (tenant_id, name, time_zone) VALUES ($1, 'rls-test', 'UTC') RETURNING id),
+          sh AS (INSERT INTO on_call_shifts (tenant_id, schedule_id, user_id, weekdays, starts, ends)
+                 SELECT $1, sc.id, u.id, '{1}', '08:00', '20:00' FROM sc, u),
+          ov AS (INSERT INTO on_call_overrides (tenant_id, schedule_id, user_id, starts_at, ends_at)
+                 SELECT $1, sc.id, u.id, now(), now() + interval '1 hour' FROM sc, u),
+          p AS (INSERT INTO escalation_policies (tenant_id, name) VALUES ($1, 'rls-test') RETURNING id),
+          st AS (INSERT INTO escalation_steps (tenant_id, policy_id, position, schedule_id, wait_s)
+                 SELECT $1, p.id, 0, sc.id, 60 FROM p, sc),
+          e AS (INSERT INTO alert_escalations (alert_id, tenant_id, policy_id) SELECT a.id, $1, p.id FROM a, p)
+     INSERT INTO escalation_messages (tenant_id, alert_id, cycle, position, phone, body)
+     SELECT $1, a.id, 0, 0, '+10000000000', 'rls-test' FROM a`,
+    [tenantB],
+  );
+  await db.admin.query(
+    `INSERT INTO reports (tenant_id, kind, period_start, period_end, content, pdf)
+     VALUES ($1, 'handover', now() - interval '12 hours', now(), '{}', '\\x25504446')`,
+    [tenantB],
+  );
+  // Field records: a plan and a work log on an asset, a document on it, a firmware entry and an idempotency key.
+  await db.admin.query(
+    `WITH a AS (SELECT id FROM assets WHERE tenant_id = $1 LIMIT 1),
+          p AS (INSERT INTO maintenance_plans (tenant_id, asset_id, title, due_at)
+                SELECT $1, id, 'rls-test', now() FROM a RETURNING id)
+     INSERT INTO attachments (tenant_id, asset_id, file_name, media_type, byte_size, sha256, storage, content)
+     SELECT $1, a.id, 'rls-test.pdf', 'application/pdf', 5, repeat('0', 64), 'database', '%PDF-'::bytea
+       FROM a, p`,
+    [tenantB],
+  );
+  await db.admin.query(
+    `INSERT INTO device_firmware (tenant_id, device_id, version, installed_at)
+     SELECT $1, id, 'rls-test', now() FROM devices WHERE tenant_id = $1 LIMIT 1`,
+    [tenantB],
+  );
+  await db.admin.query(
+    `INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash)
+     SELECT $1, id, 'rls-test-key', 'x' FROM users WHERE tenant_id = $1 LIMIT 1`,
+    [tenantB],
+  );
+  // A LoRaWAN application with a device, a mapping and an uplink (the seed has none).
+  await db.admin.query(
+    `WITH a AS (INSERT INTO lorawan_applications (tenant_id, name, format, broker_url, network_application_id)
+                VALUES ($1, 'rls-test', 'chirpstack', 'mqtt://127.0.0.1:1883', 'rls-test') RETURNING id),
+          s AS (SELECT id, device_id FROM series WHERE tenant_id = $1 ORDER BY id LIMIT 1),
+          l AS (INSERT INTO lorawan_devices (device_id, tenant_id, application_id, dev_eui)
+                SELECT s.device_id, $1, a.id, '00000000000000aa' FROM s, a RETURNING device_id, application_id),
+          m AS (INSERT INTO lorawan_metric_mappings (tenant_id, device_id, path, series_id)
+                SELECT $1, l.device_id, 'rls', s.id FROM l, s)
+     INSERT INTO lorawan_uplinks (tenant_id, application_id, dev_eui, f_cnt, time, outcome)
+     SELECT $1, a.id, '00000000000000aa', 1, now(), 'unknown_device' FROM a`,
+    [tenantB],
+  );
   await db.admin.query(
     `WITH t AS (INSERT INTO tags (tenant_id, key) VALUES ($1, 'rls-test') RETURNING id)
      INSERT INTO device_tags (tenant_id, device_id, tag_id)
      SELECT $1, (SELECT id FROM devices WHERE tenant_id = $1 LIMIT 1), t.id FROM t`,
     [tenantB],
+  );
+  // OPC UA: a binding with an item and a command, the tenant's client certificate and a trust list entry.
+  const thumbprint = 'ab'.repeat(20);
+  await db.admin.query(
+    `WITH d AS (SELECT d.id, (SELECT s.id FROM series s WHERE s.device_id = d.id LIMIT 1) AS series_id
+                  FROM devices d WHERE d.tenant_id = $1
+                   AND EXISTS (SELECT FROM series s WHERE s.device_id = d.id)
+                   AND NOT EXISTS (SELECT FROM opcua_bindings b WHERE b.device_id = d.id) LIMIT 1),
+          b AS (INSERT INTO opcua_bindings (tenant_id, device_id, endpoint_url)
+                SELECT $1, d.id, 'opc.tcp://rls-test:4840' FROM d RETURNING id),
+          i AS (INSERT INTO opcua_monitored_items (tenant_id, binding_id, series_id, node_id)
+                SELECT $1, b.id, d.series_id, 'ns=2;s=rls' FROM b, d)
+     INSERT INTO opcua_command_mappings (tenant_id, binding_id, command, kind, node_id)
+     SELECT $1, b.id, 'rls_test', 'write', 'ns=2;s=rls' FROM b`,
+    [tenantB],
+  );
+  await db.admin.query(
+    `INSERT INTO opcua_client_certificates (tenant_id, certificate, private_key, application_uri, thumbprint, not_after)
+     VALUES ($1, '\\x30'::bytea, 'tw1.rls-test', 'urn:rls-test', $2, now() + interval '1 day')
+     ON CONFLICT (tenant_id) DO NOTHING`,
+    [tenantB, thumbprint],
+  );
+  await db.admin.query(
+    `INSERT INTO opcua_server_certificates (tenant_id, thumbprint, certificate, subject)
+     VALUES ($1, $2, '\\x30'::bytea, 'rls-test') ON CONFLICT (tenant_id, thumbprint) DO NOTHING`,
+    [tenantB, thumbprint],
   );
 }
 
@@ -85,6 +169,10 @@ describe('row-level security', () => {
       `DELETE FROM device_tags WHERE tag_id IN (SELECT id FROM tags WHERE key = 'rls-test')`,
     );
     await db.admin.query(`DELETE FROM tags WHERE key = 'rls-test'`);
+    await db.admin.query(`DELETE FROM opcua_bindings WHERE endpoint_url = 'opc.tcp://rls-test:4840'`);
+    await db.admin.query(`DELETE FROM opcua_client_certificates WHERE private_key = 'tw1.rls-test'`);
+    await db.admin.query(`DELETE FROM opcua_server_certificates WHERE subject = 'rls-test'`);
+    await db.admin.query(`DELETE FROM lorawan_applications WHERE name = 'rls-test'`);
     await db.admin.query(`DELETE FROM alert_rule_states WHERE target_key = 'rls-test'`);
     await disconnect(db);
   });

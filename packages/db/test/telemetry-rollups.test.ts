@@ -196,6 +196,79 @@ describe('telemetry rollups computed after the write', () => {
     expect((await rollups('telemetry_1m', [series])).at(-1)).toEqual(expected);
   });
 
+  it('rolls an open minute up once, after it closes, and reads it raw until then, never twice', async () => {
+    const series = seriesA[0] ?? 0;
+    const open = hour + 57 * MINUTE;
+    const dirtyKeys = async (): Promise<number> => {
+      const { rows } = await db.admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM telemetry_dirty WHERE series_id = $1 AND bucket = $2',
+        [series, new Date(open)],
+      );
+      return rows[0]?.n ?? 0;
+    };
+    /** Closes the minutes that end by `at`, as the job would with the clock at `at` plus a second. */
+    const closeMinutesAt = (at: number) =>
+      db.admin.query('SELECT telemetry_close_minutes(make_interval(secs => $1))', [
+        (Date.now() - at - 1000) / 1000,
+      ]);
+    const other = new pg.Client({ connectionString: inject('seededAppUrl') });
+    await other.connect();
+    try {
+      await prepareTelemetryStage(other);
+      await closeMinutesAt(open);
+      await rollUp();
+
+      // The minute is open: no dirty key, the trends read its raw rows.
+      await store([
+        { seriesId: series, time: open + 1000, value: 2 },
+        { seriesId: series, time: open + 2000, value: 4 },
+      ]);
+      expect(await dirtyKeys()).toBe(0);
+      expect(await fresh('telemetry_minutes', [series])).toEqual(await fromRaw('minute', [series]));
+      await rollUp();
+      expect((await rollups('telemetry_1m', [series])).some((b) => b.bucket.getTime() === open)).toBe(false);
+
+      // A writer still in flight holds the minute open: the job cannot close it until that writer commits.
+      await other.query('BEGIN');
+      await other.query('SELECT app_set_context($1::uuid, NULL, NULL)', [tenants.a]);
+      await storeTelemetry(other, [{ seriesId: series, time: open + 3000, value: 9 }]);
+      await expect(closeMinutesAt(open + MINUTE)).rejects.toMatchObject({ code: '55P03' });
+      await other.query('COMMIT');
+      await closeMinutesAt(open + MINUTE);
+      expect(await fresh('telemetry_minutes', [series])).toEqual(await fromRaw('minute', [series]));
+
+      await rollUp();
+      const minute = { series_id: series, bucket: new Date(open), min: 2, max: 9, sum: 15, count: 3 };
+      expect((await rollups('telemetry_1m', [series])).at(-1)).toEqual(minute);
+      expect(await fresh('telemetry_minutes', [series])).toEqual(await fromRaw('minute', [series]));
+      expect(await fresh('telemetry_hours', [series])).toEqual(await fromRaw('hour', [series]));
+
+      // A late reading of the closed minute comes back through its dirty key.
+      await store([{ seriesId: series, time: open + 4000, value: 1 }]);
+      expect(await dirtyKeys()).toBe(1);
+      expect(await fresh('telemetry_minutes', [series])).toEqual(await fromRaw('minute', [series]));
+      await rollUp();
+      expect((await rollups('telemetry_1m', [series])).at(-1)).toEqual({
+        ...minute,
+        min: 1,
+        sum: 16,
+        count: 4,
+      });
+
+      // The hour is rolled up once it has ended, from its minutes.
+      await closeMinutesAt(hour + HOUR);
+      await rollUp();
+      expect(await rollups('telemetry_1h', [series])).toEqual(await fromRaw('hour', [series]));
+      expect(await fresh('telemetry_hours', [series])).toEqual(await fromRaw('hour', [series]));
+    } finally {
+      await other.end();
+      // Back to the state of a database no job has run on, for the files after this one.
+      await db.admin.query(
+        "UPDATE telemetry_rollup_state SET closed_until = '-infinity', rolled_until = '-infinity'",
+      );
+    }
+  });
+
   it('lets one instance at a time run the job', async () => {
     const second = new pg.Client({ connectionString: inject('seededAdminUrl') });
     await second.connect();

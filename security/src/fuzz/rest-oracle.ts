@@ -14,6 +14,8 @@ export interface RouteContract {
   readonly body?: z.ZodType;
   /** Imports take a larger body (IMPORT_BODY_LIMIT) than the rest (BODY_LIMIT). */
   readonly largeBody?: boolean;
+  /** Uploads: the body is a file, read as bytes whatever its Content-Type and judged from its first bytes. */
+  readonly binaryBody?: { readonly maxBytes: number };
   /** A public route's own credential check (device Basic credentials on /ingest), run before its body is read. */
   readonly guard?: unknown;
 }
@@ -104,6 +106,7 @@ function expectationPastGuard(route: RouteContract, testCase: RestCase, role: Ro
       : route.largeBody
         ? IMPORT_BODY_LIMIT_BYTES
         : BODY_LIMIT_BYTES;
+  if (route.binaryBody) return expectationForUpload(route, testCase);
   const body = readBody(testCase, limit);
   if ('problem' in body) return body.problem;
   const invalid =
@@ -114,4 +117,29 @@ function expectationPastGuard(route: RouteContract, testCase: RestCase, role: Ro
   const serviceCodes: ProblemCode[] = ['validation_failed', 'not_found', 'conflict', 'forbidden'];
   if (route.access === 'public') serviceCodes.push('unauthenticated', 'invalid_credentials');
   return expect('service', serviceCodes, true);
+}
+
+/**
+ * An upload (a file as the body): no JSON parser stands in front, so a body that is not a file the route takes is
+ * refused by the service (415, or 400 when empty, 413 past the limit), next to its own refusals (an owner that is
+ * missing, closed or archived).
+ */
+function expectationForUpload(route: RouteContract, testCase: RestCase): Expectation {
+  if (
+    (route.params && !route.params.safeParse(testCase.params).success) ||
+    (route.query && !route.query.safeParse(parseQueryString(testCase.queryText)).success)
+  )
+    return expect('validation', ['validation_failed']);
+  return expect(
+    'service',
+    [
+      'validation_failed',
+      'not_found',
+      'conflict',
+      'forbidden',
+      'unsupported_media_type',
+      'payload_too_large',
+    ],
+    true,
+  );
 }

@@ -1,4 +1,4 @@
-import type { Alert, CommandState, Incident } from '@tidewatch/shared';
+import type { Alert, CommandState, Incident, MaintenancePlan } from '@tidewatch/shared';
 import { EventEmitter } from 'node:events';
 
 export interface StoredReading {
@@ -77,10 +77,20 @@ export interface DomainEvents {
     readonly tenantId: string;
     readonly incident: Incident;
   };
+  /** Planned maintenance came to its reminder time (once per due date), for the asset's zone. */
+  'maintenance.due': {
+    readonly tenantId: string;
+    readonly zoneId: string | null;
+    readonly plan: MaintenancePlan;
+  };
   /** A rule was created, changed or deleted: the alert engine reloads the tenant's rules. */
   'alert_rule.changed': {
     readonly tenantId: string;
     readonly ruleId: string;
+  };
+  /** The tags of an asset or device changed: rules that watch a tag may now cover other targets. */
+  'tags.changed': {
+    readonly tenantId: string;
   };
 }
 

@@ -94,6 +94,24 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
         ? { 'x-permission': route.permission }
         : {}),
     };
+    if (route.binaryBody) {
+      operation.requestBody = {
+        required: true,
+        description: route.binaryBody.description,
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+      };
+    }
+    if (route.idempotent) {
+      (operation.parameters as JsonSchema[]).push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description:
+          'Applies the request once: sent again with the same key (8 to 100 letters, digits, _ or -), it is ' +
+          'answered as the first time, with the header Idempotent-Replayed: true',
+        schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,100}$' },
+      });
+    }
     if (route.body) {
       operation.requestBody = {
         required: true,

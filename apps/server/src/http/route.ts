@@ -4,6 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { AppError } from './app-error.ts';
+import { binaryBody } from './binary-body.ts';
+import { idempotencyKeyOf, requestHash, type IdempotencyKeys } from './idempotency.ts';
 import type { AuthenticatedContext, RequestContext, TenantContext } from './request-context.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -57,6 +59,16 @@ interface RouteBase<P, Q, B, R> {
   readonly contentType?: string;
   /** A larger body limit than the default, for imports. */
   readonly largeBody?: boolean;
+  /**
+   * The body is a file's bytes (an upload), read up to `maxBytes` and handed to the handler as a Buffer in
+   * `body`; `body` (the schema) is then not given. What the bytes are is for the handler to judge from them.
+   */
+  readonly binaryBody?: { readonly maxBytes: number; readonly description: string };
+  /**
+   * A request with an `Idempotency-Key` header is applied once: sent again with the same key it is answered as
+   * the first time (see IdempotencyKeys). For actions a client may queue and resend (the field app's).
+   */
+  readonly idempotent?: boolean;
   /** Extra middleware run after body parsing (rate limits keyed on the body). */
   readonly before?: readonly RequestHandler[];
   /**
@@ -141,6 +153,8 @@ export interface BodyParsers {
   readonly largeJsonBody: RequestHandler;
   /** Public routes without a guard (sign-in, refresh): anyone may send these, so they are kept small. */
   readonly publicJsonBody: RequestHandler;
+  /** Where the answers of `idempotent` routes are kept. */
+  readonly idempotency: IdempotencyKeys;
 }
 
 /**
@@ -168,14 +182,46 @@ export function mountRoutes(
       const input = {
         params: (route.params ? route.params.parse(req.params) : {}) as never,
         query: (route.query ? route.query.parse(req.query) : {}) as never,
-        body: (route.body ? parseBody(route.body, route.bodyCheck, req.body ?? {}) : {}) as never,
+        body: (route.binaryBody
+          ? (req.body as Buffer)
+          : route.body
+            ? parseBody(route.body, route.bodyCheck, req.body ?? {})
+            : {}) as never,
         headers: req.headers,
       };
-      const result =
-        route.access === 'public'
-          ? await route.handler(input, ctx, res)
-          : await route.handler(input, ctx as TenantContext);
       const status = route.status ?? (route.response === null ? 204 : 200);
+      const key = route.idempotent && route.access === 'tenant' ? idempotencyKeyOf(req) : null;
+      const tenantCtx = ctx as TenantContext;
+      if (key !== null) {
+        const claim = await options.idempotency.claim(tenantCtx, key, requestHash(req));
+        if (claim.kind === 'replay') {
+          res.status(claim.status).set('Idempotent-Replayed', 'true');
+          if (claim.status === 204) res.end();
+          else res.json(claim.body);
+          return;
+        }
+      }
+      let result: unknown;
+      try {
+        result =
+          route.access === 'public'
+            ? await route.handler(input, ctx, res)
+            : await route.handler(input, tenantCtx);
+      } catch (error) {
+        if (key !== null) await options.idempotency.release(tenantCtx, key);
+        throw error;
+      }
+      if (key !== null) {
+        // Idempotent routes answer JSON; a raw body is not kept, so its request may be sent again.
+        if (result instanceof RawBody) await options.idempotency.release(tenantCtx, key);
+        else
+          await options.idempotency.complete(
+            tenantCtx,
+            key,
+            status,
+            route.response === null ? undefined : result,
+          );
+      }
       if (route.response === null) {
         res.status(status).end();
         return;
@@ -207,7 +253,11 @@ export function mountRoutes(
       const guard = route.guard ? [route.guard] : [];
       router[route.method](route.path, ...guard, body, ...(route.before ?? []), authorize, handler);
     } else {
-      const body = route.largeBody ? options.largeJsonBody : options.jsonBody;
+      const body = route.binaryBody
+        ? binaryBody(route.binaryBody.maxBytes)
+        : route.largeBody
+          ? options.largeJsonBody
+          : options.jsonBody;
       router[route.method](route.path, authorize, body, ...(route.before ?? []), handler);
     }
   }

@@ -53,6 +53,10 @@ export class ServerProcess {
         DEVICE_SIGNIN_DEVICE_FAILURES: '100000',
         CREDENTIAL_CHECKS_WAITING: '100000',
         THINGSPEAK_ENABLED: 'false',
+        // Tests expect the seeded network frozen: the demo simulator runs only where a test asks for it.
+        SIMULATOR: 'off',
+        // Yesterday's report would be made (once per database) by whichever test's server came first.
+        DAILY_REPORT: 'off',
         TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
         ...this.options.env,
       },

@@ -54,6 +54,18 @@ export const demoRules: readonly DemoRule[] = [
     deadband: 10,
   }),
   rule({
+    name: 'Tank overflow forecast',
+    description:
+      'The level trend reaches the overflow within 12 minutes: stop the inlet before it spills. Ordinary fill ' +
+      'cycles stop at 340 cm and never come that close.',
+    condition: 'forecast',
+    priority: 'high',
+    assetKind: 'tank',
+    metricKey: 'level_cm',
+    windowS: 600,
+    params: { fullLevel: 390, horizonS: 720 },
+  }),
+  rule({
     name: 'Tank level low',
     description: 'Supply to the tank is not keeping up with demand.',
     condition: 'low',

@@ -32,6 +32,15 @@ export interface Scenario {
   readonly weakPressurePoints: readonly number[];
   /** A tank whose level stays above the high limit at the end of the history. */
   readonly highNowTank: number | null;
+  /**
+   * A leak in one DMA that began `startStepsAgo` and grows steadily, day and night, split among the zone's inlet
+   * meters: the DMA's night flow climbs night after night, and the live simulator carries it on.
+   */
+  readonly leak: {
+    readonly zoneIndex: number;
+    readonly startStepsAgo: number;
+    readonly growthLpmPerDay: number;
+  };
 }
 
 const HOUR = 12;
@@ -48,6 +57,7 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     fadingBatteries: [{ kind: 'pressure_point', ordinal: 4 }],
     weakPressurePoints: [6],
     highNowTank: 5,
+    leak: { zoneIndex: 3, startStepsAgo: 6 * DAY, growthLpmPerDay: 40 },
   },
   'pune-east': {
     overflows: [{ tankOrdinal: 1, startStepsAgo: 3 * DAY, endStepsAgo: 3 * DAY - 3 * HOUR }],
@@ -57,6 +67,7 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     fadingBatteries: [{ kind: 'tank', ordinal: 9 }],
     weakPressurePoints: [11],
     highNowTank: null,
+    leak: { zoneIndex: 0, startStepsAgo: 6 * DAY, growthLpmPerDay: 40 },
   },
 };
 

@@ -5,6 +5,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { brokerPasswordHash } from '../broker-password-hash.ts';
 import { hashCredential } from '../credential-hash.ts';
 import { demoLifecycle } from './demo-alerts.ts';
+import { insertDmas } from './demo-dmas.ts';
+import { insertModbusDemo } from './modbus-demo.ts';
 import { demoRules, type DemoRule } from './demo-rules.ts';
 import {
   DEFAULT_DEMO_PASSWORD,
@@ -20,6 +22,7 @@ import { planNetwork, type PlannedNetwork, type PlannedPoint } from './network.t
 import { Random } from './random.ts';
 import { HISTORY_STEPS, STEP_MS, scenarios } from './scenario.ts';
 import { simulateTenant, type Simulation } from './simulate.ts';
+import { annotateDemoAssets } from './demo-annotations.ts';
 
 export interface SeedOptions {
   readonly adminUrl: string;
@@ -182,6 +185,7 @@ async function seedTenant(client: pg.Client, tenant: DemoTenant, context: Tenant
   const zoneIds = await insertZones(client, tenantId, network);
   const users = await insertUsers(client, tenant, tenantId, zoneIds, context.passwordHash);
   const assetIds = await insertAssets(client, tenantId, network, zoneIds);
+  await annotateDemoAssets(client, network, assetIds, scenario, end);
 
   const metricRows = await insertRows(
     client,
@@ -204,6 +208,7 @@ async function seedTenant(client: pg.Client, tenant: DemoTenant, context: Tenant
   const devices = await insertDevices(client, tenant, tenantId, network, assetIds, simulation, context);
   const seriesIds = await insertSeries(client, tenantId, devices, metricIds, simulation);
   await insertThingSpeakBinding(client, tenantId, network, devices, seriesIds);
+  await insertModbusDemo(client, tenantId, metricIds);
   await insertDeviceStates(client, tenantId, devices, simulation, end);
 
   context.log(`  ${simulation.series.length} series, copying telemetry`);
@@ -231,6 +236,7 @@ async function seedTenant(client: pg.Client, tenant: DemoTenant, context: Tenant
   });
   await insertIncident(client, tenant, tenantId, network, assetIds, zoneIds, users, alertIds, end);
   await insertOperationsHistory(client, tenantId, network, assetIds, devices, users, seriesIds, end);
+  await insertDmas(client, tenantId, zoneIds);
 }
 
 async function insertZones(client: pg.Client, tenantId: string, network: PlannedNetwork): Promise<string[]> {
@@ -534,27 +540,34 @@ async function insertRules(
   metricIds: ReadonlyMap<string, string>,
   createdBy: string | null,
 ): Promise<Map<string, string>> {
+  // A database migrated only up to an earlier release (the upgrade tests seed one) lacks the newer conditions.
+  const known = await client.query<{ condition: string }>(
+    'SELECT unnest(enum_range(NULL::alert_condition))::text AS condition',
+  );
+  const conditions = new Set(known.rows.map((row) => row.condition));
   const rows = await insertRows(
     client,
     'alert_rules',
-    demoRules.map((rule) => ({
-      tenant_id: tenantId,
-      name: rule.name,
-      description: rule.description,
-      condition: rule.condition,
-      priority: rule.priority,
-      scope: 'asset_kind',
-      asset_kind: rule.assetKind,
-      metric_id: rule.metricKey ? metricIds.get(rule.metricKey) : null,
-      setpoint: rule.setpoint,
-      deadband: rule.deadband,
-      on_delay_s: rule.onDelayS,
-      window_s: rule.windowS,
-      params: rule.params,
-      cooldown_s: rule.cooldownS,
-      escalate_after_s: rule.escalateAfterS,
-      created_by: createdBy,
-    })),
+    demoRules
+      .filter((rule) => conditions.has(rule.condition))
+      .map((rule) => ({
+        tenant_id: tenantId,
+        name: rule.name,
+        description: rule.description,
+        condition: rule.condition,
+        priority: rule.priority,
+        scope: 'asset_kind',
+        asset_kind: rule.assetKind,
+        metric_id: rule.metricKey ? metricIds.get(rule.metricKey) : null,
+        setpoint: rule.setpoint,
+        deadband: rule.deadband,
+        on_delay_s: rule.onDelayS,
+        window_s: rule.windowS,
+        params: rule.params,
+        cooldown_s: rule.cooldownS,
+        escalate_after_s: rule.escalateAfterS,
+        created_by: createdBy,
+      })),
     'id, name',
   );
   return new Map(rows.map((row) => [String(row.name), String(row.id)]));

@@ -1,7 +1,7 @@
 import type { DemoTenant } from './demo-tenants.ts';
 import type { PlannedNetwork, PlannedPoint } from './network.ts';
 import type { Random } from './random.ts';
-import { HISTORY_STEPS, STEP_MS, stepInWindow, type Scenario } from './scenario.ts';
+import { HISTORY_STEPS, STEP_MS, STEPS_PER_DAY, stepInWindow, type Scenario } from './scenario.ts';
 
 /** One simulated series: a value per step of the shared time grid, NaN where the device was silent. */
 export interface SimulatedSeries {
@@ -192,11 +192,14 @@ export function simulateTenant(
 
   for (const meter of ofKind('flow_meter')) {
     const base = random.between(150, 900);
+    const leak = leakShareLpm(scenario, network, meter);
+    const leakSteps = (step: number): number => Math.max(0, scenario.leak.startStepsAgo - stepsAgo(step));
     emit(
       meter,
       'flow_lpm',
       (step) =>
-        base * (demand[step] ?? 1) * (inBurst(meter, step) ? 1.7 : 1) * (1 + 0.04 * random.gaussian()),
+        base * (demand[step] ?? 1) * (inBurst(meter, step) ? 1.7 : 1) * (1 + 0.04 * random.gaussian()) +
+        (leak * leakSteps(step)) / STEPS_PER_DAY,
       0,
     );
   }
@@ -240,4 +243,11 @@ export function simulateTenant(
   }
 
   return { start, series };
+}
+
+/** The growth per day of the scenario's leak that one inlet meter of the leaking zone carries (0 elsewhere). */
+export function leakShareLpm(scenario: Scenario, network: PlannedNetwork, meter: PlannedPoint): number {
+  if (meter.kind !== 'flow_meter' || meter.zoneIndex !== scenario.leak.zoneIndex) return 0;
+  const meters = network.points.filter((p) => p.kind === 'flow_meter' && p.zoneIndex === meter.zoneIndex);
+  return scenario.leak.growthLpmPerDay / meters.length;
 }

@@ -15,10 +15,12 @@ export const alertRulePreviewResolutions = ['raw', '1m'] as const;
 export type AlertRulePreviewResolution = (typeof alertRulePreviewResolutions)[number];
 
 export const alertRulePreviewTargetSchema = z.object({
-  /** `series:<id>`, as the alerts of the rule would name it. */
+  /** `series:<id>` (`zone:<id>` for a DMA), as the alerts of the rule would name it. */
   targetKey: z.string(),
+  /** 0 for a DMA. */
   seriesId: z.int(),
-  deviceId: z.uuid(),
+  /** Null for a DMA. */
+  deviceId: z.uuid().nullable(),
   assetId: z.uuid().nullable(),
   /** The asset's name, else the device's. */
   label: z.string(),

@@ -8,7 +8,14 @@ import {
   type AlertTargetScope,
 } from '../domain/alerts.ts';
 import { assetKinds } from '../domain/assets.ts';
-import { archivedAtSchema, archivedQuerySchema, pageQuerySchema, safeTextSchema } from './common.ts';
+import { tagSchema } from './tag.schema.ts';
+import {
+  archivedAtSchema,
+  archivedQuerySchema,
+  jsonbObjectSchema,
+  pageQuerySchema,
+  safeTextSchema,
+} from './common.ts';
 
 export const alertRuleSchema = z
   .object({
@@ -21,6 +28,7 @@ export const alertRuleSchema = z
     seriesId: z.number().int().nullable(),
     assetId: z.uuid().nullable(),
     assetKind: z.enum(assetKinds).nullable(),
+    tag: z.string().nullable(),
     zoneId: z.uuid().nullable(),
     metricId: z.uuid().nullable(),
     setpoint: z.number().nullable(),
@@ -51,6 +59,7 @@ const ruleFields = {
   seriesId: z.number().int().positive().nullable().default(null),
   assetId: z.uuid().nullable().default(null),
   assetKind: z.enum(assetKinds).nullable().default(null),
+  tag: tagSchema.nullable().default(null).describe('Scope tag: every asset or device with this tag'),
   zoneId: z.uuid().nullable().default(null),
   metricId: z.uuid().nullable().default(null),
   setpoint: z.number().nullable().default(null),
@@ -64,7 +73,7 @@ const ruleFields = {
     .max(30 * 86_400)
     .nullable()
     .default(null),
-  params: z.record(z.string(), z.json()).default({}),
+  params: jsonbObjectSchema(z.json()).default({}),
   cooldownS: z.number().int().min(0).max(86_400).default(0),
   escalateAfterS: z
     .number()
@@ -76,7 +85,14 @@ const ruleFields = {
   enabled: z.boolean().default(true),
 };
 
-const thresholdConditions: readonly string[] = ['high', 'high_high', 'low', 'low_low', 'rate_of_change'];
+const thresholdConditions: readonly string[] = [
+  'high',
+  'high_high',
+  'low',
+  'low_low',
+  'rate_of_change',
+  'pump_starts',
+];
 
 /** Tuning of an anomaly rule: an EWMA of the series learns its normal level and spread. */
 export const anomalyParamsSchema = z.strictObject({
@@ -89,6 +105,17 @@ export const anomalyParamsSchema = z.strictObject({
   clearSigmas: z.number().min(0).max(50).optional(),
   /** Readings learned before the rule may raise. */
   warmupSamples: z.int().min(2).max(1_000_000).default(288),
+  /**
+   * `week`: one mean and spread per hour of the week (168, in the tenant's time zone), so the daily demand pattern
+   * is normal while a 03:00 flow that belongs at 08:00 is not. `none`: one mean and spread for every hour.
+   */
+  cycle: z.enum(['none', 'week']).default('none'),
+  /** With `cycle: week`, readings an hour of the week must have learned before it may raise. */
+  cycleWarmup: z.int().min(1).max(100_000).default(4),
+  /** With `cycle: week`, weeks of hourly rollups a new rule learns from before its first reading. */
+  historyWeeks: z.int().min(1).max(12).default(2),
+  /** With `cycle: week`, the spread is at least this fraction of the hour's mean (a quiet hour is not hair-trigger). */
+  minSpreadFraction: z.number().min(0).max(10).default(0.05),
 });
 export type AnomalyParams = z.infer<typeof anomalyParamsSchema>;
 
@@ -98,6 +125,59 @@ export const rateParamsSchema = z.strictObject({
 });
 export type RateParams = z.infer<typeof rateParamsSchema>;
 
+/**
+ * Tuning of a night-flow step rule on a DMA: each night's minimum night flow against the median of the nights
+ * before it (nights it flagged left out), with a tolerance learnt from their spread.
+ */
+export const nightFlowStepParamsSchema = z.strictObject({
+  /** Nights before the one judged that set its usual level. */
+  historyNights: z.int().min(3).max(60).default(14),
+  /** Judged nights of history needed before the rule may raise. */
+  minHistoryNights: z.int().min(3).max(60).default(7),
+  /** How many robust standard deviations (1.4826 × median absolute deviation) above usual is a step. */
+  sigmas: z.number().gt(0).max(50).default(4),
+  /** A rise smaller than this, in litres per hour, is never a step, however quiet the history. */
+  minStepLph: z.number().min(0).max(1e9).default(0),
+  /** Nor is a rise smaller than this fraction of the usual night flow. */
+  minStepFraction: z.number().min(0).max(10).default(0.05),
+});
+export type NightFlowStepParams = z.infer<typeof nightFlowStepParamsSchema>;
+
+/**
+ * Tuning of a forecast rule on a level: a robust (Theil–Sen) line through the readings of the rule's window,
+ * extended to the full or empty level. Give at least one of them, in the metric's unit.
+ */
+export const forecastParamsSchema = z
+  .strictObject({
+    /** Raises when the level is predicted to reach full or empty within this many seconds. */
+    horizonS: z
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(1800),
+    fullLevel: z.number().nullable().default(null),
+    emptyLevel: z.number().nullable().default(null),
+    /** Readings in the window needed for a prediction. */
+    minPoints: z.int().min(3).max(100_000).default(5),
+  })
+  .refine((p) => p.fullLevel !== null || p.emptyLevel !== null, {
+    message: 'give fullLevel, emptyLevel or both',
+  })
+  .refine((p) => p.fullLevel === null || p.emptyLevel === null || p.emptyLevel < p.fullLevel, {
+    message: 'emptyLevel must be below fullLevel',
+  });
+export type ForecastParams = z.infer<typeof forecastParamsSchema>;
+
+/**
+ * Tuning of a pump-starts rule: the setpoint is the most starts allowed within the rule's window. The pump runs
+ * while its series is above `runningAbove`: 0.5 for a run-state (0 stopped, 1 running), a minimum flow or power
+ * for a flow or power series. A start is a reading above it after one at or below it.
+ */
+export const pumpStartsParamsSchema = z.strictObject({
+  runningAbove: z.number().min(-1e9).max(1e9).default(0.5),
+});
+export type PumpStartsParams = z.infer<typeof pumpStartsParamsSchema>;
+
 /** The fields that decide whether a rule is coherent, as created or after a change. */
 export interface RuleShape {
   readonly condition: AlertCondition;
@@ -105,6 +185,9 @@ export interface RuleShape {
   readonly seriesId: number | null;
   readonly assetId: string | null;
   readonly assetKind: string | null;
+  readonly tag?: string | null;
+  /** The zone a rule is narrowed to, or (scope `zone`) the DMA it watches. */
+  readonly zoneId?: string | null;
   readonly metricId: string | null;
   readonly setpoint: number | null;
   readonly windowS: number | null;
@@ -120,17 +203,31 @@ export function ruleShapeIssue(r: RuleShape): { path: string; message: string } 
   if (
     (r.scope === 'series') !== (r.seriesId !== null) ||
     (r.scope === 'asset') !== (r.assetId !== null) ||
-    (r.scope === 'asset_kind') !== (r.assetKind !== null)
+    (r.scope === 'asset_kind') !== (r.assetKind !== null) ||
+    (r.scope === 'tag') !== ((r.tag ?? null) !== null)
   ) {
-    return { path: 'scope', message: 'give exactly the target of the scope: seriesId, assetId or assetKind' };
+    return {
+      path: 'scope',
+      message: 'give exactly the target of the scope: seriesId, assetId, assetKind or tag',
+    };
+  }
+  if ((r.scope === 'zone') !== (r.condition === 'night_flow_step')) {
+    return { path: 'scope', message: 'a night-flow step rule, and only it, watches a DMA: scope zone' };
+  }
+  if (r.scope === 'zone' && (r.zoneId ?? null) === null) {
+    return { path: 'zoneId', message: 'a night-flow step rule names the DMA (zoneId) it watches' };
   }
   if (thresholdConditions.includes(r.condition) && r.setpoint === null) {
     return { path: 'setpoint', message: 'this condition needs a setpoint' };
   }
-  if (!['device_offline', 'no_data'].includes(r.condition) && r.scope !== 'series' && r.metricId === null) {
-    return { path: 'metricId', message: 'a rule on an asset or asset kind names the metric it watches' };
+  if (
+    !['device_offline', 'no_data', 'night_flow_step'].includes(r.condition) &&
+    r.scope !== 'series' &&
+    r.metricId === null
+  ) {
+    return { path: 'metricId', message: 'a rule on an asset, asset kind or tag names the metric it watches' };
   }
-  if (['rate_of_change', 'no_data'].includes(r.condition) && r.windowS === null) {
+  if (['rate_of_change', 'no_data', 'forecast', 'pump_starts'].includes(r.condition) && r.windowS === null) {
     return { path: 'windowS', message: 'this condition needs a window in seconds' };
   }
   const params =
@@ -138,7 +235,13 @@ export function ruleShapeIssue(r: RuleShape): { path: string; message: string } 
       ? anomalyParamsSchema.safeParse(r.params)
       : r.condition === 'rate_of_change'
         ? rateParamsSchema.safeParse(r.params)
-        : z.strictObject({}).safeParse(r.params);
+        : r.condition === 'night_flow_step'
+          ? nightFlowStepParamsSchema.safeParse(r.params)
+          : r.condition === 'forecast'
+            ? forecastParamsSchema.safeParse(r.params)
+            : r.condition === 'pump_starts'
+              ? pumpStartsParamsSchema.safeParse(r.params)
+              : z.strictObject({}).safeParse(r.params);
   if (!params.success) {
     const issue = params.error.issues[0];
     return {
@@ -174,7 +277,7 @@ export const updateAlertRuleSchema = z
       .max(30 * 86_400)
       .nullable()
       .optional(),
-    params: z.record(z.string(), z.json()).optional(),
+    params: jsonbObjectSchema(z.json()).optional(),
     cooldownS: z.number().int().min(0).max(86_400).optional(),
     escalateAfterS: z
       .number()
@@ -213,6 +316,8 @@ export const alertSchema = z
     shelveReason: z.string().nullable(),
     escalatedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
+    /** When the alarm was found chattering (raised again and again within a short window), or null. */
+    chatteringSince: z.string().nullable(),
   })
   .meta({ id: 'Alert' });
 export type Alert = z.infer<typeof alertSchema>;
@@ -224,6 +329,8 @@ export const alertTransitionSchema = z
     toState: z.enum(alertStates),
     at: z.string(),
     userId: z.uuid().nullable(),
+    /** Who made it, by name (null for the system's own transitions). */
+    userName: z.string().nullable(),
     comment: z.string().nullable(),
     value: z.number().nullable(),
   })
@@ -342,6 +449,8 @@ export const alertKpisSchema = z
         ruleId: z.uuid(),
         ruleName: z.string(),
         targetKey: z.string(),
+        /** What the operator knows it by: the asset (or device) and the metric, e.g. "OHT Kondapur 3 · Level". */
+        targetName: z.string(),
         assetId: z.uuid().nullable(),
         count: z.int(),
       }),

@@ -4,11 +4,13 @@ import {
   archivedAtSchema,
   archivedQuerySchema,
   codeSchema,
+  jsonbObjectSchema,
   lineStringGeometrySchema,
   pageQuerySchema,
   pointGeometrySchema,
   safeTextSchema,
 } from './common.ts';
+import { tagListSchema, tagSchema } from './tag.schema.ts';
 
 const assetPropertiesSchema = z.object({
   code: z.string(),
@@ -23,6 +25,7 @@ const assetPropertiesSchema = z.object({
   inMaintenance: z.boolean(),
   maintenanceReason: z.string().nullable(),
   attributes: z.record(z.string(), z.unknown()),
+  tags: z.array(z.string()),
   archivedAt: archivedAtSchema,
 });
 
@@ -57,6 +60,7 @@ export const assetQuerySchema = pageQuerySchema
     kind: z.enum(assetKinds).optional(),
     zoneId: z.uuid().optional(),
     q: z.string().trim().min(1).max(100).optional().describe('Matches code or name'),
+    tag: tagSchema.optional().describe('Assets with this tag (`key` matches every value of the key)'),
     bbox: numberList(4)
       .refine(
         ([w = 0, s = 0, e = 0, n = 0]) => w < e && s < n && w >= -180 && e <= 180 && s >= -90 && n <= 90,
@@ -91,7 +95,8 @@ const assetInputProperties = z.strictObject({
   fromAssetId: z.uuid().nullable().optional(),
   toAssetId: z.uuid().nullable().optional(),
   installedOn: z.iso.date().nullable().optional(),
-  attributes: z.record(z.string(), z.unknown()).optional(),
+  attributes: jsonbObjectSchema(z.unknown()).optional(),
+  tags: tagListSchema.optional(),
 });
 
 const checkKindMatchesGeometry = (feature: {
@@ -127,7 +132,8 @@ export const assetUpdateSchema = z
     diameterMm: z.number().int().min(10).max(5000).optional(),
     material: z.enum(pipeMaterials).nullable().optional(),
     installedOn: z.iso.date().nullable().optional(),
-    attributes: z.record(z.string(), z.unknown()).optional(),
+    attributes: jsonbObjectSchema(z.unknown()).optional(),
+    tags: tagListSchema.optional().describe("Replaces the asset's tags"),
   })
   .meta({ id: 'AssetUpdate' });
 export type AssetUpdate = z.infer<typeof assetUpdateSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commandStates } from '../domain/devices.ts';
-import { pageQuerySchema } from './common.ts';
+import { jsonbObjectSchema, pageQuerySchema, storableInJsonb } from './common.ts';
 
 export const deviceCommandSchema = z
   .object({
@@ -23,7 +23,7 @@ export type DeviceCommand = z.infer<typeof deviceCommandSchema>;
 export const sendCommandSchema = z
   .strictObject({
     command: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
-    params: z.record(z.string(), z.union([z.string().max(200), z.number(), z.boolean()])).default({}),
+    params: jsonbObjectSchema(z.union([z.string().max(200), z.number(), z.boolean()])).default({}),
     ttlS: z
       .number()
       .int()
@@ -48,14 +48,11 @@ export const commandAckSchema = z
     id: z.uuid(),
     status: z.enum(['ok', 'error']),
     // PostgreSQL text and jsonb cannot hold U+0000; such an ack is malformed, not a database error.
-    result: z
-      .json()
-      .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain U+0000')
-      .optional(),
+    result: z.json().refine(storableInJsonb, 'must not contain U+0000 or an unpaired surrogate').optional(),
     message: z
       .string()
       .max(500)
-      .refine((text) => !text.includes('\u0000'), 'must not contain U+0000')
+      .refine(storableInJsonb, 'must not contain U+0000 or an unpaired surrogate')
       .optional(),
   })
   .meta({ id: 'CommandAck' });
@@ -68,3 +65,31 @@ export interface CommandMessage {
   readonly params: Record<string, unknown>;
   readonly expiresAt: string;
 }
+
+/** What an HTTP device fetches: its pending commands, each handed out once (delivered on the way out). */
+export const commandMessageSchema = z
+  .object({
+    id: z.uuid(),
+    command: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    expiresAt: z.string(),
+  })
+  .meta({ id: 'CommandMessage' });
+
+export const deviceCommandBatchSchema = z
+  .object({ commands: z.array(commandMessageSchema) })
+  .meta({ id: 'DeviceCommandBatch' });
+
+export const deviceCommandPollSchema = z.object({
+  waitS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(120)
+    .default(20)
+    .describe('How long to wait for a command when none is pending (capped by the server)'),
+});
+
+export const commandAckRecordedSchema = z
+  .object({ id: z.uuid(), state: z.enum(['acknowledged', 'failed']) })
+  .meta({ id: 'CommandAckRecorded' });

@@ -11,6 +11,26 @@ export const safeTextSchema = (max: number) =>
     .max(max)
     .regex(/^[^<>\p{Cc}]*$/u, 'must not contain < > or control characters');
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether every text inside a JSON value (keys too) can be kept in PostgreSQL's jsonb: no U+0000, no lone surrogate. */
+export function storableInJsonb(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.every(storableInJsonb);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).every(([key, inner]) => storableInJsonb(key) && storableInJsonb(inner));
+  return true;
+}
+
+/** A free-form JSON object kept in a jsonb column (attributes, parameters). */
+export const jsonbObjectSchema = <T extends z.ZodType>(values: T) =>
+  z
+    .record(z.string(), values)
+    .refine(
+      storableInJsonb,
+      'must not contain U+0000 or an unpaired surrogate (PostgreSQL cannot store them)',
+    );
+
 /** An identifier people type and read (asset code, zone code, serial number). */
 export const codeSchema = z
   .string()

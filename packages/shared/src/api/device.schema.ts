@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deviceConnectivities, deviceTransports, metricKinds } from '../domain/devices.ts';
 import { codeSchema, pageQuerySchema, safeTextSchema } from './common.ts';
+import { tagListSchema, tagSchema } from './tag.schema.ts';
 
 export const deviceSchema = z
   .object({
@@ -15,6 +16,7 @@ export const deviceSchema = z
     connectivity: z.enum(deviceConnectivities),
     lastSeenAt: z.string().nullable(),
     series: z.array(z.object({ id: z.number().int(), metricKey: z.string(), unit: z.string() })),
+    tags: z.array(z.string()),
   })
   .meta({ id: 'Device' });
 export type Device = z.infer<typeof deviceSchema>;
@@ -22,6 +24,7 @@ export type Device = z.infer<typeof deviceSchema>;
 export const deviceQuerySchema = pageQuerySchema.extend({
   assetId: z.uuid().optional(),
   transport: z.enum(deviceTransports).optional(),
+  tag: tagSchema.optional().describe('Devices with this tag (`key` matches every value of the key)'),
 });
 
 export const provisionDeviceSchema = z
@@ -34,6 +37,7 @@ export const provisionDeviceSchema = z
       .array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/))
       .max(64)
       .default([]),
+    tags: tagListSchema.default([]),
   })
   .meta({ id: 'ProvisionDevice' });
 
@@ -47,6 +51,7 @@ export const updateDeviceSchema = z
       .max(64)
       .optional()
       .describe('Adds series for these metrics; existing series are kept'),
+    tags: tagListSchema.optional().describe("Replaces the device's tags"),
   })
   .meta({ id: 'UpdateDevice' });
 

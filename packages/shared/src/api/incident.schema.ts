@@ -1,23 +1,13 @@
 import { z } from 'zod';
 import { alertPriorities, incidentStatuses } from '../domain/alerts.ts';
 import { alertSchema } from './alert.schema.ts';
+import { attachmentSchema } from './attachment.schema.ts';
+import { maintenanceLogSchema } from './maintenance.schema.ts';
 import { pageQuerySchema, safeTextSchema } from './common.ts';
 
 export const incidentNoteSchema = z
   .object({ id: z.uuid(), authorId: z.uuid().nullable(), body: z.string(), createdAt: z.string() })
   .meta({ id: 'IncidentNote' });
-
-export const maintenanceLogSchema = z
-  .object({
-    id: z.uuid(),
-    assetId: z.uuid().nullable(),
-    performedBy: z.uuid().nullable(),
-    workDone: z.string(),
-    partsUsed: z.string().nullable(),
-    startedAt: z.string(),
-    finishedAt: z.string().nullable(),
-  })
-  .meta({ id: 'MaintenanceLog' });
 
 export const incidentSchema = z
   .object({
@@ -42,6 +32,8 @@ export const incidentDetailSchema = incidentSchema
   .extend({
     notes: z.array(incidentNoteSchema),
     maintenanceLogs: z.array(maintenanceLogSchema),
+    /** Photos and documents of the incident, each with the note it came with (if any), oldest first. */
+    attachments: z.array(attachmentSchema),
     /** The linked alerts as they are now, newest first. */
     alerts: z.array(alertSchema),
   })
@@ -74,7 +66,11 @@ export const updateIncidentSchema = z
   .meta({ id: 'UpdateIncident' });
 
 export const addIncidentNoteSchema = z
-  .strictObject({ body: z.string().trim().min(1).max(10_000) })
+  .strictObject({
+    body: z.string().trim().min(1).max(10_000),
+    /** Files uploaded to the incident by the same user and not yet on a note, shown with this one. */
+    attachmentIds: z.array(z.uuid()).max(20).default([]),
+  })
   .meta({ id: 'AddIncidentNote' });
 
 export const closeIncidentSchema = z

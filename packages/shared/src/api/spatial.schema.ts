@@ -176,3 +176,82 @@ export const mapVersionSchema = z
   .object({ network: z.number().int().nonnegative(), alarms: z.number().int().nonnegative() })
   .meta({ id: 'MapVersion' });
 export type MapVersion = z.infer<typeof mapVersionSchema>;
+
+/**
+ * Where the caller's network lies, for the console's first camera: west, south, east, north of the visible
+ * assets, or null when there are none.
+ */
+export const mapExtentSchema = z
+  .object({ bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable() })
+  .meta({ id: 'MapExtent' });
+export type MapExtent = z.infer<typeof mapExtentSchema>;
+
+/** Assets alarmed together, whose common supply is asked for (`POST /spatial/common-upstream`). */
+export const commonUpstreamQuerySchema = z
+  .strictObject({ assetIds: z.array(z.uuid()).min(1).max(500) })
+  .meta({ id: 'CommonUpstreamQuery' });
+
+/**
+ * The pipe nearest the assets that every one of them is fed through (following pipes against the flow): where a
+ * single fault (a burst, a closed valve) would explain all their alarms. Null when they share none, or when fewer
+ * than two of them are fed by pipes at all.
+ */
+export const commonUpstreamSchema = z
+  .object({
+    pipe: z
+      .object({ id: z.uuid(), code: z.string(), name: z.string(), zoneId: z.uuid().nullable() })
+      .nullable(),
+    /** How many of the assets asked about are fed through it. */
+    fed: z.int(),
+  })
+  .meta({ id: 'CommonUpstream' });
+export type CommonUpstream = z.infer<typeof commonUpstreamSchema>;
+
+/**
+ * Where water enters or is stored to feed the network: an asset cut off from all of these loses supply. Pumps are
+ * not sources (they move water a source gave them); sumps are not either (a sump is refilled from the network and
+ * feeds it only through its pump).
+ */
+export const supplySourceKinds = ['plant', 'reservoir', 'borewell', 'tank'] as const;
+
+const planAssetSchema = z.object({
+  id: z.uuid(),
+  code: z.string(),
+  kind: z.enum(assetKinds),
+  /** Customer service connections fed at this asset (its `connections` attribute), 0 when not recorded. */
+  connections: z.int(),
+});
+
+/**
+ * How to isolate a pipe: the valves to close (the first valves met walking the network out from the pipe through
+ * any other kind of asset), the section they shut in with it, and what loses supply once they are closed: every
+ * asset and pipe no longer connected to a supply source (see `supplySourceKinds`) over the remaining network.
+ * Pipes are taken as two-way, so a loop fed from elsewhere keeps its supply. Computed over the whole tenant
+ * network; a zone-limited user sees the parts inside their zones and `hiddenOutsideZones` counts the rest.
+ */
+export const isolationPlanSchema = z
+  .object({
+    pipeId: z.uuid(),
+    valves: z.array(z.object({ id: z.uuid(), code: z.string(), name: z.string() })),
+    /**
+     * False when closing the valves cannot shut the pipe off: a supply source lies in the section with no valve
+     * between it and the pipe (`unvalvedSources`), so the source itself must be stopped.
+     */
+    isolated: z.boolean(),
+    unvalvedSources: z.array(planAssetSchema),
+    /** The pipes and assets between the valves, drained with the pipe (the pipe itself included). */
+    section: z.object({
+      pipes: z.array(z.object({ id: z.uuid(), code: z.string() })),
+      assets: z.array(planAssetSchema),
+    }),
+    /** Supplied before the valves close and cut off from every source after, outside the section. */
+    lostSupply: z.object({
+      pipes: z.array(z.object({ id: z.uuid(), code: z.string() })),
+      assets: z.array(planAssetSchema),
+    }),
+    /** Service connections without water: those of the section's and the cut-off assets. */
+    connectionsAffected: z.int(),
+    hiddenOutsideZones: z.int(),
+  })
+  .meta({ id: 'IsolationPlan' });
+export type IsolationPlan = z.infer<typeof isolationPlanSchema>;

@@ -43,3 +43,7 @@ export const updateUserSchema = z
     disabled: z.boolean().optional(),
   })
   .meta({ id: 'UpdateUser' });
+
+/** Who a user id is, for views that name people (alert history, incidents): every user of the tenant. */
+export const userNameSchema = z.object({ id: z.uuid(), displayName: z.string() }).meta({ id: 'UserName' });
+export type UserName = z.infer<typeof userNameSchema>;

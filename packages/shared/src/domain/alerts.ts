@@ -11,11 +11,17 @@ export const alertConditions = [
   'no_data',
   'device_offline',
   'anomaly',
+  'night_flow_step',
+  'forecast',
+  'pump_starts',
 ] as const;
 export type AlertCondition = (typeof alertConditions)[number];
 
-/** What a rule watches: one series, every series of a metric on one asset, or every asset of a kind. */
-export const alertTargetScopes = ['series', 'asset', 'asset_kind'] as const;
+/**
+ * What a rule watches: one series, every series of a metric on one asset, every asset of a kind, or a district
+ * metered area (a zone: night-flow rules only).
+ */
+export const alertTargetScopes = ['series', 'asset', 'asset_kind', 'zone', 'tag'] as const;
 export type AlertTargetScope = (typeof alertTargetScopes)[number];
 
 /**

@@ -1,5 +1,5 @@
 /** How a device's readings reach the server. */
-export const deviceTransports = ['mqtt', 'http', 'thingspeak'] as const;
+export const deviceTransports = ['mqtt', 'http', 'thingspeak', 'modbus', 'opcua', 'lorawan'] as const;
 export type DeviceTransport = (typeof deviceTransports)[number];
 
 export const deviceConnectivities = ['unknown', 'online', 'offline'] as const;

@@ -9,6 +9,7 @@ import {
   type AlertChanges,
 } from '../api/alert.schema.ts';
 import { incidentSchema } from '../api/incident.schema.ts';
+import { maintenancePlanSchema } from '../api/maintenance.schema.ts';
 import type { Problem } from '../api/problem.ts';
 import { roles } from '../domain/roles.ts';
 
@@ -54,6 +55,10 @@ export type FloodEvent = z.infer<typeof floodEventSchema>;
 
 export const incidentEventSchema = z.object({ incident: incidentSchema });
 export type IncidentEvent = z.infer<typeof incidentEventSchema>;
+
+/** Planned maintenance came to its reminder time: sent once per due date to the asset's zone. */
+export const maintenanceDueEventSchema = z.object({ plan: maintenancePlanSchema });
+export type MaintenanceDueEvent = z.infer<typeof maintenanceDueEventSchema>;
 
 /** `[seriesId, time (epoch ms), value]`: the latest reading of a subscribed series in one coalescing interval. */
 export const liveReadingSchema = z.tuple([z.int(), z.number(), z.number()]);
@@ -141,6 +146,7 @@ export interface ServerToClientEvents {
   'device:status': (event: DeviceStatusEvent) => void;
   flood: (event: FloodEvent) => void;
   incident: (event: IncidentEvent) => void;
+  'maintenance:due': (event: MaintenanceDueEvent) => void;
   /** Coalesced: the latest reading per subscribed series per interval; may be skipped for a slow client. */
   telemetry: (event: TelemetryEvent) => void;
   'session:ready': (event: SessionReady) => void;

@@ -3,6 +3,7 @@ import { SignInSteps } from './account/sign-in-steps.tsx';
 import { useActivityHeartbeat } from './account/use-activity-heartbeat.ts';
 import { AdminView } from './admin/admin-view.tsx';
 import { useAlertFeed } from './alerts/alert-feed.ts';
+import { useAnnunciator } from './alerts/use-annunciator.ts';
 import { useDesktopAlertSignals } from './alerts/use-desktop-alert-signals.ts';
 import { describeError } from './api/api-error.ts';
 import { AlarmManagementView } from './components/alarm-management-view.tsx';
@@ -10,11 +11,13 @@ import { AlertConsole } from './components/alert-console.tsx';
 import { AppHeader } from './components/app-header.tsx';
 import { ConnectionBanner } from './components/connection-banner.tsx';
 import { visibleViews } from './components/console-nav.tsx';
+import { HandoverView } from './components/handover-view.tsx';
 import { IncidentsView } from './components/incidents-view.tsx';
 import { LoginScreen } from './components/login-screen.tsx';
 import { MapView } from './map/map-view.tsx';
 import { openTrendWindow } from './map/open-trend.ts';
 import { currentPopout } from './desktop/desktop-bridge.ts';
+import { DmaView } from './dma/dma-view.tsx';
 import { useConsoleSocket } from './realtime/use-console-socket.ts';
 import { useAssetLabels, useZoneNames } from './reference/reference-data.ts';
 import type { Session } from './session/session.ts';
@@ -37,6 +40,8 @@ function ConsoleShell({ session }: { session: Session }) {
   const chosenView = useViewStore((state) => state.view);
   const alerts = feed.data ?? [];
   useDesktopAlertSignals(feed.data, popout === null);
+  // Every console window takes part: one of them sounds (see useAnnunciator), any of them silences.
+  const annunciation = useAnnunciator(feed.data, session.tenantId !== null);
   const role = session.user.role;
   // A pop-out shows its one view; a role that lost a screen (its role changed) falls back to the alerts.
   const view =
@@ -44,7 +49,7 @@ function ConsoleShell({ session }: { session: Session }) {
 
   return (
     <div className="shell">
-      <AppHeader session={session} alerts={alerts} popout={popout !== null} />
+      <AppHeader session={session} alerts={alerts} popout={popout !== null} annunciation={annunciation} />
       <ConnectionBanner dataUpdatedAt={feed.dataUpdatedAt} />
       {view === 'account' && popout === null && !adminRequested ? (
         <AccountView />
@@ -58,6 +63,10 @@ function ConsoleShell({ session }: { session: Session }) {
         <TrendView seriesIds={trendSeries} live={liveTelemetry} />
       ) : view === 'incidents' ? (
         <IncidentsView session={session} />
+      ) : view === 'handover' ? (
+        <HandoverView tenantId={session.tenantId} />
+      ) : view === 'dmas' ? (
+        <DmaView tenantId={session.tenantId} />
       ) : view === 'alarm-management' ? (
         <AlarmManagementView tenantId={session.tenantId} />
       ) : (

@@ -12,10 +12,13 @@ import {
   expireShelving,
   syncSuppression,
 } from './alert-jobs.ts';
+import type { AlertChange } from './alert-changes.ts';
+import { defaultChatterPolicy, flagChattering, readChatterPolicy } from './chatter-detection.ts';
 import { checkFlood } from './flood-monitor.ts';
 import { NotificationDispatcher, type NotificationOptions } from './notification-dispatcher.ts';
 import { evaluateReadings } from './reading-evaluator.ts';
-import { RuleCache } from './rule-cache.ts';
+import { checkNightFlow } from './night-flow-job.ts';
+import { RuleCache, type TenantRules } from './rule-cache.ts';
 
 export interface AlertEngineOptions {
   /** Readings waiting for evaluation at most. */
@@ -26,6 +29,8 @@ export interface AlertEngineOptions {
   readonly ruleCacheMs: number;
   readonly floodThreshold: number;
   readonly floodWindowS: number;
+  /** Night-flow step rules of a tenant are judged at most this often. */
+  readonly nightFlowIntervalMs: number;
   /** How far devices' last seen / last reading times may lag (see deviceStateLagMs); silence waits that much more. */
   readonly stateLagMs: number;
   readonly notifications: NotificationOptions;
@@ -48,6 +53,8 @@ export class AlertEngine {
   private ticking: Promise<void> | null = null;
   private readonly silenceChecks = new Map<string, Promise<void>>();
   private readonly floodChecks = new Map<string, Promise<void>>();
+  /** When each tenant's night-flow rules were last judged (epoch ms). */
+  private readonly nightFlowCheckedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
@@ -110,6 +117,10 @@ export class AlertEngine {
         this.checkSilenceSoon(event.tenantId);
       }),
       this.bus.on('alert_rule.changed', (event) => {
+        this.rules.invalidate(event.tenantId);
+        this.nightFlowCheckedAt.delete(event.tenantId);
+      }),
+      this.bus.on('tags.changed', (event) => {
         this.rules.invalidate(event.tenantId);
       }),
     );
@@ -193,9 +204,15 @@ export class AlertEngine {
         );
         const watched = readings.filter((r) => rules.valueRules.has(r.seriesId));
         if (watched.length === 0) return { watched, result: null };
-        const result = await withAlertTransaction(this.pool, context, (client) =>
-          evaluateReadings(client, rules, watched),
-        );
+        const result = await withAlertTransaction(this.pool, context, async (client) => {
+          const evaluated = await evaluateReadings(client, rules, watched);
+          const chattering = await flagChattering(
+            client,
+            [...new Set(evaluated.changes.filter(isActivation).map((change) => change.alert.id))],
+            await readChatterPolicyIfNeeded(client, evaluated.changes),
+          );
+          return { ...evaluated, changes: [...evaluated.changes, ...chattering] };
+        });
         return { watched, result };
       });
       this.readingsTotal.inc({ outcome: 'no_rule' }, readings.length - watched.length);
@@ -267,11 +284,22 @@ export class AlertEngine {
             ...(await syncSuppression(client)),
             ...(await escalateOverdue(client)),
             ...(await checkSilence(client, rules, this.options.stateLagMs / 1000)),
+            ...(await this.nightFlowDue(tenantId, rules, client)),
           ],
         }),
       );
       publishAlertChanges(this.bus, changes);
     });
+  }
+
+  /** The tenant's night-flow rules, when their interval has passed. */
+  private async nightFlowDue(tenantId: string, rules: TenantRules, client: pg.PoolClient) {
+    const now = Date.now();
+    if (rules.nightFlow.length === 0) return [];
+    if (now - (this.nightFlowCheckedAt.get(tenantId) ?? 0) < this.options.nightFlowIntervalMs) return [];
+    const changes = await checkNightFlow(client, rules, now);
+    this.nightFlowCheckedAt.set(tenantId, now);
+    return changes;
   }
 
   /** A device went on- or offline: its offline rules are checked now rather than at the next run. */
@@ -323,4 +351,14 @@ export class AlertEngine {
         );
     }
   }
+}
+
+/** A change that made an alert annunciate (raised, or active again), which chattering detection looks at. */
+function isActivation(change: AlertChange): boolean {
+  return change.alert.state === 'active_unacknowledged' && change.alert.chatteringSince === null;
+}
+
+/** The policy is read only when some alert became active: most batches change nothing. */
+function readChatterPolicyIfNeeded(client: pg.PoolClient, changes: readonly AlertChange[]) {
+  return changes.some(isActivation) ? readChatterPolicy(client) : Promise.resolve(defaultChatterPolicy);
 }

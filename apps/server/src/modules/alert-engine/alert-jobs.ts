@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { prepared } from '../../http/json-page.ts';
 import type { AlertChange } from './alert-changes.ts';
 import { clearAlert, escalateOverdue, raiseAlert, transitionAlerts } from './alert-lifecycle.ts';
+import { cycleFromJson } from './demand-cycle.ts';
 import { judgeThreshold, type RuleState } from './evaluators.ts';
 import { alertMessage } from './messages.ts';
 import type { RuleTarget, TenantRules } from './rule-cache.ts';
@@ -24,6 +25,7 @@ interface DueStateRow {
   mean: number | null;
   variance: number | null;
   samples: number;
+  cycle: unknown;
 }
 
 function indexValueRules(rules: TenantRules): Map<string, RuleTarget> {
@@ -42,7 +44,7 @@ export async function applyDueDelays(client: pg.PoolClient, rules: TenantRules):
   const { rows } = await client.query<DueStateRow>(
     prepared(
       `SELECT s.rule_id, s.target_key, s.active, s.pending_since, s.clearing_since, s.last_time, s.last_value,
-              s.mean, s.variance, s.samples
+              s.mean, s.variance, s.samples, s.cycle
          FROM alert_rule_states s JOIN alert_rules r ON r.id = s.rule_id
         WHERE r.enabled
           AND ((NOT s.active AND s.pending_since <= now() - make_interval(secs => r.on_delay_s))
@@ -69,6 +71,8 @@ export async function applyDueDelays(client: pg.PoolClient, rules: TenantRules):
       mean: row.mean,
       variance: row.variance,
       samples: row.samples,
+      // Saved back with the state: a delay that runs out must not forget what the hours of the week learnt.
+      cycle: cycleFromJson(row.cycle),
     };
     if (!row.active) {
       const value = row.last_value;

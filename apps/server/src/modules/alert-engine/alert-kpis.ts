@@ -37,12 +37,21 @@ export async function alertKpisJson(client: pg.PoolClient, range: KpiRange): Pro
          SELECT * FROM scoped WHERE closed_at IS NULL AND raised_at < now() - make_interval(secs => $4)
        ),
        frequent AS (
-         SELECT f.rule_id, r.name, f.target_key, f.asset_id, f.n
+         SELECT f.rule_id, r.name, f.target_key, f.asset_id, f.n,
+                coalesce(nullif(concat_ws(' · ', coalesce(ta.name, td.name, sd.name), tm.name), ''), f.target_key)
+                  AS target_name
            FROM (SELECT rule_id, target_key, (array_agg(asset_id ORDER BY raised_at DESC))[1] AS asset_id,
+                        (array_agg(series_id ORDER BY raised_at DESC))[1] AS series_id,
+                        (array_agg(device_id ORDER BY raised_at DESC))[1] AS device_id,
                         count(*)::integer AS n
                    FROM ranged GROUP BY rule_id, target_key
                   ORDER BY n DESC, rule_id, target_key LIMIT 10) f
            JOIN alert_rules r ON r.id = f.rule_id
+           LEFT JOIN assets ta ON ta.id = f.asset_id
+           LEFT JOIN devices td ON td.id = f.device_id
+           LEFT JOIN series ts ON ts.id = f.series_id
+           LEFT JOIN devices sd ON sd.id = ts.device_id
+           LEFT JOIN metrics tm ON tm.id = ts.metric_id
        )
        SELECT json_build_object(
          'from', json_time($1), 'to', json_time($2),
@@ -63,7 +72,8 @@ export async function alertKpisJson(client: pg.PoolClient, range: KpiRange): Pro
                                 FROM standing a JOIN alert_rules r ON r.id = a.rule_id
                                ORDER BY a.raised_at, a.id LIMIT 20) o)),
          'topFrequent', (SELECT coalesce(json_agg(json_build_object('ruleId', rule_id, 'ruleName', name,
-                                                                    'targetKey', target_key, 'assetId', asset_id,
+                                                                    'targetKey', target_key, 'targetName', target_name,
+                                                                    'assetId', asset_id,
                                                                     'count', n) ORDER BY n DESC, rule_id, target_key), '[]')
                            FROM frequent)
        )::text AS json`,

@@ -122,6 +122,11 @@ const transitions = {
     set: restore,
   },
   comment: { where: 'true', set: 'last_value = a.last_value' },
+  /** Raised again and again within a short window (see chatter-detection.ts): flagged once per alert. */
+  flagChattering: {
+    where: 'a.closed_at IS NULL AND a.chattering_since IS NULL',
+    set: 'chattering_since = now()',
+  },
   /** Its rule was archived: it will never be evaluated again, so the alert closes, with who archived it. */
   retire: {
     where: 'a.closed_at IS NULL',

@@ -5,6 +5,8 @@ export interface EmailMessage {
   readonly to: string;
   readonly subject: string;
   readonly text: string;
+  /** Files sent with it (a report's PDF). */
+  readonly attachments?: readonly { filename: string; content: Buffer; contentType: string }[];
 }
 
 export interface EmailSender {
@@ -24,7 +26,11 @@ export function createEmailSender(smtpUrl: string, from: string, timeoutMs: numb
     socketTimeout: timeoutMs,
   });
   const sendMessage = async (message: EmailMessage): Promise<void> => {
-    await transport.sendMail({ from, ...message });
+    await transport.sendMail({
+      from,
+      ...message,
+      attachments: message.attachments ? [...message.attachments] : [],
+    });
   };
   return {
     sendMessage,

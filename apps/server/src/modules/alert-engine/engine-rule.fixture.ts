@@ -1,4 +1,9 @@
-import { anomalyParamsSchema, rateParamsSchema } from '@tidewatch/shared';
+import {
+  anomalyParamsSchema,
+  nightFlowStepParamsSchema,
+  pumpStartsParamsSchema,
+  rateParamsSchema,
+} from '@tidewatch/shared';
 import type { EngineRule } from './rule-cache.ts';
 
 /** A high-level rule on series 1 at 100, no deadband, delays or cooldown, for tests; `fields` override. */
@@ -11,6 +16,7 @@ export const engineRule = (fields: Partial<EngineRule>): EngineRule => ({
   seriesId: 1,
   assetId: null,
   assetKind: null,
+  tag: null,
   zoneId: null,
   metricId: null,
   setpoint: 100,
@@ -21,5 +27,8 @@ export const engineRule = (fields: Partial<EngineRule>): EngineRule => ({
   cooldownS: 0,
   anomaly: anomalyParamsSchema.parse({}),
   rate: rateParamsSchema.parse({}),
+  forecast: { horizonS: 1800, fullLevel: null, emptyLevel: null, minPoints: 5 },
+  nightFlow: nightFlowStepParamsSchema.parse({}),
+  pumpStarts: pumpStartsParamsSchema.parse({}),
   ...fields,
 });

@@ -1,3 +1,5 @@
+import { describeForecast, forecastLevel, type TimedValue } from '../forecast/level-forecast.ts';
+import { emptyCycle, learnCycleBucket, type Cycle } from './demand-cycle.ts';
 import type { EngineRule } from './rule-cache.ts';
 
 /** What a value rule carries between readings of one target (persisted in alert_rule_states). */
@@ -14,6 +16,8 @@ export interface RuleState {
   mean: number | null;
   variance: number | null;
   samples: number;
+  /** Anomaly rules with the demand cycle: what each hour of the week has learnt. */
+  cycle: Cycle | null;
 }
 
 /** A rule and target seen for the first time: normal, nothing learnt (as a new `alert_rule_states` row). */
@@ -26,6 +30,7 @@ export const initialRuleState = (): RuleState => ({
   mean: null,
   variance: null,
   samples: 0,
+  cycle: null,
 });
 
 export type Verdict = 'raise' | 'clear' | null;
@@ -126,6 +131,68 @@ export function judgeAnomaly(rule: EngineRule, state: RuleState, value: number):
   };
 }
 
+/**
+ * Anomaly with the demand cycle: distance from the mean of the reading's hour of the week, in that hour's standard
+ * deviations (at least `minSpreadFraction` of its mean). An hour that has not learnt `cycleWarmup` readings judges
+ * nothing yet.
+ */
+export function judgeCycleAnomaly(
+  rule: EngineRule,
+  state: RuleState,
+  value: number,
+  hour: number | undefined,
+): Judgement {
+  const { sigmas, cycleWarmup, minSpreadFraction } = rule.anomaly;
+  const clearSigmas = rule.anomaly.clearSigmas ?? Math.max(sigmas - 1, 0);
+  const bucket = hour === undefined ? null : (state.cycle?.[hour] ?? null);
+  if (bucket === null || bucket.n < cycleWarmup) return { on: false, off: true, detail: '' };
+  const spread = Math.max(
+    Math.sqrt(bucket.variance),
+    Math.abs(bucket.mean) * minSpreadFraction,
+    Math.abs(bucket.mean) * 1e-9,
+    1e-9,
+  );
+  const z = Math.abs(value - bucket.mean) / spread;
+  return {
+    on: z > sigmas,
+    off: z <= clearSigmas,
+    detail: `${format(value)} is ${z.toFixed(1)} standard deviations from its usual ${format(bucket.mean)} at this hour of the week`,
+  };
+}
+
+/** Folds a reading into its hour of the week; `samples` counts every reading learnt. */
+export function learnCycle(state: RuleState, value: number, hour: number, alpha: number): void {
+  const cycle = state.cycle ?? emptyCycle();
+  cycle[hour] = learnCycleBucket(cycle[hour] ?? null, value, alpha);
+  state.cycle = cycle;
+  state.samples += 1;
+}
+
+/**
+ * Pump starts within the window: readings above `runningAbove` after one at or below it, in `recent` (oldest
+ * first, the window up to the reading; its first reading only sets the state the pump was in).
+ */
+export function countStarts(recent: readonly TimedValue[], runningAbove: number): number {
+  let starts = 0;
+  for (let i = 1; i < recent.length; i += 1) {
+    const before = recent[i - 1] as TimedValue;
+    const now = recent[i] as TimedValue;
+    if (now.value > runningAbove && before.value <= runningAbove) starts += 1;
+  }
+  return starts;
+}
+
+/** More starts in the window than the setpoint allows; clears once they fall to setpoint - deadband. */
+export function judgePumpStarts(rule: EngineRule, recent: readonly TimedValue[]): Judgement {
+  const starts = countStarts(recent, rule.pumpStarts.runningAbove);
+  const limit = rule.setpoint ?? 0;
+  return {
+    on: starts > limit,
+    off: starts <= limit - rule.deadband,
+    detail: `${String(starts)} starts in ${String(Math.round((rule.windowS ?? 0) / 60))} min (limit ${format(limit)})`,
+  };
+}
+
 /** Folds a reading into the exponentially weighted mean and variance. */
 export function learn(state: RuleState, value: number, alpha: number): void {
   if (state.mean === null || state.variance === null || state.samples === 0) {
@@ -141,20 +208,51 @@ export function learn(state: RuleState, value: number, alpha: number): void {
   state.samples += 1;
 }
 
+/**
+ * Whether the level's trend over the rule's window (`recent`, oldest first, up to the reading) reaches full or
+ * empty within the horizon. Without enough readings for a line there is no prediction, which clears.
+ */
+export function judgeForecast(rule: EngineRule, recent: readonly TimedValue[], time: number): Judgement {
+  const { fullLevel, emptyLevel, horizonS, minPoints } = rule.forecast;
+  const forecast = forecastLevel(recent, time, fullLevel, emptyLevel, minPoints);
+  if (forecast === null) return { on: false, off: true, detail: '' };
+  const soonest = Math.min(forecast.timeToFullS ?? Infinity, forecast.timeToEmptyS ?? Infinity);
+  return {
+    on: soonest <= horizonS,
+    off: soonest > horizonS,
+    detail: describeForecast(forecast, fullLevel, emptyLevel),
+  };
+}
+
+/** What a reading is judged with besides its value: a rate's baseline, a forecast's window of readings. */
+export interface ReadingContext {
+  readonly baseline: number | null;
+  /** Readings of the rule's window up to and including this one, oldest first (forecast, pump starts). */
+  readonly recent?: readonly TimedValue[];
+  /** The reading's hour of the week in the tenant's time zone (anomaly rules with the demand cycle). */
+  readonly hourOfWeek?: number;
+}
+
 /** A reading against its rule: rate of change against its baseline, anomaly against what was learned, else a limit. */
 export function judgeReading(
   rule: EngineRule,
   state: RuleState,
-  value: number,
-  baseline: number | null,
+  reading: TimedValue,
+  context: ReadingContext,
 ): Judgement {
   switch (rule.condition) {
     case 'rate_of_change':
-      return judgeRate(rule, value, baseline);
+      return judgeRate(rule, reading.value, context.baseline);
     case 'anomaly':
-      return judgeAnomaly(rule, state, value);
+      return rule.anomaly.cycle === 'week'
+        ? judgeCycleAnomaly(rule, state, reading.value, context.hourOfWeek)
+        : judgeAnomaly(rule, state, reading.value);
+    case 'forecast':
+      return judgeForecast(rule, context.recent ?? [], reading.time);
+    case 'pump_starts':
+      return judgePumpStarts(rule, context.recent ?? []);
     default:
-      return judgeThreshold(rule, value);
+      return judgeThreshold(rule, reading.value);
   }
 }
 
@@ -165,12 +263,19 @@ export function judgeReading(
 export function stepReading(
   rule: EngineRule,
   state: RuleState,
-  reading: { readonly time: number; readonly value: number },
-  baseline: number | null,
+  reading: TimedValue,
+  context: ReadingContext | number | null,
 ): { verdict: Verdict; judgement: Judgement } {
-  const judgement = judgeReading(rule, state, reading.value, baseline);
+  const given = typeof context === 'number' || context === null ? { baseline: context } : context;
+  const judgement = judgeReading(rule, state, reading, given);
   const verdict = stepLatch(state, judgement, reading.time, rule.onDelayS * 1000, rule.offDelayS * 1000);
-  if (rule.condition === 'anomaly') learn(state, reading.value, rule.anomaly.alpha);
+  // A value the rule flags is not learnt: a standing anomaly must not become the new normal.
+  if (rule.condition === 'anomaly' && !judgement.on) {
+    if (rule.anomaly.cycle !== 'week') learn(state, reading.value, rule.anomaly.alpha);
+    else if (given.hourOfWeek !== undefined) {
+      learnCycle(state, reading.value, given.hourOfWeek, rule.anomaly.alpha);
+    }
+  }
   return { verdict, judgement };
 }
 

@@ -9,6 +9,9 @@ const conditionNames: Record<EngineRule['condition'], string> = {
   no_data: 'no data',
   device_offline: 'offline',
   anomaly: 'anomaly',
+  night_flow_step: 'night flow step',
+  forecast: 'forecast',
+  pump_starts: 'pump starts',
 };
 
 const isThreshold = (rule: EngineRule): boolean =>
@@ -24,6 +27,8 @@ export function alertMessage(rule: EngineRule, target: Target, detail: string): 
       ? `device offline for at least ${String(rule.windowS ?? 0)} s`
       : rule.condition === 'no_data'
         ? `no ${target.metricKey ?? 'data'} for ${String(rule.windowS ?? 0)} s`
-        : `${target.metricKey ?? 'value'} ${detail}${target.unit && isThreshold(rule) ? ` ${target.unit}` : ''}`;
+        : rule.condition === 'night_flow_step'
+          ? detail
+          : `${target.metricKey ?? 'value'} ${detail}${target.unit && isThreshold(rule) ? ` ${target.unit}` : ''}`;
   return `${target.label}: ${what} (${conditionNames[rule.condition]}, ${rule.name})`;
 }

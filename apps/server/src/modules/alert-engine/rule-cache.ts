@@ -1,14 +1,21 @@
 import { withTenantClient } from '@tidewatch/db';
 import {
   anomalyParamsSchema,
+  forecastParamsSchema,
+  nightFlowStepParamsSchema,
+  pumpStartsParamsSchema,
   rateParamsSchema,
   type AlertCondition,
   type AlertPriority,
   type AlertTargetScope,
   type AnomalyParams,
+  type ForecastParams,
+  type NightFlowStepParams,
+  type PumpStartsParams,
   type RateParams,
 } from '@tidewatch/shared';
 import type pg from 'pg';
+import { tagTextSql } from '../tags/tag.queries.ts';
 
 /** A rule as the engine evaluates it. */
 export interface EngineRule {
@@ -20,6 +27,8 @@ export interface EngineRule {
   readonly seriesId: number | null;
   readonly assetId: string | null;
   readonly assetKind: string | null;
+  /** Scope `tag`: the tag (`key` or `key:value`) of the assets or devices watched. */
+  readonly tag: string | null;
   readonly zoneId: string | null;
   readonly metricId: string | null;
   readonly setpoint: number | null;
@@ -30,7 +39,13 @@ export interface EngineRule {
   readonly cooldownS: number;
   readonly anomaly: AnomalyParams;
   readonly rate: RateParams;
+  readonly forecast: ForecastParams;
+  readonly nightFlow: NightFlowStepParams;
+  readonly pumpStarts: PumpStartsParams;
 }
+
+/** A forecast rule whose params do not parse watches nothing (neither level given) rather than stop the engine. */
+const inertForecast: ForecastParams = { horizonS: 1800, fullLevel: null, emptyLevel: null, minPoints: 5 };
 
 /** What one alert is about: a series, or a whole device (offline, silent). */
 export interface Target {
@@ -55,10 +70,12 @@ export interface RuleTarget {
 export interface TenantRules {
   readonly loadedAt: number;
   readonly series: ReadonlySet<number>;
-  /** Value rules (thresholds, rate of change, anomaly) by the series they watch. */
+  /** Value rules (thresholds, rate of change, anomaly, forecast, pump starts) by the series they watch. */
   readonly valueRules: ReadonlyMap<number, readonly RuleTarget[]>;
   readonly noData: readonly RuleTarget[];
   readonly offline: readonly RuleTarget[];
+  /** Night-flow step rules, each watching the DMA of its zone (judged by a job, not per reading). */
+  readonly nightFlow: readonly EngineRule[];
 }
 
 const valueConditions: ReadonlySet<AlertCondition> = new Set([
@@ -68,6 +85,8 @@ const valueConditions: ReadonlySet<AlertCondition> = new Set([
   'low_low',
   'rate_of_change',
   'anomaly',
+  'forecast',
+  'pump_starts',
 ]);
 
 /** An alert rule as stored (snake case, params unchecked). */
@@ -80,6 +99,7 @@ export interface RuleRow {
   series_id: number | null;
   asset_id: string | null;
   asset_kind: string | null;
+  tag: string | null;
   zone_id: string | null;
   metric_id: string | null;
   setpoint: number | null;
@@ -99,6 +119,8 @@ export interface DeviceRow {
   asset_kind: string | null;
   asset_name: string | null;
   zone_id: string | null;
+  /** The tags of the device and of its asset, as the API writes them. */
+  tags: string[];
   /** Null for a device without series. */
   series_id: number | null;
   metric_id: string | null;
@@ -110,6 +132,11 @@ export function toRule(row: RuleRow): EngineRule {
   // Rules saved before params were validated fall back to the defaults rather than stop the engine.
   const anomaly = anomalyParamsSchema.safeParse(row.condition === 'anomaly' ? row.params : {});
   const rate = rateParamsSchema.safeParse(row.condition === 'rate_of_change' ? row.params : {});
+  const forecast = forecastParamsSchema.safeParse(row.params);
+  const pumpStarts = pumpStartsParamsSchema.safeParse(row.condition === 'pump_starts' ? row.params : {});
+  const nightFlow = nightFlowStepParamsSchema.safeParse(
+    row.condition === 'night_flow_step' ? row.params : {},
+  );
   return {
     id: row.id,
     name: row.name,
@@ -119,6 +146,7 @@ export function toRule(row: RuleRow): EngineRule {
     seriesId: row.series_id,
     assetId: row.asset_id,
     assetKind: row.asset_kind,
+    tag: row.tag,
     zoneId: row.zone_id,
     metricId: row.metric_id,
     setpoint: row.setpoint,
@@ -129,6 +157,9 @@ export function toRule(row: RuleRow): EngineRule {
     cooldownS: row.cooldown_s,
     anomaly: anomaly.success ? anomaly.data : anomalyParamsSchema.parse({}),
     rate: rate.success ? rate.data : rateParamsSchema.parse({}),
+    forecast: row.condition === 'forecast' && forecast.success ? forecast.data : inertForecast,
+    nightFlow: nightFlow.success ? nightFlow.data : nightFlowStepParamsSchema.parse({}),
+    pumpStarts: pumpStarts.success ? pumpStarts.data : pumpStartsParamsSchema.parse({}),
   };
 }
 
@@ -141,7 +172,20 @@ function coversDevice(rule: EngineRule, device: DeviceRow): boolean {
       return device.asset_id !== null && device.asset_id === rule.assetId;
     case 'asset_kind':
       return device.asset_kind === rule.assetKind && (rule.zoneId === null || rule.zoneId === device.zone_id);
+    case 'zone':
+      return false;
+    case 'tag':
+      return (
+        rule.tag !== null &&
+        device.tags.some((tag) => tagMatches(tag, rule.tag ?? '')) &&
+        (rule.zoneId === null || rule.zoneId === device.zone_id)
+      );
   }
+}
+
+/** The same match as the API's `?tag=` filter: `key` matches every value of the key. */
+function tagMatches(tag: string, wanted: string): boolean {
+  return tag === wanted || (!wanted.includes(':') && tag.startsWith(`${wanted}:`));
 }
 
 function coversSeries(rule: EngineRule, row: DeviceRow): boolean {
@@ -185,6 +229,7 @@ export function resolveRules(
   const valueRules = new Map<number, RuleTarget[]>();
   const noData: RuleTarget[] = [];
   const offline: RuleTarget[] = [];
+  const nightFlow: EngineRule[] = [];
   const series = new Set<number>();
   const devices = new Map<string, DeviceRow>();
   for (const row of rows) {
@@ -192,6 +237,10 @@ export function resolveRules(
     if (row.series_id !== null) series.add(row.series_id);
   }
   for (const rule of rules) {
+    if (rule.condition === 'night_flow_step') {
+      nightFlow.push(rule);
+      continue;
+    }
     const watchesSeries =
       valueConditions.has(rule.condition) ||
       (rule.condition === 'no_data' && (rule.metricId !== null || rule.scope === 'series'));
@@ -213,14 +262,18 @@ export function resolveRules(
       (rule.condition === 'device_offline' ? offline : noData).push({ rule, target: deviceTarget(device) });
     }
   }
-  return { loadedAt: now, series, valueRules, noData, offline };
+  return { loadedAt: now, series, valueRules, noData, offline, nightFlow };
 }
 
 /** The enabled devices of the tenant in context, each with its series, for `resolveRules`. */
 export async function loadDeviceRows(client: pg.PoolClient): Promise<DeviceRow[]> {
   const { rows } = await client.query<DeviceRow>(
     `SELECT d.id AS device_id, d.name AS device_name, d.asset_id, a.kind AS asset_kind, a.name AS asset_name,
-            a.zone_id, s.id AS series_id, s.metric_id, m.key AS metric_key, m.unit
+            a.zone_id, s.id AS series_id, s.metric_id, m.key AS metric_key, m.unit,
+            ARRAY(SELECT ${tagTextSql('t')} FROM device_tags dt JOIN tags t ON t.id = dt.tag_id WHERE dt.device_id = d.id
+                  UNION
+                  SELECT ${tagTextSql('t')} FROM asset_tags at JOIN tags t ON t.id = at.tag_id WHERE at.asset_id = d.asset_id)
+              AS tags
        FROM devices d
        LEFT JOIN assets a ON a.id = d.asset_id
        LEFT JOIN series s ON s.device_id = d.id
@@ -271,7 +324,7 @@ export class RuleCache {
       { tenantId, userId: null, role: null },
       async (client) => {
         const ruleRows = await client.query<RuleRow>(
-          `SELECT id, name, condition, priority, scope, series_id, asset_id, asset_kind, zone_id, metric_id, setpoint,
+          `SELECT id, name, condition, priority, scope, series_id, asset_id, asset_kind, tag, zone_id, metric_id, setpoint,
                   deadband, on_delay_s, off_delay_s, window_s, cooldown_s, params
              FROM alert_rules WHERE enabled AND archived_at IS NULL ORDER BY id`,
         );

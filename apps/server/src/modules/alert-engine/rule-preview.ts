@@ -10,7 +10,17 @@ import {
 import type pg from 'pg';
 import { invalid } from '../../http/app-error.ts';
 import { checkRuleReferences } from '../alerts/rule-references.ts';
-import { delayDueAt, holdForCooldown, initialRuleState, stepReading, type RuleState } from './evaluators.ts';
+import { hourOfWeek } from './demand-cycle.ts';
+import {
+  delayDueAt,
+  holdForCooldown,
+  initialRuleState,
+  learnCycle,
+  stepReading,
+  type RuleState,
+} from './evaluators.ts';
+import { dmaNights, loadDmas, tenantTimeZone } from '../dma/dma-balance.ts';
+import { judgeNights, nightsToRead } from '../dma/night-flow-step.ts';
 import { loadDeviceRows, resolveRules, toRule, type EngineRule, type RuleTarget } from './rule-cache.ts';
 
 /** How much one preview may read: targets, and readings over all of them (look-back included). */
@@ -39,7 +49,10 @@ const UNSAVED_RULE_ID = '00000000-0000-0000-0000-000000000000';
 /** How far before the window a target's readings matter: a rate's window, an anomaly rule's history. */
 function lookBackMs(rule: EngineRule): number {
   if (rule.condition === 'rate_of_change') return (rule.windowS ?? 0) * 1000;
+  if (rule.condition === 'anomaly' && rule.anomaly.cycle === 'week')
+    return rule.anomaly.historyWeeks * 7 * DAY_MS;
   if (rule.condition === 'anomaly') return (rule.windowS ?? 86_400) * 1000;
+  if (rule.condition === 'forecast' || rule.condition === 'pump_starts') return (rule.windowS ?? 0) * 1000;
   return 0;
 }
 
@@ -54,12 +67,34 @@ function learnHistory(rule: EngineRule, state: RuleState, history: readonly Poin
   state.samples = recent.length;
 }
 
+/** As the engine starts a new state with the demand cycle: each hour of the week learns the weeks before. */
+function learnCycleHistory(
+  rule: EngineRule,
+  state: RuleState,
+  history: readonly Point[],
+  from: number,
+  timeZone: string,
+): void {
+  const since = from - rule.anomaly.historyWeeks * 7 * DAY_MS;
+  for (const p of history) {
+    if (p.time >= since) learnCycle(state, p.value, hourOfWeek(p.time, timeZone), rule.anomaly.alpha);
+  }
+}
+
 /**
  * Replays one target's readings (oldest first) through the engine's own step, from a normal state. Between
  * readings, a delay that ran out acts at its due time as the engine's delay job would. An alert is taken to close
  * when its condition clears, so the cooldown runs from then (in service it runs from the acknowledgement).
  */
-export function replayTarget(rule: EngineRule, points: readonly Point[], from: number, to: number): Replay {
+export function replayTarget(
+  rule: EngineRule,
+  points: readonly Point[],
+  from: number,
+  to: number,
+  /** The tenant's, for an anomaly rule with the demand cycle. */
+  timeZone = 'UTC',
+): Replay {
+  const weekly = rule.condition === 'anomaly' && rule.anomaly.cycle === 'week';
   const state = initialRuleState();
   const onDelayMs = rule.onDelayS * 1000;
   const offDelayMs = rule.offDelayS * 1000;
@@ -94,7 +129,8 @@ export function replayTarget(rule: EngineRule, points: readonly Point[], from: n
 
   const start = points.findIndex((p) => p.time >= from);
   const first = start === -1 ? points.length : start;
-  if (rule.condition === 'anomaly') learnHistory(rule, state, points.slice(0, first), from);
+  if (weekly) learnCycleHistory(rule, state, points.slice(0, first), from, timeZone);
+  else if (rule.condition === 'anomaly') learnHistory(rule, state, points.slice(0, first), from);
   let oldest = 0;
   for (let i = first; i < points.length; i += 1) {
     const reading = points[i] as Point;
@@ -103,7 +139,13 @@ export function replayTarget(rule: EngineRule, points: readonly Point[], from: n
     const candidate = points[oldest];
     const baseline = candidate && candidate.time < reading.time ? candidate.value : null;
     const pendingBefore = state.pendingSince;
-    const { verdict } = stepReading(rule, state, reading, baseline);
+    const { verdict } = stepReading(rule, state, reading, {
+      baseline,
+      ...(rule.condition === 'forecast' || rule.condition === 'pump_starts'
+        ? { recent: points.slice(oldest, i + 1) }
+        : {}),
+      ...(weekly ? { hourOfWeek: hourOfWeek(reading.time, timeZone) } : {}),
+    });
     evaluated += 1;
     lastValue = reading.value;
     if (verdict === 'raise') {
@@ -210,6 +252,106 @@ function targetOf(pair: RuleTarget, replay: Replay): AlertRulePreviewTarget {
   };
 }
 
+/** The candidate as the engine would load it once saved. */
+const candidateRule = (candidate: PreviewAlertRule): EngineRule =>
+  toRule({
+    id: UNSAVED_RULE_ID,
+    name: candidate.name,
+    condition: candidate.condition,
+    priority: candidate.priority,
+    scope: candidate.scope,
+    series_id: candidate.seriesId,
+    asset_id: candidate.assetId,
+    asset_kind: candidate.assetKind,
+    tag: candidate.tag,
+    zone_id: candidate.zoneId,
+    metric_id: candidate.metricId,
+    setpoint: candidate.setpoint,
+    deadband: candidate.deadband,
+    on_delay_s: candidate.onDelayS,
+    off_delay_s: candidate.offDelayS,
+    window_s: candidate.windowS,
+    cooldown_s: candidate.cooldownS,
+    params: candidate.params,
+  });
+
+/**
+ * A night-flow rule replayed over the DMA's nights: each night whose window ended in [from, to) is judged as the
+ * engine's job judges it when that window ends, which is when a step raises (and a quiet night clears).
+ */
+async function previewNightFlow(
+  client: pg.PoolClient,
+  rule: EngineRule,
+  zones: readonly string[] | null,
+  from: number,
+  to: number,
+): Promise<AlertRulePreview> {
+  const [dma] = await loadDmas(client, zones, rule.zoneId);
+  if (!dma) throw invalid('zoneId', 'The zone is not a district metered area');
+  const timeZone = await tenantTimeZone(client);
+  const nights = await dmaNights(
+    client,
+    dma,
+    timeZone,
+    nightsToRead(rule.nightFlow) + ALERT_RULE_PREVIEW_DAYS,
+    new Date(to),
+  );
+  const judged = judgeNights(
+    nights.map((n) => ({
+      date: n.date,
+      windowEnd: Date.parse(n.windowEnd),
+      minNightFlowLph: n.minNightFlowLph,
+    })),
+    rule.nightFlow,
+  );
+  const raises: { at: number; value: number | null }[] = [];
+  let active = false;
+  let since = 0;
+  let alarmMs = 0;
+  let cooldownUntil = Number.NEGATIVE_INFINITY;
+  let points = 0;
+  for (const night of judged) {
+    if (night.windowEnd < from || night.minNightFlowLph === null) continue;
+    points += 1;
+    if (night.stepped && !active && night.windowEnd >= cooldownUntil) {
+      active = true;
+      since = night.windowEnd;
+      raises.push({ at: night.windowEnd, value: night.minNightFlowLph });
+    } else if (!night.stepped && active) {
+      active = false;
+      alarmMs += night.windowEnd - since;
+      cooldownUntil = night.windowEnd + rule.cooldownS * 1000;
+    }
+  }
+  if (active) alarmMs += to - since;
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    resolution: '1m',
+    points,
+    totalRaises: raises.length,
+    timeInAlarmS: alarmMs / 1000,
+    raises: raises
+      .slice(0, ALERT_RULE_PREVIEW_MAX_RAISES)
+      .map((r) => ({ at: new Date(r.at).toISOString(), seriesId: 0, value: r.value })),
+    raisesTruncated: raises.length > ALERT_RULE_PREVIEW_MAX_RAISES,
+    targets: [
+      {
+        targetKey: `zone:${dma.zoneId}`,
+        seriesId: 0,
+        deviceId: null,
+        assetId: null,
+        label: dma.name,
+        metricKey: null,
+        points,
+        raiseCount: raises.length,
+        timeInAlarmS: alarmMs / 1000,
+        activeAtEnd: active,
+      },
+    ],
+  };
+}
+
 /**
  * How often `candidate` would have raised over the last days of its targets' stored readings, evaluated with
  * the engine's own steps; nothing is written. The targets are resolved as the engine resolves a saved rule.
@@ -226,31 +368,16 @@ export async function previewAlertRule(
   if (candidate.condition === 'no_data' || candidate.condition === 'device_offline') {
     throw invalid(
       'condition',
-      'A preview replays readings: it covers limits, rate of change and anomaly rules',
+      'A preview replays readings: it covers limits, rate of change, anomaly, forecast, pump-starts and night-flow rules',
     );
   }
   await withTenant(db.prisma, context, (tx) => checkRuleReferences(tx, zones, candidate));
-  const rule = toRule({
-    id: UNSAVED_RULE_ID,
-    name: candidate.name,
-    condition: candidate.condition,
-    priority: candidate.priority,
-    scope: candidate.scope,
-    series_id: candidate.seriesId,
-    asset_id: candidate.assetId,
-    asset_kind: candidate.assetKind,
-    zone_id: candidate.zoneId,
-    metric_id: candidate.metricId,
-    setpoint: candidate.setpoint,
-    deadband: candidate.deadband,
-    on_delay_s: candidate.onDelayS,
-    off_delay_s: candidate.offDelayS,
-    window_s: candidate.windowS,
-    cooldown_s: candidate.cooldownS,
-    params: candidate.params,
-  });
+  const rule = candidateRule(candidate);
   const to = now;
   const from = to - ALERT_RULE_PREVIEW_DAYS * DAY_MS;
+  if (rule.condition === 'night_flow_step') {
+    return withTenantClient(db.pool, context, (client) => previewNightFlow(client, rule, zones, from, to));
+  }
   const readFrom = from - lookBackMs(rule);
 
   return withTenantClient(db.pool, context, async (client) => {
@@ -274,9 +401,10 @@ export async function previewAlertRule(
         ? new Map<number, Point[]>()
         : await readPoints(client, rule, resolution, seriesIds, readFrom, to);
 
+    const timeZone = await tenantTimeZone(client);
     const replays = pairs.map((pair) => ({
       pair,
-      replay: replayTarget(rule, points.get(pair.target.seriesId ?? -1) ?? [], from, to),
+      replay: replayTarget(rule, points.get(pair.target.seriesId ?? -1) ?? [], from, to, timeZone),
     }));
     const raises = replays
       .flatMap(({ pair, replay }) =>

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { prepared } from '../../http/json-page.ts';
+import { cycleFromJson, cycleToJson } from './demand-cycle.ts';
 import type { RuleState } from './evaluators.ts';
 
 /*
@@ -29,6 +30,7 @@ interface StateRow {
   mean: number | null;
   variance: number | null;
   samples: number;
+  cycle: unknown;
   fresh: boolean;
 }
 
@@ -39,7 +41,7 @@ export interface LoadedState {
 }
 
 const columns = `rule_id, target_key, active, pending_since, clearing_since, last_time, last_value, mean, variance,
-                 samples`;
+                 samples, cycle`;
 
 function toState(row: StateRow): LoadedState {
   return {
@@ -53,6 +55,7 @@ function toState(row: StateRow): LoadedState {
       mean: row.mean,
       variance: row.variance,
       samples: row.samples,
+      cycle: cycleFromJson(row.cycle),
     },
   };
 }
@@ -120,11 +123,11 @@ export async function saveStates(
       `UPDATE alert_rule_states s
           SET active = x.active, pending_since = x.pending_since, clearing_since = x.clearing_since,
               last_time = x.last_time, last_value = x.last_value, mean = x.mean, variance = x.variance,
-              samples = x.samples
+              samples = x.samples, cycle = x.cycle
          FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::timestamptz[], $5::timestamptz[],
-                     $6::timestamptz[], $7::float8[], $8::float8[], $9::float8[], $10::integer[])
+                     $6::timestamptz[], $7::float8[], $8::float8[], $9::float8[], $10::integer[], $11::jsonb[])
               AS x (rule_id, target_key, active, pending_since, clearing_since, last_time, last_value, mean,
-                    variance, samples)
+                    variance, samples, cycle)
         WHERE s.rule_id = x.rule_id AND s.target_key = x.target_key`,
       [
         changed.map((c) => c.key.ruleId),
@@ -137,6 +140,7 @@ export async function saveStates(
         changed.map((c) => c.state.mean),
         changed.map((c) => c.state.variance),
         changed.map((c) => c.state.samples),
+        changed.map((c) => cycleToJson(c.state.cycle)),
       ],
     ),
   );

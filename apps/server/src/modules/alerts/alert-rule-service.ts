@@ -33,6 +33,7 @@ export const toRule = (row: AlertRuleRow): AlertRule => ({
   seriesId: row.seriesId,
   assetId: row.assetId,
   assetKind: row.assetKind,
+  tag: row.tag,
   zoneId: row.zoneId,
   metricId: row.metricId,
   setpoint: row.setpoint,

@@ -11,7 +11,8 @@ export const alertJson = `json_build_object(
   'zoneId', a.zone_id, 'raisedAt', json_time(a.raised_at), 'raisedValue', a.raised_value, 'lastValue', a.last_value,
   'returnedAt', json_time(a.returned_at), 'acknowledgedAt', json_time(a.acknowledged_at),
   'acknowledgedBy', a.acknowledged_by, 'shelvedUntil', json_time(a.shelved_until), 'shelveReason', a.shelve_reason,
-  'escalatedAt', json_time(a.escalated_at), 'closedAt', json_time(a.closed_at))`;
+  'escalatedAt', json_time(a.escalated_at), 'closedAt', json_time(a.closed_at),
+  'chatteringSince', json_time(a.chattering_since))`;
 
 /**
  * What moves whenever an alert list may change: the tenant's alert sequence (every transition, raised alerts
@@ -55,9 +56,9 @@ export function alertPageRead(
 const alertDetail = namedRead(
   `SELECT (${alertJson}::jsonb || jsonb_build_object('transitions', coalesce((
           SELECT jsonb_agg(jsonb_build_object('id', t.id::text, 'fromState', t.from_state, 'toState', t.to_state,
-                                              'at', json_time(t.at), 'userId', t.user_id, 'comment', t.comment,
-                                              'value', t.value) ORDER BY t.at, t.id)
-            FROM alert_transitions t WHERE t.alert_id = a.id), '[]')))::text AS json
+                                              'at', json_time(t.at), 'userId', t.user_id, 'userName', u.display_name,
+                                              'comment', t.comment, 'value', t.value) ORDER BY t.at, t.id)
+            FROM alert_transitions t LEFT JOIN users u ON u.id = t.user_id WHERE t.alert_id = a.id), '[]')))::text AS json
    FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
   WHERE a.id = $1::uuid AND ($2::uuid[] IS NULL OR a.zone_id = ANY($2::uuid[]))`,
 );

@@ -23,8 +23,8 @@ const ruleJoins = `LEFT JOIN assets a ON a.id = r.asset_id
                    LEFT JOIN assets sa ON sa.id = d.asset_id`;
 
 /**
- * The rules a zone-limited caller may see: those watching inside their zones, and tenant-wide asset-kind rules,
- * which name nothing of any zone. As a Prisma filter on the rule id; empty for a caller with every zone.
+ * The rules a zone-limited caller may see: those watching inside their zones, and tenant-wide asset-kind and tag
+ * rules, which name nothing of any zone. As a Prisma filter on the rule id; empty for a caller with every zone.
  */
 export async function visibleRules(
   tx: TenantTransaction,
@@ -33,7 +33,7 @@ export async function visibleRules(
   if (zones === null) return {};
   const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
     `SELECT r.id FROM alert_rules r ${ruleJoins}
-      WHERE ${ruleZoneSql} = ANY($1::uuid[]) OR (r.scope = 'asset_kind' AND r.zone_id IS NULL)`,
+      WHERE ${ruleZoneSql} = ANY($1::uuid[]) OR (r.scope IN ('asset_kind', 'tag') AND r.zone_id IS NULL)`,
     [...zones],
   );
   return { id: { in: rows.map((row) => row.id) } };
@@ -63,7 +63,14 @@ export async function checkRuleReferences(
   await requireInZones(tx, zones, 'assets', 'assetId', [rule.assetId]);
   await requireInZones(tx, zones, 'zones', 'zoneId', [rule.zoneId]);
   await requireInTenant(tx, 'metrics', 'metricId', [rule.metricId]);
-  if (zones !== null && rule.scope === 'asset_kind' && rule.zoneId === null) {
+  if (rule.scope === 'zone') {
+    const dma = await tx.$queryRawUnsafe<unknown[]>(
+      'SELECT 1 FROM dmas WHERE zone_id = $1::uuid',
+      rule.zoneId,
+    );
+    if (dma.length === 0) throw invalid('zoneId', 'The zone is not a district metered area');
+  }
+  if (zones !== null && (rule.scope === 'asset_kind' || rule.scope === 'tag') && rule.zoneId === null) {
     throw forbidden('A rule over the whole tenant is for a user with every zone: narrow it to one of yours');
   }
 }

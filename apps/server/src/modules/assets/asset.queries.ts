@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { jsonPageRead, namedRead, type BoundRead, type JsonPageRead } from '../../http/json-page.ts';
 import { decodeCursor } from '../../http/pagination.ts';
 import { SqlFilter } from '../../http/sql-filter.ts';
+import { hasTagSql, tagsJsonSql } from '../tags/tag.queries.ts';
 
 /** The AssetFeature shape of the API, built by PostgreSQL (the same fields as `assetFeatureSchema`). */
 const featureJson = `json_build_object(
@@ -12,7 +13,7 @@ const featureJson = `json_build_object(
     'code', a.code, 'name', a.name, 'kind', a.kind, 'zoneId', a.zone_id, 'diameterMm', a.diameter_mm,
     'material', a.material, 'fromAssetId', a.from_asset_id, 'toAssetId', a.to_asset_id,
     'installedOn', a.installed_on::text, 'inMaintenance', a.maintenance_since IS NOT NULL,
-    'maintenanceReason', a.maintenance_reason, 'attributes', a.properties,
+    'maintenanceReason', a.maintenance_reason, 'attributes', a.properties, 'tags', ${tagsJsonSql('asset', 'a')},
     'archivedAt', json_time(a.archived_at)))`;
 
 const escapeLike = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -32,6 +33,7 @@ export function assetPageRead(
   if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
   if (query.q)
     filter.where((p) => `(a.code ILIKE ${p}::text OR a.name ILIKE ${p}::text)`, escapeLike(query.q));
+  if (query.tag) filter.where((p) => hasTagSql('asset', 'a', p), query.tag);
   if (query.bbox)
     filter.where(
       (w, s, e, n) =>
@@ -94,7 +96,7 @@ const exportFeatureJson = `json_build_object(
   'properties', json_build_object(
     'code', a.code, 'name', a.name, 'kind', a.kind, 'zoneId', a.zone_id, 'diameterMm', a.diameter_mm,
     'material', a.material, 'fromAssetId', a.from_asset_id, 'toAssetId', a.to_asset_id,
-    'installedOn', a.installed_on::text, 'attributes', a.properties))`;
+    'installedOn', a.installed_on::text, 'attributes', a.properties, 'tags', ${tagsJsonSql('asset', 'a')}))`;
 
 /**
  * The assets matching `query` as the JSON text of a FeatureCollection in code order, and how many there are;

@@ -27,6 +27,7 @@ import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit, recordAuditOnClient } from '../audit/record-audit.ts';
 import { isCheckViolation, isUniqueViolation } from '../database-errors.ts';
 import { deleteOrArchive } from '../records/delete-or-archive.ts';
+import { setTags } from '../tags/tag.queries.ts';
 import { requireInZones } from '../tenant-references.ts';
 import { assetExportJson, assetFeatureRead, assetPageRead, findAssetFeature } from './asset.queries.ts';
 import { detachAsset, inFileLinks, linkByCode, upsertAssets } from './asset.repository.ts';
@@ -82,6 +83,25 @@ async function checkReferences(
   }
 }
 
+/** Writes the tags of the features that give them (by code: the assets were just written). */
+async function writeFeatureTags(
+  tx: TenantTransaction,
+  tenantId: string,
+  features: readonly AssetInput[],
+): Promise<void> {
+  const tagged = features.filter((f) => f.properties.tags !== undefined);
+  if (tagged.length === 0) return;
+  const rows = await tx.asset.findMany({
+    where: { code: { in: tagged.map((f) => f.properties.code) }, archivedAt: null },
+    select: { id: true, code: true },
+  });
+  const idByCode = new Map(rows.map((row) => [row.code, row.id]));
+  for (const feature of tagged) {
+    const id = idByCode.get(feature.properties.code);
+    if (id) await setTags(tx, tenantId, 'asset', id, feature.properties.tags ?? []);
+  }
+}
+
 function mapWriteError(error: unknown): never {
   if (isUniqueViolation(error)) throw conflict('An asset with this code exists');
   if (isCheckViolation(error)) throw invalid('geometry', 'The geometry is not valid for this kind of asset');
@@ -89,12 +109,16 @@ function mapWriteError(error: unknown): never {
 }
 
 /** Assets on the map, as GeoJSON in and out. */
-export function assetRoutes({ db }: RouteDeps, hotLists: HotLists): AnyRoute[] {
+export function assetRoutes({ db, bus }: RouteDeps, hotLists: HotLists): AnyRoute[] {
+  const tagsChanged = <T>(tenantId: string, tagged: boolean, result: T): T => {
+    if (tagged) bus.emit('tags.changed', { tenantId });
+    return result;
+  };
   return [
     defineRoute({
       method: 'get',
       path: '/assets',
-      summary: 'Assets as a GeoJSON FeatureCollection, filtered by kind, zone, text, bbox or radius',
+      summary: 'Assets as a GeoJSON FeatureCollection, filtered by kind, zone, text, tag, bbox or radius',
       tag: 'assets',
       access: 'tenant',
       permission: 'asset:read',
@@ -169,21 +193,26 @@ export function assetRoutes({ db }: RouteDeps, hotLists: HotLists): AnyRoute[] {
       body: assetInputSchema,
       response: assetFeatureSchema,
       status: 201,
-      handler: ({ body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          await checkReferences(tx, ctx, [body]);
-          const exists = await tx.asset.count({ where: { code: body.properties.code, archivedAt: null } });
-          if (exists) throw conflict(`An asset with code "${body.properties.code}" exists`);
-          const { ids } = await upsertAssets(tx, ctx.tenantId, [body]).catch(mapWriteError);
-          const id = ids[0] ?? '';
-          await recordAudit(tx, ctx, {
-            action: 'asset.create',
-            resourceType: 'asset',
-            resourceId: id,
-            details: { code: body.properties.code },
-          });
-          return readAsset(tx, ctx, id);
-        }),
+      handler: async ({ body }, ctx) =>
+        tagsChanged(
+          ctx.tenantId,
+          body.properties.tags !== undefined,
+          await withTenant(db.prisma, dbContext(ctx), async (tx) => {
+            await checkReferences(tx, ctx, [body]);
+            const exists = await tx.asset.count({ where: { code: body.properties.code, archivedAt: null } });
+            if (exists) throw conflict(`An asset with code "${body.properties.code}" exists`);
+            const { ids } = await upsertAssets(tx, ctx.tenantId, [body]).catch(mapWriteError);
+            const id = ids[0] ?? '';
+            await writeFeatureTags(tx, ctx.tenantId, [body]);
+            await recordAudit(tx, ctx, {
+              action: 'asset.create',
+              resourceType: 'asset',
+              resourceId: id,
+              details: { code: body.properties.code },
+            });
+            return readAsset(tx, ctx, id);
+          }),
+        ),
     }),
     defineRoute({
       method: 'post',
@@ -195,72 +224,85 @@ export function assetRoutes({ db }: RouteDeps, hotLists: HotLists): AnyRoute[] {
       largeBody: true,
       body: assetImportSchema,
       response: assetImportResultSchema,
-      handler: ({ body }, ctx) =>
-        withTenant(
-          db.prisma,
-          dbContext(ctx),
-          async (tx) => {
-            // Thousands of features in one transaction: 120 s, longer than the role's 5 s, for this one only.
-            await tx.$executeRaw`SET LOCAL statement_timeout = '120s'`;
-            const codes = body.features.map((f) => f.properties.code);
-            if (new Set(codes).size !== codes.length) throw invalid('features', 'Each code may appear once');
-            const { features, links } = inFileLinks(body.features);
-            await checkReferences(tx, ctx, features);
-            const result = await upsertAssets(tx, ctx.tenantId, features).catch(mapWriteError);
-            await linkByCode(tx, ctx.tenantId, links).catch(mapWriteError);
-            await recordAudit(tx, ctx, {
-              action: 'asset.import',
-              resourceType: 'asset',
-              details: { created: result.created, updated: result.updated },
-            });
-            return { created: result.created, updated: result.updated };
-          },
-          { timeoutMs: 120_000 },
+      handler: async ({ body }, ctx) =>
+        tagsChanged(
+          ctx.tenantId,
+          body.features.some((f) => f.properties.tags !== undefined),
+          await withTenant(
+            db.prisma,
+            dbContext(ctx),
+            async (tx) => {
+              // Thousands of features in one transaction: 120 s, longer than the role's 5 s, for this one only.
+              await tx.$executeRaw`SET LOCAL statement_timeout = '120s'`;
+              const codes = body.features.map((f) => f.properties.code);
+              if (new Set(codes).size !== codes.length)
+                throw invalid('features', 'Each code may appear once');
+              const { features, links } = inFileLinks(body.features);
+              await checkReferences(tx, ctx, features);
+              const result = await upsertAssets(tx, ctx.tenantId, features).catch(mapWriteError);
+              await linkByCode(tx, ctx.tenantId, links).catch(mapWriteError);
+              await writeFeatureTags(tx, ctx.tenantId, features);
+              await recordAudit(tx, ctx, {
+                action: 'asset.import',
+                resourceType: 'asset',
+                details: { created: result.created, updated: result.updated },
+              });
+              return { created: result.created, updated: result.updated };
+            },
+            { timeoutMs: 120_000 },
+          ),
         ),
     }),
     defineRoute({
       method: 'patch',
       path: '/assets/:id',
-      summary: 'Change an asset (name, zone, geometry, pipe attributes)',
+      summary: 'Change an asset (name, zone, geometry, pipe attributes, tags)',
       tag: 'assets',
       access: 'tenant',
       permission: 'asset:write',
       params: idParamsSchema,
       body: assetUpdateSchema,
       response: assetFeatureSchema,
-      handler: ({ params, body }, ctx) =>
-        withTenant(db.prisma, dbContext(ctx), async (tx) => {
-          const current = await liveAsset(tx, ctx, params.id);
-          await requireInZones(tx, zoneLimit(ctx), 'zones', 'zoneId', [body.zoneId]);
-          const p = current.properties;
-          const next: AssetInput = {
-            type: 'Feature',
-            geometry: body.geometry ?? current.geometry,
-            properties: {
-              code: p.code,
-              name: body.name ?? p.name,
-              kind: p.kind,
-              zoneId: body.zoneId === undefined ? p.zoneId : body.zoneId,
-              diameterMm: body.diameterMm ?? p.diameterMm,
-              material: body.material === undefined ? p.material : body.material,
-              fromAssetId: p.fromAssetId,
-              toAssetId: p.toAssetId,
-              installedOn: body.installedOn === undefined ? p.installedOn : body.installedOn,
-              attributes: body.attributes ?? p.attributes,
-            },
-          };
-          const parsed = assetInputSchema.safeParse(next);
-          if (!parsed.success) throw invalid('geometry', parsed.error.issues[0]?.message ?? 'not valid');
-          await checkReferences(tx, ctx, [parsed.data]);
-          await upsertAssets(tx, ctx.tenantId, [parsed.data]).catch(mapWriteError);
-          await recordAudit(tx, ctx, {
-            action: 'asset.update',
-            resourceType: 'asset',
-            resourceId: params.id,
-            details: { fields: Object.keys(body) },
-          });
-          return readAsset(tx, ctx, params.id);
-        }),
+      handler: async ({ params, body }, ctx) =>
+        tagsChanged(
+          ctx.tenantId,
+          body.tags !== undefined,
+          await withTenant(db.prisma, dbContext(ctx), async (tx) => {
+            // Locked first: an asset removed meanwhile is a 404, not written again under a new id (nor tagged).
+            await tx.$executeRaw`SELECT 1 FROM assets WHERE id = ${params.id}::uuid FOR UPDATE`;
+            const current = await liveAsset(tx, ctx, params.id);
+            await requireInZones(tx, zoneLimit(ctx), 'zones', 'zoneId', [body.zoneId]);
+            const p = current.properties;
+            const next: AssetInput = {
+              type: 'Feature',
+              geometry: body.geometry ?? current.geometry,
+              properties: {
+                code: p.code,
+                name: body.name ?? p.name,
+                kind: p.kind,
+                zoneId: body.zoneId === undefined ? p.zoneId : body.zoneId,
+                diameterMm: body.diameterMm ?? p.diameterMm,
+                material: body.material === undefined ? p.material : body.material,
+                fromAssetId: p.fromAssetId,
+                toAssetId: p.toAssetId,
+                installedOn: body.installedOn === undefined ? p.installedOn : body.installedOn,
+                attributes: body.attributes ?? p.attributes,
+              },
+            };
+            const parsed = assetInputSchema.safeParse(next);
+            if (!parsed.success) throw invalid('geometry', parsed.error.issues[0]?.message ?? 'not valid');
+            await checkReferences(tx, ctx, [parsed.data]);
+            await upsertAssets(tx, ctx.tenantId, [parsed.data]).catch(mapWriteError);
+            if (body.tags) await setTags(tx, ctx.tenantId, 'asset', params.id, body.tags);
+            await recordAudit(tx, ctx, {
+              action: 'asset.update',
+              resourceType: 'asset',
+              resourceId: params.id,
+              details: { fields: Object.keys(body), ...(body.tags ? { tags: body.tags } : {}) },
+            });
+            return readAsset(tx, ctx, params.id);
+          }),
+        ),
     }),
     defineRoute({
       method: 'put',

@@ -15,6 +15,8 @@ import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { findDevice } from '../devices/device.routes.ts';
+import { checkModbusWrite } from '../modbus/modbus-binding.ts';
+import { requireOpcuaCommand } from '../opcua/opcua-commands.ts';
 
 const toCommand = (row: CommandRow): DeviceCommand => ({
   id: row.id,
@@ -31,7 +33,7 @@ const toCommand = (row: CommandRow): DeviceCommand => ({
   failureReason: row.failureReason,
 });
 
-/** Downlink commands: queued here as pending; delivery over MQTT moves them on. */
+/** Downlink commands: queued here as pending; delivery (MQTT, HTTP long-poll, Modbus writes) moves them on. */
 export function commandRoutes({ db, bus }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
@@ -91,8 +93,10 @@ export function commandRoutes({ db, bus }: RouteDeps): AnyRoute[] {
         const command = await withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const device = await findDevice(tx, ctx, params.id);
           if (device.disabledAt) throw conflict('The device is disabled');
-          if (device.transport !== 'mqtt')
-            throw conflict('Only MQTT devices receive commands (they subscribe to devices/{id}/commands)');
+          if (device.transport === 'modbus') await checkModbusWrite(tx, params.id, body);
+          else if (device.transport === 'opcua') await requireOpcuaCommand(tx, params.id, body.command);
+          else if (!['mqtt', 'http', 'lorawan'].includes(device.transport))
+            throw conflict('Only MQTT, HTTP, LoRaWAN, Modbus and OPC UA devices receive commands');
           const created = await tx.deviceCommand.create({
             data: {
               tenantId: ctx.tenantId,

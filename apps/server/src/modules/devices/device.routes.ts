@@ -6,6 +6,7 @@ import {
   idParamsSchema,
   pageOf,
   provisionDeviceSchema,
+  splitTag,
   updateDeviceSchema,
   type Device,
   type DeviceConnectivity,
@@ -20,6 +21,7 @@ import { zoneLimit } from '../../http/zone-scope.ts';
 import type { RouteDeps } from '../api-routes.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isUniqueViolation } from '../database-errors.ts';
+import { setTags } from '../tags/tag.queries.ts';
 import { requireInZones } from '../tenant-references.ts';
 import { newDeviceSecret } from './device-secret.ts';
 
@@ -34,6 +36,7 @@ const deviceSelect = {
   credentialRotatedAt: true,
   state: { select: { connectivity: true, lastSeenAt: true } },
   series: { select: { id: true, metric: { select: { key: true, unit: true } } }, orderBy: { id: 'asc' } },
+  tags: { select: { tag: { select: { key: true, value: true } } } },
 } as const;
 
 interface DeviceRow {
@@ -47,6 +50,7 @@ interface DeviceRow {
   credentialRotatedAt: Date | null;
   state: { connectivity: DeviceConnectivity; lastSeenAt: Date | null } | null;
   series: { id: number; metric: { key: string; unit: string } }[];
+  tags: { tag: { key: string; value: string } }[];
 }
 
 const toDevice = (row: DeviceRow): Device => ({
@@ -61,7 +65,15 @@ const toDevice = (row: DeviceRow): Device => ({
   connectivity: row.state?.connectivity ?? 'unknown',
   lastSeenAt: row.state?.lastSeenAt?.toISOString() ?? null,
   series: row.series.map((s) => ({ id: s.id, metricKey: s.metric.key, unit: s.metric.unit })),
+  tags: row.tags.map(({ tag }) => (tag.value === '' ? tag.key : `${tag.key}:${tag.value}`)).sort(),
 });
+
+/** The `?tag=` filter as Prisma sees it: `key` matches every value of the key. */
+function tagWhere(tag: string | undefined): { tags?: { some: { tag: { key: string; value?: string } } } } {
+  if (tag === undefined) return {};
+  const { key, value } = splitTag(tag);
+  return { tags: { some: { tag: value === '' ? { key } : { key, value } } } };
+}
 
 /** Zone-limited users see the devices on assets of their zones. */
 function zoneWhere(ctx: TenantContext): { asset?: { zoneId: { in: string[] } } } {
@@ -129,6 +141,7 @@ export function deviceRoutes({ db, bus }: RouteDeps): AnyRoute[] {
               ...zoneWhere(ctx),
               ...(query.assetId ? { assetId: query.assetId } : {}),
               ...(query.transport ? { transport: query.transport } : {}),
+              ...tagWhere(query.tag),
             },
             select: deviceSelect,
             orderBy: { id: 'asc' },
@@ -161,7 +174,8 @@ export function deviceRoutes({ db, bus }: RouteDeps): AnyRoute[] {
       response: deviceCredentialsSchema,
       status: 201,
       handler: async ({ body }, ctx) => {
-        const secret = body.transport === 'thingspeak' ? null : newDeviceSecret();
+        // Devices of connector transports (ThingSpeak, LoRaWAN...) have no secret of their own.
+        const secret = body.transport === 'mqtt' || body.transport === 'http' ? newDeviceSecret() : null;
         const credentialHash = secret === null ? null : await hashCredential(secret);
         const brokerHash =
           secret !== null && body.transport === 'mqtt' ? await brokerPasswordHash(secret) : null;
@@ -186,20 +200,29 @@ export function deviceRoutes({ db, bus }: RouteDeps): AnyRoute[] {
               throw isUniqueViolation(error) ? conflict('A device with this serial number exists') : error;
             });
           await ensureSeries(tx, ctx, created.id, body.metricKeys);
+          await setTags(tx, ctx.tenantId, 'device', created.id, body.tags);
           await recordAudit(tx, ctx, {
             action: 'device.provision',
             resourceType: 'device',
             resourceId: created.id,
-            details: { name: body.name, transport: body.transport, metricKeys: body.metricKeys },
+            details: {
+              name: body.name,
+              transport: body.transport,
+              metricKeys: body.metricKeys,
+              tags: body.tags,
+            },
           });
           return { device: toDevice(await findDevice(tx, ctx, created.id)), secret };
+        }).then((credentials) => {
+          if (body.tags.length > 0) bus.emit('tags.changed', { tenantId: ctx.tenantId });
+          return credentials;
         });
       },
     }),
     defineRoute({
       method: 'patch',
       path: '/devices/:id',
-      summary: 'Rename, rebind, add metrics to, disable or re-enable a device',
+      summary: 'Rename, rebind, tag, add metrics to, disable or re-enable a device',
       tag: 'devices',
       access: 'tenant',
       permission: 'device:write',
@@ -221,6 +244,7 @@ export function deviceRoutes({ db, bus }: RouteDeps): AnyRoute[] {
             },
           });
           await ensureSeries(tx, ctx, params.id, body.metricKeys ?? []);
+          if (body.tags) await setTags(tx, ctx.tenantId, 'device', params.id, body.tags);
           await recordAudit(tx, ctx, {
             action: body.disabled === true ? 'device.disable' : 'device.update',
             resourceType: 'device',
@@ -234,6 +258,7 @@ export function deviceRoutes({ db, bus }: RouteDeps): AnyRoute[] {
             device,
             body.disabled === undefined ? 'updated' : body.disabled ? 'disabled' : 'enabled',
           );
+          if (body.tags) bus.emit('tags.changed', { tenantId: ctx.tenantId });
           return device;
         }),
     }),
@@ -252,8 +277,8 @@ export function deviceRoutes({ db, bus }: RouteDeps): AnyRoute[] {
         const brokerHash = await brokerPasswordHash(secret);
         return withTenant(db.prisma, dbContext(ctx), async (tx) => {
           const current = await findDevice(tx, ctx, params.id);
-          if (current.transport === 'thingspeak')
-            throw invalid('id', 'A ThingSpeak device has no secret of its own');
+          if (current.transport !== 'mqtt' && current.transport !== 'http')
+            throw invalid('id', `A ${current.transport} device has no secret of its own`);
           await tx.device.update({
             where: { id: params.id },
             data: {

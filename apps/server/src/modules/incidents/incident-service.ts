@@ -18,7 +18,9 @@ import { pageArgs, toPage } from '../../http/pagination.ts';
 import type { TenantContext } from '../../http/request-context.ts';
 import { inZoneLimit, zoneFilter, zoneLimit } from '../../http/zone-scope.ts';
 import { alertJson } from '../alerts/alert.queries.ts';
+import { attachmentsOf, linkToNote } from '../attachments/attachment-service.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { toMaintenanceLog } from '../maintenance/maintenance-log-service.ts';
 import { requireInZones } from '../tenant-references.ts';
 
 type CreateIncident = z.infer<typeof createIncidentSchema>;
@@ -117,15 +119,8 @@ export async function incidentDetail(
       body: n.body,
       createdAt: n.createdAt.toISOString(),
     })),
-    maintenanceLogs: logs.map((l) => ({
-      id: l.id,
-      assetId: l.assetId,
-      performedBy: l.performedBy,
-      workDone: l.workDone,
-      partsUsed: l.partsUsed,
-      startedAt: l.startedAt.toISOString(),
-      finishedAt: l.finishedAt?.toISOString() ?? null,
-    })),
+    maintenanceLogs: logs.map(toMaintenanceLog),
+    attachments: await attachmentsOf(tx, { type: 'incident', id }),
     alerts: await linkedAlerts(tx, id),
   };
 }
@@ -219,11 +214,12 @@ export async function addIncidentNote(
   const note = await tx.incidentNote.create({
     data: { tenantId: ctx.tenantId, incidentId: id, authorId: ctx.principal.userId, body: body.body },
   });
+  await linkToNote(tx, ctx, id, note.id, body.attachmentIds);
   await recordAudit(tx, ctx, {
     action: 'incident.note',
     resourceType: 'incident',
     resourceId: id,
-    details: { noteId: note.id },
+    details: { noteId: note.id, attachmentIds: body.attachmentIds },
   });
   return toIncident(current);
 }

@@ -87,10 +87,11 @@ export function incidentRoutes({ db, bus }: RouteDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/incidents/:id/notes',
-      summary: 'Add a note to an incident',
+      summary: 'Add a note to an incident, with files uploaded to it beforehand',
       tag: 'incidents',
       access: 'tenant',
       permission: 'incident:note',
+      idempotent: true,
       params: idParamsSchema,
       body: addIncidentNoteSchema,
       response: incidentSchema,

@@ -13,7 +13,7 @@ import { normalizeReadings, type TimeWindow } from './normalize-readings.ts';
 import { StoreRefusedError } from './store-refusal.ts';
 import { writeTelemetry } from './telemetry-writer.ts';
 
-export type IngestTransport = 'http' | 'mqtt' | 'thingspeak';
+export type IngestTransport = 'http' | 'mqtt' | 'thingspeak' | 'modbus' | 'opcua' | 'lorawan';
 
 export interface IngestOptions {
   readonly queueCapacity: number;

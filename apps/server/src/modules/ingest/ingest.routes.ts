@@ -39,10 +39,15 @@ function deviceCredentials(req: Request): { deviceId: string; secret: string } |
   return colon < 1 ? null : { deviceId: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
-/** Readings from devices over HTTP: the same payload and rules as MQTT. */
-export function ingestRoutes({ ingest, deviceSignIn }: RouteDeps): AnyRoute[] {
-  // Before the body is read: a sender without a device's credentials never gets a megabyte parsed.
-  const authenticateDevice: RequestHandler = async (req, res, next) => {
+/**
+ * Signs an HTTP device in from its Basic credentials (device id and secret) before the body is read, so a sender
+ * without them never gets a megabyte parsed; the device is left in `res.locals.ingestDevice`.
+ */
+export function deviceGuard({
+  ingest,
+  deviceSignIn,
+}: Pick<RouteDeps, 'ingest' | 'deviceSignIn'>): RequestHandler {
+  return async (req, res, next) => {
     const credentials = deviceCredentials(req);
     const signIn = credentials
       ? await deviceSignIn.signIn('http', signInAddress(req.ip), credentials.deviceId, credentials.secret)
@@ -71,6 +76,11 @@ export function ingestRoutes({ ingest, deviceSignIn }: RouteDeps): AnyRoute[] {
     res.locals.ingestDevice = signIn.device;
     next();
   };
+}
+
+/** Readings from devices over HTTP: the same payload and rules as MQTT. */
+export function ingestRoutes({ ingest, deviceSignIn }: RouteDeps): AnyRoute[] {
+  const authenticateDevice = deviceGuard({ ingest, deviceSignIn });
   return [
     defineRoute({
       method: 'post',

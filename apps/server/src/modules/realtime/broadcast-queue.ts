@@ -30,7 +30,7 @@ interface PacketWriter {
 const EVENT_PACKET = 2;
 
 /**
- * Alerts and other changes go first; telemetry, coalesced and volatile, takes what is left of a turn. Each lane
+ * Alerts and other changes go first; telemetry, coalesced, takes what is left of a turn. Each lane
  * keeps its order, so a socket receives each kind in the order it was sent.
  */
 export type Lane = 'changes' | 'telemetry';
@@ -62,20 +62,19 @@ export class BroadcastQueue {
     this.encoder = adapter as EncodingAdapter;
   }
 
-  /** Encodes `event` once, for as many sockets as need it. */
-  encode<E extends EventName>(
-    event: E,
-    args: Parameters<ServerToClientEvents[E]>,
-    options: { readonly volatile?: boolean } = {},
-  ): EncodedMessage {
-    return this.encodeEvent(event, args, options.volatile ?? false);
+  /**
+   * Encodes `event` once, for as many sockets as need it. Never volatile: Socket.IO drops a volatile packet
+   * whenever the socket has a write in flight, which under load is most of the time; optional messages are held
+   * back by their sender instead (see `ClientBacklog.congested`).
+   */
+  encode<E extends EventName>(event: E, args: Parameters<ServerToClientEvents[E]>): EncodedMessage {
+    return this.encodeEvent(event, args);
   }
 
   /** Sends a broadcast to the sockets of this instance in any of its rooms, each once. */
   toRooms(broadcast: RoomBroadcast): void {
     const sockets = this.localMembers(broadcast.rooms);
-    if (sockets.length > 0)
-      this.send(sockets, this.encodeEvent(broadcast.event, broadcast.args, false), 'changes');
+    if (sockets.length > 0) this.send(sockets, this.encodeEvent(broadcast.event, broadcast.args), 'changes');
   }
 
   /** Queues one encoded message for `sockets`. */
@@ -93,8 +92,8 @@ export class BroadcastQueue {
     return total;
   }
 
-  private encodeEvent(event: EventName, args: readonly unknown[], volatile: boolean): EncodedMessage {
-    const options: PacketOptions = { preEncoded: true, volatile };
+  private encodeEvent(event: EventName, args: readonly unknown[]): EncodedMessage {
+    const options: PacketOptions = { preEncoded: true, volatile: false };
     const packets = this.encoder._encode({ type: EVENT_PACKET, data: [event, ...args], nsp: '/' }, options);
     return { packets, options };
   }

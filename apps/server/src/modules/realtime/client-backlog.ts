@@ -9,6 +9,9 @@ interface EngineQueue {
   readonly writeBuffer: readonly unknown[];
 }
 
+/** Packets waiting for a client before its optional messages (telemetry) are held back. */
+const CONGESTED_PACKETS = 4;
+
 /**
  * How many packets wait for one client: created for it but not yet handed to its transport. A client that does
  * not read (a stalled network, a frozen tab) keeps its transport busy, and its packets wait here. Read from
@@ -21,9 +24,13 @@ export class ClientBacklog {
     return (this.conn as unknown as EngineQueue).writeBuffer.length;
   }
 
-  /** The client has not taken what was sent before: anything optional can wait or be skipped. */
+  /**
+   * The client is falling behind: several packets wait for it, so anything optional can wait. Not merely "a write
+   * is in flight": under a steady stream of alerts every socket has one most of the time, and telemetry held for
+   * that reason alone would never go out.
+   */
   get congested(): boolean {
-    return this.waiting > 0 || !this.conn.transport.writable;
+    return this.waiting >= CONGESTED_PACKETS;
   }
 }
 

@@ -34,6 +34,10 @@ export function fanOutDomainEvents(
       broadcast(roomBroadcast(audienceRooms(tenantId, incident.zoneId), 'incident', { incident }));
       metrics.broadcasts.inc({ event: 'incident' });
     }),
+    bus.on('maintenance.due', ({ tenantId, zoneId, plan }) => {
+      broadcast(roomBroadcast(audienceRooms(tenantId, zoneId), 'maintenance:due', { plan }));
+      metrics.broadcasts.inc({ event: 'maintenance:due' });
+    }),
     bus.on('device.connectivity', ({ tenantId, deviceId, connectivity, at }) => {
       places.lookup(tenantId, deviceId).then(
         (place) => {

@@ -29,7 +29,7 @@ interface AccessBatch {
  * that follows a series that changed gets one message with the latest readings. Sockets that see the same series
  * (same tenant, role and zones: `seriesAccessKey`) share one message, encoded once: it holds every series that
  * changed and one of them follows, so a client may receive series it may see but did not ask for (it ignores
- * them), never one it may not see. A client that has not read the previous message gets nothing this time; its
+ * them), never one it may not see. A client falling behind (several packets waiting) gets nothing this time; its
  * readings wait (only the latest per series it follows) and come in a message of its own, so a slow client costs
  * a bounded amount of memory and never delays the others. Instances exchange their latest readings once per
  * interval, so a client sees readings whichever instance stored them.
@@ -164,7 +164,7 @@ export class TelemetryFanout {
       this.pending.delete(socket);
       this.queue.send(
         [socket],
-        this.queue.encode('telemetry', [{ readings: [...readings.values()] }], { volatile: true }),
+        this.queue.encode('telemetry', [{ readings: [...readings.values()] }]),
         'telemetry',
       );
     }
@@ -183,7 +183,7 @@ export class TelemetryFanout {
         this.pending.delete(socket);
         this.queue.send(
           [socket],
-          this.queue.encode('telemetry', [{ readings: [...waiting.values()] }], { volatile: true }),
+          this.queue.encode('telemetry', [{ readings: [...waiting.values()] }]),
           'telemetry',
         );
       } else {
@@ -191,11 +191,7 @@ export class TelemetryFanout {
       }
     }
     if (shared.length > 0) {
-      this.queue.send(
-        shared,
-        this.queue.encode('telemetry', [{ readings: batch.readings }], { volatile: true }),
-        'telemetry',
-      );
+      this.queue.send(shared, this.queue.encode('telemetry', [{ readings: batch.readings }]), 'telemetry');
     }
   }
 

@@ -17,6 +17,27 @@ export const readKeyContext = (tenantId: string, deviceId: string): SecretContex
   id: deviceId,
 });
 
+/** An OPC UA binding's user password, bound to the device its binding belongs to (one binding per device). */
+export const opcuaPasswordContext = (tenantId: string, deviceId: string): SecretContext => ({
+  purpose: 'opcua_bindings.password',
+  tenantId,
+  id: deviceId,
+});
+
+/** The private key of a tenant's OPC UA client certificate, bound to the tenant (one per tenant). */
+export const opcuaClientKeyContext = (tenantId: string, rowTenantId: string): SecretContext => ({
+  purpose: 'opcua_client_certificates.private_key',
+  tenantId,
+  id: rowTenantId,
+});
+
+/** The password of a LoRaWAN network server's broker, bound to the application binding. */
+export const lorawanPasswordContext = (tenantId: string, applicationId: string): SecretContext => ({
+  purpose: 'lorawan_applications.password',
+  tenantId,
+  id: applicationId,
+});
+
 /** A user's TOTP secret, bound to the user (a platform admin's has no tenant). */
 export const totpSecretContext = (tenantId: string | null, userId: string): SecretContext => ({
   purpose: 'user_totp.secret_sealed',
@@ -36,6 +57,14 @@ const SEALED_COLUMNS = [
   { table: 'notification_rules', column: 'webhook_secret', key: 'id', context: webhookSecretContext },
   { table: 'thingspeak_bindings', column: 'read_api_key', key: 'device_id', context: readKeyContext },
   { table: 'user_totp', column: 'secret_sealed', key: 'user_id', context: totpSecretContext },
+  { table: 'opcua_bindings', column: 'password', key: 'device_id', context: opcuaPasswordContext },
+  {
+    table: 'opcua_client_certificates',
+    column: 'private_key',
+    key: 'tenant_id',
+    context: opcuaClientKeyContext,
+  },
+  { table: 'lorawan_applications', column: 'password', key: 'id', context: lorawanPasswordContext },
 ] as const;
 
 export interface SealCounts {

@@ -1,5 +1,6 @@
 import { CLUSTER_BELOW_ZOOM, type TileParams } from '@tidewatch/shared';
 import type pg from 'pg';
+import { tagTextSql } from '../tags/tag.queries.ts';
 
 /** Tile coordinates run 0..4096; features reach 64 units past the edge so lines and symbols join cleanly. */
 const EXTENT = 4096;
@@ -38,7 +39,10 @@ const tileSql = `
     SELECT a.id, a.code, a.kind, a.geom, a.diameter_mm, a.from_asset_id, a.to_asset_id,
            coalesce(w.level, 0) AS alarm,
            coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
-           a.maintenance_since IS NOT NULL AS in_maintenance
+           a.maintenance_since IS NOT NULL AS in_maintenance,
+           -- ',tag,tag,' so a style can filter by substring: ',key,' or ',key:' or ',key:value,'.
+           (SELECT ',' || string_agg(${tagTextSql('tg')}, ',' ORDER BY ${tagTextSql('tg')} COLLATE "C") || ','
+              FROM asset_tags lk JOIN tags tg ON tg.id = lk.tag_id WHERE lk.asset_id = a.id) AS tags
       FROM bounds b
       JOIN assets a ON a.geom && b.area
       LEFT JOIN worst w ON w.asset_id = a.id
@@ -64,7 +68,7 @@ const tileSql = `
   ),
   point_features AS (
     SELECT p.id::text AS id, p.code, p.kind::text AS kind, p.alarm, p.unacknowledged,
-           p.in_maintenance AS "inMaintenance",
+           p.in_maintenance AS "inMaintenance", coalesce(p.tags, '') AS tags,
            ST_AsMVTGeom(p.merc, b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
       FROM point_rows p, bounds b
      WHERE $5::float8 IS NULL OR p.alarm > 0
@@ -85,7 +89,7 @@ const tileSql = `
   ),
   pipe_features AS (
     SELECT p.id::text AS id, p.code, p.diameter_mm AS "diameterMm", p.tier, p.alarm, p.unacknowledged,
-           p.in_maintenance AS "inMaintenance",
+           p.in_maintenance AS "inMaintenance", coalesce(p.tags, '') AS tags,
            (p.from_asset_id IS NOT NULL OR p.to_asset_id IS NOT NULL) AS directed,
            ST_AsMVTGeom(ST_Transform(CASE WHEN p.against_flow THEN ST_Reverse(p.geom) ELSE p.geom END, 3857),
                         b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom

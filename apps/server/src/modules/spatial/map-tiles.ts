@@ -2,16 +2,19 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { withTenantClient } from '@tidewatch/db';
-import type { TileParams } from '@tidewatch/shared';
+import type { MapExtent, TileParams } from '@tidewatch/shared';
 import type pg from 'pg';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
+import { readMapExtent } from './map-extent.query.ts';
 import { renderMapTile } from './map-tile.query.ts';
 import { readMapVersion } from './map-version.query.ts';
 import type { TileCache } from './tile-cache.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
+/** Extents kept at the most (a few bytes each); past it the memo starts again. */
+const MAX_EXTENTS = 1024;
 
 /** What a tile request is answered with: the tile, nothing there (204), or "yours is current" (304). */
 export interface MapTileAnswer {
@@ -36,6 +39,8 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
  */
 export class MapTiles {
   private readonly cutting = new Map<string, Promise<Buffer>>();
+  /** Extents by tenant, zone set and network version: a console's first camera, read once per edit. */
+  private readonly extents = new Map<string, Promise<MapExtent>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -64,6 +69,23 @@ export class MapTiles {
     if (gzipped.length === 0) return { status: 204, etag, body: gzipped, gzipped: false };
     if (request.acceptsGzip) return { status: 200, etag, body: gzipped, gzipped: true };
     return { status: 200, etag, body: await gunzipAsync(gzipped), gzipped: false };
+  }
+
+  /** Where the caller's network lies, computed once per tenant, zone set and network version. */
+  async extent(ctx: TenantContext): Promise<MapExtent> {
+    const zones = zoneLimit(ctx);
+    const context = dbContext(ctx);
+    const version = await withTenantClient(this.pool, context, readMapVersion);
+    const key = [ctx.tenantId, zones ? [...zones].sort().join(',') : '*', String(version.network)].join('|');
+    const known = this.extents.get(key);
+    if (known) return known;
+    if (this.extents.size >= MAX_EXTENTS) this.extents.clear();
+    const reading = withTenantClient(this.pool, context, (client) => readMapExtent(client, zones));
+    this.extents.set(key, reading);
+    void reading.catch(() => {
+      this.extents.delete(key);
+    });
+    return reading;
   }
 
   /** One cut per key at a time: the tiles of a first view, asked for by many consoles at once, are cut once. */

@@ -2,8 +2,12 @@ import { withTenantClient } from '@tidewatch/db';
 import {
   areaSearchResultSchema,
   areaSearchSchema,
+  commonUpstreamQuerySchema,
+  commonUpstreamSchema,
   downstreamTraceSchema,
   idParamsSchema,
+  isolationPlanSchema,
+  mapExtentSchema,
   mapLayersSchema,
   mapOriginsSchema,
   mapStyleSchema,
@@ -23,6 +27,8 @@ import { mapOrigins } from './map-origins.ts';
 import { MapTiles, type MapTileAnswer } from './map-tiles.ts';
 import { readMapVersion } from './map-version.query.ts';
 import { TileCache } from './tile-cache.ts';
+import { commonUpstream } from './common-upstream.query.ts';
+import { isolationPlan } from './isolation-plan.query.ts';
 import { traceDownstream } from './network-trace.query.ts';
 
 /** What the map draws and the spatial questions operators ask of it, answered by PostGIS. */
@@ -86,6 +92,16 @@ export function spatialRoutes({ db, config }: RouteDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get',
+      path: '/map/extent',
+      summary: "Where the caller's network lies (its assets' extent), for the console's first camera",
+      tag: 'spatial',
+      access: 'tenant',
+      permission: 'asset:read',
+      response: mapExtentSchema,
+      handler: (_input, ctx) => tiles.extent(ctx),
+    }),
+    defineRoute({
+      method: 'get',
       path: '/map/tiles/:z/:x/:y.mvt',
       summary:
         "A vector tile of the tenant's zones, pipes and point assets (clustered below zoom 12), within the " +
@@ -133,6 +149,40 @@ export function spatialRoutes({ db, config }: RouteDeps): AnyRoute[] {
         if (!trace) throw notFound('Pipeline');
         return trace;
       },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/spatial/pipes/:id/isolation',
+      summary:
+        'The valves to close to isolate a pipe and the assets, pipes and service connections that lose supply ' +
+        'then, alternative feeds through loops counted',
+      tag: 'spatial',
+      access: 'tenant',
+      permission: 'asset:read',
+      params: idParamsSchema,
+      response: isolationPlanSchema,
+      handler: async ({ params }, ctx) => {
+        const plan = await withTenantClient(db.pool, dbContext(ctx), (client) =>
+          isolationPlan(client, params.id, zoneLimit(ctx)),
+        );
+        if (!plan) throw notFound('Pipeline');
+        return plan;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/spatial/common-upstream',
+      summary:
+        'The pipe nearest the given assets that feeds them all: a probable common cause of their alarms',
+      tag: 'spatial',
+      access: 'tenant',
+      permission: 'asset:read',
+      body: commonUpstreamQuerySchema,
+      response: commonUpstreamSchema,
+      handler: ({ body }, ctx) =>
+        withTenantClient(db.pool, dbContext(ctx), (client) =>
+          commonUpstream(client, body.assetIds, zoneLimit(ctx)),
+        ),
     }),
   ];
 }

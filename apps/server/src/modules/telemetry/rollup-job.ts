@@ -1,4 +1,9 @@
-import { describeDatabaseError, isRetryableDatabaseError, type Queryable } from '@tidewatch/db';
+import {
+  describeDatabaseError,
+  isDatabaseBusyError,
+  isRetryableDatabaseError,
+  type Queryable,
+} from '@tidewatch/db';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logger.ts';
 
@@ -11,8 +16,9 @@ export interface RollupJob {
 }
 
 /**
- * Keeps the 1-minute and hourly rollups up to date: every `intervalMs`, recomputes from raw rows the buckets that
- * writes marked dirty (`telemetry_rollup_dirty`). One instance at a time does the work (an advisory lock in the
+ * Keeps the 1-minute and hourly rollups up to date: every `intervalMs`, closes the minutes that have ended
+ * (`telemetry_close_minutes`), then rolls them up from the raw rows once, with the hours that ended, and
+ * recomputes the buckets that late writes marked dirty (`telemetry_rollup_dirty`). One instance at a time does the work (an advisory lock in the
  * database); the others find it taken and wait for the next tick. Trend queries read dirty buckets from raw rows,
  * so a late or failed run delays nothing a user sees, it only leaves more for the next.
  */
@@ -30,8 +36,18 @@ export function startRollupJob(
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
 
+  const closeMinutes = async (): Promise<void> => {
+    try {
+      await db.query('SELECT telemetry_close_minutes()');
+    } catch (error) {
+      // Writers held the watermark past the lock timeout: the minutes close at a later tick, readers read them raw.
+      if (!isDatabaseBusyError(error)) throw error;
+    }
+  };
   const runOnce = async (): Promise<void> => {
     try {
+      // Its own transaction: the next one's snapshot then holds every reading of the minutes it closed.
+      await closeMinutes();
       for (;;) {
         const { rows } = await db.query<{ done: number }>('SELECT telemetry_rollup_dirty($1) AS done', [
           BUCKETS_PER_RUN,

@@ -52,6 +52,10 @@ export function setDeviceDisabled(deviceId: string, disabled: boolean): Promise<
   });
 }
 
+export function setDeviceTags(deviceId: string, tags: string[]): Promise<Device> {
+  return apiRequest<Device>(`/devices/${encodeURIComponent(deviceId)}`, { method: 'PATCH', body: { tags } });
+}
+
 export function importAssets(collection: AssetImport): Promise<AssetImportResult> {
   return apiRequest<AssetImportResult>('/assets/import', { method: 'POST', body: collection });
 }

@@ -5,8 +5,9 @@ import { adminTabs } from './admin-view.tsx';
 describe('admin tabs', () => {
   it('follow the permission matrix', () => {
     expect(adminTabs('operator')).toEqual([]);
-    expect(adminTabs('supervisor')).toEqual([]);
-    expect(adminTabs('tenant_admin')).toEqual(['network', 'users', 'security', 'audit']);
-    expect(adminTabs('super_admin')).toEqual(['network', 'users', 'security', 'audit']);
+    // Supervisors tune the alarm system: escalation, on-call duty and the chattering policy are theirs.
+    expect(adminTabs('supervisor')).toEqual(['escalation']);
+    expect(adminTabs('tenant_admin')).toEqual(['network', 'users', 'escalation', 'security', 'audit']);
+    expect(adminTabs('super_admin')).toEqual(['network', 'users', 'escalation', 'security', 'audit']);
   });
 });

@@ -1,17 +1,21 @@
 import { can, type Role } from '@tidewatch/shared';
 import { useState } from 'react';
 import { AssetImport } from './asset-import.tsx';
+import { ZoneAvailabilityAdmin } from './availability-view.tsx';
 import { AuditLogView } from './audit-log-view.tsx';
 import { DevicesAdmin } from './devices-admin.tsx';
+import { EscalationAdmin } from './escalation-admin.tsx';
+import { LorawanApplicationsAdmin } from './lorawan-applications-admin.tsx';
 import { SecuritySettingsAdmin } from './security-settings-admin.tsx';
 import { UsersAdmin } from './users-admin.tsx';
 import './admin.css';
 
-type AdminTab = 'network' | 'users' | 'security' | 'audit';
+type AdminTab = 'network' | 'users' | 'escalation' | 'security' | 'audit';
 
 const tabLabels: Readonly<Record<AdminTab, string>> = {
   network: 'Devices and assets',
   users: 'Users',
+  escalation: 'Escalation and alarms',
   security: 'Sign-in security',
   audit: 'Audit log',
 };
@@ -21,6 +25,7 @@ export function adminTabs(role: Role): AdminTab[] {
   const tabs: AdminTab[] = [];
   if (can(role, 'device:write') || can(role, 'asset:write')) tabs.push('network');
   if (can(role, 'user:read')) tabs.push('users');
+  if (can(role, 'alert_rule:write')) tabs.push('escalation');
   if (can(role, 'security_settings:manage')) tabs.push('security');
   if (can(role, 'audit:read')) tabs.push('audit');
   return tabs;
@@ -65,10 +70,14 @@ export function AdminView({ tenantId, role }: { tenantId: string; role: Role }) 
         {tab === 'network' ? (
           <>
             {can(role, 'device:write') ? <DevicesAdmin tenantId={tenantId} /> : null}
-            {can(role, 'asset:write') ? <AssetImport tenantId={tenantId} /> : null}
+            {can(role, 'integration:write') ? <LorawanApplicationsAdmin tenantId={tenantId} /> : null}
+            {can(role, 'asset:write') ? <AssetImport /> : null}
+            {can(role, 'device:read') ? <ZoneAvailabilityAdmin tenantId={tenantId} /> : null}
           </>
         ) : tab === 'users' ? (
           <UsersAdmin tenantId={tenantId} canWrite={can(role, 'user:write')} />
+        ) : tab === 'escalation' ? (
+          <EscalationAdmin tenantId={tenantId} canSetPhones={can(role, 'user:write')} />
         ) : tab === 'security' ? (
           <SecuritySettingsAdmin tenantId={tenantId} />
         ) : (

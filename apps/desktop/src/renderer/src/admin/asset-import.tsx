@@ -3,7 +3,7 @@ import { assetImportSchema, type AssetExport } from '@tidewatch/shared';
 import { useState } from 'react';
 import { apiFile } from '../api/api-client.ts';
 import { describeError } from '../api/api-error.ts';
-import { mapLayersKey } from '../map/map-queries.ts';
+import { networkChanged } from '../map/map-queries.ts';
 import { saveFile } from '../trends/trend-queries.ts';
 import { importAssets, type AssetImportResult } from './admin-queries.ts';
 
@@ -80,7 +80,7 @@ async function readCollection(file: File) {
  * Import assets from a GeoJSON FeatureCollection (new codes are created, known codes updated, all or nothing),
  * or export them to one.
  */
-export function AssetImport({ tenantId }: { tenantId: string }) {
+export function AssetImport() {
   const queryClient = useQueryClient();
   const [state, setState] = useState<ImportState>({ kind: 'idle' });
 
@@ -89,7 +89,7 @@ export function AssetImport({ tenantId }: { tenantId: string }) {
     try {
       const result = await importAssets(await readCollection(file));
       setState({ kind: 'done', fileName: file.name, result });
-      void queryClient.invalidateQueries({ queryKey: mapLayersKey(tenantId) });
+      void networkChanged(queryClient);
     } catch (failure: unknown) {
       setState({ kind: 'failed', message: describeError(failure) });
     }

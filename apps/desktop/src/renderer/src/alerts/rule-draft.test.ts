@@ -12,6 +12,7 @@ const saved: AlertRule = {
   seriesId: null,
   assetId: null,
   assetKind: 'tank',
+  tag: null,
   zoneId: '0c0e4f25-9d74-4a36-8f43-3c6d3c0b6f10',
   metricId: '3f2a9c3e-2d8b-4b7e-9b1a-6f0e5d4c3b2a',
   setpoint: 40,
@@ -45,6 +46,27 @@ describe('rule drafts', () => {
       assetId: null,
       setpoint: 380,
       windowS: null,
+    });
+    expect(createAlertRuleSchema.safeParse(input).success).toBe(true);
+  });
+
+  it('send a tag rule with its tag and the zone it is narrowed to', () => {
+    const input = ruleInput({
+      ...emptyDraft,
+      name: 'Critical pressure',
+      scope: 'tag',
+      tag: ' criticality:high ',
+      assetKind: 'tank',
+      zoneId: saved.zoneId ?? '',
+      metricId: saved.metricId ?? '',
+      setpoint: '2',
+    });
+
+    expect(input).toMatchObject({
+      scope: 'tag',
+      tag: 'criticality:high',
+      assetKind: null,
+      zoneId: saved.zoneId,
     });
     expect(createAlertRuleSchema.safeParse(input).success).toBe(true);
   });
@@ -87,5 +109,30 @@ describe('rule drafts', () => {
       'setpoint: this condition needs a setpoint',
     );
     expect(draftProblem({ ...emptyDraft, name: 'Tank', seriesId: '7', setpoint: '1' })).toBeNull();
+  });
+});
+
+describe('rule kinds of network intelligence', () => {
+  it('sends each kind with the parameters its fields hold, as the shared schema accepts', () => {
+    const base = { ...emptyDraft, name: 'x', seriesId: '7' };
+    const kinds = [
+      { ...base, condition: 'anomaly' as const, cycle: 'week' as const },
+      { ...base, condition: 'pump_starts' as const, setpoint: '6', windowS: '3600', runningAbove: '2' },
+      { ...base, condition: 'forecast' as const, windowS: '900', fullLevel: '390', horizonS: '1800' },
+      {
+        ...base,
+        condition: 'night_flow_step' as const,
+        scope: 'zone' as const,
+        zoneId: '0c0e4f25-9d74-4a36-8f43-3c6d3c0b6f10',
+      },
+    ];
+    for (const draft of kinds) expect(draftProblem(draft), draft.condition).toBeNull();
+    expect(ruleInput(kinds[0] as (typeof kinds)[0]).params).toEqual({ cycle: 'week' });
+    expect(ruleInput(kinds[1] as (typeof kinds)[0]).params).toEqual({ runningAbove: 2 });
+    expect(ruleInput(kinds[2] as (typeof kinds)[0]).params).toEqual({
+      fullLevel: 390,
+      emptyLevel: null,
+      horizonS: 1800,
+    });
   });
 });

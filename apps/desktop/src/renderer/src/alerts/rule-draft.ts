@@ -20,6 +20,7 @@ export interface RuleDraft {
   readonly seriesId: string;
   readonly assetId: string;
   readonly assetKind: AssetKind | '';
+  readonly tag: string;
   readonly zoneId: string;
   readonly metricId: string;
   readonly setpoint: string;
@@ -29,8 +30,18 @@ export interface RuleDraft {
   readonly windowS: string;
   readonly cooldownS: string;
   readonly direction: RateDirection;
-  /** An anomaly rule's tuning, kept as it was saved (the editor does not change it). */
+  /** An anomaly rule's tuning, kept as it was saved (the editor changes only its cycle). */
   readonly anomalyParams: RuleParams;
+  /** Anomaly: one baseline (`none`) or one per hour of the week (`week`, the demand cycle). */
+  readonly cycle: 'none' | 'week';
+  /** Pump starts: the value above which the pump runs. */
+  readonly runningAbove: string;
+  /** Forecast: the levels and the horizon. */
+  readonly fullLevel: string;
+  readonly emptyLevel: string;
+  readonly horizonS: string;
+  /** Other kinds' tuning (night-flow step), kept as it was saved. */
+  readonly otherParams: RuleParams;
   readonly escalateAfterS: number | null;
   readonly description: string | null;
   readonly enabled: boolean;
@@ -45,22 +56,34 @@ export const conditionLabels: Readonly<Record<AlertCondition, string>> = {
   no_data: 'No data',
   device_offline: 'Device offline',
   anomaly: 'Anomaly',
+  night_flow_step: 'Night flow step (DMA)',
+  forecast: 'Forecast (time to full or empty)',
+  pump_starts: 'Pump starts (too many in the window)',
 };
 
 export const scopeLabels: Readonly<Record<AlertTargetScope, string>> = {
   series: 'One series',
   asset: 'A metric on an asset',
   asset_kind: 'A metric on every asset of a kind',
+  zone: 'A district metered area',
+  tag: 'A metric on every asset or device with a tag',
 };
 
-const limitConditions: readonly AlertCondition[] = ['high', 'high_high', 'low', 'low_low', 'rate_of_change'];
+const limitConditions: readonly AlertCondition[] = [
+  'high',
+  'high_high',
+  'low',
+  'low_low',
+  'rate_of_change',
+  'pump_starts',
+];
 
 /** Which fields a condition uses, so the editor shows only those. */
 export const usesLimit = (condition: AlertCondition): boolean => limitConditions.includes(condition);
 export const usesDelays = (condition: AlertCondition): boolean =>
   condition !== 'no_data' && condition !== 'device_offline';
 export const usesWindow = (condition: AlertCondition): boolean =>
-  ['rate_of_change', 'no_data', 'device_offline', 'anomaly'].includes(condition);
+  ['rate_of_change', 'no_data', 'device_offline', 'anomaly', 'forecast', 'pump_starts'].includes(condition);
 /** The preview replays stored readings: rules about silence have none to replay. */
 export const canPreview = (condition: AlertCondition): boolean => usesDelays(condition);
 
@@ -72,6 +95,7 @@ export const emptyDraft: RuleDraft = {
   seriesId: '',
   assetId: '',
   assetKind: '',
+  tag: '',
   zoneId: '',
   metricId: '',
   setpoint: '',
@@ -82,12 +106,21 @@ export const emptyDraft: RuleDraft = {
   cooldownS: '0',
   direction: 'both',
   anomalyParams: {},
+  cycle: 'week',
+  runningAbove: '0.5',
+  fullLevel: '',
+  emptyLevel: '',
+  horizonS: '1800',
+  otherParams: {},
   escalateAfterS: null,
   description: null,
   enabled: true,
 };
 
 const text = (value: number | null): string => (value === null ? '' : String(value));
+
+const paramText = (value: unknown, fallback: string): string =>
+  typeof value === 'number' ? String(value) : fallback;
 
 export function draftOf(rule: AlertRule): RuleDraft {
   const direction = rule.params.direction;
@@ -99,6 +132,7 @@ export function draftOf(rule: AlertRule): RuleDraft {
     seriesId: text(rule.seriesId),
     assetId: rule.assetId ?? '',
     assetKind: rule.assetKind ?? '',
+    tag: rule.tag ?? '',
     zoneId: rule.zoneId ?? '',
     metricId: rule.metricId ?? '',
     setpoint: text(rule.setpoint),
@@ -110,6 +144,12 @@ export function draftOf(rule: AlertRule): RuleDraft {
     direction: direction === 'rise' || direction === 'fall' ? direction : 'both',
     // As the server saved them: JSON by construction.
     anomalyParams: rule.condition === 'anomaly' ? (rule.params as RuleParams) : {},
+    cycle: rule.params.cycle === 'week' ? 'week' : 'none',
+    runningAbove: paramText(rule.params.runningAbove, '0.5'),
+    fullLevel: paramText(rule.params.fullLevel, ''),
+    emptyLevel: paramText(rule.params.emptyLevel, ''),
+    horizonS: paramText(rule.params.horizonS, '1800'),
+    otherParams: rule.condition === 'night_flow_step' ? (rule.params as RuleParams) : {},
     escalateAfterS: rule.escalateAfterS,
     description: rule.description,
     enabled: rule.enabled,
@@ -122,7 +162,16 @@ const orNull = (value: string): string | null => (value === '' ? null : value);
 
 function params(draft: RuleDraft): RuleParams {
   if (draft.condition === 'rate_of_change') return { direction: draft.direction };
-  if (draft.condition === 'anomaly') return { ...draft.anomalyParams };
+  if (draft.condition === 'anomaly') return { ...draft.anomalyParams, cycle: draft.cycle };
+  if (draft.condition === 'pump_starts') return { runningAbove: numberOrNull(draft.runningAbove) ?? 0.5 };
+  if (draft.condition === 'forecast') {
+    return {
+      fullLevel: numberOrNull(draft.fullLevel),
+      emptyLevel: numberOrNull(draft.emptyLevel),
+      horizonS: numberOrNull(draft.horizonS) ?? 1800,
+    };
+  }
+  if (draft.condition === 'night_flow_step') return { ...draft.otherParams };
   return {};
 }
 
@@ -142,7 +191,11 @@ export function ruleInput(draft: RuleDraft): RuleInput {
     seriesId: draft.scope === 'series' ? numberOrNull(draft.seriesId) : null,
     assetId: draft.scope === 'asset' ? orNull(draft.assetId) : null,
     assetKind: draft.scope === 'asset_kind' && draft.assetKind !== '' ? draft.assetKind : null,
-    zoneId: draft.scope === 'asset_kind' ? orNull(draft.zoneId) : null,
+    tag: draft.scope === 'tag' ? orNull(draft.tag.trim()) : null,
+    zoneId:
+      draft.scope === 'asset_kind' || draft.scope === 'zone' || draft.scope === 'tag'
+        ? orNull(draft.zoneId)
+        : null,
     metricId: draft.scope === 'series' ? null : orNull(draft.metricId),
     setpoint: limit ? numberOrNull(draft.setpoint) : null,
     deadband: limit ? (numberOrNull(draft.deadband) ?? 0) : 0,

@@ -2,7 +2,6 @@ import type { Alert } from '@tidewatch/shared';
 import { useEffect, useRef } from 'react';
 import { desktopApi } from '../desktop/desktop-bridge.ts';
 import { needsAcknowledgement } from './alert-rows.ts';
-import { playCriticalTone } from './alert-sound.ts';
 
 /** New critical alerts that still need an acknowledgement, among those not seen before. */
 export function newCriticalAlerts(alerts: readonly Alert[], seen: ReadonlySet<string>): Alert[] {
@@ -12,8 +11,8 @@ export function newCriticalAlerts(alerts: readonly Alert[], seen: ReadonlySet<st
 }
 
 /**
- * Outside the window: the unacknowledged count on the tray and dock (in a browser, the tab title), a tone and an
- * OS notification for each new critical alert (in a browser, the tone only). The first load only records what is
+ * Outside the window: the unacknowledged count on the tray and dock (in a browser, the tab title) and an OS
+ * notification for each new critical alert. The first load only records what is
  * there; it does not notify.
  * Only the main window signals, so pop-outs do not repeat every notification.
  */
@@ -38,8 +37,8 @@ export function useDesktopAlertSignals(alerts: readonly Alert[] | undefined, ena
     const fresh = newCriticalAlerts(alerts, previous);
     // Only new ids are added: ten thousand alerts are not copied into a new set on every batch of changes.
     for (const alert of alerts) previous.add(alert.id);
+    // The sound is the annunciator's (use-annunciator.ts), which repeats until silenced or acknowledged.
     if (fresh.length === 0) return;
-    playCriticalTone();
     const desktop = desktopApi();
     if (!desktop) return;
     // A flood gets one summary rather than a wall of notifications.

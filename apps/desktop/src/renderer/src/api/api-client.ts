@@ -10,6 +10,10 @@ export interface RequestOptions {
   readonly method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   readonly query?: Readonly<Record<string, QueryValue>>;
   readonly body?: unknown;
+  /** Bytes sent as they are (an upload) instead of a JSON `body`; the server judges their type itself. */
+  readonly bytes?: ArrayBuffer;
+  /** Makes a retried action apply once on routes that honour it (the field app's offline queue). */
+  readonly idempotencyKey?: string;
   readonly signal?: AbortSignal;
   /**
    * The operator asked for this request (a sign-in step, the activity heartbeat). Every other request says it
@@ -48,6 +52,8 @@ async function send(session: Session, path: string, options: RequestOptions): Pr
     accept: 'application/json',
   };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.bytes !== undefined) headers['content-type'] = 'application/octet-stream';
+  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   if (!options.userActivity) headers['x-tidewatch-background'] = 'true';
   if (session.user.role === 'super_admin' && session.tenantId) headers['x-tenant-id'] = session.tenantId;
   try {
@@ -55,7 +61,7 @@ async function send(session: Session, path: string, options: RequestOptions): Pr
     return await fetch(apiUrl(session.serverUrl, path, options.query), {
       method: options.method ?? 'GET',
       headers,
-      body: options.body === undefined ? null : JSON.stringify(options.body),
+      body: options.bytes ?? (options.body === undefined ? null : JSON.stringify(options.body)),
       signal: options.signal ?? null,
     });
   } catch (error) {
@@ -99,4 +105,14 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
  */
 export async function apiFile(path: string, options: RequestOptions = {}): Promise<Blob> {
   return (await authorizedResponse(path, options)).blob();
+}
+
+/**
+ * Binary bytes the REST API answers with (a vector tile), as the signed-in operator, like `apiRequest`; an
+ * empty buffer for 204 (nothing there).
+ */
+export async function apiBytes(path: string, options: RequestOptions = {}): Promise<ArrayBuffer> {
+  const response = await authorizedResponse(path, options);
+  if (response.status === 204) return new ArrayBuffer(0);
+  return response.arrayBuffer();
 }

@@ -3,10 +3,14 @@ import { can, type Role } from '@tidewatch/shared';
 import { useState } from 'react';
 import { describeError } from '../api/api-error.ts';
 import { PriorityLabel, stateLabels } from '../components/priority-label.tsx';
+import { networkChanged } from '../map/map-queries.ts';
 import { AssetEditor } from './asset-editor.tsx';
+import { AssetHistory } from './asset-history.tsx';
 import { CommandPanel } from './command-panel.tsx';
 import { setMaintenance, useAsset, useAssetAlerts, useAssetDevices, useSparklines } from './asset-queries.ts';
 import { Sparkline } from './sparkline.tsx';
+import { TankForecast } from '../dma/tank-forecast.tsx';
+import { AssetHealthPanel } from '../health/asset-health-panel.tsx';
 
 const formatValue = (value: number): string =>
   Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
@@ -21,6 +25,7 @@ export interface AssetDetailProps {
   readonly onOpenTrend?: (seriesIds: number[]) => void;
   /** Pipelines only: highlight what a burst of this pipe affects. */
   readonly onTraceDownstream?: (pipeId: string) => void;
+  readonly onPlanIsolation?: (pipeId: string) => void;
 }
 
 /** Everything an operator needs about one asset: live values, alerts, devices, maintenance and commands. */
@@ -30,6 +35,7 @@ export function AssetDetailPanel({
   onClose,
   onOpenTrend,
   onTraceDownstream,
+  onPlanIsolation,
 }: AssetDetailProps) {
   const queryClient = useQueryClient();
   const asset = useAsset(assetId);
@@ -54,8 +60,8 @@ export function AssetDetailPanel({
     ).then(
       (updated) => {
         queryClient.setQueryData(['asset', assetId], updated);
-        // The map greys assets in maintenance: read the network again (all tenants' keys share this prefix).
-        void queryClient.invalidateQueries({ queryKey: ['map', 'layers'] });
+        // The map greys assets in maintenance: its tiles follow the network version this moved.
+        void networkChanged(queryClient);
       },
       (failure: unknown) => {
         setError(describeError(failure));
@@ -80,6 +86,15 @@ export function AssetDetailPanel({
         {props.inMaintenance ? ` · in maintenance (${props.maintenanceReason ?? 'no reason'})` : ''}
         {props.archivedAt ? ` · archived ${formatTime(props.archivedAt)}` : ''}
       </p>
+      {props.tags.length > 0 ? (
+        <p className="asset-detail__tags" data-testid="asset-tags-shown">
+          {props.tags.map((tag) => (
+            <span key={tag} className="asset-detail__tag">
+              {tag}
+            </span>
+          ))}
+        </p>
+      ) : null}
       <div className="asset-detail__actions">
         {can(role, 'asset:maintenance') ? (
           <button type="button" onClick={toggleMaintenance}>
@@ -94,6 +109,16 @@ export function AssetDetailPanel({
             }}
           >
             Trace downstream
+          </button>
+        ) : null}
+        {props.kind === 'pipeline' && onPlanIsolation ? (
+          <button
+            type="button"
+            onClick={() => {
+              onPlanIsolation(assetId);
+            }}
+          >
+            Plan isolation
           </button>
         ) : null}
         {series.length > 0 && onOpenTrend ? (
@@ -115,6 +140,9 @@ export function AssetDetailPanel({
       {can(role, 'asset:write') && props.archivedAt === null ? (
         <AssetEditor key={feature.id} feature={feature} />
       ) : null}
+
+      <TankForecast assetId={assetId} kind={props.kind} />
+      <AssetHealthPanel assetId={assetId} />
 
       <h3>Live values</h3>
       {series.length === 0 ? <p className="muted">No metrics.</p> : null}
@@ -172,6 +200,8 @@ export function AssetDetailPanel({
           <CommandPanel devices={devices.data ?? []} />
         </>
       ) : null}
+
+      <AssetHistory assetId={assetId} canLog={can(role, 'maintenance_log:write')} />
     </aside>
   );
 }

@@ -20,6 +20,7 @@ const pipe: AssetFeature = {
     diameterMm: 600,
     material: 'ductile_iron',
     installedOn: null,
+    tags: ['renewal:planned'],
   } as AssetFeature['properties'],
 };
 
@@ -29,6 +30,7 @@ const unchanged = {
   diameterMm: '600',
   material: 'ductile_iron',
   installedOn: '',
+  tags: 'renewal:planned',
 };
 
 describe('asset editor', () => {
@@ -45,5 +47,13 @@ describe('asset editor', () => {
       diameterMm: 450,
       installedOn: '2019-04-01',
     });
+  });
+
+  it('sends the whole tag list when the tags changed, whatever their order or separators', () => {
+    expect(changesOf(pipe, { ...unchanged, tags: ' renewal:planned, ' })).toEqual({});
+    expect(changesOf(pipe, { ...unchanged, tags: 'zone-north,renewal:planned' })).toEqual({
+      tags: ['renewal:planned', 'zone-north'],
+    });
+    expect(changesOf(pipe, { ...unchanged, tags: '' })).toEqual({ tags: [] });
   });
 });

@@ -7,6 +7,8 @@ export interface AssetDraft {
   readonly diameterMm: string;
   readonly material: string;
   readonly installedOn: string;
+  /** Tags separated by spaces or commas. */
+  readonly tags: string;
 }
 
 export function draftOf(feature: AssetFeature): AssetDraft {
@@ -17,6 +19,7 @@ export function draftOf(feature: AssetFeature): AssetDraft {
     diameterMm: p.diameterMm === null ? '' : String(p.diameterMm),
     material: p.material ?? '',
     installedOn: p.installedOn ?? '',
+    tags: p.tags.join(' '),
   };
 }
 
@@ -32,5 +35,15 @@ export function changesOf(feature: AssetFeature, draft: AssetDraft): AssetUpdate
     change.material = pipeMaterials.find((material) => material === draft.material) ?? null;
   if (draft.installedOn !== before.installedOn)
     change.installedOn = draft.installedOn === '' ? null : draft.installedOn;
+  const tags = parseTags(draft.tags);
+  if (tags.join(' ') !== parseTags(before.tags).join(' ')) change.tags = tags;
   return change;
+}
+
+/**
+ * The tags typed in a field: split on spaces and commas, each once, sorted (as the API answers them).
+ * @example parseTags('zone-north, criticality:high zone-north') // ['criticality:high', 'zone-north']
+ */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).filter((tag) => tag !== ''))].sort();
 }

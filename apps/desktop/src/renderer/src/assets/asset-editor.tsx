@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { pipeMaterials, type AssetFeature, type AssetUpdate, type PipeMaterial } from '@tidewatch/shared';
 import { useEffect, useState } from 'react';
 import { describeError } from '../api/api-error.ts';
+import { networkChanged } from '../map/map-queries.ts';
 import { useMapStore } from '../map/map-store.ts';
 import { useZoneNames } from '../reference/reference-data.ts';
 import { useSessionStore } from '../session/session-store.ts';
@@ -24,7 +25,7 @@ export function AssetEditor({ feature }: { feature: AssetFeature }) {
   const saved = (updated: AssetFeature) => {
     queryClient.setQueryData(['asset', feature.id], updated);
     setDraft(draftOf(updated));
-    void queryClient.invalidateQueries({ queryKey: ['map', 'layers'] });
+    void networkChanged(queryClient);
   };
   const save = useMutation({
     mutationFn: (change: AssetUpdate) => updateAsset(feature.id, change),
@@ -35,7 +36,7 @@ export function AssetEditor({ feature }: { feature: AssetFeature }) {
     mutationFn: () => archiveAsset(feature.id),
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: ['asset', feature.id] });
-      void queryClient.invalidateQueries({ queryKey: ['map', 'layers'] });
+      void networkChanged(queryClient);
     },
   });
 
@@ -99,6 +100,9 @@ export function AssetEditor({ feature }: { feature: AssetFeature }) {
         ) : null}
         <label>
           Installed on <input type="date" {...field('installedOn')} />
+        </label>
+        <label>
+          Tags <input placeholder="criticality:high renewal" data-testid="asset-tags" {...field('tags')} />
         </label>
         <div className="asset-editor__actions">
           <button type="submit" disabled={!change || save.isPending}>

@@ -128,3 +128,13 @@ export function updateAsset(assetId: string, change: AssetUpdate): Promise<Asset
     body: change,
   });
 }
+
+/** The assets carrying a tag (`key` matches every value of it), the first page of them. */
+export function useAssetsByTag(tag: string, limit = 200) {
+  return useQuery({
+    queryKey: ['assets', 'tag', tag, limit],
+    enabled: tag !== '',
+    queryFn: async ({ signal }) =>
+      (await apiRequest<AssetCollection>('/assets', { query: { tag, limit }, signal })).features,
+  });
+}

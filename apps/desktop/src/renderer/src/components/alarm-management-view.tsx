@@ -159,7 +159,7 @@ export function AlarmManagementView({ tenantId }: { tenantId: string }) {
                   {data.topFrequent.map((entry) => (
                     <tr key={`${entry.ruleId} ${entry.targetKey}`}>
                       <td>{entry.ruleName}</td>
-                      <td>{entry.targetKey}</td>
+                      <td title={entry.targetKey}>{entry.targetName}</td>
                       <td className="cell--number">{entry.count}</td>
                     </tr>
                   ))}

@@ -13,6 +13,7 @@ import { AcknowledgeDialog, CommentDialog, OpenIncidentDialog, ShelveDialog } fr
 import { AlertDetailPanel } from './alert-detail-panel.tsx';
 import { AlertFilterBar } from './alert-filter-bar.tsx';
 import { AlertTable } from './alert-table.tsx';
+import { FloodGroupsPanel } from './flood-groups-panel.tsx';
 
 const noAssets: ReadonlyMap<string, AssetLabel> = new Map();
 const noZones: ReadonlyMap<string, string> = new Map();
@@ -90,6 +91,7 @@ export function AlertConsole({
           </button>
         </div>
       ) : null}
+      <FloodGroupsPanel tenantId={tenantId} rows={allRows} />
       <div className="alert-console__body">
         <AlertTable rows={rows} loading={loading} />
         {detailId ? <AlertDetailPanel key={detailId} id={detailId} row={detailRow} role={role} /> : null}

@@ -6,6 +6,7 @@ import { alertDetailKey, useAlertDetail } from '../alerts/alert-feed.ts';
 import { useAlertConsoleStore } from '../alerts/alert-console-store.ts';
 import { needsAcknowledgement, type AlertRow } from '../alerts/alert-rows.ts';
 import { useSessionStore } from '../session/session-store.ts';
+import { AlertEscalationSection } from './alert-escalation.tsx';
 import { AlertReadingsChart } from './alert-readings-chart.tsx';
 import { formatAge, formatDateTime, formatValue } from './format.ts';
 import { PriorityLabel, StateBadge, stateLabels } from './priority-label.tsx';
@@ -179,6 +180,7 @@ export function AlertDetailPanel({ id, row, role }: { id: string; row: AlertRow 
       {direct.isError ? <p className="detail__error">{describeError(direct.error)}</p> : null}
       <h3 className="detail__subtitle">Readings</h3>
       <AlertReadingsChart alert={alert} />
+      <AlertEscalationSection alertId={alert.id} />
       <h3 className="detail__subtitle">History</h3>
       {detail.isError ? <p className="detail__error">{describeError(detail.error)}</p> : null}
       <ol className="timeline" aria-label="Alert history">
@@ -194,7 +196,8 @@ export function AlertDetailPanel({ id, row, role }: { id: string; row: AlertRow 
             </span>
             {transition.userId ? (
               <span className="timeline__who">
-                by {transition.userId === userId ? 'you' : `user ${transition.userId.slice(0, 8)}`}
+                by{' '}
+                {transition.userId === userId ? 'you' : (transition.userName ?? 'a platform administrator')}
               </span>
             ) : null}
             {transition.comment ? <q className="timeline__comment">{transition.comment}</q> : null}

@@ -45,6 +45,7 @@ const fieldLabels = {
   seriesId: 'Series',
   assetId: 'Asset',
   assetKind: 'Asset kind',
+  tag: 'Tag',
   zoneId: 'Zone',
   metricId: 'Metric',
   setpoint: 'Limit',
@@ -57,6 +58,7 @@ const fieldLabels = {
 };
 
 const directions: readonly RateDirection[] = ['both', 'rise', 'fall'];
+const cycles: readonly ('none' | 'week')[] = ['week', 'none'];
 
 /** A labelled control: the label names the control alone (a wrapping label would add a select's options). */
 function Field({ label, children }: { label: string; children: (id: string) => ReactNode }) {
@@ -257,6 +259,33 @@ export function AlertRuleEditor({
             )}
           </Field>
         ) : null}
+        {draft.scope === 'tag' ? (
+          <>
+            <Field label="Tag">
+              {(id) => (
+                <input
+                  id={id}
+                  value={draft.tag}
+                  disabled={fixed}
+                  placeholder="criticality or criticality:high"
+                  onChange={typed('tag')}
+                />
+              )}
+            </Field>
+            <Field label="Zone">
+              {(id) => (
+                <select id={id} value={draft.zoneId} disabled={fixed} onChange={typed('zoneId')}>
+                  <option value="">All zones</option>
+                  {[...(zones.data ?? new Map<string, string>())].map(([id, name]) => (
+                    <option key={id} value={id}>
+                      {name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </>
+        ) : null}
         {draft.scope === 'asset_kind' ? (
           <>
             <Field label="Asset kind">
@@ -335,6 +364,54 @@ export function AlertRuleEditor({
               change({ direction });
             }}
           />
+        ) : null}
+        {draft.condition === 'anomaly' ? (
+          <ChoiceField
+            label="Baseline"
+            options={cycles}
+            value={draft.cycle}
+            labelOf={(cycle) =>
+              cycle === 'week' ? 'Per hour of the week (demand cycle)' : 'One for all hours'
+            }
+            onChange={(cycle) => {
+              change({ cycle });
+            }}
+          />
+        ) : null}
+        {draft.condition === 'pump_starts' ? (
+          <NumberField
+            label="Running above (0.5 for a run-state; a flow or power otherwise)"
+            value={draft.runningAbove}
+            onChange={typed('runningAbove')}
+            step="any"
+          />
+        ) : null}
+        {draft.condition === 'forecast' ? (
+          <>
+            <NumberField label="Full level" value={draft.fullLevel} onChange={typed('fullLevel')} />
+            <NumberField label="Empty level" value={draft.emptyLevel} onChange={typed('emptyLevel')} />
+            <NumberField
+              label="Horizon (s)"
+              value={draft.horizonS}
+              onChange={typed('horizonS')}
+              min={60}
+              step={1}
+            />
+          </>
+        ) : null}
+        {draft.scope === 'zone' ? (
+          <Field label="District metered area">
+            {(id) => (
+              <select id={id} value={draft.zoneId} disabled={fixed} onChange={typed('zoneId')}>
+                <option value="">Choose a zone…</option>
+                {[...(zones.data ?? new Map<string, string>())].map(([id, name]) => (
+                  <option key={id} value={id}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
         ) : null}
         {usesWindow(draft.condition) ? (
           <NumberField

@@ -26,6 +26,10 @@ function targetText(rule: AlertRule, assets: ReadonlyMap<string, { code: string 
       return `asset ${assets?.get(rule.assetId ?? '')?.code ?? rule.assetId ?? ''}`;
     case 'asset_kind':
       return `every ${(rule.assetKind ?? '').replace('_', ' ')}${rule.zoneId ? ' in a zone' : ''}`;
+    case 'zone':
+      return 'a district metered area';
+    case 'tag':
+      return `every asset or device tagged ${rule.tag ?? ''}${rule.zoneId ? ' in a zone' : ''}`;
   }
 }
 

@@ -96,6 +96,11 @@ const AlertTableRow = memo(function AlertTableRow({ row, index, start, isCursor,
         {row.zoneName ?? '—'}
       </span>
       <span role="gridcell" className="cell--text" title={alert.message}>
+        {alert.chatteringSince ? (
+          <span className="chatter-badge" title={`Chattering since ${formatDateTime(alert.chatteringSince)}`}>
+            Chattering
+          </span>
+        ) : null}
         <strong>{alert.ruleName}</strong> {alert.message}
       </span>
       <span role="gridcell" className="cell--number">

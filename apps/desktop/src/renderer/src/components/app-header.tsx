@@ -1,6 +1,7 @@
 import { alertPriorities, can, type Alert, type Role } from '@tidewatch/shared';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { priorityCounts } from '../alerts/alert-rows.ts';
+import type { Annunciation } from '../alerts/use-annunciator.ts';
 import { useConnectionStore } from '../connection/connection-store.ts';
 import { desktopApi } from '../desktop/desktop-bridge.ts';
 import { useTenants } from '../reference/reference-data.ts';
@@ -17,7 +18,11 @@ const connectionText = { online: 'Online', reconnecting: 'Reconnecting', offline
 /** Whether any administration screen is open to this role (the admin view shows those it may use). */
 function mayAdminister(role: Role): boolean {
   return (
-    can(role, 'device:write') || can(role, 'asset:write') || can(role, 'user:read') || can(role, 'audit:read')
+    can(role, 'device:write') ||
+    can(role, 'asset:write') ||
+    can(role, 'user:read') ||
+    can(role, 'audit:read') ||
+    can(role, 'alert_rule:write')
   );
 }
 
@@ -74,7 +79,12 @@ function PriorityCounts({ alerts }: { alerts: readonly Alert[] }) {
             <span aria-hidden="true">{icon}</span>
             <span className="count__number">{standing}</span>
             <span className="count__label">{label}</span>
-            {unacknowledged > 0 ? <span className="count__unack">{unacknowledged} unack.</span> : null}
+            {unacknowledged > 0 ? (
+              <span className="count__unack">
+                {unacknowledged}
+                <span className="count__unack-word"> unack.</span>
+              </span>
+            ) : null}
           </li>
         );
       })}
@@ -82,14 +92,50 @@ function PriorityCounts({ alerts }: { alerts: readonly Alert[] }) {
   );
 }
 
+/** Stops the alarm sound for what sounds now, in every window; an alert raised later sounds again. */
+function SilenceButton({ annunciation }: { annunciation: Annunciation }) {
+  const count = annunciation.sounding.length;
+  const silence = useRef(annunciation.silence);
+  silence.current = annunciation.silence;
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!event.altKey || event.code !== 'KeyS') return;
+      event.preventDefault();
+      silence.current();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+    };
+  }, []);
+  return (
+    <button
+      type="button"
+      className={`button silence-button${count > 0 ? ' silence-button--sounding' : ''}`}
+      disabled={count === 0}
+      aria-keyshortcuts="Alt+S"
+      title={
+        count > 0
+          ? `Silence the alarm sound for ${String(count)} unacknowledged alert${count === 1 ? '' : 's'} (Alt+S)`
+          : 'No alarm is sounding'
+      }
+      onClick={annunciation.silence}
+    >
+      Silence{count > 0 ? ` (${String(count)})` : ''}
+    </button>
+  );
+}
+
 export function AppHeader({
   session,
   alerts,
   popout,
+  annunciation,
 }: {
   session: Session;
   alerts: readonly Alert[];
   popout: boolean;
+  annunciation: Annunciation;
 }) {
   const status = useConnectionStore((state) => state.status);
   const view = useViewStore((state) => state.view);
@@ -101,15 +147,16 @@ export function AppHeader({
         <span aria-hidden="true" className="brand-mark">
           ≋
         </span>{' '}
-        Tidewatch
+        <span className="header__brand-name">Tidewatch</span>
       </span>
       <TenantName session={session} />
       {popout ? null : <ConsoleNav role={session.user.role} />}
       <PriorityCounts alerts={alerts} />
       <FloodIndicator tenantId={session.tenantId} />
+      <SilenceButton annunciation={annunciation} />
       <span className={`connection connection--${status}`} role="status" aria-live="polite">
         <span aria-hidden="true" className="connection__dot" />
-        {connectionText[status]}
+        <span className="connection__text">{connectionText[status]}</span>
       </span>
       {desktop && !popout ? (
         <button type="button" className="button" onClick={() => void desktop.openPopout('alerts')}>
@@ -139,7 +186,10 @@ export function AppHeader({
         </button>
       )}
       {popout ? (
-        <span className="header__user" title={session.user.email}>
+        <span
+          className="header__user"
+          title={`${session.user.email} (${session.user.role.replace('_', ' ')})`}
+        >
           {session.user.displayName}{' '}
           <span className="header__role">{session.user.role.replace('_', ' ')}</span>
         </span>
@@ -147,7 +197,7 @@ export function AppHeader({
         <button
           type="button"
           className="button header__user"
-          title={`${session.user.email}: password, two-step verification and sessions`}
+          title={`${session.user.email} (${session.user.role.replace('_', ' ')}): password, two-step verification and sessions`}
           aria-label="Account"
           aria-current={view === 'account' ? 'page' : undefined}
           onClick={() => {

@@ -4,6 +4,8 @@ import { useViewStore, type ConsoleView } from '../shell/view-store.ts';
 const labels: Readonly<Record<ConsoleView, string>> = {
   alerts: 'Alerts',
   incidents: 'Incidents',
+  handover: 'Handover',
+  dmas: 'DMAs',
   'alarm-management': 'Alarm management',
   account: 'Account',
 };
@@ -12,6 +14,8 @@ const labels: Readonly<Record<ConsoleView, string>> = {
 export function visibleViews(role: Role): ConsoleView[] {
   const views: ConsoleView[] = ['alerts'];
   if (can(role, 'incident:read')) views.push('incidents');
+  if (can(role, 'alert:read')) views.push('handover');
+  if (can(role, 'telemetry:read')) views.push('dmas');
   if (can(role, 'alert_rule:write')) views.push('alarm-management');
   views.push('account');
   return views;

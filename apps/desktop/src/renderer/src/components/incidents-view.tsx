@@ -5,6 +5,7 @@ import { describeError } from '../api/api-error.ts';
 import { incidentActions, type IncidentChange } from '../incidents/incident-actions.ts';
 import { applyIncident, useIncidentDetail, useIncidents } from '../incidents/incident-queries.ts';
 import type { Session } from '../session/session.ts';
+import { useUserNames } from '../reference/reference-data.ts';
 import { useViewStore } from '../shell/view-store.ts';
 import { CloseIncidentDialog } from './close-incident-dialog.tsx';
 import { formatDateTime } from './format.ts';
@@ -104,6 +105,9 @@ function NoteForm({ tenantId, id }: { tenantId: string; id: string }) {
 function IncidentDetail({ id, session, role }: { id: string; session: Session; role: Role }) {
   const tenantId = session.tenantId ?? '';
   const detail = useIncidentDetail(id);
+  const names = useUserNames(session.tenantId).data;
+  const nameOf = (userId: string | null): string =>
+    userId === null ? 'unknown' : (names?.get(userId) ?? 'a platform administrator');
   const change = useIncidentChange(tenantId, id);
   const [closing, setClosing] = useState(false);
   if (detail.isError) return <p className="detail__error">{describeError(detail.error)}</p>;
@@ -127,13 +131,7 @@ function IncidentDetail({ id, session, role }: { id: string; session: Session; r
         <dt>Opened</dt>
         <dd>{formatDateTime(incident.openedAt)}</dd>
         <dt>Assigned</dt>
-        <dd>
-          {incident.assigneeId
-            ? assignedToMe
-              ? 'You'
-              : `user ${incident.assigneeId.slice(0, 8)}`
-            : 'Nobody'}
-        </dd>
+        <dd>{incident.assigneeId ? (assignedToMe ? 'You' : nameOf(incident.assigneeId)) : 'Nobody'}</dd>
         {incident.closedAt ? (
           <>
             <dt>Closed</dt>
@@ -209,7 +207,7 @@ function IncidentDetail({ id, session, role }: { id: string; session: Session; r
           <li key={note.id} className="timeline__item">
             <time dateTime={note.createdAt}>{formatDateTime(note.createdAt)}</time>
             <span className="timeline__who">
-              {note.authorId === session.user.id ? 'you' : `user ${note.authorId?.slice(0, 8) ?? '?'}`}
+              {note.authorId === session.user.id ? 'you' : nameOf(note.authorId)}
             </span>
             <span className="timeline__comment">{note.body}</span>
           </li>

@@ -6,6 +6,8 @@ export interface OpenIncident {
   readonly description: string | null;
   readonly priority: Incident['priority'];
   readonly alertIds: readonly string[];
+  /** The asset it is about (an isolation plan's pipe). */
+  readonly assetId?: string | null;
 }
 
 export interface IncidentChange {

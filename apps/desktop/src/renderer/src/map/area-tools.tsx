@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import { describeError } from '../api/api-error.ts';
 import { AssetFinder } from './asset-finder.tsx';
+import type { Role } from '@tidewatch/shared';
 import { DownstreamTraceList } from './downstream-trace-list.tsx';
+import { IsolationPlanPanel } from './isolation-plan-panel.tsx';
 import { searchArea } from './map-queries.ts';
 import { closedRing, useMapStore } from './map-store.ts';
 
@@ -9,15 +11,17 @@ const DEFAULT_RADIUS_M = 500;
 
 /**
  * Find an asset by code; draw an outline or place a circle and list what lies inside; list a downstream trace
- * (answered by PostGIS).
+ * (answered by PostGIS) or a pipe's isolation plan.
  */
-export function AreaTools() {
+export function AreaTools({ role }: { role: Role }) {
   const mode = useMapStore((state) => state.mode);
   const area = useMapStore((state) => state.area);
   const trace = useMapStore((state) => state.trace);
+  const isolation = useMapStore((state) => state.isolation);
   const setMode = useMapStore((state) => state.setMode);
   const showArea = useMapStore((state) => state.showArea);
   const showTrace = useMapStore((state) => state.showTrace);
+  const showIsolation = useMapStore((state) => state.showIsolation);
   const select = useMapStore((state) => state.select);
   const [error, setError] = useState<string | null>(null);
   const [asked, setAsked] = useState<string>('');
@@ -97,13 +101,14 @@ export function AreaTools() {
           </button>
         </>
       ) : null}
-      {mode.kind !== 'browse' || area || trace ? (
+      {mode.kind !== 'browse' || area || trace || isolation ? (
         <button
           type="button"
           onClick={() => {
             setMode({ kind: 'browse' });
             showArea(null);
             showTrace(null);
+            showIsolation(null);
           }}
         >
           Clear
@@ -139,6 +144,7 @@ export function AreaTools() {
         </div>
       ) : null}
       {trace ? <DownstreamTraceList trace={trace} /> : null}
+      {isolation ? <IsolationPlanPanel plan={isolation} role={role} /> : null}
     </div>
   );
 }

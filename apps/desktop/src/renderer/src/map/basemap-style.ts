@@ -1,3 +1,4 @@
+import type { MapStyle } from '@tidewatch/shared';
 import type { StyleSpecification } from 'maplibre-gl';
 import { feature, mesh } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
@@ -25,18 +26,34 @@ export async function offlineBasemapStyle(): Promise<StyleSpecification> {
   };
 }
 
+/** A basemap's style and what it credits. */
+export interface Basemap {
+  readonly style: StyleSpecification;
+  readonly kind: 'tile-server' | 'offline-streets' | 'natural-earth';
+}
+
+async function fetchStyle(url: string): Promise<StyleSpecification> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!response.ok) throw new Error(`HTTP ${String(response.status)}`);
+  return (await response.json()) as StyleSpecification;
+}
+
 /**
- * The tile server's style where one is configured and reachable, else the offline basemap: a control room that
- * loses its tile server (or whose desktop app may not reach it) still sees its network on land and borders.
+ * The basemap in order of preference: the tile server's style (MAP_STYLE_URL) where one is configured and
+ * reachable, else this server's offline street basemap (MAP_TILES_FILE), else Natural Earth: a control room
+ * that loses its tile server (or whose desktop app may not reach it) still sees its network on land and borders.
  */
-export async function basemapStyle(styleUrl: string | null): Promise<StyleSpecification | string> {
-  if (!styleUrl) return offlineBasemapStyle();
-  try {
-    const response = await fetch(styleUrl, { signal: AbortSignal.timeout(5000) });
-    if (!response.ok) throw new Error(`HTTP ${String(response.status)}`);
-    return (await response.json()) as StyleSpecification;
-  } catch (error) {
-    console.warn(`The map style ${styleUrl} could not be loaded; using the offline basemap.`, error);
-    return offlineBasemapStyle();
+export async function basemapStyle(style: MapStyle, serverUrl: string): Promise<Basemap> {
+  const candidates: [Basemap['kind'], string][] = [];
+  if (style.styleUrl) candidates.push(['tile-server', style.styleUrl]);
+  if (style.offlineStylePath)
+    candidates.push(['offline-streets', new URL(style.offlineStylePath, serverUrl).toString()]);
+  for (const [kind, url] of candidates) {
+    try {
+      return { style: await fetchStyle(url), kind };
+    } catch (error) {
+      console.warn(`The map style ${url} could not be loaded; trying the next basemap.`, error);
+    }
   }
+  return { style: await offlineBasemapStyle(), kind: 'natural-earth' };
 }

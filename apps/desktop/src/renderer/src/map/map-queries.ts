@@ -1,36 +1,54 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, type QueryClient } from '@tanstack/react-query';
 import type {
   AreaSearch,
   AreaSearchResult,
   DownstreamTrace,
-  MapLayers,
+  IsolationPlan,
+  MapExtent,
   MapStyle,
-  Page,
-  Zone,
+  MapVersion,
 } from '@tidewatch/shared';
 import { apiRequest } from '../api/api-client.ts';
-import { toMapData } from './map-data.ts';
 
 /**
- * The network changes when assets are edited: this console's own edits refresh it at once, other people's within
- * this time. Alert colours do not wait for it: they come from the live alert feed.
+ * How often the map asks whether the network changed under it (someone else's edit or import). One indexed row;
+ * the tiles are fetched again only when the answer moves. This console's own edits ask at once.
  */
-const LAYERS_REFRESH_MS = 5 * 60_000;
+const VERSION_CHECK_MS = 30_000;
 
-export const mapLayersKey = (tenantId: string) => ['map', 'layers', tenantId] as const;
+export const mapVersionKey = (tenantId: string) => ['map', 'version', tenantId] as const;
 
-export function useMapData(tenantId: string) {
+/** The network and alarm versions the server cuts tiles at. */
+export function useMapVersion(tenantId: string) {
   return useQuery({
-    queryKey: mapLayersKey(tenantId),
-    staleTime: LAYERS_REFRESH_MS,
-    refetchInterval: LAYERS_REFRESH_MS,
-    refetchOnWindowFocus: false,
-    queryFn: async ({ signal }) => toMapData(await apiRequest<MapLayers>('/map/layers', { signal })),
+    queryKey: mapVersionKey(tenantId),
+    refetchInterval: VERSION_CHECK_MS,
+    refetchOnWindowFocus: true,
+    queryFn: ({ signal }) => apiRequest<MapVersion>('/map/version', { signal }),
+  });
+}
+
+/** After an edit or an import: the map asks for the network version now, and reloads its tiles if it moved. */
+export function networkChanged(queryClient: QueryClient): Promise<void> {
+  return queryClient.invalidateQueries({ queryKey: ['map', 'version'] });
+}
+
+/** Where the network lies, for the first camera; asked for while the map sets itself up. */
+export function useMapExtent(tenantId: string) {
+  return useQuery({
+    queryKey: ['map', 'extent', tenantId],
+    staleTime: Infinity,
+    queryFn: ({ signal }) => apiRequest<MapExtent>('/map/extent', { signal }),
   });
 }
 
 export function searchArea(area: AreaSearch): Promise<AreaSearchResult> {
   return apiRequest<AreaSearchResult>('/spatial/area-search', { method: 'POST', body: area });
+}
+
+/** The valves to close to isolate a pipe and what loses supply then. */
+export function planIsolation(pipeId: string): Promise<IsolationPlan> {
+  return apiRequest<IsolationPlan>(`/spatial/pipes/${encodeURIComponent(pipeId)}/isolation`);
 }
 
 export function traceDownstream(pipeId: string): Promise<DownstreamTrace> {
@@ -42,15 +60,5 @@ export function useMapStyle(tenantId: string) {
     queryKey: ['map', 'style', tenantId],
     staleTime: Infinity,
     queryFn: ({ signal }) => apiRequest<MapStyle>('/map/style', { signal }),
-  });
-}
-
-/** Zone outlines for the map; a tenant has tens of zones, one page holds them. */
-export function useZoneOutlines(tenantId: string) {
-  return useQuery({
-    queryKey: ['map', 'zones', tenantId],
-    staleTime: 5 * 60_000,
-    queryFn: async ({ signal }) =>
-      (await apiRequest<Page<Zone>>('/zones', { query: { limit: 500 }, signal })).items,
   });
 }

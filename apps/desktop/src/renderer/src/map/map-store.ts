@@ -1,4 +1,4 @@
-import type { AreaSearchResult, DownstreamTrace } from '@tidewatch/shared';
+import type { AreaSearchResult, DownstreamTrace, IsolationPlan } from '@tidewatch/shared';
 import { create } from 'zustand';
 
 export type LngLat = readonly [number, number];
@@ -16,11 +16,19 @@ interface MapState {
   readonly selectedAssetId: string | null;
   readonly area: AreaSearchResult | null;
   readonly trace: DownstreamTrace | null;
+  readonly isolation: IsolationPlan | null;
+  /** Whether the map rings each asset with its health score's colour (from GET /asset-health). */
+  readonly colourByHealth: boolean;
+  setColourByHealth: (on: boolean) => void;
+  /** Only assets with this tag are drawn ('' for all). */
+  readonly tag: string;
   select: (assetId: string | null) => void;
   setMode: (mode: MapMode) => void;
   addVertex: (vertex: LngLat) => void;
   showArea: (area: AreaSearchResult | null) => void;
   showTrace: (trace: DownstreamTrace | null) => void;
+  showIsolation: (isolation: IsolationPlan | null) => void;
+  filterByTag: (tag: string) => void;
 }
 
 export const useMapStore = create<MapState>()((set) => ({
@@ -28,6 +36,12 @@ export const useMapStore = create<MapState>()((set) => ({
   selectedAssetId: null,
   area: null,
   trace: null,
+  isolation: null,
+  colourByHealth: false,
+  setColourByHealth: (colourByHealth) => {
+    set({ colourByHealth });
+  },
+  tag: '',
   select: (selectedAssetId) => {
     set({ selectedAssetId });
   },
@@ -45,7 +59,13 @@ export const useMapStore = create<MapState>()((set) => ({
     set({ area });
   },
   showTrace: (trace) => {
-    set({ trace });
+    set({ trace, isolation: null });
+  },
+  showIsolation: (isolation) => {
+    set({ isolation, trace: null });
+  },
+  filterByTag: (tag) => {
+    set({ tag });
   },
 }));
 

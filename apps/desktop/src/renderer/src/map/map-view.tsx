@@ -1,16 +1,27 @@
-import { useState } from 'react';
-import type { Alert, Role, Zone } from '@tidewatch/shared';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { Alert, Role } from '@tidewatch/shared';
 import { describeError } from '../api/api-error.ts';
 import { useAlertFeed } from '../alerts/alert-feed.ts';
 import { AssetDetailPanel } from '../assets/asset-detail-panel.tsx';
 import { AreaTools } from './area-tools.tsx';
-import { traceDownstream, useMapData, useMapStyle, useZoneOutlines } from './map-queries.ts';
+import { useSessionStore } from '../session/session-store.ts';
+import {
+  networkChanged,
+  planIsolation,
+  traceDownstream,
+  useMapExtent,
+  useMapStyle,
+  useMapVersion,
+} from './map-queries.ts';
 import { useMapStore } from './map-store.ts';
+import { TagFilter } from './tag-filter.tsx';
 import { TenantMap } from './tenant-map.tsx';
 import './map.css';
 
-const NO_ZONES: readonly Zone[] = [];
 const NO_ALERTS: readonly Alert[] = [];
+/** Alarm changes come in bursts: the version is asked for once they settle. */
+const ALARM_VERSION_DELAY_MS = 2000;
 
 /** While an asset is being moved: what the next click does, and a way out. */
 function MovingHint() {
@@ -42,19 +53,36 @@ export function MapView({
   role: Role;
   onOpenTrend?: (seriesIds: number[]) => void;
 }) {
-  const data = useMapData(tenantId);
+  // Asked for at once and together: the map builds itself on the basemap while the extent is on its way.
   const style = useMapStyle(tenantId);
-  const zones = useZoneOutlines(tenantId);
+  const extent = useMapExtent(tenantId);
+  const version = useMapVersion(tenantId);
   const alerts = useAlertFeed(tenantId);
+  const serverUrl = useSessionStore((state) => state.session?.serverUrl ?? window.location.origin);
+  const queryClient = useQueryClient();
   const selected = useMapStore((state) => state.selectedAssetId);
   const select = useMapStore((state) => state.select);
   const showTrace = useMapStore((state) => state.showTrace);
+  const showIsolation = useMapStore((state) => state.showIsolation);
   const [traceError, setTraceError] = useState<string | null>(null);
 
-  const failure = data.error ?? style.error;
+  // Alarms moved: zoomed out, the clusters' colours come from the tiles, so the version is asked for soon.
+  useEffect(() => {
+    if (!alerts.data) return;
+    const timer = window.setTimeout(() => {
+      void networkChanged(queryClient);
+    }, ALARM_VERSION_DELAY_MS);
+    return () => {
+      window.clearTimeout(timer);
+    };
+  }, [alerts.data, queryClient]);
+
+  const failure = style.error ?? extent.error;
   return (
     <div className="map-view">
-      <AreaTools />
+      <AreaTools role={role} />
+      <HealthToggle />
+      <TagFilter />
       <MovingHint />
       {traceError ? (
         <p role="alert" className="notice notice--error">
@@ -66,15 +94,14 @@ export function MapView({
           <p role="alert" className="notice notice--error">
             {describeError(failure)}
           </p>
-        ) : data.data && style.data ? (
-          <TenantMap
-            data={data.data}
-            alerts={alerts.data ?? NO_ALERTS}
-            zones={zones.data ?? NO_ZONES}
-            style={style.data}
-          />
         ) : (
-          <p className="notice">Loading the map…</p>
+          <TenantMap
+            style={style.data}
+            extent={extent.data}
+            version={version.data}
+            alerts={alerts.data ?? NO_ALERTS}
+            serverUrl={serverUrl}
+          />
         )}
         {selected ? (
           <AssetDetailPanel
@@ -91,9 +118,33 @@ export function MapView({
                 setTraceError(`The downstream trace failed: ${describeError(error)}`);
               });
             }}
+            onPlanIsolation={(pipeId) => {
+              setTraceError(null);
+              planIsolation(pipeId).then(showIsolation, (error: unknown) => {
+                setTraceError(`The isolation plan failed: ${describeError(error)}`);
+              });
+            }}
           />
         ) : null}
       </div>
     </div>
+  );
+}
+
+/** Rings each asset with the colour of its health score: green 80+, amber 50+, red below. */
+function HealthToggle() {
+  const on = useMapStore((state) => state.colourByHealth);
+  const setOn = useMapStore((state) => state.setColourByHealth);
+  return (
+    <label className="map-view__toggle">
+      <input
+        type="checkbox"
+        checked={on}
+        onChange={(event) => {
+          setOn(event.target.checked);
+        }}
+      />{' '}
+      Colour by health
+    </label>
   );
 }

@@ -1,222 +1,379 @@
-import type { Alert, MapStyle, Zone } from '@tidewatch/shared';
-import { MapLibreOverlay, type PickingInfo } from 'deck.gl';
+import { useQueryClient } from '@tanstack/react-query';
+import {
+  CLUSTER_BELOW_ZOOM,
+  type Alert,
+  type AssetFeature,
+  type MapExtent,
+  type MapStyle,
+  type MapVersion,
+} from '@tidewatch/shared';
 import * as maplibregl from 'maplibre-gl';
 import maplibreWorkerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { apiRequest } from '../api/api-client.ts';
+import { alarmStates, changedStates, pulsingIds, type AlarmState } from './alarm-states.ts';
 import { basemapStyle } from './basemap-style.ts';
-import { buildLayers, LABEL_ZOOM, pickedAsset, type MapPick } from './deck-layers.ts';
-import { pipePath, pointsInView, type MapData } from './map-data.ts';
-import { paintMap } from './map-paint.ts';
+import { drawingFeatures } from './map-drawing.ts';
+import { interactWithNetwork } from './map-interaction.ts';
 import { useMapStore } from './map-store.ts';
+import { provideMapSymbols } from './map-symbols.ts';
+import {
+  CLUSTER_LAYERS,
+  DRAWING_SOURCE,
+  emptyDrawing,
+  HEALTH_LAYER,
+  highlightFilters,
+  NETWORK_SOURCE,
+  networkLayers,
+  networkSource,
+  tagFilters,
+  type Highlights,
+} from './network-style.ts';
+import { registerNetworkTiles } from './network-tiles.ts';
+import { useAssetHealthList } from '../health/health-queries.ts';
 
 // A module worker from the bundle's own origin: the console's CSP allows no blob: workers.
 maplibregl.setWorkerUrl(maplibreWorkerUrl);
+registerNetworkTiles();
 
-const MAX_LABELS = 1500;
 const PULSE_PERIOD_MS = 1200;
+/** The pulse is redrawn at this rate: smooth enough for a ring, a third of the frames of a 60 Hz animation. */
+const PULSE_FRAME_MS = 50;
+const WORLD: [number, number, number, number] = [-180, -60, 180, 75];
 
-interface View {
-  readonly zoom: number;
-  readonly bounds: readonly [number, number, number, number];
+/** Whether the page was opened on a camera of its own (a shared view), which the extent must not move. */
+function cameraInAddress(): boolean {
+  return /(^#|&)map=/.test(window.location.hash);
 }
 
-function tooltipOf(data: MapData, picked: MapPick | null): string | null {
-  if (!picked) return null;
-  if (picked.kind === 'pipe') {
-    const i = picked.index;
-    return `${data.pipes.codes[i] ?? ''} · pipeline ${String(data.pipes.diametersMm[i] ?? '')} mm`;
+/** Every coordinate of a GeoJSON geometry, for its bounds. */
+function coordinatesOf(geometry: GeoJSON.Geometry): number[][] {
+  switch (geometry.type) {
+    case 'Point':
+      return [geometry.coordinates];
+    case 'LineString':
+    case 'MultiPoint':
+      return geometry.coordinates;
+    case 'MultiLineString':
+    case 'Polygon':
+      return geometry.coordinates.flat();
+    case 'MultiPolygon':
+      return geometry.coordinates.flat(2);
+    default:
+      return [];
   }
-  const i = picked.index;
-  return `${data.points.codes[i] ?? ''} · ${data.points.names[i] ?? ''}`;
 }
 
-/** The extent of some pipes, as MapLibre bounds, or null when none of them is on the map. */
-function pipeBounds(data: MapData, ids: readonly string[]): maplibregl.LngLatBoundsLike | null {
-  let west = Infinity;
-  let south = Infinity;
-  let east = -Infinity;
-  let north = -Infinity;
-  for (const id of ids) {
-    const pipe = data.pipeIndexById.get(id);
-    if (pipe === undefined) continue;
-    for (const [lng, lat] of pipePath(data, pipe)) {
-      west = Math.min(west, lng);
-      east = Math.max(east, lng);
-      south = Math.min(south, lat);
-      north = Math.max(north, lat);
+function boundsOf(geometries: readonly GeoJSON.Geometry[]): maplibregl.LngLatBounds | null {
+  const bounds = new maplibregl.LngLatBounds();
+  let any = false;
+  for (const geometry of geometries) {
+    for (const [lng = 0, lat = 0] of coordinatesOf(geometry)) {
+      bounds.extend([lng, lat]);
+      any = true;
     }
   }
-  return west === Infinity ? null : [west, south, east, north];
+  return any ? bounds : null;
+}
+
+/** Sets each changed asset's alarm state on both layers an asset id may be in (a point or a pipe). */
+function applyStates(map: maplibregl.Map, changed: ReadonlyMap<string, AlarmState>): void {
+  for (const [id, state] of changed) {
+    for (const sourceLayer of ['points', 'pipes']) {
+      map.setFeatureState(
+        { source: NETWORK_SOURCE, sourceLayer, id },
+        { alarm: state.alarm, unacknowledged: state.unacknowledged },
+      );
+    }
+  }
 }
 
 /**
- * The tenant on a MapLibre basemap with deck.gl layers on top. React renders only when the zoom band or the
- * labelled area changes; the camera moves inside MapLibre, and the critical pulse redraws deck.gl alone.
+ * The tenant's network drawn by MapLibre from the server's vector tiles, over the basemap, in one canvas. The
+ * map is set up while the network's extent is asked for; tiles are fetched again only when the network version
+ * moves (an edit, an import), and alarm colours come from the live alert feed as feature state, without a tile.
  */
 export function TenantMap({
-  data,
-  alerts,
-  zones,
   style,
+  extent,
+  version,
+  alerts,
+  serverUrl,
 }: {
-  data: MapData;
-  /** The console's live open alerts: they colour the map, so a change shows without reloading the network. */
+  /** Where the basemap comes from; undefined while asked for. */
+  style: MapStyle | undefined;
+  /** Where the network lies; undefined while asked for. */
+  extent: MapExtent | undefined;
+  version: MapVersion | undefined;
+  /** The console's live open alerts: they colour the map, so a change shows without fetching tiles. */
   alerts: readonly Alert[];
-  zones: readonly Zone[];
-  style: MapStyle;
+  serverUrl: string;
 }) {
+  const queryClient = useQueryClient();
   const container = useRef<HTMLDivElement>(null);
-  const mapRef = useRef<maplibregl.Map | null>(null);
-  const overlayRef = useRef<MapLibreOverlay | null>(null);
-  const [view, setView] = useState<View | null>(null);
-  const [moving, setMoving] = useState(false);
+  const tooltip = useRef<HTMLDivElement>(null);
+  const [map, setMap] = useState<maplibregl.Map | null>(null);
+  const [network, setNetwork] = useState(false);
   const [rendered, setRendered] = useState(false);
   const mode = useMapStore((state) => state.mode);
   const selectedAssetId = useMapStore((state) => state.selectedAssetId);
   const area = useMapStore((state) => state.area);
   const trace = useMapStore((state) => state.trace);
-  const paint = useMemo(() => paintMap(data, alerts), [data, alerts]);
-  // The network may be re-read (an import, an edit); the map keeps its camera, and picking reads the newest data.
-  const dataRef = useRef(data);
-  dataRef.current = data;
+  const isolation = useMapStore((state) => state.isolation);
+  const tag = useMapStore((state) => state.tag);
+  // The tag whose filter the layers have (for whoever checks what the map shows).
+  const [appliedTag, setAppliedTag] = useState('');
+  const states = useMemo(() => alarmStates(alerts), [alerts]);
+  const pulsing = useMemo(() => pulsingIds(states), [states]);
+  const highlights = useMemo<Highlights>(
+    () => ({
+      points: [
+        ...(area?.items.map((item) => item.id) ?? []),
+        ...(trace?.assets.map((asset) => asset.id) ?? []),
+        ...(isolation
+          ? [...isolation.section.assets, ...isolation.lostSupply.assets].map((asset) => asset.id)
+          : []),
+        ...(selectedAssetId ? [selectedAssetId] : []),
+      ],
+      tracedPipes: trace?.pipes.filter((pipe) => pipe.depth > 0).map((pipe) => pipe.id) ?? [],
+      originPipes: trace ? [trace.pipeId] : isolation ? [isolation.pipeId] : [],
+      closeValves: isolation?.valves.map((valve) => valve.id) ?? [],
+      isolatedPipes: isolation
+        ? [...isolation.section.pipes, ...isolation.lostSupply.pipes].map((pipe) => pipe.id)
+        : [],
+      pulsing,
+    }),
+    [area, trace, isolation, selectedAssetId, pulsing],
+  );
+  // Read when the network is added, so it starts with what is highlighted and coloured by then.
+  const latest = useRef({ highlights, version, extent });
+  latest.current = { highlights, version, extent };
+  const applied = useRef(new Map<string, AlarmState>());
+  // Read before the map exists: once built, the map writes its own camera into the address.
+  const openedOnCamera = useRef(cameraInAddress());
+  const loaded = useRef<{ network: number; alarms: number } | null>(null);
 
+  // The basemap first: its style is asked for while the extent is, and the map is built as soon as it is known.
+  const styleUrl = style?.styleUrl ?? null;
+  const offlineStylePath = style?.offlineStylePath ?? null;
+  const styleKnown = style !== undefined;
   useEffect(() => {
     const element = container.current;
-    if (!element) return;
+    if (!element || !styleKnown) return;
     let cancelled = false;
-    let map: maplibregl.Map | null = null;
-    void basemapStyle(style.styleUrl).then((mapStyle) => {
+    let built: maplibregl.Map | null = null;
+    void basemapStyle({ styleUrl, offlineStylePath }, serverUrl).then((basemap) => {
       if (cancelled) return;
-      const [west, south, east, north] = dataRef.current.bbox ?? [-180, -60, 180, 75];
-      map = new maplibregl.Map({
+      const bbox = latest.current.extent?.bbox ?? WORLD;
+      built = new maplibregl.Map({
         container: element,
-        style: mapStyle,
-        bounds: [west, south, east, north],
+        style: basemap.style,
+        bounds: [bbox[0], bbox[1], bbox[2], bbox[3]],
         fitBoundsOptions: { padding: 40 },
-        attributionControl: { compact: true, customAttribution: 'Natural Earth' },
+        attributionControl: {
+          compact: true,
+          ...(basemap.kind === 'natural-earth' ? { customAttribution: 'Natural Earth' } : {}),
+        },
+        // The camera is kept in the address (`#map=zoom/lat/lng`): a view can be shared, or reopened after a reload.
+        hash: 'map',
         dragRotate: false,
         pitchWithRotate: false,
+        fadeDuration: 0,
       });
-      map.doubleClickZoom.disable();
-      const overlay = new MapLibreOverlay({
-        interleaved: false,
-        layers: [],
-        getCursor: ({ isHovering }) => (isHovering ? 'pointer' : 'grab'),
-        getTooltip: (info: PickingInfo) => tooltipOf(dataRef.current, pickedAsset(dataRef.current, info)),
-        onClick: (info: PickingInfo) => {
-          const state = useMapStore.getState();
-          if (state.mode.kind !== 'browse') return;
-          const current = dataRef.current;
-          const picked = pickedAsset(current, info);
-          if (!picked) return;
-          state.select(
-            picked.kind === 'pipe'
-              ? (current.pipes.ids[picked.index] ?? null)
-              : (current.points.ids[picked.index] ?? null),
-          );
-        },
-        onAfterRender: () => {
-          setRendered(true);
-        },
+      built.doubleClickZoom.disable();
+      built.touchZoomRotate.disableRotation();
+      built.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+      built.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+      provideMapSymbols(built);
+      const ready = built;
+      built.on('load', () => {
+        setMap(ready);
       });
-      map.addControl(overlay);
-      map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-      map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-      const report = (m: maplibregl.Map) => {
-        const b = m.getBounds();
-        setView({ zoom: m.getZoom(), bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] });
-      };
-      map.on('load', () => {
-        if (map) report(map);
-      });
-      map.on('movestart', () => {
-        setMoving(true);
-      });
-      map.on('moveend', () => {
-        setMoving(false);
-        if (map) report(map);
-      });
-      map.on('click', (event: maplibregl.MapMouseEvent) => {
-        const state = useMapStore.getState();
-        const at: [number, number] = [event.lngLat.lng, event.lngLat.lat];
-        if (state.mode.kind === 'drawing') state.addVertex(at);
-        else if (state.mode.kind === 'radius') state.setMode({ ...state.mode, center: at });
-        else if (state.mode.kind === 'moving' && state.mode.to === null)
-          state.setMode({ ...state.mode, to: at });
-      });
-      mapRef.current = map;
-      overlayRef.current = overlay;
     });
     return () => {
       cancelled = true;
-      map?.remove();
-      mapRef.current = null;
-      overlayRef.current = null;
+      built?.remove();
+      setMap(null);
+      setNetwork(false);
+      setRendered(false);
+      applied.current = new Map();
+      loaded.current = null;
     };
-    // The map is built once per style and fitted to the first data; later data goes through the overlay's props.
-  }, [style.styleUrl]);
+  }, [styleKnown, styleUrl, offlineStylePath, serverUrl]);
 
-  // A trace is fitted into view, so the operator sees where the water stops; an asset picked from a list or a
-  // search is brought into view if it is not there already.
+  // The network once the map and its extent are known: the camera first, so the first tiles are the right ones.
+  const extentKnown = extent !== undefined;
   useEffect(() => {
-    const map = mapRef.current;
-    if (!map || !trace) return;
-    const bounds = pipeBounds(
-      dataRef.current,
-      trace.pipes.map((pipe) => pipe.id),
-    );
-    if (bounds) map.fitBounds(bounds, { padding: 60, maxZoom: 17, duration: 600 });
-  }, [trace]);
+    if (!map || !extentKnown || network) return;
+    const { bbox } = latest.current.extent ?? { bbox: null };
+    if (bbox && !openedOnCamera.current)
+      map.fitBounds([bbox[0], bbox[1], bbox[2], bbox[3]], { padding: 40, duration: 0 });
+    const current = latest.current.version ?? null;
+    loaded.current = current ? { network: current.network, alarms: current.alarms } : null;
+    map.addSource(NETWORK_SOURCE, networkSource(current));
+    map.addSource(DRAWING_SOURCE, emptyDrawing);
+    for (const layer of networkLayers(latest.current.highlights)) map.addLayer(layer);
+    const onRender = () => {
+      if (!map.isSourceLoaded(NETWORK_SOURCE)) return;
+      map.off('render', onRender);
+      setRendered(true);
+    };
+    map.on('render', onRender);
+    interactWithNetwork(map, tooltip.current);
+    setNetwork(true);
+  }, [map, extentKnown, network]);
+
+  // Alarm colours: only the assets whose state changed are touched; the tiles stay as they are.
   useEffect(() => {
-    const map = mapRef.current;
-    const index = selectedAssetId === null ? undefined : dataRef.current.pointIndexById.get(selectedAssetId);
-    if (!map || index === undefined) return;
-    const positions = dataRef.current.points.positions;
-    const at: [number, number] = [positions[index * 2] ?? 0, positions[index * 2 + 1] ?? 0];
-    if (!map.getBounds().contains(at)) map.easeTo({ center: at, zoom: Math.max(map.getZoom(), 15) });
-  }, [selectedAssetId]);
+    if (!map || !network) return;
+    const changed = changedStates(applied.current, states);
+    applyStates(map, changed);
+    applied.current = states;
+  }, [map, network, states]);
 
   useEffect(() => {
-    const overlay = overlayRef.current;
-    if (!overlay || !view) return;
-    const labelIndexes = view.zoom >= LABEL_ZOOM ? pointsInView(data.points, view.bounds, MAX_LABELS) : [];
-    const render = (pulse: number) => {
-      overlay.setProps({
-        layers: buildLayers({
-          paint,
-          zones,
-          zoom: view.zoom,
-          pulse,
-          labelIndexes,
-          selectedAssetId,
-          area,
-          trace,
-          mode,
-          moving,
-        }),
-      });
+    if (!map || !network) return;
+    for (const [layer, filter] of Object.entries(highlightFilters(highlights))) map.setFilter(layer, filter);
+  }, [map, network, highlights]);
+
+  useEffect(() => {
+    if (!map || !network) return;
+    for (const [layer, filter] of tagFilters(tag)) map.setFilter(layer, filter);
+    for (const layer of CLUSTER_LAYERS) map.setLayoutProperty(layer, 'visibility', tag ? 'none' : 'visible');
+    setAppliedTag(tag);
+  }, [map, network, tag]);
+
+  useEffect(() => {
+    if (!map || !network) return;
+    void map.getSource<maplibregl.GeoJSONSource>(DRAWING_SOURCE)?.setData(drawingFeatures(mode));
+  }, [map, network, mode]);
+
+  // Health colouring: each asset's score as feature state, like the alarms, so no tile is fetched for it.
+  const colourByHealth = useMapStore((state) => state.colourByHealth);
+  const health = useAssetHealthList(colourByHealth);
+  const [healthColoured, setHealthColoured] = useState(0);
+  useEffect(() => {
+    if (!map || !network) return;
+    map.setLayoutProperty(HEALTH_LAYER, 'visibility', colourByHealth ? 'visible' : 'none');
+    setHealthColoured(colourByHealth ? (health.data?.items.length ?? 0) : 0);
+    if (!colourByHealth) return;
+    for (const item of health.data?.items ?? []) {
+      map.setFeatureState(
+        { source: NETWORK_SOURCE, sourceLayer: 'points', id: item.assetId },
+        { health: item.score },
+      );
+    }
+  }, [map, network, colourByHealth, health.data]);
+
+  // New tiles when the network changed; zoomed out, also when alarms moved, for the clusters' colours.
+  useEffect(() => {
+    if (!map || !network || !version) return;
+    const held = loaded.current;
+    if (held && held.network === version.network && held.alarms === version.alarms) return;
+    if (!held || held.network !== version.network) {
+      loaded.current = { network: version.network, alarms: version.alarms };
+      if (held) map.refreshTiles(NETWORK_SOURCE);
+      return;
+    }
+    // Up close the tiles hold no alarm colour the console uses: wait until the operator zooms out.
+    const refreshClusters = () => {
+      if (map.getZoom() >= CLUSTER_BELOW_ZOOM) return;
+      map.off('zoomend', refreshClusters);
+      loaded.current = { network: version.network, alarms: version.alarms };
+      map.refreshTiles(NETWORK_SOURCE);
     };
-    render(0);
-    if (paint.pulsing.length === 0) return;
-    let frame = 0;
-    const tick = (time: number) => {
-      render((time % PULSE_PERIOD_MS) / PULSE_PERIOD_MS);
-      frame = requestAnimationFrame(tick);
-    };
-    frame = requestAnimationFrame(tick);
+    map.on('zoomend', refreshClusters);
+    refreshClusters();
     return () => {
-      cancelAnimationFrame(frame);
+      map.off('zoomend', refreshClusters);
     };
-  }, [data, paint, zones, view, selectedAssetId, area, trace, mode, moving]);
+  }, [map, network, version]);
+
+  // Unacknowledged critical assets pulse: a ring that grows and fades, the only layer that changes per frame.
+  useEffect(() => {
+    if (!map || !network || !rendered || pulsing.length === 0) return;
+    const timer = window.setInterval(() => {
+      const phase = (performance.now() % PULSE_PERIOD_MS) / PULSE_PERIOD_MS;
+      map.setPaintProperty('pulse', 'circle-radius', 8 * (1 + phase * 1.6));
+      map.setPaintProperty('pulse', 'circle-stroke-opacity', 1 - phase);
+    }, PULSE_FRAME_MS);
+    return () => {
+      window.clearInterval(timer);
+    };
+  }, [map, network, rendered, pulsing.length]);
+
+  // A trace or an isolation plan is fitted into view, so the operator sees where the water stops.
+  const fitted = useMemo(
+    () =>
+      trace
+        ? { pipeId: trace.pipeId, ids: trace.pipes.map((pipe) => pipe.id) }
+        : isolation
+          ? {
+              pipeId: isolation.pipeId,
+              ids: [...isolation.section.pipes, ...isolation.lostSupply.pipes].map((pipe) => pipe.id),
+            }
+          : null,
+    [trace, isolation],
+  );
+  useEffect(() => {
+    if (!map || !network || !fitted) return;
+    const { ids } = fitted;
+    const drawn = map.querySourceFeatures(NETWORK_SOURCE, {
+      sourceLayer: 'pipes',
+      filter: ['in', ['get', 'id'], ['literal', ids]],
+    });
+    const fit = (bounds: maplibregl.LngLatBounds | null) => {
+      if (bounds) map.fitBounds(bounds, { padding: 60, maxZoom: 17, duration: 600 });
+    };
+    if (drawn.length > 0) {
+      fit(boundsOf(drawn.map((feature) => feature.geometry)));
+      return;
+    }
+    void apiRequest<AssetFeature>(`/assets/${encodeURIComponent(fitted.pipeId)}`).then(
+      (pipe) => {
+        fit(boundsOf([pipe.geometry]));
+      },
+      () => undefined,
+    );
+  }, [map, network, fitted]);
+
+  // An asset picked from a list or a search is brought into view if it is not there already.
+  useEffect(() => {
+    if (!map || !network || !selectedAssetId) return;
+    let cancelled = false;
+    void queryClient
+      .query({
+        queryKey: ['asset', selectedAssetId],
+        queryFn: ({ signal }) =>
+          apiRequest<AssetFeature>(`/assets/${encodeURIComponent(selectedAssetId)}`, { signal }),
+      })
+      .then(
+        (asset) => {
+          const bounds = boundsOf([asset.geometry]);
+          if (cancelled || !bounds) return;
+          const view = map.getBounds();
+          if (view.contains(bounds.getSouthWest()) && view.contains(bounds.getNorthEast())) return;
+          map.easeTo({ center: bounds.getCenter(), zoom: Math.max(map.getZoom(), 15) });
+        },
+        () => undefined,
+      );
+    return () => {
+      cancelled = true;
+    };
+  }, [map, network, selectedAssetId, queryClient]);
 
   return (
     <div
       ref={container}
       className="tenant-map"
       data-testid="tenant-map"
-      data-map-ready={rendered && view ? 'true' : 'false'}
+      data-map-ready={rendered ? 'true' : 'false'}
       data-mode={mode.kind}
-    />
+      data-health-coloured={healthColoured}
+      data-tag-filter={appliedTag}
+    >
+      <div ref={tooltip} className="tenant-map__tooltip" role="tooltip" hidden />
+    </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { AssetCollection, Page, Tenant, Zone } from '@tidewatch/shared';
+import type { AssetCollection, Page, Tenant, UserName, Zone } from '@tidewatch/shared';
 import { apiRequest } from '../api/api-client.ts';
 import type { AssetLabel } from '../alerts/alert-rows.ts';
 
@@ -64,5 +64,19 @@ export function useTenants(enabled: boolean) {
     staleTime: REFERENCE_STALE_MS,
     queryFn: ({ signal }) =>
       allPages((cursor) => apiRequest<Page<Tenant>>('/tenants', { query: { limit: 500, cursor }, signal })),
+  });
+}
+
+/** Display names of the tenant's users by id, for views that name people (incidents, notes). */
+export function useUserNames(tenantId: string | null) {
+  return useQuery({
+    queryKey: ['user-names', tenantId],
+    enabled: tenantId !== null,
+    staleTime: REFERENCE_STALE_MS,
+    refetchInterval: REFERENCE_STALE_MS,
+    queryFn: async ({ signal }) => {
+      const users = await apiRequest<UserName[]>('/user-names', { signal });
+      return new Map(users.map((user) => [user.id, user.displayName]));
+    },
   });
 }

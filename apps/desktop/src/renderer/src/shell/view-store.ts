@@ -1,7 +1,14 @@
 import { create } from 'zustand';
 
 /** The screens of the console's main window (the account page opens from the user's name in the header). */
-export const consoleViews = ['alerts', 'incidents', 'alarm-management', 'account'] as const;
+export const consoleViews = [
+  'alerts',
+  'incidents',
+  'handover',
+  'dmas',
+  'alarm-management',
+  'account',
+] as const;
 export type ConsoleView = (typeof consoleViews)[number];
 
 interface ViewState {

@@ -28,6 +28,7 @@ export function makeAlert(change: Partial<Alert> = {}): Alert {
     shelvedUntil: null,
     shelveReason: null,
     escalatedAt: null,
+    chatteringSince: null,
     closedAt: null,
     ...change,
   };
