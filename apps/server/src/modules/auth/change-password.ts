@@ -7,7 +7,7 @@ import { accountAuditContext, accountContext } from './account-context.ts';
 import { endSessionsOf } from './account-sessions.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { assertPasswordAllowed } from './password-policy.ts';
-import { isOwnPassword, stepFailed } from './reauthenticate.ts';
+import { afterStepFailed, isOwnPassword, stepFailed } from './reauthenticate.ts';
 import { describeMe, principalFromUser } from './session-tokens.ts';
 import { advanceSignIn } from './sign-in-steps.ts';
 
@@ -53,7 +53,7 @@ export async function changeOwnPassword(
       return { me: describeMe(await principalFromUser(tx, principal.userId, principal.sessionId)) };
     },
   );
-  if ('error' in outcome) throw outcome.error;
+  if ('error' in outcome) throw afterStepFailed(deps, ctx, outcome.error);
   deps.bus.emit('access.changed', { tenantId: principal.homeTenantId, userId: principal.userId });
   deps.notices.send(outcome.me, 'password_changed', ctx);
   return outcome.me;

@@ -54,6 +54,7 @@ export async function refreshSession(
         actorType: 'user',
       });
     });
+    deps.bus.emit('access.changed', { tenantId: candidate.tenant_id, userId: candidate.user_id });
     throw sessionEnded();
   };
 

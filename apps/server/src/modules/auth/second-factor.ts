@@ -14,7 +14,7 @@ import { totpSecretContext } from '../secrets/stored-secrets.ts';
 import { accountAuditContext, accountContext } from './account-context.ts';
 import type { AuthDeps } from './auth-deps.ts';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
-import { isOwnPassword, stepFailed } from './reauthenticate.ts';
+import { afterStepFailed, isOwnPassword, stepFailed } from './reauthenticate.ts';
 import { describeMe, principalFromUser } from './session-tokens.ts';
 import { advanceSignIn, totpRequiredFor } from './sign-in-steps.ts';
 import { base32Encode, matchTotpStep, newTotpSecret, totpUri } from './totp.ts';
@@ -25,9 +25,9 @@ const wrongCode = 'This code is not right';
 /** A transaction's outcome: thrown only after commit, so what was counted on the way (failures) stays counted. */
 type Outcome<T> = { readonly ok: T } | { readonly error: AppError };
 
-async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
+async function settle<T>(deps: AuthDeps, ctx: AuthenticatedContext, outcome: Promise<Outcome<T>>): Promise<T> {
   const result = await outcome;
-  if ('error' in result) throw result.error;
+  if ('error' in result) throw afterStepFailed(deps, ctx, result.error);
   return result.ok;
 }
 
@@ -119,7 +119,7 @@ export async function verifySecondFactor(
   );
   if ('error' in outcome) {
     if (!held) await deps.throttle.secondFactorFailed(key);
-    throw outcome.error;
+    throw afterStepFailed(deps, ctx, outcome.error);
   }
   const { me, proof } = outcome.ok;
   if (proof.by === 'recovery_code') {
@@ -206,6 +206,8 @@ export async function disableTotp(
   const { userId, role, homeTenantId } = ctx.principal;
   const box = deps.secrets;
   await settle(
+    deps,
+    ctx,
     withTenant(deps.db.prisma, accountContext(ctx), async (tx): Promise<Outcome<null>> => {
       const totp = await tx.userTotp.findUnique({ where: { userId }, select: { confirmedAt: true } });
       if (!totp?.confirmedAt) throw conflict('Two-step verification is not on');
@@ -239,6 +241,8 @@ export async function replaceRecoveryCodes(
   const { userId, sessionId } = ctx.principal;
   const recoveryCodes = newRecoveryCodes();
   const me = await settle(
+    deps,
+    ctx,
     withTenant(deps.db.prisma, accountContext(ctx), async (tx): Promise<Outcome<Me>> => {
       const totp = await tx.userTotp.findUnique({ where: { userId }, select: { confirmedAt: true } });
       if (!totp?.confirmedAt) throw conflict('Two-step verification is not on');
