@@ -34,7 +34,11 @@ export async function stepFailed(
  * session, this instance's cached principal goes first: the database's announcement arrives on another connection
  * and could lose the race with the caller's next request.
  */
-export function afterStepFailed(deps: Pick<AuthDeps, 'bus'>, ctx: AuthenticatedContext, error: AppError): AppError {
+export function afterStepFailed(
+  deps: Pick<AuthDeps, 'bus'>,
+  ctx: AuthenticatedContext,
+  error: AppError,
+): AppError {
   if (error.code === 'unauthenticated') {
     deps.bus.emit('access.changed', { tenantId: ctx.principal.homeTenantId, userId: ctx.principal.userId });
   }

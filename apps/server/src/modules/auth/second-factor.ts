@@ -25,7 +25,11 @@ const wrongCode = 'This code is not right';
 /** A transaction's outcome: thrown only after commit, so what was counted on the way (failures) stays counted. */
 type Outcome<T> = { readonly ok: T } | { readonly error: AppError };
 
-async function settle<T>(deps: AuthDeps, ctx: AuthenticatedContext, outcome: Promise<Outcome<T>>): Promise<T> {
+async function settle<T>(
+  deps: AuthDeps,
+  ctx: AuthenticatedContext,
+  outcome: Promise<Outcome<T>>,
+): Promise<T> {
   const result = await outcome;
   if ('error' in result) throw afterStepFailed(deps, ctx, result.error);
   return result.ok;

@@ -26,7 +26,7 @@ const toTenant = (row: TenantRow): Tenant => ({
 });
 
 /** Tenants: a super_admin manages all of them; everyone else reads their own. */
-export function tenantRoutes({ db }: RouteDeps): AnyRoute[] {
+export function tenantRoutes({ db, bus }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -123,6 +123,8 @@ export function tenantRoutes({ db }: RouteDeps): AnyRoute[] {
           });
           return updated;
         });
+        // Disabling ends its users' access at the next request, not when the announcement arrives.
+        if (body.disabled !== undefined) bus.emit('access.changed', { tenantId: params.id, userId: null });
         return toTenant(row);
       },
     }),
