@@ -35,16 +35,31 @@ const EVENT_PACKET = 2;
  */
 export type Lane = 'changes' | 'telemetry';
 
+/** Messages for one set of sockets; more join it while none of them has been written yet. */
 interface Job {
   readonly sockets: readonly RealtimeSocket[];
-  readonly message: EncodedMessage;
+  readonly messages: EncodedMessage[];
   next: number;
+}
+
+/** The share of each turn telemetry keeps while changes wait too, so a stream of alerts cannot starve it. */
+const TELEMETRY_SHARE = 0.25;
+
+function sameSockets(a: readonly RealtimeSocket[], b: readonly RealtimeSocket[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
  * Broadcasts written a bounded number of sockets per event-loop turn: a message to thousands of sockets no longer
  * holds the loop while requests, database answers and the next changes wait. Messages go out in the order they
  * were queued, so each socket receives them in that order too. The first turn's share is written at once.
+ *
+ * Under load the queue batches by itself: a message for the same sockets as a job not yet started joins that job,
+ * and a socket's messages are written together, leaving the socket in one system call (see `corkFlushes`). The
+ * further behind the queue is, the less each delivery costs, so a backlog drains instead of growing.
  * @example queue.toRooms(roomBroadcast(audienceRooms(tenantId, zoneId), 'alert', { sequence, alert }));
  */
 export class BroadcastQueue {
@@ -80,7 +95,10 @@ export class BroadcastQueue {
   /** Queues one encoded message for `sockets`. */
   send(sockets: readonly RealtimeSocket[], message: EncodedMessage, lane: Lane): void {
     if (sockets.length === 0) return;
-    this.lanes[lane].push({ sockets, message, next: 0 });
+    const jobs = this.lanes[lane];
+    const last = jobs.at(-1);
+    if (last && last.next === 0 && sameSockets(last.sockets, sockets)) last.messages.push(message);
+    else jobs.push({ sockets, messages: [message], next: 0 });
     if (!this.scheduled) this.turn();
   }
 
@@ -90,6 +108,11 @@ export class BroadcastQueue {
     for (const job of [...this.lanes.changes, ...this.lanes.telemetry])
       total += job.sockets.length - job.next;
     return total;
+  }
+
+  /** Whether `lane` still has messages to write. */
+  busy(lane: Lane): boolean {
+    return this.lanes[lane].length > 0;
   }
 
   private encodeEvent(event: EventName, args: readonly unknown[]): EncodedMessage {
@@ -114,8 +137,11 @@ export class BroadcastQueue {
 
   private turn(): void {
     this.scheduled = false;
-    const budget = this.write(this.lanes.changes, this.socketsPerTurn);
-    this.write(this.lanes.telemetry, budget);
+    const reserved = this.lanes.telemetry.length > 0 ? Math.ceil(this.socketsPerTurn * TELEMETRY_SHARE) : 0;
+    const left = this.write(this.lanes.changes, this.socketsPerTurn - reserved);
+    const unused = this.write(this.lanes.telemetry, left + reserved);
+    // Changes take back what telemetry did not need.
+    if (unused > 0) this.write(this.lanes.changes, unused);
     if (this.lanes.changes.length > 0 || this.lanes.telemetry.length > 0) {
       this.scheduled = true;
       setImmediate(() => {
@@ -132,8 +158,9 @@ export class BroadcastQueue {
       const end = Math.min(job.next + left, job.sockets.length);
       for (let i = job.next; i < end; i += 1) {
         const socket = job.sockets[i] as RealtimeSocket;
-        if (socket.connected)
-          (socket.client as unknown as PacketWriter)._packet(job.message.packets, job.message.options);
+        if (!socket.connected) continue;
+        const writer = socket.client as unknown as PacketWriter;
+        for (const message of job.messages) writer._packet(message.packets, message.options);
       }
       left -= end - job.next;
       job.next = end;

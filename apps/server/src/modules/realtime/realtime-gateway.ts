@@ -12,6 +12,7 @@ import { missedAlertChanges } from './alert-replay.ts';
 import { registerAlertHandlers } from './alert.handlers.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import { ClientBacklog, startSlowClientGuard } from './client-backlog.ts';
+import { corkFlushes } from './corked-flushes.ts';
 import { resyncLocalClients } from './resync-local-clients.ts';
 import { DevicePlaces } from './device-places.ts';
 import { fanOutDomainEvents } from './domain-event-fanout.ts';
@@ -63,6 +64,7 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
   });
   const metrics = createRealtimeMetrics(deps.registry, () => io.of('/').sockets.size);
   const queue = new BroadcastQueue(io, config.REALTIME_SOCKETS_PER_TURN);
+  const stopCorking = corkFlushes(io);
   const telemetry = new TelemetryFanout(io, bus, metrics, queue, {
     coalesceMs: config.REALTIME_COALESCE_MS,
     shareAcrossInstances: redis !== null,
@@ -197,6 +199,7 @@ export async function startRealtimeGateway(http: HttpServer, deps: RealtimeDeps)
       stopAccessChanges();
       stopDeviceChanges();
       stopGuard();
+      stopCorking();
       telemetry.stop();
       await revalidator.stop();
       io.local.emit('session:ended', { reason: 'server_shutdown' });

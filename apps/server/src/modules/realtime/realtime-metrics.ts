@@ -34,6 +34,11 @@ export function createRealtimeMetrics(registry: Registry, connections: () => num
       help: 'Telemetry flushes held back because the client had not read the previous ones',
       registers: [registry],
     }),
+    telemetryTicksSkipped: new Counter({
+      name: 'realtime_telemetry_ticks_skipped_total',
+      help: 'Telemetry intervals whose readings joined the next one because the last was still being written',
+      registers: [registry],
+    }),
     slowDisconnects: new Counter({
       name: 'realtime_slow_disconnects_total',
       help: 'Sockets disconnected because too many packets waited for them',

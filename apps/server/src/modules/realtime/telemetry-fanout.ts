@@ -139,6 +139,12 @@ export class TelemetryFanout {
       this.io.serverSideEmit('telemetry', [...this.outbound.values()]);
       this.outbound = new Map();
     }
+    // Last tick's messages are still being written: this tick's readings wait and join the next, so a busy server
+    // sends fewer, fuller messages instead of a growing queue of stale ones.
+    if (this.queue.busy('telemetry')) {
+      this.metrics.telemetryTicksSkipped.inc();
+      return;
+    }
     const batches = new Map<string, AccessBatch>();
     for (const [seriesId, reading] of this.fresh) {
       for (const socket of this.subscribers.get(seriesId) ?? []) {
