@@ -29,41 +29,36 @@ interface PacketWriter {
 /** socket.io-parser's EVENT packet type. */
 const EVENT_PACKET = 2;
 
-/**
- * Alerts and other changes go first; telemetry, coalesced, takes what is left of a turn. Each lane
- * keeps its order, so a socket receives each kind in the order it was sent.
- */
+/** What a message is: changes (alerts and the like) or telemetry, which its sender may skip while some waits. */
 export type Lane = 'changes' | 'telemetry';
 
-/** Messages for one set of sockets; more join it while none of them has been written yet. */
-interface Job {
-  readonly sockets: readonly RealtimeSocket[];
-  readonly messages: EncodedMessage[];
-  next: number;
+/** Engine.IO's side of a client (not in its types): its transport's readiness, and the hand-over to it. */
+interface EngineHandOver {
+  readonly transport: { writable: boolean };
+  flush(): void;
 }
 
-/** The share of each turn telemetry keeps while changes wait too, so a stream of alerts cannot starve it. */
-const TELEMETRY_SHARE = 0.25;
-
-function sameSockets(a: readonly RealtimeSocket[], b: readonly RealtimeSocket[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
+/** What waits for one socket, in the order it was queued. */
+interface Outbox {
+  readonly messages: EncodedMessage[];
+  telemetry: number;
 }
 
 /**
  * Broadcasts written a bounded number of sockets per event-loop turn: a message to thousands of sockets no longer
- * holds the loop while requests, database answers and the next changes wait. Messages go out in the order they
- * were queued, so each socket receives them in that order too. The first turn's share is written at once.
+ * holds the loop while requests, database answers and the next changes wait.
  *
- * Under load the queue batches by itself: a message for the same sockets as a job not yet started joins that job,
- * and a socket's messages are written together, leaving the socket in one system call (see `corkFlushes`). The
- * further behind the queue is, the less each delivery costs, so a backlog drains instead of growing.
+ * Each socket has an outbox; a broadcast adds its message (encoded once) to the outbox of every socket it is for,
+ * and sockets are written in the order their outboxes filled, each with everything that waits for it, handed to
+ * its transport at once and so leaving in one system call (see `corkFlushes`). A socket receives its messages in
+ * the order they were queued. The busier the server, the more each write carries, so a backlog drains instead of
+ * growing: with nothing waiting, a message is written at once (the first turn's share in the same turn).
  * @example queue.toRooms(roomBroadcast(audienceRooms(tenantId, zoneId), 'alert', { sequence, alert }));
  */
 export class BroadcastQueue {
-  private readonly lanes: Record<Lane, Job[]> = { changes: [], telemetry: [] };
+  /** Sockets with something to write; a Map keeps insertion order, so the first is the longest waiting. */
+  private readonly outboxes = new Map<RealtimeSocket, Outbox>();
+  private telemetryWaiting = 0;
   private scheduled = false;
   private readonly encoder: EncodingAdapter;
 
@@ -93,26 +88,29 @@ export class BroadcastQueue {
   }
 
   /** Queues one encoded message for `sockets`. */
-  send(sockets: readonly RealtimeSocket[], message: EncodedMessage, lane: Lane): void {
-    if (sockets.length === 0) return;
-    const jobs = this.lanes[lane];
-    const last = jobs.at(-1);
-    if (last && last.next === 0 && sameSockets(last.sockets, sockets)) last.messages.push(message);
-    else jobs.push({ sockets, messages: [message], next: 0 });
-    if (!this.scheduled) this.turn();
+  send(sockets: Iterable<RealtimeSocket>, message: EncodedMessage, lane: Lane): void {
+    const telemetry = lane === 'telemetry' ? 1 : 0;
+    for (const socket of sockets) {
+      const outbox = this.outboxes.get(socket);
+      if (outbox) {
+        outbox.messages.push(message);
+        outbox.telemetry += telemetry;
+      } else {
+        this.outboxes.set(socket, { messages: [message], telemetry });
+      }
+      this.telemetryWaiting += telemetry;
+    }
+    if (!this.scheduled && this.outboxes.size > 0) this.turn();
   }
 
   /** Sockets waiting for a message in a later turn, for the metrics. */
   get waiting(): number {
-    let total = 0;
-    for (const job of [...this.lanes.changes, ...this.lanes.telemetry])
-      total += job.sockets.length - job.next;
-    return total;
+    return this.outboxes.size;
   }
 
-  /** Whether `lane` still has messages to write. */
+  /** Whether messages of `lane` are still to be written. */
   busy(lane: Lane): boolean {
-    return this.lanes[lane].length > 0;
+    return lane === 'telemetry' ? this.telemetryWaiting > 0 : this.outboxes.size > 0;
   }
 
   private encodeEvent(event: EventName, args: readonly unknown[]): EncodedMessage {
@@ -137,37 +135,46 @@ export class BroadcastQueue {
 
   private turn(): void {
     this.scheduled = false;
-    const reserved = this.lanes.telemetry.length > 0 ? Math.ceil(this.socketsPerTurn * TELEMETRY_SHARE) : 0;
-    const left = this.write(this.lanes.changes, this.socketsPerTurn - reserved);
-    const unused = this.write(this.lanes.telemetry, left + reserved);
-    // Changes take back what telemetry did not need.
-    if (unused > 0) this.write(this.lanes.changes, unused);
-    if (this.lanes.changes.length > 0 || this.lanes.telemetry.length > 0) {
+    let budget = this.socketsPerTurn;
+    for (const [socket, outbox] of this.outboxes) {
+      if (budget === 0) break;
+      budget -= 1;
+      // Deleted before writing: a message queued by a listener during the write starts a new outbox.
+      this.outboxes.delete(socket);
+      this.telemetryWaiting -= outbox.telemetry;
+      if (socket.connected) write(socket, outbox.messages);
+    }
+    if (this.outboxes.size > 0) {
       this.scheduled = true;
       setImmediate(() => {
         this.turn();
       });
     }
   }
+}
 
-  /** Writes up to `budget` sockets' messages from the head of `jobs`; answers what is left of the budget. */
-  private write(jobs: Job[], budget: number): number {
-    let left = budget;
-    while (left > 0 && jobs.length > 0) {
-      const job = jobs[0] as Job;
-      const end = Math.min(job.next + left, job.sockets.length);
-      for (let i = job.next; i < end; i += 1) {
-        const socket = job.sockets[i] as RealtimeSocket;
-        if (!socket.connected) continue;
-        const writer = socket.client as unknown as PacketWriter;
-        for (const message of job.messages) writer._packet(message.packets, message.options);
-      }
-      left -= end - job.next;
-      job.next = end;
-      if (job.next === job.sockets.length) jobs.shift();
-    }
-    return left;
+/**
+ * Writes `messages` to `socket` and hands them to its transport together. Engine.IO hands each packet over the
+ * moment it is created if the transport is idle, and the rest only once that write completes: a second system
+ * call. Holding the transport while the packets are created makes it one hand-over of them all.
+ */
+function write(socket: RealtimeSocket, messages: readonly EncodedMessage[]): void {
+  const writer = socket.client as unknown as PacketWriter;
+  if (messages.length === 1) {
+    const [message] = messages as [EncodedMessage];
+    writer._packet(message.packets, message.options);
+    return;
   }
+  const engine = socket.conn as unknown as EngineHandOver;
+  const { transport } = engine;
+  const idle = transport.writable;
+  transport.writable = false;
+  try {
+    for (const message of messages) writer._packet(message.packets, message.options);
+  } finally {
+    transport.writable = idle;
+  }
+  if (idle) engine.flush();
 }
 
 /** A broadcast of `event` to `rooms`, as queued here and relayed to the other instances. */
