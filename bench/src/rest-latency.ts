@@ -117,7 +117,11 @@ const withinBudget = (run: Run): boolean =>
   run.errors === 0 && run.servedRate >= 0.99 * run.offeredRate && run.latencyMs.p95 <= p95BudgetMs;
 
 const database = await createTestDatabase({ seed: true });
-const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+// BENCH_SERVER_NODE_ARGS passes other options to the server's node, e.g. `--trace-gc`.
+const nodeArgs = [
+  ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
+  ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+];
 const server = spawn(
   process.execPath,
   [...nodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')],
