@@ -1,5 +1,6 @@
-import { demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { DEFAULT_DEMO_DEVICE_SECRET, demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { AssetForecast, DmaLeague, IsolationPlan } from '@tidewatch/shared';
+import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { accessToken, adminRows } from '../src/api.ts';
 import { screenshot } from '../src/browser.ts';
@@ -39,21 +40,49 @@ describe('the DMA view, the level forecast and the isolation plan', () => {
   });
 
   it('shows a tank’s time to full in its asset detail as the API forecasts it', async () => {
-    const [tank] = await adminRows<{ id: string; code: string }>(
-      `SELECT a.id, a.code FROM assets a JOIN tenants t ON t.id = a.tenant_id
-        WHERE t.slug = $1 AND a.kind = 'tank' AND a.archived_at IS NULL
-          AND EXISTS (SELECT 1 FROM devices d JOIN series s ON s.device_id = d.id JOIN metrics m ON m.id = s.metric_id
-                       WHERE d.asset_id = a.id AND m.unit = 'cm')
+    const [tank] = await adminRows<{
+      id: string;
+      code: string;
+      device_id: string;
+      key: string;
+      last: number;
+    }>(
+      `SELECT a.id, a.code, d.id AS device_id, m.key,
+              coalesce((SELECT value FROM telemetry r WHERE r.series_id = s.id ORDER BY time DESC LIMIT 1), 100) AS last
+         FROM assets a JOIN tenants t ON t.id = a.tenant_id
+         JOIN devices d ON d.asset_id = a.id JOIN series s ON s.device_id = d.id JOIN metrics m ON m.id = s.metric_id
+        WHERE t.slug = $1 AND a.kind = 'tank' AND a.archived_at IS NULL AND m.unit = 'cm'
+          AND d.transport = 'mqtt' AND d.disabled_at IS NULL AND d.credential_hash IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM calibrations c WHERE c.series_id = s.id)
         ORDER BY a.code LIMIT 1`,
       [hyderabad.slug],
     );
-    if (!tank) throw new Error('no seeded tank with a level');
+    if (!tank) throw new Error('no seeded tank with a level reported over MQTT');
+    // The seed's history ends when the run began, maybe longer ago than the forecast's window: the tank's device
+    // reports the last ten minutes itself, rising gently (no alarm), so the trend does not depend on the clock.
+    const device = await mqtt.connectAsync(suite.server.mqttUrl, {
+      clientId: tank.device_id,
+      username: tank.device_id,
+      password: DEFAULT_DEMO_DEVICE_SECRET,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    const now = Date.now();
+    try {
+      const readings = Array.from({ length: 10 }, (_, i) => ({
+        ts: now - (10 - i) * 60_000,
+        values: { [tank.key]: Math.round((tank.last + 0.2 * i) * 100) / 100 },
+      }));
+      await device.publishAsync(`devices/${tank.device_id}/telemetry`, JSON.stringify(readings), { qos: 1 });
+    } finally {
+      await device.endAsync();
+    }
     const token = await accessToken(suite.server.url, demoEmail('supervisor', hyderabad));
-    const forecast = await apiJson<AssetForecast>(
-      `${suite.server.url}/api/v1/assets/${tank.id}/forecast`,
-      token,
-    );
-    expect(forecast.series.length).toBeGreaterThan(0);
+    const forecastNow = () =>
+      apiJson<AssetForecast>(`${suite.server.url}/api/v1/assets/${tank.id}/forecast`, token);
+    await expect
+      .poll(async () => (await forecastNow()).series.some((s) => s.ratePerMin !== null), { timeout: 15_000 })
+      .toBe(true);
 
     const page = await signIn(suite.browser, suite.server.url, demoEmail('supervisor', hyderabad));
     await page.goto(`${suite.server.url}/?view=map`);

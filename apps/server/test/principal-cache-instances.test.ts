@@ -126,6 +126,50 @@ describe('cached principals across instances', () => {
     expect(alerts.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
 
+  it('a role or zone change whose announcement is lost still holds on the next request', async () => {
+    const { id, tokens } = await viewerCachedOnTwo();
+    const [zone] = await adminQuery<{ id: string; tenant_id: string }>(
+      'SELECT id, tenant_id FROM zones WHERE tenant_id = $1 ORDER BY code LIMIT 1',
+      [await tenantId(tenantA.slug)],
+    );
+    if (!zone) throw new Error('tenant A has no zone');
+    // Announcements off: instance two's cache is not told, as when one is still on its way.
+    const quietly = (change: string) =>
+      adminQuery(
+        `BEGIN;
+         ALTER TABLE users DISABLE TRIGGER users_access_changed;
+         ALTER TABLE user_zones DISABLE TRIGGER user_zones_access_changed;
+         ${change};
+         ALTER TABLE users ENABLE TRIGGER users_access_changed;
+         ALTER TABLE user_zones ENABLE TRIGGER user_zones_access_changed;
+         COMMIT;`,
+      );
+    const users = () => apiTwo.request('GET', '/api/v1/users', { token: tokens.accessToken });
+
+    await quietly(`UPDATE users SET role = 'tenant_admin' WHERE id = '${id}'`);
+    const promoted = await users();
+    const cachedAsAdmin = await users();
+    await quietly(`UPDATE users SET role = 'viewer' WHERE id = '${id}'`);
+    const demoted = await users();
+    await quietly(
+      `INSERT INTO user_zones (tenant_id, user_id, zone_id) VALUES ('${zone.tenant_id}', '${id}', '${zone.id}')`,
+    );
+    const assets = await apiTwo.request<{ features: { properties: { zoneId: string | null } }[] }>(
+      'GET',
+      '/api/v1/assets',
+      { token: tokens.accessToken },
+    );
+    const me = await apiTwo.request<Me>('GET', '/api/v1/me', { token: tokens.accessToken });
+
+    expect(promoted.status).toBe(200);
+    expect(cachedAsAdmin.status).toBe(200);
+    expect(demoted.status).toBe(403);
+    expect(assets.status).toBe(200);
+    expect(assets.body.features.length).toBeGreaterThan(0);
+    expect(new Set(assets.body.features.map((asset) => asset.properties.zoneId))).toEqual(new Set([zone.id]));
+    expect(me.body.zoneIds).toEqual([zone.id]);
+  });
+
   it('drops the whole cache when the listening connection comes back, so changes made meanwhile hold', async () => {
     const { id, tokens } = await viewerCachedOnTwo();
     const pid = await two.accessListener.backendPid();

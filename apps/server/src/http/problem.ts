@@ -2,6 +2,7 @@ import { isDatabaseBusyError, isTransientDatabaseError } from '@tidewatch/db';
 import { problemStatuses, problemType, type Problem, type ProblemCode } from '@tidewatch/shared';
 import { z } from 'zod';
 import {
+  isChangedAuthority,
   isEndedSession,
   isNumberOutOfRange,
   isUnstorableText,
@@ -134,6 +135,12 @@ const knownErrors: readonly KnownError[] = [
     matches: isEndedSession,
     code: 'unauthenticated',
     detail: 'The session has ended; sign in again',
+  },
+  // The caller's role, tenant or zones changed twice while one request was judged (the route read them anew once).
+  {
+    matches: isChangedAuthority,
+    code: 'conflict',
+    detail: 'Your role, tenant or zones changed while this request was handled; send it again',
   },
   // After the 404 of a vanished record: a busy or absent database is only what is left unexplained. A held lock,
   // a slow query or every connection taken: the request gave up within its budget and nothing was committed.

@@ -3,6 +3,7 @@ import { signInIncomplete } from '../modules/auth/sign-in-steps.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
+import { isChangedAuthority } from '../modules/database-errors.ts';
 import { AppError } from './app-error.ts';
 import { binaryBody } from './binary-body.ts';
 import { idempotencyKeyOf, requestHash, type IdempotencyKeys } from './idempotency.ts';
@@ -83,6 +84,11 @@ interface RouteBase<P, Q, B, R> {
    * owes a step with 403 `sign_in_incomplete`.
    */
   readonly duringSignIn?: 'any' | readonly SignInStep[];
+  /**
+   * The route answers from the caller's principal alone (/me), with no transaction of its own to confirm it: the
+   * principal is read from the database, never from the cache.
+   */
+  readonly freshPrincipal?: boolean;
 }
 
 /** A route anyone may call (login, refresh). */
@@ -130,8 +136,16 @@ function parseBody(
   return checked ?? schema.parse(body);
 }
 
-/** Builds a request's context; with `authenticate: false` (public routes) the Authorization header is not read. */
-export type ContextResolver = (req: Request, res: Response, authenticate: boolean) => Promise<RequestContext>;
+/**
+ * Builds a request's context; with `authenticate: false` (public routes) the Authorization header is not read, with
+ * `fresh` the principal is read from the database rather than the cache.
+ */
+export type ContextResolver = (
+  req: Request,
+  res: Response,
+  authenticate: boolean,
+  fresh?: boolean,
+) => Promise<RequestContext>;
 
 function requirePermission(
   ctx: RequestContext,
@@ -145,6 +159,8 @@ function requirePermission(
     throw new AppError('forbidden', `Your role may not ${permission.replace(':', ' ')}`);
   }
 }
+
+const isRefusal = (error: unknown): boolean => error instanceof AppError && error.code === 'forbidden';
 
 export interface BodyParsers {
   /** Signed-in routes and guarded public routes. */
@@ -201,17 +217,31 @@ function mountRoute(
   route: AnyRoute,
   options: { resolveContext: ContextResolver } & BodyParsers,
 ): void {
-  const authorize: RequestHandler = async (req, res, next) => {
-    const ctx = await options.resolveContext(req, res, route.access !== 'public');
+  const judge = async (req: Request, res: Response, fresh: boolean): Promise<RequestContext> => {
+    const ctx = await options.resolveContext(req, res, route.access !== 'public', fresh);
     if (route.access !== 'public') requirePermission(ctx, route.permission, route.duringSignIn);
     if (route.access === 'tenant' && ctx.tenantId === null) {
       throw new AppError('tenant_required', 'Choose a tenant with the X-Tenant-Id header');
     }
+    return ctx;
+  };
+  const authorize: RequestHandler = async (req, res, next) => {
+    let fresh = route.freshPrincipal === true;
+    let ctx: RequestContext;
+    try {
+      ctx = await judge(req, res, fresh);
+    } catch (error) {
+      // A cached role may be behind a promotion made a moment ago on another instance: a refusal is confirmed
+      // against the database before it is given.
+      if (fresh || route.access === 'public' || !isRefusal(error)) throw error;
+      fresh = true;
+      ctx = await judge(req, res, true);
+    }
     res.locals.requestContext = ctx;
+    res.locals.freshPrincipal = fresh;
     next();
   };
-  const handler: RequestHandler = async (req, res) => {
-    const ctx = res.locals.requestContext as RequestContext;
+  const respond = async (req: Request, res: Response, ctx: RequestContext): Promise<void> => {
     const input = {
       params: (route.params ? route.params.parse(req.params) : {}) as never,
       query: (route.query ? route.query.parse(req.query) : {}) as never,
@@ -279,6 +309,21 @@ function mountRoute(
       return;
     }
     res.status(status).json(result);
+  };
+  const handler: RequestHandler = async (req, res) => {
+    try {
+      await respond(req, res, res.locals.requestContext as RequestContext);
+    } catch (error) {
+      // The request's transaction refused its cached principal before doing anything (the role, tenant or zones
+      // changed a moment ago, perhaps on another instance), or the handler refused what the cached zones did not
+      // cover: the request is judged and run again as the database has the caller now. Only once: a second
+      // refusal by the transaction is answered 409.
+      const stale = isChangedAuthority(error) || (isRefusal(error) && res.locals.freshPrincipal !== true);
+      if (route.access === 'public' || !stale || res.headersSent) throw error;
+      const current = await judge(req, res, true);
+      res.locals.requestContext = current;
+      await respond(req, res, current);
+    }
   };
   if (route.access === 'public') {
     const body = route.guard ? options.jsonBody : options.publicJsonBody;

@@ -28,6 +28,12 @@ export const isCheckViolation = (error: unknown): boolean =>
 export const isEndedSession = (error: unknown): boolean => pgCode(error) === 'TW401';
 
 /**
+ * The transaction's principal no longer matched the database (app_set_session_context): a cached role, home
+ * tenant or zone set was changed a moment ago, perhaps on another instance. Nothing in the transaction ran.
+ */
+export const isChangedAuthority = (error: unknown): boolean => pgCode(error) === 'TW409';
+
+/**
  * Prisma's "record to update or delete not found" (P2025): the row was there when the request read it and another
  * request removed it before this one wrote. Nothing was written.
  */

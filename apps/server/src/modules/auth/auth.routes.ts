@@ -101,6 +101,7 @@ export function authRoutes(deps: AuthDeps, limits: LoginRateLimits): AnyRoute[] 
       tag: 'auth',
       access: 'signed_in',
       duringSignIn: 'any',
+      freshPrincipal: true,
       response: meSchema,
       handler: (_input, ctx) => Promise.resolve(describeMe(ctx.principal)),
     }),

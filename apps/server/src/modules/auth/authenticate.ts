@@ -12,11 +12,16 @@ export const BACKGROUND_HEADER = 'x-tidewatch-background';
 
 /**
  * Builds the request's context: verifies the bearer token, then takes the user's current role, tenant and zones
- * from the database (or from the principal cache, which the database keeps current). A super_admin acts in the
- * tenant named by X-Tenant-Id, or in none.
+ * from the database (or from the principal cache, which the database keeps current; `fresh` skips it). A
+ * super_admin acts in the tenant named by X-Tenant-Id, or in none.
  */
 export function contextResolver(principals: PrincipalCache, tokens: AccessTokens, baseLog: Logger) {
-  return async (req: Request, res: Response, authenticate: boolean): Promise<RequestContext> => {
+  return async (
+    req: Request,
+    res: Response,
+    authenticate: boolean,
+    fresh = false,
+  ): Promise<RequestContext> => {
     const requestId = String(res.locals.requestId);
     const base = {
       requestId,
@@ -33,7 +38,7 @@ export function contextResolver(principals: PrincipalCache, tokens: AccessTokens
     const claims = await tokens.verify(match[1]);
     // Requests a client makes by itself (polling) say so; they do not keep an unattended session alive.
     const activity = req.get(BACKGROUND_HEADER) === undefined;
-    const principal = await principals.load(claims.userId, claims.sessionId, activity);
+    const principal = await principals.load(claims.userId, claims.sessionId, activity, fresh);
     if (!principal) throw new AppError('unauthenticated', 'The session has ended; sign in again');
     let tenantId = principal.homeTenantId;
     const chosen = req.get('x-tenant-id');

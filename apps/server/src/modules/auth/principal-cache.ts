@@ -49,10 +49,17 @@ export class PrincipalCache {
     return this.entries.size;
   }
 
-  /** The principal of a session: from the cache when still trustworthy, otherwise from the database. */
-  async load(userId: string, sessionId: string, activity: boolean): Promise<Principal | null> {
-    const cached = this.lookup(userId, sessionId, activity);
-    if (cached) return cached;
+  /**
+   * The principal of a session: from the cache when still trustworthy, otherwise from the database. `fresh`: the
+   * caller has seen the cache is behind for this user (a transaction refused the cached principal, or a cached
+   * role was refused something): the user's entries go and the database is read.
+   */
+  async load(userId: string, sessionId: string, activity: boolean, fresh = false): Promise<Principal | null> {
+    if (fresh) this.forgetUser(userId);
+    else {
+      const cached = this.lookup(userId, sessionId, activity);
+      if (cached) return cached;
+    }
     const generation = this.generation;
     const read = await readPrincipal(this.pool, userId, sessionId, activity);
     if (!read) {
