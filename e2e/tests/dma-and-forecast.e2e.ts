@@ -24,9 +24,16 @@ describe('the DMA view, the level forecast and the isolation plan', () => {
     expect(league.rows.length).toBe(4);
 
     const page = await signIn(suite.browser, suite.server.url, demoEmail('operator', hyderabad));
-    await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'DMAs' }).click();
+    const tab = page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'DMAs' });
+    await tab.click();
+    await expect.poll(() => tab.getAttribute('aria-current')).toBe('page');
     const table = page.getByRole('table', { name: 'DMA league table' });
-    await table.waitFor({ timeout: 30_000 });
+    // Once seen in CI and never here since: the table did not show within 30 s. What the screen said instead tells.
+    await table.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+      await screenshot(page, 'dma-league-missing');
+      const shown = (await page.locator('body').innerText()).slice(0, 1000);
+      throw new Error(`no DMA league table; the screen read: ${shown}`, { cause: error });
+    });
     const shown = await table
       .locator('tbody tr')
       .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-zone-id') ?? ''));

@@ -50,16 +50,13 @@ export class PrincipalCache {
   }
 
   /**
-   * The principal of a session: from the cache when still trustworthy, otherwise from the database. `fresh`: the
-   * caller has seen the cache is behind for this user (a transaction refused the cached principal, or a cached
-   * role was refused something): the user's entries go and the database is read.
+   * The principal of a session: from the cache when still trustworthy, otherwise from the database. `fresh`: from
+   * the database in any case (a transaction refused the cached principal, a cached role was refused something, or
+   * the route answers from the principal alone); what it reads replaces the session's entry.
    */
   async load(userId: string, sessionId: string, activity: boolean, fresh = false): Promise<Principal | null> {
-    if (fresh) this.forgetUser(userId);
-    else {
-      const cached = this.lookup(userId, sessionId, activity);
-      if (cached) return cached;
-    }
+    const cached = fresh ? null : this.lookup(userId, sessionId, activity);
+    if (cached) return cached;
     const generation = this.generation;
     const read = await readPrincipal(this.pool, userId, sessionId, activity);
     if (!read) {
