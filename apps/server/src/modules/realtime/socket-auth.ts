@@ -50,6 +50,7 @@ export async function authenticateHandshake(
     tokenExpiry(auth.data.token),
     { ip: handshake.address || null, userAgent: handshake.userAgent?.slice(0, 500) ?? null },
     log,
+    () => loadPrincipal(pool, claims.userId, claims.sessionId),
   );
   return { session, resumeAfter: auth.data.lastSequence };
 }

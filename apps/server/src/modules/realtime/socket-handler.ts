@@ -10,7 +10,8 @@ import {
 import type { z } from 'zod';
 import { AppError } from '../../http/app-error.ts';
 import { toProblem } from '../../http/problem.ts';
-import type { TenantContext } from '../../http/request-context.ts';
+import type { Principal, TenantContext } from '../../http/request-context.ts';
+import { isChangedAuthority } from '../database-errors.ts';
 import type { RealtimeMetrics } from './realtime-metrics.ts';
 import type { RealtimeSocket } from './realtime-types.ts';
 import type { SocketSession } from './socket-session.ts';
@@ -49,13 +50,27 @@ export function onRequest<E extends RequestName>(
     }
     const answer = ack as (answer: Ack<AnswerOf<E>>) => void;
     const requestId = randomUUID();
-    const run = async (): Promise<AnswerOf<E>> => {
-      if (handler.permission && !can(session.principal.role, handler.permission)) {
+    const run = async (principal: Principal): Promise<AnswerOf<E>> => {
+      if (handler.permission && !can(principal.role, handler.permission)) {
         throw new AppError('forbidden', `Your role may not ${handler.permission.replace(':', ' ')}`);
       }
-      return handler.handle(schema.parse(payload), session.context(requestId), session);
+      return handler.handle(schema.parse(payload), session.context(requestId, principal), session);
     };
-    run().then(
+    // As for REST: the socket's principal may be a moment behind a change made elsewhere (the revalidator replaces
+    // it when the announcement arrives). A transaction that refused it, or a refusal given with it, is judged
+    // again with the principal read now, once.
+    const runConfirmed = async (): Promise<AnswerOf<E>> => {
+      try {
+        return await run(session.principal);
+      } catch (error) {
+        const stale = isChangedAuthority(error) || (error instanceof AppError && error.code === 'forbidden');
+        if (!stale) throw error;
+        const current = await session.readPrincipal();
+        if (!current) throw new AppError('unauthenticated', 'The session has ended; sign in again');
+        return run(current);
+      }
+    };
+    runConfirmed().then(
       (data) => {
         metrics.requests.inc({ event, status: '200' });
         answer({ ok: true, data });

@@ -15,6 +15,8 @@ export class SocketSession {
     readonly origin: { readonly ip: string | null; readonly userAgent: string | null },
     /** The gateway's logger; a child naming the user is made only when this socket logs something. */
     private readonly baseLog: Logger,
+    /** The user behind the socket's session as the database has it now; null once the session has ended. */
+    readonly readPrincipal: () => Promise<Principal | null>,
   ) {}
 
   private userLog: Logger | undefined;
@@ -35,14 +37,17 @@ export class SocketSession {
     return { tenantId: this.tenantId, userId: this.principal.userId, role: this.principal.role };
   }
 
-  /** The context a service call receives, as a REST request would give it. */
-  context(requestId: string): TenantContext {
+  /**
+   * The context a service call receives, as a REST request would give it; `principal` for a request judged with
+   * one read a moment ago (the socket's own is replaced by the revalidator, which also moves its rooms).
+   */
+  context(requestId: string, principal: Principal = this.principal): TenantContext {
     return {
       requestId,
       ip: this.origin.ip,
       userAgent: this.origin.userAgent,
-      log: this.baseLog.child({ requestId, userId: this.principal.userId, tenantId: this.tenantId }),
-      principal: this.principal,
+      log: this.baseLog.child({ requestId, userId: principal.userId, tenantId: this.tenantId }),
+      principal,
       tenantId: this.tenantId,
     };
   }
