@@ -76,9 +76,13 @@ export class IdempotencyKeys {
     );
   }
 
-  /** The action failed: the key may be used again. */
+  /**
+   * The action failed: the key may be used again. Not under the caller's session check: a request refused midway
+   * because the caller's role or zones changed is run again with the new ones, and must find its key free.
+   */
   async release(ctx: TenantContext, key: string): Promise<void> {
-    await withTenant(this.db.prisma, dbContext(ctx), (tx) =>
+    const own = { tenantId: ctx.tenantId, userId: ctx.principal.userId, role: ctx.principal.role };
+    await withTenant(this.db.prisma, own, (tx) =>
       tx.idempotencyKey.deleteMany({ where: { userId: ctx.principal.userId, key, status: null } }),
     );
   }
