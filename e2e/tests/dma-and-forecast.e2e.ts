@@ -1,10 +1,10 @@
-import { DEFAULT_DEMO_DEVICE_SECRET, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { AssetForecast, DmaLeague, IsolationPlan } from '@tidewatch/shared';
-import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { accessToken, adminRows } from '../src/api.ts';
 import { screenshot } from '../src/browser.ts';
 import { consoleSuite } from '../src/console-suite.ts';
+import { connectDemoDevice } from '../src/demo-device.ts';
 import { signIn } from '../src/console.ts';
 
 const [hyderabad] = demoTenants;
@@ -67,13 +67,7 @@ describe('the DMA view, the level forecast and the isolation plan', () => {
     if (!tank) throw new Error('no seeded tank with a level reported over MQTT');
     // The seed's history ends when the run began, maybe longer ago than the forecast's window: the tank's device
     // reports the last ten minutes itself, rising gently (no alarm), so the trend does not depend on the clock.
-    const device = await mqtt.connectAsync(suite.server.mqttUrl, {
-      clientId: tank.device_id,
-      username: tank.device_id,
-      password: DEFAULT_DEMO_DEVICE_SECRET,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
+    const device = await connectDemoDevice(suite.server.mqttUrl, tank.device_id);
     const now = Date.now();
     try {
       const readings = Array.from({ length: 10 }, (_, i) => ({

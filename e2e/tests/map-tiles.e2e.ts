@@ -1,9 +1,9 @@
-import { DEFAULT_DEMO_DEVICE_SECRET, demoEmail, demoTenants } from '@tidewatch/db/testing';
-import mqtt from 'mqtt';
+import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import { describe, expect, it } from 'vitest';
 import { accessToken, adminRows, createHighRule } from '../src/api.ts';
 import { screenshot } from '../src/browser.ts';
 import { consoleSuite } from '../src/console-suite.ts';
+import { connectDemoDevice } from '../src/demo-device.ts';
 import { signIn } from '../src/console.ts';
 import {
   centrePixel,
@@ -155,13 +155,7 @@ describe('the map drawn from vector tiles', () => {
     const tilesBefore = tiles.requested.length;
     expect(tilesBefore).toBeGreaterThan(0);
 
-    const device = await mqtt.connectAsync(suite.server.mqttUrl, {
-      clientId: series.device_id,
-      username: series.device_id,
-      password: DEFAULT_DEMO_DEVICE_SECRET,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
+    const device = await connectDemoDevice(suite.server.mqttUrl, series.device_id);
     const publishedAt = Date.now();
     try {
       await device.publishAsync(

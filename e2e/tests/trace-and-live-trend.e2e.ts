@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_DEMO_DEVICE_SECRET, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { demoEmail, demoTenants } from '@tidewatch/db/testing';
 import type { DownstreamTrace } from '@tidewatch/shared';
-import mqtt from 'mqtt';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { accessToken, adminRows } from '../src/api.ts';
 import { screenshot } from '../src/browser.ts';
 import { consoleSuite } from '../src/console-suite.ts';
+import { connectDemoDevice } from '../src/demo-device.ts';
 import { signIn } from '../src/console.ts';
 
 const [hyderabad] = demoTenants;
@@ -176,13 +176,7 @@ describe('the downstream trace, the live trend and the trend exports', () => {
 
     // Close to the tank's own level, so no alarm is raised; two decimals make it recognisable.
     const level = Math.round(((series.last ?? 300) + 0.37) * 100) / 100;
-    const device = await mqtt.connectAsync(suite.server.mqttUrl, {
-      clientId: series.device_id,
-      username: series.device_id,
-      password: DEFAULT_DEMO_DEVICE_SECRET,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
+    const device = await connectDemoDevice(suite.server.mqttUrl, series.device_id);
     const publishedAt = Date.now();
     try {
       await device.publishAsync(

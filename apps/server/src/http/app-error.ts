@@ -25,5 +25,7 @@ export const notFound = (what: string): AppError => new AppError('not_found', `$
 export const forbidden = (message = 'You are not allowed to do this'): AppError =>
   new AppError('forbidden', message);
 export const conflict = (message: string): AppError => new AppError('conflict', message);
+/** A 403 given to the caller: worth confirming against the database when their principal came from a cache. */
+export const isRefusal = (error: unknown): boolean => error instanceof AppError && error.code === 'forbidden';
 export const invalid = (path: string, message: string): AppError =>
   new AppError('validation_failed', 'The request is not valid', [{ path, message }]);

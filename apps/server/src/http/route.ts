@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { isChangedAuthority } from '../modules/database-errors.ts';
-import { AppError } from './app-error.ts';
+import { AppError, isRefusal } from './app-error.ts';
 import { binaryBody } from './binary-body.ts';
 import { idempotencyKeyOf, requestHash, type IdempotencyKeys } from './idempotency.ts';
 import type { AuthenticatedContext, RequestContext, TenantContext } from './request-context.ts';
@@ -159,8 +159,6 @@ function requirePermission(
     throw new AppError('forbidden', `Your role may not ${permission.replace(':', ' ')}`);
   }
 }
-
-const isRefusal = (error: unknown): boolean => error instanceof AppError && error.code === 'forbidden';
 
 export interface BodyParsers {
   /** Signed-in routes and guarded public routes. */

@@ -8,7 +8,7 @@ import {
   type Permission,
 } from '@tidewatch/shared';
 import type { z } from 'zod';
-import { AppError } from '../../http/app-error.ts';
+import { AppError, isRefusal } from '../../http/app-error.ts';
 import { toProblem } from '../../http/problem.ts';
 import type { Principal, TenantContext } from '../../http/request-context.ts';
 import { isChangedAuthority } from '../database-errors.ts';
@@ -63,7 +63,7 @@ export function onRequest<E extends RequestName>(
       try {
         return await run(session.principal);
       } catch (error) {
-        const stale = isChangedAuthority(error) || (error instanceof AppError && error.code === 'forbidden');
+        const stale = isChangedAuthority(error) || isRefusal(error);
         if (!stale) throw error;
         const current = await session.readPrincipal();
         if (!current) throw new AppError('unauthenticated', 'The session has ended; sign in again');
