@@ -126,6 +126,40 @@ describe('alarm rules and network administration', () => {
     await page.context().close();
   });
 
+  it('finds the asset of a new rule by part of its code, and names it in the rules list', async () => {
+    const [asset] = await adminRows<{ id: string; code: string }>(
+      `SELECT a.id, a.code FROM assets a JOIN tenants t ON t.id = a.tenant_id
+        WHERE t.slug = $1 AND a.kind = 'tank' AND a.archived_at IS NULL ORDER BY a.code LIMIT 1`,
+      [hyderabad.slug],
+    );
+    if (!asset) throw new Error('the seed has a tank');
+    const page = await signIn(suite.browser, suite.server.url, demoEmail('supervisor', hyderabad));
+    await page.getByRole('button', { name: 'Alarm management' }).click();
+    await page.getByRole('button', { name: 'New rule' }).click();
+    const editor = page.getByRole('form', { name: 'New rule' });
+    await editor.getByLabel('Rule name').fill('E2E asset rule');
+    await editor.getByLabel('Target').selectOption('asset');
+    // The list holds what the search found, not the whole network: the asset is found by typing.
+    await editor.getByLabel('Find asset by code or name').fill(asset.code.slice(0, -1));
+    await editor.locator(`option[value="${asset.id}"]`).waitFor({ state: 'attached' });
+    await editor.getByLabel('Asset', { exact: true }).selectOption(asset.id);
+    await editor.getByLabel('Metric').locator('option').nth(1).waitFor({ state: 'attached' });
+    await editor.getByLabel('Metric').selectOption({ index: 1 });
+    await editor.getByLabel('Limit', { exact: true }).fill('1000000');
+    await editor.getByRole('button', { name: 'Create rule' }).click();
+
+    await expect
+      .poll(async () => (await adminRows(`SELECT 1 FROM alert_rules WHERE name = 'E2E asset rule'`)).length)
+      .toBe(1);
+    const [stored] = await adminRows<{ id: string; asset_id: string }>(
+      `SELECT id, asset_id FROM alert_rules WHERE name = 'E2E asset rule'`,
+    );
+    const row = page.locator(`[data-rule-id="${stored?.id ?? ''}"]`);
+    await expect.poll(() => row.textContent()).toContain(`asset ${asset.code}`);
+    expect(stored?.asset_id).toBe(asset.id);
+    await page.context().close();
+  });
+
   it('archives a rule that raised alerts: it leaves the rules, is listed as archived, and its alert stays', async () => {
     const email = demoEmail('supervisor', hyderabad);
     const token = await accessToken(suite.server.url, email);

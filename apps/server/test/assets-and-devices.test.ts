@@ -2,7 +2,7 @@ import { verifyCredential } from '@tidewatch/db';
 import type { AssetCollection, AssetFeature, Device } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { adminQuery, Api, startTestServer, tenantA, tenantId } from './harness.ts';
+import { adminQuery, Api, startTestServer, tenantA, tenantB, tenantId } from './harness.ts';
 
 describe('assets and devices', () => {
   let server: RunningServer;
@@ -68,6 +68,31 @@ describe('assets and devices', () => {
     );
 
     expect(seen.size).toBe(Number(count?.count));
+  });
+
+  it("names the assets asked for by id, never another tenant's, and refuses a list too long or malformed", async () => {
+    const own = await adminQuery<{ id: string; code: string }>(
+      'SELECT id, code FROM assets WHERE tenant_id = $1 AND archived_at IS NULL ORDER BY code LIMIT 3',
+      [tenant],
+    );
+    const [foreign] = await adminQuery<{ id: string }>('SELECT id FROM assets WHERE tenant_id = $1 LIMIT 1', [
+      await tenantId(tenantB.slug),
+    ]);
+    const ids = [...own.map((row) => row.id), foreign?.id ?? ''].join(',');
+    const page = await api.request<AssetCollection>('GET', `/api/v1/assets?ids=${ids}&limit=100`, {
+      token: admin,
+    });
+    expect(page.status).toBe(200);
+    expect(page.body.features.map((feature) => feature.properties.code).sort()).toEqual(
+      own.map((row) => row.code),
+    );
+
+    const tooMany = Array.from({ length: 101 }, () => own[0]?.id ?? '').join(',');
+    for (const bad of [tooMany, 'not-a-uuid', '']) {
+      const refused = await api.request('GET', `/api/v1/assets?ids=${bad}`, { token: admin });
+      expect(refused.status, bad.slice(0, 20)).toBe(400);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    }
   });
 
   it('imports a GeoJSON FeatureCollection, placing features in the zone that contains them, and re-import updates', async () => {

@@ -55,8 +55,17 @@ const numberList = (count: number) =>
     .transform((text) => text.split(',').map(Number))
     .pipe(z.array(z.number()).length(count));
 
+/** At most this many ids in one `?ids=` list: the list travels in the address, which servers cap at 16 KiB. */
+export const MAX_ASSET_IDS = 100;
+
 export const assetQuerySchema = pageQuerySchema
   .extend({
+    ids: z
+      .string()
+      .transform((text) => text.split(','))
+      .pipe(z.array(z.uuid()).min(1).max(MAX_ASSET_IDS))
+      .optional()
+      .describe(`These assets only: up to ${String(MAX_ASSET_IDS)} ids, comma-separated`),
     kind: z.enum(assetKinds).optional(),
     zoneId: z.uuid().optional(),
     q: z.string().trim().min(1).max(100).optional().describe('Matches code or name'),

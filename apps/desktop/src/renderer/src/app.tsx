@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { AccountView } from './account/account-view.tsx';
 import { SignInSteps } from './account/sign-in-steps.tsx';
 import { useActivityHeartbeat } from './account/use-activity-heartbeat.ts';
@@ -19,7 +20,8 @@ import { openTrendWindow } from './map/open-trend.ts';
 import { currentPopout } from './desktop/desktop-bridge.ts';
 import { DmaView } from './dma/dma-view.tsx';
 import { useConsoleSocket } from './realtime/use-console-socket.ts';
-import { useAssetLabels, useZoneNames } from './reference/reference-data.ts';
+import { useAssetLabels } from './reference/asset-labels.ts';
+import { useZoneNames } from './reference/reference-data.ts';
 import type { Session } from './session/session.ts';
 import { useSessionStore } from './session/session-store.ts';
 import { useSessionRefresh } from './session/use-session-refresh.ts';
@@ -36,9 +38,11 @@ function ConsoleShell({ session }: { session: Session }) {
   const liveTelemetry = useConsoleSocket(session.tenantId);
   const feed = useAlertFeed(session.tenantId);
   const zones = useZoneNames(session.tenantId);
-  const assets = useAssetLabels(session.tenantId);
   const chosenView = useViewStore((state) => state.view);
   const alerts = feed.data ?? [];
+  // Names only for the assets the alerts point at: a network of a million assets is never downloaded whole.
+  const alertAssetIds = useMemo(() => (feed.data ?? []).map((alert) => alert.assetId), [feed.data]);
+  const assets = useAssetLabels(session.tenantId, alertAssetIds);
   useDesktopAlertSignals(feed.data, popout === null);
   // Every console window takes part: one of them sounds (see useAnnunciator), any of them silences.
   const annunciation = useAnnunciator(feed.data, session.tenantId !== null);
@@ -79,7 +83,7 @@ function ConsoleShell({ session }: { session: Session }) {
           <AlertConsole
             alerts={alerts}
             loading={feed.isPending}
-            assets={assets.data}
+            assets={assets}
             zones={zones.data}
             role={role}
             tenantId={session.tenantId}

@@ -29,6 +29,7 @@ export function assetPageRead(
   const filter = new SqlFilter();
   filter.where(() => (query.archived ? 'a.archived_at IS NOT NULL' : 'a.archived_at IS NULL'));
   if (zones) filter.where((p) => `a.zone_id = ANY(${p}::uuid[])`, zones);
+  if (query.ids) filter.where((p) => `a.id = ANY(${p}::uuid[])`, query.ids);
   if (query.kind) filter.where((p) => `a.kind = ${p}::asset_kind`, query.kind);
   if (query.zoneId) filter.where((p) => `a.zone_id = ${p}::uuid`, query.zoneId);
   if (query.q)

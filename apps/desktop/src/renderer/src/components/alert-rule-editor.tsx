@@ -34,7 +34,8 @@ import {
   type RateDirection,
   type RuleDraft,
 } from '../alerts/rule-draft.ts';
-import { useAssetLabels, useZoneNames } from '../reference/reference-data.ts';
+import { useZoneNames } from '../reference/reference-data.ts';
+import { AssetPicker } from './asset-picker.tsx';
 import { AlertRulePreviewResult } from './alert-rule-preview.tsx';
 
 /** The form's labels for the fields a problem+json names. */
@@ -148,7 +149,6 @@ export function AlertRuleEditor({
   const [draft, setDraft] = useState<RuleDraft>(rule ? draftOf(rule) : emptyDraft);
   const [previewed, setPreviewed] = useState<{ body: string; result: AlertRulePreview } | null>(null);
   const devices = useDevices(tenantId);
-  const assets = useAssetLabels(tenantId);
   const zones = useZoneNames(tenantId);
   const metrics = useMetrics(tenantId);
   const input = ruleInput(draft);
@@ -246,16 +246,15 @@ export function AlertRuleEditor({
         {draft.scope === 'asset' ? (
           <Field label="Asset">
             {(id) => (
-              <select id={id} value={draft.assetId} disabled={fixed} onChange={typed('assetId')}>
-                <option value="">Choose an asset…</option>
-                {[...(assets.data ?? new Map<string, { code: string; name: string }>())]
-                  .sort(([, a], [, b]) => a.code.localeCompare(b.code))
-                  .map(([id, asset]) => (
-                    <option key={id} value={id}>
-                      {asset.code} — {asset.name}
-                    </option>
-                  ))}
-              </select>
+              <AssetPicker
+                id={id}
+                tenantId={tenantId}
+                value={draft.assetId}
+                disabled={fixed}
+                onChange={(assetId) => {
+                  change({ assetId });
+                }}
+              />
             )}
           </Field>
         ) : null}

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { AlertRule } from '@tidewatch/shared';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { describeError } from '../api/api-error.ts';
 import {
   alertRulesKey,
@@ -9,7 +9,7 @@ import {
   useArchivedAlertRules,
 } from '../alerts/alert-rule-queries.ts';
 import { conditionLabels, usesLimit } from '../alerts/rule-draft.ts';
-import { useAssetLabels } from '../reference/reference-data.ts';
+import { useAssetLabels } from '../reference/asset-labels.ts';
 import { AlertRuleEditor } from './alert-rule-editor.tsx';
 import { formatTime, formatValue } from './format.ts';
 import { PriorityLabel } from './priority-label.tsx';
@@ -41,10 +41,14 @@ function targetText(rule: AlertRule, assets: ReadonlyMap<string, { code: string 
 export function AlertRulesPanel({ tenantId }: { tenantId: string }) {
   const queryClient = useQueryClient();
   const rules = useAlertRules(tenantId);
-  const assets = useAssetLabels(tenantId);
   const [editing, setEditing] = useState<Editing>({ kind: 'none' });
   const [showArchived, setShowArchived] = useState(false);
   const archived = useArchivedAlertRules(tenantId, showArchived);
+  const assetIds = useMemo(
+    () => [...(rules.data ?? []), ...(archived.data ?? [])].map((rule) => rule.assetId),
+    [rules.data, archived.data],
+  );
+  const assets = useAssetLabels(tenantId, assetIds);
   const archive = useMutation({
     mutationFn: (rule: AlertRule) => archiveAlertRule(rule.id),
     onSettled: () => {
@@ -101,7 +105,7 @@ export function AlertRulesPanel({ tenantId }: { tenantId: string }) {
             <tr key={rule.id} data-rule-id={rule.id}>
               <td>{rule.name}</td>
               <td>{conditionLabels[rule.condition]}</td>
-              <td>{targetText(rule, assets.data)}</td>
+              <td>{targetText(rule, assets)}</td>
               <td className="cell--number">
                 {usesLimit(rule.condition) ? formatValue(rule.setpoint) : ''}
                 {rule.deadband > 0 ? ` ± ${formatValue(rule.deadband)}` : ''}
@@ -165,7 +169,7 @@ export function AlertRulesPanel({ tenantId }: { tenantId: string }) {
               <tr key={rule.id} data-archived-rule-id={rule.id}>
                 <td>{rule.name}</td>
                 <td>{conditionLabels[rule.condition]}</td>
-                <td>{targetText(rule, assets.data)}</td>
+                <td>{targetText(rule, assets)}</td>
                 <td>{rule.archivedAt ? formatTime(rule.archivedAt) : ''}</td>
               </tr>
             ))}

@@ -1,9 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
-import type { AssetCollection, Page, Tenant, UserName, Zone } from '@tidewatch/shared';
+import type { Page, Tenant, UserName, Zone } from '@tidewatch/shared';
 import { apiRequest } from '../api/api-client.ts';
-import type { AssetLabel } from '../alerts/alert-rows.ts';
 
-/** Names change rarely: zones, assets and tenants are fetched once and refreshed every few minutes. */
+/** Names change rarely: zones and tenants are fetched once and refreshed every few minutes. */
 const REFERENCE_STALE_MS = 5 * 60_000;
 const MAX_PAGES = 100;
 
@@ -32,27 +31,6 @@ export function useZoneNames(tenantId: string | null) {
         apiRequest<Page<Zone>>('/zones', { query: { limit: 500, cursor }, signal }),
       );
       return new Map(zones.map((zone) => [zone.id, zone.name]));
-    },
-  });
-}
-
-export function useAssetLabels(tenantId: string | null) {
-  return useQuery({
-    queryKey: ['assets', 'labels', tenantId],
-    enabled: tenantId !== null,
-    staleTime: REFERENCE_STALE_MS,
-    refetchInterval: REFERENCE_STALE_MS,
-    queryFn: async ({ signal }) => {
-      const features = await allPages(async (cursor) => {
-        const page = await apiRequest<AssetCollection>('/assets', { query: { limit: 500, cursor }, signal });
-        return { items: page.features, nextCursor: page.nextCursor };
-      });
-      return new Map<string, AssetLabel>(
-        features.map((feature) => [
-          feature.id,
-          { code: feature.properties.code, name: feature.properties.name },
-        ]),
-      );
     },
   });
 }
