@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
 import { readMapExtent } from './map-extent.query.ts';
-import { renderMapTile } from './map-tile.query.ts';
+import { renderMapTile, tileCarriesAlarms } from './map-tile.query.ts';
 import { readMapVersion } from './map-version.query.ts';
 import type { TileCache } from './tile-cache.ts';
 
@@ -34,8 +34,9 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
 
 /**
  * Vector tiles of the tenant's network, cut by PostGIS and kept gzipped in a bounded cache. A tile is cut once
- * per tenant, zone set and version; the version is read on every request (one indexed row each from two small
- * tables), so an edit, an import or an alert transition is seen by the next request without any timer.
+ * per tenant, zone set and network version (and alarm version, for the clustered zooms whose tiles hold alarm
+ * states); the versions are read on every request (one indexed row each from two small tables), so an edit, an
+ * import or an alert transition is seen by the next request without any timer.
  */
 export class MapTiles {
   private readonly cutting = new Map<string, Promise<Buffer>>();
@@ -59,7 +60,9 @@ export class MapTiles {
       ctx.tenantId,
       zones ? [...zones].sort().join(',') : '*',
       `${String(tile.z)}/${String(tile.x)}/${String(tile.y)}`,
-      `${String(version.network)}.${String(version.alarms)}`,
+      tileCarriesAlarms(tile.z)
+        ? `${String(version.network)}.${String(version.alarms)}`
+        : String(version.network),
     ].join('|');
     const etag = `W/"${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`;
     if (matchesEtag(request.ifNoneMatch, etag)) {
