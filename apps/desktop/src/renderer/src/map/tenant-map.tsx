@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import {
   CLUSTER_BELOW_ZOOM,
+  MAX_TILE_ZOOM,
   type Alert,
   type AssetFeature,
   type MapExtent,
@@ -16,6 +17,7 @@ import { alarmStates, changedStates, pulsingIds, type AlarmState } from './alarm
 import { basemapStyle } from './basemap-style.ts';
 import { drawingFeatures } from './map-drawing.ts';
 import { interactWithNetwork } from './map-interaction.ts';
+import { keepMotionFluid } from './motion-resolution.ts';
 import { useMapStore } from './map-store.ts';
 import { provideMapSymbols } from './map-symbols.ts';
 import {
@@ -30,7 +32,8 @@ import {
   tagFilters,
   type Highlights,
 } from './network-style.ts';
-import { registerNetworkTiles } from './network-tiles.ts';
+import { prefetchNetworkTiles, registerNetworkTiles } from './network-tiles.ts';
+import { cameraInHash, fittedCamera, tilesInView } from './first-view.ts';
 import { useAssetHealthList } from '../health/health-queries.ts';
 
 // A module worker from the bundle's own origin: the console's CSP allows no blob: workers.
@@ -41,11 +44,8 @@ const PULSE_PERIOD_MS = 1200;
 /** The pulse is redrawn at this rate: smooth enough for a ring, a third of the frames of a 60 Hz animation. */
 const PULSE_FRAME_MS = 50;
 const WORLD: [number, number, number, number] = [-180, -60, 180, 75];
-
-/** Whether the page was opened on a camera of its own (a shared view), which the extent must not move. */
-function cameraInAddress(): boolean {
-  return /(^#|&)map=/.test(window.location.hash);
-}
+/** Pixels kept clear round the network when the map is fitted to it. */
+const FIT_PADDING = 40;
 
 /** Every coordinate of a GeoJSON geometry, for its bounds. */
 function coordinatesOf(geometry: GeoJSON.Geometry): number[][] {
@@ -150,9 +150,25 @@ export function TenantMap({
   const latest = useRef({ highlights, version, extent });
   latest.current = { highlights, version, extent };
   const applied = useRef(new Map<string, AlarmState>());
-  // Read before the map exists: once built, the map writes its own camera into the address.
-  const openedOnCamera = useRef(cameraInAddress());
+  // The camera the page was opened on (a shared view), which the extent must not move. Read before the map
+  // exists: once built, the map writes its own camera into the address.
+  const openedOnCamera = useRef(cameraInHash(window.location.hash));
   const loaded = useRef<{ network: number; alarms: number } | null>(null);
+
+  // The first view's tiles are asked for as soon as the extent and version are known, before the map exists: the
+  // server cuts them while the map loads its basemap, starts its worker and draws its first frames.
+  const prefetched = useRef(false);
+  useEffect(() => {
+    const element = container.current;
+    if (prefetched.current || !element || !extent || !version) return;
+    prefetched.current = true;
+    const { clientWidth: width, clientHeight: height } = element;
+    const camera =
+      openedOnCamera.current ??
+      (extent.bbox ? fittedCamera(extent.bbox, width, height, FIT_PADDING, MAX_TILE_ZOOM) : null);
+    if (!camera || width === 0 || height === 0) return;
+    prefetchNetworkTiles(tilesInView(camera, width, height, 0, MAX_TILE_ZOOM), version.network);
+  }, [extent, version]);
 
   // The basemap first: its style is asked for while the extent is, and the map is built as soon as it is known.
   const styleUrl = style?.styleUrl ?? null;
@@ -170,7 +186,7 @@ export function TenantMap({
         container: element,
         style: basemap.style,
         bounds: [bbox[0], bbox[1], bbox[2], bbox[3]],
-        fitBoundsOptions: { padding: 40 },
+        fitBoundsOptions: { padding: FIT_PADDING },
         attributionControl: {
           compact: true,
           ...(basemap.kind === 'natural-earth' ? { customAttribution: 'Natural Earth' } : {}),
@@ -186,8 +202,11 @@ export function TenantMap({
       built.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
       built.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
       provideMapSymbols(built);
+      keepMotionFluid(built);
       const ready = built;
-      built.on('load', () => {
+      // The network is added once the style is parsed, not after the basemap's first full render ('load'):
+      // its tiles are then asked for while the basemap's own sources are still being cut.
+      built.once('style.load', () => {
         setMap(ready);
       });
     });
@@ -208,7 +227,7 @@ export function TenantMap({
     if (!map || !extentKnown || network) return;
     const { bbox } = latest.current.extent ?? { bbox: null };
     if (bbox && !openedOnCamera.current)
-      map.fitBounds([bbox[0], bbox[1], bbox[2], bbox[3]], { padding: 40, duration: 0 });
+      map.fitBounds([bbox[0], bbox[1], bbox[2], bbox[3]], { padding: FIT_PADDING, duration: 0 });
     const current = latest.current.version ?? null;
     loaded.current = current ? { network: current.network, alarms: current.alarms } : null;
     map.addSource(NETWORK_SOURCE, networkSource(current));
