@@ -140,7 +140,7 @@ describe('alarm rules and network administration', () => {
     await editor.getByLabel('Rule name').fill('E2E asset rule');
     await editor.getByLabel('Target').selectOption('asset');
     // The list holds what the search found, not the whole network: the asset is found by typing.
-    await editor.getByLabel('Find asset by code or name').fill(asset.code.slice(0, -1));
+    await editor.getByLabel('Search assets by code or name').fill(asset.code.slice(0, -1));
     await editor.locator(`option[value="${asset.id}"]`).waitFor({ state: 'attached' });
     await editor.getByLabel('Asset', { exact: true }).selectOption(asset.id);
     await editor.getByLabel('Metric').locator('option').nth(1).waitFor({ state: 'attached' });

@@ -1,9 +1,7 @@
-import { useEffect, useMemo, useState } from 'react';
-import { useAssetSearch } from '../assets/asset-queries.ts';
+import { useMemo, useState } from 'react';
+import { useTypedAssetSearch } from '../assets/use-typed-asset-search.ts';
 import { useAssetLabels } from '../reference/asset-labels.ts';
 
-/** Typing pauses this long before the server is asked. */
-const SEARCH_DELAY_MS = 250;
 const RESULTS = 30;
 
 /**
@@ -24,16 +22,7 @@ export function AssetPicker({
   onChange: (assetId: string) => void;
 }) {
   const [text, setText] = useState('');
-  const [asked, setAsked] = useState('');
-  useEffect(() => {
-    const timer = window.setTimeout(() => {
-      setAsked(text);
-    }, SEARCH_DELAY_MS);
-    return () => {
-      window.clearTimeout(timer);
-    };
-  }, [text]);
-  const found = useAssetSearch(asked, RESULTS);
+  const { found } = useTypedAssetSearch(text, RESULTS);
   const chosenIds = useMemo(() => [value], [value]);
   const chosen = useAssetLabels(tenantId, chosenIds).get(value);
   const options = (found.data ?? []).filter((feature) => feature.id !== value);
@@ -43,7 +32,7 @@ export function AssetPicker({
       {disabled ? null : (
         <input
           type="search"
-          aria-label="Find asset by code or name"
+          aria-label="Search assets by code or name"
           placeholder="Type 2+ letters of a code or name"
           value={text}
           onChange={(event) => {

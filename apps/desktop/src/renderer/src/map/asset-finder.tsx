@@ -1,26 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { describeError } from '../api/api-error.ts';
-import { useAssetSearch } from '../assets/asset-queries.ts';
+import { useTypedAssetSearch } from '../assets/use-typed-asset-search.ts';
 import { useMapStore } from './map-store.ts';
-
-/** Typing pauses this long before the server is asked. */
-const SEARCH_DELAY_MS = 250;
 
 /** Finds an asset by its code or name and opens its detail, as an operator does with a code off a work order. */
 export function AssetFinder() {
   const select = useMapStore((state) => state.select);
   const [text, setText] = useState('');
-  const [asked, setAsked] = useState('');
-  const found = useAssetSearch(asked);
-
-  useEffect(() => {
-    const timer = window.setTimeout(() => {
-      setAsked(text);
-    }, SEARCH_DELAY_MS);
-    return () => {
-      window.clearTimeout(timer);
-    };
-  }, [text]);
+  const { asked, found } = useTypedAssetSearch(text);
 
   const open = text.trim().length >= 2;
   return (
