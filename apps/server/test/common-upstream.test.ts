@@ -23,16 +23,26 @@ describe('the common upstream pipe of alarmed assets', () => {
     api.request<CommonUpstream>('POST', '/api/v1/spatial/common-upstream', { token, body: { assetIds } });
 
   it('finds the nearest pipe feeding assets of two branches, and none for one asset', async () => {
-    // A pipe that splits: its end feeds at least two pipes, each feeding some point asset.
+    // A pipe that splits: its end feeds at least two pipes, each feeding some point asset. The pipe is the only
+    // one into its end, and each of the two assets has only its one pipe in: no other pipe is as near to both.
+    // Chosen by code, not by id: ids are drawn afresh by every seeding, codes are not.
     const [fork] = await adminQuery<{ id: string; a: string; b: string }>(
-      `SELECT p.id, c1.to_asset_id AS a, c2.to_asset_id AS b
+      `WITH pipes_in AS (
+         SELECT to_asset_id AS asset_id, count(*) AS n FROM assets
+          WHERE kind = 'pipeline' AND archived_at IS NULL AND to_asset_id IS NOT NULL GROUP BY to_asset_id)
+       SELECT p.id, c1.to_asset_id AS a, c2.to_asset_id AS b
          FROM assets p
-         JOIN assets c1 ON c1.from_asset_id = p.to_asset_id AND c1.kind = 'pipeline'
-         JOIN assets c2 ON c2.from_asset_id = p.to_asset_id AND c2.kind = 'pipeline' AND c2.id > c1.id
+         JOIN assets c1 ON c1.from_asset_id = p.to_asset_id AND c1.kind = 'pipeline' AND c1.archived_at IS NULL
+         JOIN assets c2 ON c2.from_asset_id = p.to_asset_id AND c2.kind = 'pipeline' AND c2.archived_at IS NULL
+                       AND c2.code > c1.code
          JOIN assets x1 ON x1.id = c1.to_asset_id AND x1.kind <> 'pipeline'
          JOIN assets x2 ON x2.id = c2.to_asset_id AND x2.kind <> 'pipeline'
+         JOIN pipes_in j ON j.asset_id = p.to_asset_id AND j.n = 1
+         JOIN pipes_in i1 ON i1.asset_id = x1.id AND i1.n = 1
+         JOIN pipes_in i2 ON i2.asset_id = x2.id AND i2.n = 1
          JOIN tenants t ON t.id = p.tenant_id
-        WHERE t.slug = $1 AND p.kind = 'pipeline' AND x1.id <> x2.id
+        WHERE t.slug = $1 AND p.kind = 'pipeline' AND p.archived_at IS NULL AND x1.id <> x2.id
+        ORDER BY p.code, c1.code, c2.code
         LIMIT 1`,
       [tenantB.slug],
     );
