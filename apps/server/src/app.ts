@@ -5,7 +5,8 @@ import cors from 'cors';
 import express, { Router } from 'express';
 import type { Config } from './config.ts';
 import type { EventBus } from './events/event-bus.ts';
-import { accessLog } from './http/access-log.ts';
+import { accessLog, requestWatcher } from './http/access-log.ts';
+import { directLane, laneFailure, type RequestListener } from './http/direct-lane.ts';
 import { consolePage } from './http/console-page.ts';
 import { apiNotFound, errorHandler } from './http/error-handler.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
@@ -51,8 +52,15 @@ export interface AppDeps {
 
 export const API_VERSION = '1.0.0';
 
-/** Builds the HTTP application from its dependencies; only main.ts wires real ones and listens. */
-export function createApp(deps: AppDeps): { app: express.Express; routes: readonly AnyRoute[] } {
+/**
+ * Builds the HTTP application from its dependencies; only main.ts wires real ones and listens. `listener` is what
+ * the server listens with: the direct lane for the hottest lists, the Express application for everything else.
+ */
+export function createApp(deps: AppDeps): {
+  app: express.Express;
+  listener: RequestListener;
+  routes: readonly AnyRoute[];
+} {
   const { config, db, log, metrics } = deps;
   const tokens = new AccessTokens(deps.signingKey, config.ACCESS_TOKEN_TTL_S);
   const routes = apiRoutes({ ...deps, tokens });
@@ -64,9 +72,16 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   app.disable('x-powered-by');
   // Hashing every body for an ETag costs more than it saves: the lists change with every alert.
   app.set('etag', false);
+  const watch = requestWatcher(log, { sampleRate: config.LOG_ACCESS_SAMPLE, slowMs: config.LOG_SLOW_MS });
+  const security = securityHeaders(mapOrigins(config));
+  const apiCors = cors({
+    origin: config.CORS_ORIGINS,
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+  });
+  const resolveContext = contextResolver(deps.principals, tokens, log);
   app.use(requestId);
-  app.use(accessLog(log, { sampleRate: config.LOG_ACCESS_SAMPLE, slowMs: config.LOG_SLOW_MS }));
-  app.use(securityHeaders(mapOrigins(config)));
+  app.use(accessLog(watch));
+  app.use(security);
   app.use((req, res, next) => {
     const stop = metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
@@ -78,6 +93,7 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
     });
     next();
   });
+  app.use(laneFailure);
 
   app.use(
     operationsRouter(
@@ -90,18 +106,13 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   );
 
   const api = Router();
-  api.use(
-    cors({
-      origin: config.CORS_ORIGINS,
-      exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
-    }),
-  );
+  api.use(apiCors);
   api.get('/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
   const v1 = Router();
   mountRoutes(v1, routes, {
-    resolveContext: contextResolver(deps.principals, tokens, log),
+    resolveContext,
     jsonBody: jsonBody(config.BODY_LIMIT),
     largeJsonBody: jsonBody(config.IMPORT_BODY_LIMIT),
     publicJsonBody: jsonBody(config.PUBLIC_BODY_LIMIT),
@@ -129,5 +140,9 @@ export function createApp(deps: AppDeps): { app: express.Express; routes: readon
   }
 
   app.use(errorHandler(log, metrics));
-  return { app, routes };
+  const listener = directLane(
+    { routes, prefix: '/api/v1', resolveContext, headerMiddleware: [security, apiCors], watch, metrics },
+    app,
+  );
+  return { app, listener, routes };
 }

@@ -284,7 +284,7 @@ export async function startServer(
       ttlMs: config.PRINCIPAL_CACHE_TTL_MS,
       maxEntries: config.PRINCIPAL_CACHE_MAX,
     });
-    const { app, routes } = createApp({
+    const { listener, routes } = createApp({
       config,
       db,
       bus,
@@ -302,8 +302,8 @@ export async function startServer(
     });
     const stopPartitionJob = startPartitionJob(pools.jobs, log, retentionPolicyOf(config), metrics.registry);
     const rollups = startRollupJob(pools.jobs, log, metrics.registry, config.TELEMETRY_ROLLUP_INTERVAL_MS);
-    const httpsServer = https ? createHttpsServer(await readTlsContext(https), app) : null;
-    const server: Server = httpsServer ?? createServer(app);
+    const httpsServer = https ? createHttpsServer(await readTlsContext(https), listener) : null;
+    const server: Server = httpsServer ?? createServer(listener);
     server.keepAliveTimeout = 65_000;
     const realtime = await startRealtimeGateway(server, {
       config,

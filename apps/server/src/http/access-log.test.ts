@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accessLog, type AccessLogOptions } from './access-log.ts';
+import { accessLog, requestWatcher, type AccessLogOptions } from './access-log.ts';
 import { requestId } from './request-id.ts';
 
 interface Line {
@@ -33,7 +33,7 @@ async function serve(options: AccessLogOptions) {
   const log = pino({ level: 'info' }, sink);
   const app = express();
   app.use(requestId);
-  app.use(accessLog(log, options));
+  app.use(accessLog(requestWatcher(log, options)));
   app.get('/ok', (_req, res) => {
     res.json({ ok: true });
   });

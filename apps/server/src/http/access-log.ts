@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
 
@@ -15,27 +16,32 @@ function isProbe(path: string): boolean {
   return path === '/metrics' || path === '/health' || path.startsWith('/health/');
 }
 
+/** Writes a request's line once its response has gone (or the client left): see `accessLog`. */
+export type RequestWatcher = (
+  method: string,
+  url: string,
+  requestId: () => string,
+  res: ServerResponse,
+  /** `performance.now()` when the request arrived, if it was taken before the watch began. */
+  started?: number,
+) => void;
+
 /**
  * One line per finished request: server errors and slow requests always, a sample of the rest. 503 is the
  * server protecting itself (database busy, ingest queue full), not a fault: a warning, like slowness.
  */
-export function accessLog(log: Logger, options: AccessLogOptions): RequestHandler {
+export function requestWatcher(log: Logger, options: AccessLogOptions): RequestWatcher {
   const random = options.random ?? Math.random;
-  return (req, res, next) => {
-    if (isProbe(req.path)) {
-      next();
-      return;
-    }
-    const started = performance.now();
+  return (method, url, requestId, res, started = performance.now()) => {
     res.on('close', () => {
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       const status = res.statusCode;
       const slow = durationMs >= options.slowMs;
       if (status < 500 && !slow && random() >= options.sampleRate) return;
       const line = {
-        reqId: String(res.locals.requestId),
-        method: req.method,
-        url: req.originalUrl,
+        reqId: requestId(),
+        method,
+        url,
         status,
         durationMs,
         ...(res.writableFinished ? {} : { aborted: true }),
@@ -44,6 +50,13 @@ export function accessLog(log: Logger, options: AccessLogOptions): RequestHandle
       else if (status === 503 || slow) log.warn(line, slow ? 'slow request' : 'request refused');
       else log.info(line, 'request');
     });
+  };
+}
+
+/** The access log as Express middleware (probes are not logged). */
+export function accessLog(watch: RequestWatcher): RequestHandler {
+  return (req, res, next) => {
+    if (!isProbe(req.path)) watch(req.method, req.originalUrl, () => String(res.locals.requestId), res);
     next();
   };
 }

@@ -89,6 +89,11 @@ interface RouteBase<P, Q, B, R> {
    * principal is read from the database, never from the cache.
    */
   readonly freshPrincipal?: boolean;
+  /**
+   * Answered on the direct lane when the request allows (see direct-lane.ts): for the lists every open console
+   * polls. A GET tenant route without path parameters, body, extra middleware or idempotency.
+   */
+  readonly direct?: boolean;
 }
 
 /** A route anyone may call (login, refresh). */
@@ -136,16 +141,46 @@ function parseBody(
   return checked ?? schema.parse(body);
 }
 
+/** What the context resolver reads of a request, whichever way it came in (Express or the direct lane). */
+export interface CallerRequest {
+  readonly requestId: string;
+  /** The client's address (behind a trusted proxy, the one it forwarded). */
+  readonly ip: string | null;
+  header(name: string): string | undefined;
+}
+
 /**
  * Builds a request's context; with `authenticate: false` (public routes) the Authorization header is not read, with
  * `fresh` the principal is read from the database rather than the cache.
  */
 export type ContextResolver = (
-  req: Request,
-  res: Response,
+  caller: CallerRequest,
   authenticate: boolean,
   fresh?: boolean,
 ) => Promise<RequestContext>;
+
+function expressCaller(req: Request, res: Response): CallerRequest {
+  return {
+    requestId: String(res.locals.requestId),
+    ip: req.ip ?? null,
+    header: (name) => req.get(name),
+  };
+}
+
+/** The caller's context for `route`, or the refusal: not signed in, not allowed, no tenant chosen. */
+export async function judgeCaller(
+  route: AnyRoute,
+  resolveContext: ContextResolver,
+  caller: CallerRequest,
+  fresh: boolean,
+): Promise<RequestContext> {
+  const ctx = await resolveContext(caller, route.access !== 'public', fresh);
+  if (route.access !== 'public') requirePermission(ctx, route.permission, route.duringSignIn);
+  if (route.access === 'tenant' && ctx.tenantId === null) {
+    throw new AppError('tenant_required', 'Choose a tenant with the X-Tenant-Id header');
+  }
+  return ctx;
+}
 
 function requirePermission(
   ctx: RequestContext,
@@ -215,14 +250,8 @@ function mountRoute(
   route: AnyRoute,
   options: { resolveContext: ContextResolver } & BodyParsers,
 ): void {
-  const judge = async (req: Request, res: Response, fresh: boolean): Promise<RequestContext> => {
-    const ctx = await options.resolveContext(req, res, route.access !== 'public', fresh);
-    if (route.access !== 'public') requirePermission(ctx, route.permission, route.duringSignIn);
-    if (route.access === 'tenant' && ctx.tenantId === null) {
-      throw new AppError('tenant_required', 'Choose a tenant with the X-Tenant-Id header');
-    }
-    return ctx;
-  };
+  const judge = (req: Request, res: Response, fresh: boolean): Promise<RequestContext> =>
+    judgeCaller(route, options.resolveContext, expressCaller(req, res), fresh);
   const authorize: RequestHandler = async (req, res, next) => {
     let fresh = route.freshPrincipal === true;
     let ctx: RequestContext;

@@ -57,6 +57,8 @@ export function alertRoutes(deps: RouteDeps, hotLists: HotLists): AnyRoute[] {
       permission: 'alert:read',
       query: alertQuerySchema,
       response: pageOf(alertSchema),
+      // Polled by every open console.
+      direct: true,
       handler: ({ query }, ctx) =>
         hotLists.serve<Page<Alert>>(
           ctx,

@@ -124,6 +124,8 @@ export function assetRoutes({ db, bus }: RouteDeps, hotLists: HotLists): AnyRout
       permission: 'asset:read',
       query: assetQuerySchema,
       response: assetCollectionSchema,
+      // Polled by every open console.
+      direct: true,
       handler: ({ query }, ctx) =>
         hotLists.serve<AssetCollection>(
           ctx,

@@ -1,7 +1,6 @@
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../http/app-error.ts';
-import type { RequestContext } from '../../http/request-context.ts';
+import type { ContextResolver } from '../../http/route.ts';
 import type { Logger } from '../../logger.ts';
 import type { AccessTokens } from './access-token.ts';
 import type { PrincipalCache } from './principal-cache.ts';
@@ -15,20 +14,19 @@ export const BACKGROUND_HEADER = 'x-tidewatch-background';
  * from the database (or from the principal cache, which the database keeps current; `fresh` skips it). A
  * super_admin acts in the tenant named by X-Tenant-Id, or in none.
  */
-export function contextResolver(principals: PrincipalCache, tokens: AccessTokens, baseLog: Logger) {
-  return async (
-    req: Request,
-    res: Response,
-    authenticate: boolean,
-    fresh = false,
-  ): Promise<RequestContext> => {
-    const requestId = String(res.locals.requestId);
+export function contextResolver(
+  principals: PrincipalCache,
+  tokens: AccessTokens,
+  baseLog: Logger,
+): ContextResolver {
+  return async (caller, authenticate, fresh = false) => {
+    const { requestId } = caller;
     const base = {
       requestId,
-      ip: req.ip ?? null,
-      userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
+      ip: caller.ip,
+      userAgent: caller.header('user-agent')?.slice(0, 500) ?? null,
     };
-    const header = req.get('authorization');
+    const header = caller.header('authorization');
     if (!authenticate || header === undefined) {
       return { ...base, log: baseLog.child({ requestId }), principal: null, tenantId: null };
     }
@@ -37,17 +35,26 @@ export function contextResolver(principals: PrincipalCache, tokens: AccessTokens
       throw new AppError('unauthenticated', 'Send the access token as "Authorization: Bearer <token>"');
     const claims = await tokens.verify(match[1]);
     // Requests a client makes by itself (polling) say so; they do not keep an unattended session alive.
-    const activity = req.get(BACKGROUND_HEADER) === undefined;
+    const activity = caller.header(BACKGROUND_HEADER) === undefined;
     const principal = await principals.load(claims.userId, claims.sessionId, activity, fresh);
     if (!principal) throw new AppError('unauthenticated', 'The session has ended; sign in again');
     let tenantId = principal.homeTenantId;
-    const chosen = req.get('x-tenant-id');
+    const chosen = caller.header('x-tenant-id');
     if (principal.role === 'super_admin' && chosen !== undefined) {
       const parsed = tenantHeaderSchema.safeParse(chosen);
       if (!parsed.success) throw new AppError('validation_failed', 'X-Tenant-Id must be a tenant id');
       tenantId = parsed.data;
     }
-    const log = baseLog.child({ requestId, userId: principal.userId, tenantId });
-    return { ...base, log, principal, tenantId };
+    // Made when a handler first logs: most requests never do, and a child logger costs as much as a list's check.
+    let log: Logger | undefined;
+    return {
+      ...base,
+      get log() {
+        log ??= baseLog.child({ requestId, userId: principal.userId, tenantId });
+        return log;
+      },
+      principal,
+      tenantId,
+    };
   };
 }
