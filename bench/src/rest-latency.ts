@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { testSecretKeyFile } from '@tidewatch/server/testing/secret-key-file';
 import type { Alert, Page, TokenResponse } from '@tidewatch/shared';
+import { spawnServerProcess } from './bench-server.ts';
 import { writeResults } from './results-file.ts';
 import { openLoop, type LoadResult } from './open-loop.ts';
 import { machineInfo } from './stats.ts';
@@ -24,7 +22,6 @@ const port = Number(process.env.BENCH_PORT ?? 18_080);
 const acceptEncoding = process.env.BENCH_ACCEPT_ENCODING ?? 'gzip, deflate, br';
 // A directory for the server's V8 CPU profile (node --cpu-prof), written when it stops.
 const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR;
-const root = path.resolve(import.meta.dirname, '../..');
 
 async function waitForReady(url: string): Promise<void> {
   for (let attempt = 0; attempt < 120; attempt += 1) {
@@ -122,21 +119,7 @@ const nodeArgs = [
   ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
   ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
 ];
-// The compiled server, as `npm start` runs it in production (the script builds it first).
-const server = spawn(process.execPath, [...nodeArgs, path.join(root, 'apps/server/dist/main.js')], {
-  env: {
-    ...process.env,
-    NODE_ENV: 'production',
-    TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    MQTT_PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: database.appUrl,
-    LOGIN_RATE_LIMIT_PER_IP: '100000',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const server = await spawnServerProcess({ databaseUrl: database.appUrl, port, nodeArgs });
 const url = `http://127.0.0.1:${String(port)}`;
 try {
   await waitForReady(url);

@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { hashCredential } from '@tidewatch/db';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
-import { testSecretKeyFile } from '@tidewatch/server/testing/secret-key-file';
 import type { Alert, Page, TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import { io } from 'socket.io-client';
 import { Histogram, preciseNow } from './socket-fanout/histogram.ts';
 import { cpuSeconds, perThousand } from './socket-fanout/process-cpu.ts';
 import type { ClientSpec, Command, Reply } from './socket-fanout/protocol.ts';
+import { spawnServerProcess } from './bench-server.ts';
 import { writeResults } from './results-file.ts';
 import { machineInfo, round } from './stats.ts';
 
@@ -35,7 +35,6 @@ const METRICS = ['level_cm', 'flow_lpm', 'pressure_bar', 'pump_state'];
 const ROUND_TRIPS = 1000;
 const BURST = 100;
 const SECRET = 'bench-device-secret';
-const root = path.resolve(import.meta.dirname, '../..');
 const url = `http://127.0.0.1:${String(port)}`;
 const bareUrl = `http://127.0.0.1:${String(barePort)}`;
 
@@ -234,29 +233,18 @@ try {
 
   // BENCH_SERVER_NODE_ARGS passes options to the server's node, e.g. `--cpu-prof --cpu-prof-dir=prof`.
   const serverNodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  server = spawn(
-    process.execPath,
-    [...serverNodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')],
-    {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
-        LOG_LEVEL: 'warn',
-        PORT: String(port),
-        MQTT_PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: database.appUrl,
-        LOGIN_RATE_LIMIT_PER_IP: '100000',
-        ACCESS_TOKEN_TTL_S: '7200',
-        THINGSPEAK_ENABLED: 'false',
-        // No background alert jobs: the only alert changes are the benchmark's.
-        ALERT_JOB_INTERVAL_MS: '3600000',
-        REALTIME_COALESCE_MS: String(coalesceMs),
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+  server = await spawnServerProcess({
+    databaseUrl: database.appUrl,
+    port,
+    nodeArgs: serverNodeArgs,
+    env: {
+      ACCESS_TOKEN_TTL_S: '7200',
+      THINGSPEAK_ENABLED: 'false',
+      // No background alert jobs: the only alert changes are the benchmark's.
+      ALERT_JOB_INTERVAL_MS: '3600000',
+      REALTIME_COALESCE_MS: String(coalesceMs),
     },
-  );
+  });
   await waitForReady();
 
   const login = async (email: string): Promise<string> => {
