@@ -58,28 +58,6 @@ describe('principal reads under a burst of one session’s requests', () => {
     expect(reads).toBe(1);
   });
 
-  it('answers a request whose session’s activity is due from the cache, and writes the activity behind it', async () => {
-    const cache = new PrincipalCache(pool, { ttlMs: 5000, maxEntries: 100 });
-    cache.setAvailable(true);
-    await activityDue();
-    // A background poll caches the principal without touching the session.
-    await cache.load(userId, sessionId, false);
-    reads = 0;
-    const idleSeconds = async () =>
-      (
-        await adminQuery<{ idle_s: number }>(
-          `SELECT extract(epoch FROM now() - last_active_at)::float8 AS idle_s FROM sessions WHERE id = $1`,
-          [sessionId],
-        )
-      )[0]?.idle_s ?? Number.NaN;
-    const principals = await Promise.all(
-      Array.from({ length: 20 }, () => cache.load(userId, sessionId, true)),
-    );
-    expect(principals.every((p) => p?.userId === userId)).toBe(true);
-    expect(reads).toBe(1);
-    await expect.poll(idleSeconds).toBeLessThan(30);
-  });
-
   it('reads for each request that asks for a fresh principal, or while the cache is not trusted', async () => {
     const cache = new PrincipalCache(pool, { ttlMs: 5000, maxEntries: 100 });
     cache.setAvailable(true);

@@ -15,10 +15,7 @@ export interface PrincipalCacheOptions {
   readonly maxEntries: number;
 }
 
-/**
- * Activity is written at most once a minute per session (auth_principal); a hit that finds it due writes it behind
- * the request.
- */
+/** Activity is written at most once a minute per session (auth_principal); an entry older than that reads again. */
 const ACTIVITY_WRITE_MS = 60_000;
 /** Near the session's expiry or idle limit the database decides, so clock estimates never let one through. */
 const BOUNDARY_MARGIN_MS = 1000;
@@ -135,28 +132,11 @@ export class PrincipalCache {
       entry.principal.userId === userId &&
       now - entry.readAt < this.options.ttlMs &&
       dbNow < clock.expiresAt - BOUNDARY_MARGIN_MS &&
-      dbNow < clock.lastActiveAt + clock.idleLimitMs - BOUNDARY_MARGIN_MS;
-    if (!fresh) {
-      this.remove(sessionId);
-      return null;
-    }
-    if (activity && dbNow - clock.lastActiveAt >= ACTIVITY_WRITE_MS) this.touch(userId, sessionId);
-    return entry.principal;
-  }
-
-  /**
-   * Writes the session's activity (and reads its principal again) behind the request that found it due: a
-   * write waits for its commit, and every request of the session would wait with it. Requests arriving
-   * meanwhile share the read (`load`); a failure is theirs to see, and the next due request tries again.
-   */
-  private touch(userId: string, sessionId: string): void {
-    const key = `${userId}:${sessionId}`;
-    if (this.reads.has(key)) return;
-    const read = this.read(userId, sessionId, true).finally(() => {
-      if (this.reads.get(key) === read) this.reads.delete(key);
-    });
-    this.reads.set(key, read);
-    read.catch(() => undefined);
+      dbNow < clock.lastActiveAt + clock.idleLimitMs - BOUNDARY_MARGIN_MS &&
+      !(activity && dbNow - clock.lastActiveAt >= ACTIVITY_WRITE_MS);
+    if (fresh) return entry.principal;
+    this.remove(sessionId);
+    return null;
   }
 
   private store(entry: Entry): void {
