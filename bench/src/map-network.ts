@@ -6,7 +6,10 @@ export const SPAN_DEGREES = 0.3;
 /** The tenant the synthetic network is added to. */
 export const [hyderabad] = demoTenants;
 
-/** Point assets of every kind and short pipelines of two bends, scattered over the square; returns the tenant. */
+/**
+ * Point assets of every kind and short pipelines of two bends, scattered over the square; returns the tenant. Codes
+ * have seven digits: `lpad` cuts a longer number, and with six the millionth asset was a duplicate.
+ */
 export async function insertNetwork(
   adminUrl: string,
   assetCount: number,
@@ -23,7 +26,7 @@ export async function insertNetwork(
     const [lng, lat] = hyderabad.center;
     await admin.query(
       `INSERT INTO assets (tenant_id, code, name, kind, geom)
-       SELECT $1, 'BENCH-A-' || lpad(g::text, 6, '0'), 'Bench asset ' || g,
+       SELECT $1, 'BENCH-A-' || lpad(g::text, 7, '0'), 'Bench asset ' || g,
               (enum_range(NULL::asset_kind))[1 + g % 10],
               ST_SetSRID(ST_MakePoint($2 + (random() - 0.5) * $4, $3 + (random() - 0.5) * $4), 4326)
          FROM generate_series(1, $5::int) AS g`,
@@ -31,7 +34,7 @@ export async function insertNetwork(
     );
     await admin.query(
       `INSERT INTO assets (tenant_id, code, name, kind, geom, diameter_mm, material)
-       SELECT $1, 'BENCH-P-' || lpad(g::text, 6, '0'), 'Bench main ' || g, 'pipeline',
+       SELECT $1, 'BENCH-P-' || lpad(g::text, 7, '0'), 'Bench main ' || g, 'pipeline',
               ST_SetSRID(ST_MakeLine(ARRAY[
                 ST_MakePoint(x, y),
                 ST_MakePoint(x + dx * 0.5 + dy * 0.2, y + dy * 0.5 - dx * 0.2),
