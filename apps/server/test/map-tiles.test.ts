@@ -127,6 +127,83 @@ describe('network vector tiles', () => {
     }
   });
 
+  it('clusters exactly the points of each cell at every clustered zoom, for a zone-limited operator too, as edits move them', async () => {
+    const tenant = await tenantId(tenantA.slug);
+    const adminToken = await api.tokenFor(tenantA.email('admin'));
+    const email = tenantA.email('zone-operator');
+    const zones = (
+      await adminQuery<{ zone_id: string }>(
+        'SELECT uz.zone_id FROM user_zones uz JOIN users u ON u.id = uz.user_id WHERE u.email = $1',
+        [email],
+      )
+    ).map((row) => row.zone_id);
+    const viewers = [
+      { token: await api.tokenFor(tenantA.email('operator')), sees: (_: AssetRow) => true },
+      {
+        token: await api.tokenFor(email),
+        sees: (a: AssetRow) => a.zone_id !== null && zones.includes(a.zone_id),
+      },
+    ];
+    const alarmedIds = async () =>
+      new Set(
+        (
+          await adminQuery<{ asset_id: string }>(
+            `SELECT DISTINCT asset_id FROM alerts WHERE tenant_id = $1 AND closed_at IS NULL AND asset_id IS NOT NULL
+                AND state IN ('active_unacknowledged', 'active_acknowledged', 'returned_unacknowledged')`,
+            [tenant],
+          )
+        ).map((row) => row.asset_id),
+      );
+
+    const seen = { clusters: 0, lone: 0 };
+    /** What a clustered tile should hold, counted here from the points themselves: cells of 1/16 of a tile. */
+    async function expectClustersOf(at: { z: number; x: number; y: number }): Promise<void> {
+      const points = (await assetsOf(tenant)).filter((a) => a.kind !== 'pipeline');
+      const alarmed = await alarmedIds();
+      for (const viewer of viewers) {
+        const cells = new Map<string, AssetRow[]>();
+        for (const point of points.filter(viewer.sees)) {
+          const cell = tileOf(point.lng, point.lat, at.z + 4);
+          if (cell.x >> 4 !== at.x || cell.y >> 4 !== at.y) continue;
+          const key = `${String(cell.x)}/${String(cell.y)}`;
+          cells.set(key, [...(cells.get(key) ?? []), point]);
+        }
+        const { tile } = await fetchTile(viewer.token, at);
+        const counts = (tile.clusters ?? []).map((c) => Number(c.properties.count)).sort((a, b) => a - b);
+        const expectedCounts = [...cells.values()]
+          .filter((members) => members.length > 1)
+          .map((members) => members.length)
+          .sort((a, b) => a - b);
+        expect(counts).toEqual(expectedCounts);
+        // Lone points, and points in alarm (those reaching past the tile's edge too), drawn on their own.
+        const lone = [...cells.values()].filter((m) => m.length === 1).map((m) => m[0]?.id ?? '');
+        const singles = ids(tile, 'points').filter((id) => !alarmed.has(id));
+        expect(singles.sort()).toEqual(lone.filter((id) => !alarmed.has(id)).sort());
+        seen.clusters += counts.length;
+        seen.lone += lone.length;
+      }
+    }
+
+    const points = (await assetsOf(tenant)).filter((a) => a.kind !== 'pipeline');
+    const first = points[0];
+    if (!first) throw new Error('the seed has point assets');
+    for (const z of [6, 9, 10, 11]) await expectClustersOf(tileOf(first.lng, first.lat, z));
+    expect(seen.clusters).toBeGreaterThan(0);
+    expect(seen.lone).toBeGreaterThan(0);
+
+    // An edit moves a point out of its cluster, and the next tile counts it in its new cell.
+    const moved = await api.request('PATCH', `/api/v1/assets/${first.id}`, {
+      token: adminToken,
+      body: { geometry: { type: 'Point', coordinates: [first.lng + 0.004, first.lat - 0.003] } },
+    });
+    expect(moved.status).toBe(200);
+    for (const z of [9, 10, 11]) await expectClustersOf(tileOf(first.lng, first.lat, z));
+    await api.request('PATCH', `/api/v1/assets/${first.id}`, {
+      token: adminToken,
+      body: { geometry: { type: 'Point', coordinates: [first.lng, first.lat] } },
+    });
+  });
+
   it("never holds another tenant's features", async () => {
     const tokenB = await api.tokenFor(tenantB.email('operator'));
     const assetsA = await assetsOf(await tenantId(tenantA.slug));

@@ -5,9 +5,19 @@ import { tagTextSql } from '../tags/tag.queries.ts';
 /** Tile coordinates run 0..4096; features reach 64 units past the edge so lines and symbols join cleanly. */
 const EXTENT = 4096;
 const BUFFER = 64;
-/** Clusters gather the points of 1/16 of a tile: 32 screen pixels on 512-pixel tiles. */
-const CELLS_PER_TILE = 16;
-const WORLD_METRES = 40_075_016.685_578_49;
+/**
+ * Clusters gather the points of a cell, 1/16 of a tile a side (32 screen pixels on 512-pixel tiles): the cells of
+ * a tile at zoom z are the tiles of zoom z + 4, as map_point_cells counts them (levels 4 to 15).
+ */
+const CELL_LEVELS = 4;
+const CELLS_PER_SIDE = 2 ** CELL_LEVELS;
+/** The deepest clustered zoom, whose cells are map_point_cells' finest level (15). */
+const DEEPEST_CLUSTER_ZOOM = CLUSTER_BELOW_ZOOM - 1;
+if (DEEPEST_CLUSTER_ZOOM + CELL_LEVELS !== 15) {
+  throw new Error('map_point_cells counts levels 4 to 15: its migration must follow CLUSTER_BELOW_ZOOM');
+}
+/** The smallest diameter (mm) of each pipe tier. */
+const PIPE_TIER_DIAMETERS = [0, 200, 450] as const;
 
 /**
  * The smallest pipe tier a tile holds at a zoom (0 below 200 mm, 1 below 450 mm, 2 trunk mains), as a GIS shows
@@ -15,7 +25,7 @@ const WORLD_METRES = 40_075_016.685_578_49;
  * mains, every pipe from zoom 12, where points are no longer clustered either. Tens of thousands of pipes a few
  * pixels long tell an operator nothing at city scale and cost every frame. Pipes in alarm are in every tier.
  */
-export function minimumPipeTier(z: number): number {
+export function minimumPipeTier(z: number): 0 | 1 | 2 {
   if (z <= 10) return 2;
   if (z < CLUSTER_BELOW_ZOOM) return 1;
   return 0;
@@ -52,85 +62,146 @@ const worstAlarmSql = `
      GROUP BY al.asset_id
   ),`;
 
-const tileSql = (withAlarms: boolean) => `
-  WITH bounds AS (
+const boundsSql = `
+  bounds AS (
     SELECT ST_TileEnvelope($1::int, $2::int, $3::int) AS tile,
            ST_Transform(ST_TileEnvelope($1::int, $2::int, $3::int, margin => ${String(BUFFER / EXTENT)}), 4326) AS area
-  ),
-  ${withAlarms ? worstAlarmSql : ''}
-  visible AS MATERIALIZED (
-    SELECT a.id, a.code, a.kind, a.geom, a.diameter_mm, a.from_asset_id, a.to_asset_id,
-           ${withAlarms ? 'coalesce(w.level, 0)' : '0'} AS alarm,
-           ${withAlarms ? 'coalesce(w.unacknowledged_level = w.level, false)' : 'false'} AS unacknowledged,
-           a.maintenance_since IS NOT NULL AS in_maintenance
-      FROM bounds b
-      JOIN assets a ON a.geom && b.area
-      ${withAlarms ? 'LEFT JOIN worst w ON w.asset_id = a.id' : ''}
-     WHERE a.archived_at IS NULL AND ($4::uuid[] IS NULL OR a.zone_id = ANY($4::uuid[]))
-  ),
-  point_rows AS MATERIALIZED (
-    SELECT v.*, ST_Transform(v.geom, 3857) AS merc FROM visible v WHERE v.kind <> 'pipeline'
-  ),
-  cells AS (
-    SELECT count(*) AS count, max(p.alarm) AS alarm, bool_or(p.unacknowledged) AS unacknowledged,
-           min(p.id::text) AS only_id, avg(ST_X(p.merc)) AS x, avg(ST_Y(p.merc)) AS y
-      FROM point_rows p, bounds b
-     WHERE $5::float8 IS NOT NULL
-       -- Only the tile's own points: cells nest in tiles, so no cluster is cut twice.
-       AND ST_X(p.merc) >= ST_XMin(b.tile) AND ST_X(p.merc) < ST_XMax(b.tile)
-       AND ST_Y(p.merc) > ST_YMin(b.tile) AND ST_Y(p.merc) <= ST_YMax(b.tile)
-     GROUP BY floor(ST_X(p.merc) / $5::float8), floor(ST_Y(p.merc) / $5::float8)
-  ),
-  cluster_features AS (
-    SELECT c.count::int AS count, c.alarm, c.unacknowledged,
-           ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(c.x, c.y), 3857), b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
-      FROM cells c, bounds b WHERE c.count > 1
-  ),
-  point_features AS (
-    SELECT p.id::text AS id, p.code, p.kind::text AS kind, ${withAlarms ? 'p.alarm, p.unacknowledged,' : ''}
-           p.in_maintenance AS "inMaintenance", ${tagsOf('p')} AS tags,
-           ST_AsMVTGeom(p.merc, b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
-      FROM point_rows p, bounds b
-     WHERE $5::float8 IS NULL OR p.alarm > 0
-        OR p.id::text IN (SELECT only_id FROM cells WHERE count = 1)
-  ),
-  pipe_rows AS (
-    SELECT v.*, CASE WHEN v.diameter_mm >= 450 THEN 2 WHEN v.diameter_mm >= 200 THEN 1 ELSE 0 END AS tier,
-           -- Drawn in the direction of flow (from_asset to to_asset), whichever way it was digitised.
-           CASE WHEN f.geom IS NOT NULL
-                  THEN ST_Distance(ST_StartPoint(v.geom), f.geom) > ST_Distance(ST_EndPoint(v.geom), f.geom)
-                WHEN t.geom IS NOT NULL
-                  THEN ST_Distance(ST_EndPoint(v.geom), t.geom) > ST_Distance(ST_StartPoint(v.geom), t.geom)
-                ELSE false END AS against_flow
-      FROM visible v
-      LEFT JOIN assets f ON f.id = v.from_asset_id
-      LEFT JOIN assets t ON t.id = v.to_asset_id
-     WHERE v.kind = 'pipeline'
-  ),
-  pipe_features AS (
-    SELECT p.id::text AS id, p.code, p.diameter_mm AS "diameterMm", p.tier,
-           ${withAlarms ? 'p.alarm, p.unacknowledged,' : ''}
-           p.in_maintenance AS "inMaintenance", ${tagsOf('p')} AS tags,
+  ),`;
+
+const inZones = (alias: string) => `($4::uuid[] IS NULL OR ${alias}.zone_id = ANY($4::uuid[]))`;
+
+/** Whether pipe `p` was digitised against its flow (from_asset to to_asset), so the tile draws it reversed. */
+const againstFlowSql = `
+  CASE WHEN f.geom IS NOT NULL THEN ST_Distance(ST_StartPoint(p.geom), f.geom) > ST_Distance(ST_EndPoint(p.geom), f.geom)
+       WHEN t.geom IS NOT NULL THEN ST_Distance(ST_EndPoint(p.geom), t.geom) > ST_Distance(ST_StartPoint(p.geom), t.geom)
+       ELSE false END`;
+
+const tierSql = (alias: string) =>
+  `CASE WHEN ${alias}.diameter_mm >= ${String(PIPE_TIER_DIAMETERS[2])} THEN 2
+        WHEN ${alias}.diameter_mm >= ${String(PIPE_TIER_DIAMETERS[1])} THEN 1 ELSE 0 END`;
+
+/** A pipe as a tile feature, drawn in the direction of flow; `alarms` adds its alarm state from `worst`. */
+const pipeFeatureSql = (alarms: boolean) => `
+    SELECT p.id::text AS id, p.code, p.diameter_mm AS "diameterMm", ${tierSql('p')} AS tier,
+           ${alarms ? 'coalesce(w.level, 0) AS alarm, coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,' : ''}
+           p.maintenance_since IS NOT NULL AS "inMaintenance", ${tagsOf('p')} AS tags,
            (p.from_asset_id IS NOT NULL OR p.to_asset_id IS NOT NULL) AS directed,
-           ST_AsMVTGeom(ST_Transform(CASE WHEN p.against_flow THEN ST_Reverse(p.geom) ELSE p.geom END, 3857),
+           ST_AsMVTGeom(ST_Transform(CASE WHEN ${againstFlowSql} THEN ST_Reverse(p.geom) ELSE p.geom END, 3857),
                         b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
-      FROM pipe_rows p, bounds b
-     WHERE p.tier >= $6::int OR p.alarm > 0
-  ),
+      FROM pipe_rows p
+      ${alarms ? 'LEFT JOIN worst w ON w.asset_id = p.id' : ''}
+      LEFT JOIN assets f ON f.id = p.from_asset_id
+      LEFT JOIN assets t ON t.id = p.to_asset_id
+      CROSS JOIN bounds b`;
+
+const zoneFeaturesSql = `
   zone_features AS (
     SELECT z.id::text AS id, z.code, z.name, z.kind::text AS kind,
            ST_AsMVTGeom(ST_Transform(z.geom, 3857), b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
       FROM bounds b
       JOIN zones z ON z.geom && b.area
      WHERE z.archived_at IS NULL AND ($4::uuid[] IS NULL OR z.id = ANY($4::uuid[]))
-  )
+  )`;
+
+const layersSql = (clusters: boolean) => `
   SELECT coalesce((SELECT ST_AsMVT(f, 'zones', ${String(EXTENT)}, 'geom') FROM zone_features f WHERE f.geom IS NOT NULL), '')
       || coalesce((SELECT ST_AsMVT(f, 'pipes', ${String(EXTENT)}, 'geom') FROM pipe_features f WHERE f.geom IS NOT NULL), '')
-      || coalesce((SELECT ST_AsMVT(f, 'clusters', ${String(EXTENT)}, 'geom') FROM cluster_features f WHERE f.geom IS NOT NULL), '')
+      ${clusters ? `|| coalesce((SELECT ST_AsMVT(f, 'clusters', ${String(EXTENT)}, 'geom') FROM cluster_features f WHERE f.geom IS NOT NULL), '')` : ''}
       || coalesce((SELECT ST_AsMVT(f, 'points', ${String(EXTENT)}, 'geom') FROM point_features f WHERE f.geom IS NOT NULL), '')
       AS tile`;
-const clusteredTileSql = tileSql(true);
-const networkTileSql = tileSql(false);
+
+/**
+ * A tile from zoom CLUSTER_BELOW_ZOOM in: every point and pipe under it, no alarm states (the console colours
+ * them from its alert feed). Parameters: z, x, y, zones.
+ */
+const networkTileSql = `
+  WITH ${boundsSql}
+  visible AS MATERIALIZED (
+    SELECT a.* FROM bounds b JOIN assets a ON a.geom && b.area WHERE a.archived_at IS NULL AND ${inZones('a')}
+  ),
+  point_features AS (
+    SELECT p.id::text AS id, p.code, p.kind::text AS kind, p.maintenance_since IS NOT NULL AS "inMaintenance",
+           ${tagsOf('p')} AS tags, ST_AsMVTGeom(ST_Transform(p.geom, 3857), b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
+      FROM visible p, bounds b WHERE p.kind <> 'pipeline'
+  ),
+  pipe_rows AS (SELECT * FROM visible WHERE kind = 'pipeline'),
+  pipe_features AS (${pipeFeatureSql(false)}),
+  ${zoneFeaturesSql}
+  ${layersSql(false)}`;
+
+/**
+ * A zoomed-out tile: points as clusters per cell, read from the counts kept in map_point_cells (never from the
+ * points themselves, which at city scale are hundreds of thousands), each cluster coloured by its worst alarm; a
+ * point alone in its cell and every point in alarm drawn on its own; the pipes of the zoom's tier and every pipe
+ * in alarm. Parameters: z, x, y, zones, the smallest pipe diameter drawn.
+ */
+const clusteredTileSql = `
+  WITH ${boundsSql}
+  ${worstAlarmSql}
+  cells AS MATERIALIZED (
+    SELECT c.cx, c.cy, sum(c.count)::int AS count, sum(c.sum_x) AS sum_x, sum(c.sum_y) AS sum_y
+      FROM map_point_cells c
+     WHERE c.level = $1::int + ${String(CELL_LEVELS)}
+       AND c.cx BETWEEN $2::int * ${String(CELLS_PER_SIDE)} AND $2::int * ${String(CELLS_PER_SIDE)} + ${String(CELLS_PER_SIDE - 1)}
+       AND c.cy BETWEEN $3::int * ${String(CELLS_PER_SIDE)} AND $3::int * ${String(CELLS_PER_SIDE)} + ${String(CELLS_PER_SIDE - 1)}
+       AND ${inZones('c')}
+     GROUP BY c.cx, c.cy
+    HAVING sum(c.count) > 0
+  ),
+  -- The assets in alarm under the tile: as many as there are open alerts, not as many as there are assets.
+  alarmed AS MATERIALIZED (
+    SELECT a.id, a.kind, a.diameter_mm, w.level AS alarm, coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
+           ST_Transform(a.geom, 3857) AS merc
+      FROM worst w JOIN assets a ON a.id = w.asset_id CROSS JOIN bounds b
+     WHERE a.archived_at IS NULL AND a.geom && b.area AND ${inZones('a')}
+  ),
+  alarmed_cells AS (
+    SELECT map_cell_column(ST_X(p.merc)) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) AS cx,
+           map_cell_row(ST_Y(p.merc)) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) AS cy,
+           max(p.alarm) AS alarm, bool_or(p.unacknowledged) AS unacknowledged
+      FROM alarmed p WHERE p.kind <> 'pipeline' GROUP BY 1, 2
+  ),
+  cluster_features AS (
+    SELECT c.count, coalesce(ac.alarm, 0) AS alarm, coalesce(ac.unacknowledged, false) AS unacknowledged,
+           ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(c.sum_x / c.count, c.sum_y / c.count), 3857), b.tile,
+                        ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
+      FROM cells c LEFT JOIN alarmed_cells ac ON ac.cx = c.cx AND ac.cy = c.cy CROSS JOIN bounds b
+     WHERE c.count > 1
+  ),
+  -- A cell of one point shows that point: found under the cell's own envelope (in degrees, a hair wider, then
+  -- the exact cell), at most 256 index probes a tile.
+  singles AS (
+    SELECT s.id FROM cells c
+     CROSS JOIN LATERAL (
+       SELECT a.id FROM assets a
+        WHERE a.geom && ST_Expand(ST_Transform(ST_TileEnvelope($1::int + ${String(CELL_LEVELS)}, c.cx, c.cy), 4326), 1e-9)
+          AND a.kind <> 'pipeline' AND a.archived_at IS NULL AND ${inZones('a')}
+          AND map_cell_column(ST_X(ST_Transform(a.geom, 3857))) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) = c.cx
+          AND map_cell_row(ST_Y(ST_Transform(a.geom, 3857))) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) = c.cy
+        LIMIT 1
+     ) s
+     WHERE c.count = 1
+  ),
+  point_features AS (
+    SELECT a.id::text AS id, a.code, a.kind::text AS kind, coalesce(w.level, 0) AS alarm,
+           coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
+           a.maintenance_since IS NOT NULL AS "inMaintenance", ${tagsOf('a')} AS tags,
+           ST_AsMVTGeom(ST_Transform(a.geom, 3857), b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
+      FROM (SELECT id FROM singles UNION SELECT id FROM alarmed WHERE kind <> 'pipeline') p
+      JOIN assets a ON a.id = p.id
+      LEFT JOIN worst w ON w.asset_id = a.id
+      CROSS JOIN bounds b
+  ),
+  -- The zoom's tier from the pipes' own index, and the smaller pipes in alarm.
+  pipe_rows AS (
+    SELECT a.* FROM bounds b JOIN assets a ON a.geom && b.area
+     WHERE a.kind = 'pipeline' AND a.archived_at IS NULL AND a.diameter_mm >= $5::int AND ${inZones('a')}
+    UNION ALL
+    SELECT a.* FROM alarmed p JOIN assets a ON a.id = p.id WHERE p.kind = 'pipeline' AND p.diameter_mm < $5::int
+  ),
+  pipe_features AS (${pipeFeatureSql(true)}),
+  ${zoneFeaturesSql}
+  ${layersSql(true)}`;
 
 /**
  * One vector tile of the network the caller may see (row-level security keeps it to the tenant in context;
@@ -142,12 +213,16 @@ export async function renderMapTile(
   tile: TileParams,
   zones: readonly string[] | null,
 ): Promise<Buffer> {
-  const cellMetres = tile.z < CLUSTER_BELOW_ZOOM ? WORLD_METRES / 2 ** tile.z / CELLS_PER_TILE : null;
-  const withAlarms = tileCarriesAlarms(tile.z);
-  const { rows } = await client.query<{ tile: Buffer }>({
-    name: withAlarms ? 'map-tile-clustered' : 'map-tile-network',
-    text: withAlarms ? clusteredTileSql : networkTileSql,
-    values: [tile.z, tile.x, tile.y, zones, cellMetres, minimumPipeTier(tile.z)],
-  });
+  const { rows } = tileCarriesAlarms(tile.z)
+    ? await client.query<{ tile: Buffer }>({
+        name: 'map-tile-clustered',
+        text: clusteredTileSql,
+        values: [tile.z, tile.x, tile.y, zones, PIPE_TIER_DIAMETERS[minimumPipeTier(tile.z)]],
+      })
+    : await client.query<{ tile: Buffer }>({
+        name: 'map-tile-network',
+        text: networkTileSql,
+        values: [tile.z, tile.x, tile.y, zones],
+      });
   return rows[0]?.tile ?? Buffer.alloc(0);
 }
