@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { loadConfig } from '@tidewatch/server/config';
 import { createLogger } from '@tidewatch/server/logger';
 import { startServer, type RunningServer } from '@tidewatch/server/server';
@@ -32,33 +30,4 @@ export async function startBenchServer(
     ...env,
   });
   return startServer(config, createLogger('warn', false));
-}
-
-/**
- * The compiled server (`apps/server/dist/main.js`, as `npm start` runs it in production; the benchmark's script
- * builds it first) in a process of its own, on `port`, logging warnings only, with no broker port of its own.
- * `nodeArgs` go to its node (a CPU profile, GC traces); `env` adds to or overrides the settings.
- */
-export async function spawnServerProcess(options: {
-  readonly databaseUrl: string;
-  readonly port: number;
-  readonly nodeArgs?: readonly string[];
-  readonly env?: Readonly<Record<string, string>>;
-}): Promise<ChildProcess> {
-  const main = path.resolve(import.meta.dirname, '../../apps/server/dist/main.js');
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      TIDEWATCH_SECRET_KEY_FILE: await testSecretKeyFile(),
-      LOG_LEVEL: 'warn',
-      PORT: String(options.port),
-      MQTT_PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: options.databaseUrl,
-      LOGIN_RATE_LIMIT_PER_IP: '100000',
-      ...options.env,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
 }

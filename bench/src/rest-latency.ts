@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { ServerProcess } from '@tidewatch/server/testing/server-process';
 import type { Alert, Page, TokenResponse } from '@tidewatch/shared';
-import { spawnServerProcess } from './bench-server.ts';
 import { writeResults } from './results-file.ts';
 import { openLoop, type LoadResult } from './open-loop.ts';
 import { machineInfo } from './stats.ts';
@@ -22,18 +22,6 @@ const port = Number(process.env.BENCH_PORT ?? 18_080);
 const acceptEncoding = process.env.BENCH_ACCEPT_ENCODING ?? 'gzip, deflate, br';
 // A directory for the server's V8 CPU profile (node --cpu-prof), written when it stops.
 const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR;
-
-async function waitForReady(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 120; attempt += 1) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the server did not become ready');
-}
 
 /** Comments on the tenant's alerts at a steady rate until stopped: each one moves the alert sequence. */
 function backgroundChanges(url: string, headers: Record<string, string>, alertIds: readonly string[]) {
@@ -119,10 +107,10 @@ const nodeArgs = [
   ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
   ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
 ];
-const server = await spawnServerProcess({ databaseUrl: database.appUrl, port, nodeArgs });
-const url = `http://127.0.0.1:${String(port)}`;
+const server = new ServerProcess({ databaseUrl: database.appUrl, port, compiled: true, nodeArgs });
+const url = server.url;
 try {
-  await waitForReady(url);
+  await server.start();
   const [tenant] = demoTenants;
   const login = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
@@ -241,7 +229,6 @@ try {
     report.backgroundChanges,
   );
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await server.stop();
   await database.drop();
 }

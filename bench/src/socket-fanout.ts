@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { hashCredential } from '@tidewatch/db';
 import { createTestDatabase, demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { ServerProcess } from '@tidewatch/server/testing/server-process';
 import type { Alert, Page, TokenResponse } from '@tidewatch/shared';
 import pg from 'pg';
 import { io } from 'socket.io-client';
 import { Histogram, preciseNow } from './socket-fanout/histogram.ts';
 import { cpuSeconds, perThousand } from './socket-fanout/process-cpu.ts';
 import type { ClientSpec, Command, Reply } from './socket-fanout/protocol.ts';
-import { spawnServerProcess } from './bench-server.ts';
 import { writeResults } from './results-file.ts';
 import { machineInfo, round } from './stats.ts';
 
@@ -39,18 +39,6 @@ const url = `http://127.0.0.1:${String(port)}`;
 const bareUrl = `http://127.0.0.1:${String(barePort)}`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitForReady(): Promise<void> {
-  for (let attempt = 0; attempt < 240; attempt += 1) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(250);
-  }
-  throw new Error('the server did not become ready');
-}
 
 async function serverMemory(): Promise<{ rss: number; heapUsed: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -202,7 +190,7 @@ const database = await createTestDatabase({ seed: true });
 const admin = new pg.Client({ connectionString: database.adminUrl });
 await admin.connect();
 const children: ChildProcess[] = [];
-let server: ChildProcess | undefined;
+let server: ServerProcess | undefined;
 let bare: ChildProcess | undefined;
 try {
   // Devices of the benchmark's own, on no asset: no alert rule watches them, so readings change no alert and
@@ -233,9 +221,10 @@ try {
 
   // BENCH_SERVER_NODE_ARGS passes options to the server's node, e.g. `--cpu-prof --cpu-prof-dir=prof`.
   const serverNodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  server = await spawnServerProcess({
+  server = new ServerProcess({
     databaseUrl: database.appUrl,
     port,
+    compiled: true,
     nodeArgs: serverNodeArgs,
     env: {
       ACCESS_TOKEN_TTL_S: '7200',
@@ -245,7 +234,7 @@ try {
       REALTIME_COALESCE_MS: String(coalesceMs),
     },
   });
-  await waitForReady();
+  await server.start();
 
   const login = async (email: string): Promise<string> => {
     const response = await fetch(`${url}/api/v1/auth/login`, {
@@ -362,8 +351,7 @@ try {
   const gatewayCpu = (await cpuSeconds(server.pid)) - gatewayCpuBefore;
   const gateway = await collect(children, sent, readingsStored);
   await ask(children, { type: 'disconnect' }, 'disconnected');
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server?.once('exit', resolve));
+  await server.stop();
   server = undefined;
 
   // The matching limit: bare Socket.IO, same machine, same clients.
@@ -520,10 +508,7 @@ try {
 } finally {
   for (const child of children) child.kill('SIGTERM');
   bare?.kill('SIGTERM');
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server?.once('exit', resolve));
-  }
+  await server?.stop();
   await admin.end();
   await database.drop();
 }

@@ -12,7 +12,14 @@ import type { RequestWatcher } from './access-log.ts';
 import { AppError } from './app-error.ts';
 import type { TenantContext } from './request-context.ts';
 import { requestIdFor } from './request-id.ts';
-import { judgeCaller, RawBody, type AnyRoute, type CallerRequest, type ContextResolver } from './route.ts';
+import {
+  judgeCaller,
+  RawBody,
+  rawBodyAnswer,
+  type AnyRoute,
+  type CallerRequest,
+  type ContextResolver,
+} from './route.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -160,6 +167,19 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** Accept-Encoding values seen, and whether each takes gzip: clients send a handful, parsed once each. */
+const gzipChoices = new Map<string, boolean>();
+const MAX_GZIP_CHOICES = 64;
+
+function acceptsGzip(req: IncomingMessage): boolean {
+  const header = headerOf(req, 'accept-encoding') ?? '';
+  const known = gzipChoices.get(header);
+  if (known !== undefined) return known;
+  const choice = accepts(req).encodings(['gzip', 'identity']) === 'gzip';
+  if (gzipChoices.size < MAX_GZIP_CHOICES) gzipChoices.set(header, choice);
+  return choice;
+}
+
 /**
  * Status and body of a handler's result, its headers added to `headers` (names in lower case, as Node keeps
  * them), as Express's `res.send` would.
@@ -177,16 +197,18 @@ function answerOf(
     status = result.status ?? status;
     if (status === 204 || status === 304) return { status, body: undefined };
     headers['content-type'] = result.contentType;
-    body = result.text;
-    if (result.gzip) {
+    const answer = rawBodyAnswer(
+      result,
+      () => acceptsGzip(req),
+      typeof headers.etag === 'string' ? headers.etag : undefined,
+    );
+    body = answer.body;
+    if (answer.variesByEncoding) {
       const vary = headers.vary;
       headers.vary = typeof vary === 'string' ? `${vary}, Accept-Encoding` : 'Accept-Encoding';
-      if (accepts(req).encodings(['gzip', 'identity']) === 'gzip') {
-        if (typeof headers.etag === 'string') headers.etag = `${headers.etag.slice(0, -1)}-gzip"`;
-        headers['content-encoding'] = 'gzip';
-        body = result.gzip;
-      }
     }
+    if (answer.etag !== undefined) headers.etag = answer.etag;
+    if (answer.gzipped) headers['content-encoding'] = 'gzip';
   } else {
     headers['content-type'] = 'application/json; charset=utf-8';
     body = JSON.stringify(result);

@@ -31,6 +31,32 @@ export class RawBody<T> {
 
 type Body<R> = R | RawBody<R>;
 
+/** How a raw body goes out: the bytes, and whether they are its gzipped copy (and so vary by Accept-Encoding). */
+export interface RawBodyAnswer {
+  readonly body: string | Buffer;
+  readonly gzipped: boolean;
+  /** There is a gzipped copy: the answer depends on the request's Accept-Encoding. */
+  readonly variesByEncoding: boolean;
+  /** The ETag to send: a gzipped answer's gets a `-gzip` suffix, so caches keep the two apart. */
+  readonly etag: string | undefined;
+}
+
+/** What a raw body answers a request that does (or does not) accept gzip, with the ETag the route set. */
+export function rawBodyAnswer(
+  result: RawBody<unknown>,
+  acceptsGzip: () => boolean,
+  etag: string | undefined,
+): RawBodyAnswer {
+  if (!result.gzip) return { body: result.text, gzipped: false, variesByEncoding: false, etag };
+  if (!acceptsGzip()) return { body: result.text, gzipped: false, variesByEncoding: true, etag };
+  return {
+    body: result.gzip,
+    gzipped: true,
+    variesByEncoding: true,
+    etag: etag === undefined ? undefined : `${etag.slice(0, -1)}-gzip"`,
+  };
+}
+
 interface Input<P, Q, B> {
   readonly params: P;
   readonly query: Q;
@@ -323,16 +349,16 @@ function mountRoute(
         return;
       }
       res.type(result.contentType);
-      if (result.gzip) {
-        res.vary('Accept-Encoding');
-        if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
-          const etag = res.get('ETag');
-          if (etag) res.set('ETag', `${etag.slice(0, -1)}-gzip"`);
-          res.set('Content-Encoding', 'gzip').send(result.gzip);
-          return;
-        }
-      }
-      res.send(result.text);
+      const etag = res.get('ETag');
+      const answer = rawBodyAnswer(
+        result,
+        () => req.acceptsEncodings('gzip', 'identity') === 'gzip',
+        typeof etag === 'string' ? etag : undefined,
+      );
+      if (answer.variesByEncoding) res.vary('Accept-Encoding');
+      if (answer.etag !== undefined) res.set('ETag', answer.etag);
+      if (answer.gzipped) res.set('Content-Encoding', 'gzip');
+      res.send(answer.body);
       return;
     }
     res.status(status).json(result);

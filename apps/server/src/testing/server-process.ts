@@ -10,6 +10,10 @@ export interface ServerProcessOptions {
   readonly mqttPort?: number;
   readonly databaseUrl: string;
   readonly env?: Record<string, string>;
+  /** Runs the compiled server (`dist/main.js`, as `npm start` does; build it first), not its TypeScript sources. */
+  readonly compiled?: boolean;
+  /** Options for the server's node: a CPU profile, GC traces. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -29,8 +33,16 @@ export class ServerProcess {
     return `mqtt://127.0.0.1:${String(this.options.mqttPort ?? 1883)}`;
   }
 
+  /** The server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
+    const entry = this.options.compiled
+      ? [path.join(root, 'apps/server/dist/main.js')]
+      : ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')];
+    this.child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), ...entry], {
       env: {
         ...process.env,
         NODE_ENV: 'production',
