@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
 import { readMapExtent } from './map-extent.query.ts';
-import { renderMapTile, tileCarriesAlarms } from './map-tile.query.ts';
+import { renderMapTile, tileCarriesAlarms, withoutJit } from './map-tile.query.ts';
 import { readMapVersion } from './map-version.query.ts';
 import type { TileCache } from './tile-cache.ts';
 
@@ -112,7 +112,10 @@ export class MapTiles {
     tile: TileParams,
     zones: readonly string[] | null,
   ): Promise<Buffer> {
-    const mvt = await withTenantClient(this.pool, context, (client) => renderMapTile(client, tile, zones));
+    const mvt = await withTenantClient(this.pool, context, async (client) => {
+      await withoutJit(client);
+      return renderMapTile(client, tile, zones);
+    });
     return mvt.length === 0 ? mvt : gzipAsync(mvt);
   }
 }
