@@ -20,18 +20,6 @@ if (DEEPEST_CLUSTER_ZOOM + CELL_LEVELS !== 15) {
 const PIPE_TIER_DIAMETERS = [0, 200, 450] as const;
 
 /**
- * The smallest pipe tier a tile holds at a zoom (0 below 200 mm, 1 below 450 mm, 2 trunk mains), as a GIS shows
- * a network by scale: a whole city (zoom 10 and out) by its trunk mains, a district (11) with its distribution
- * mains, every pipe from zoom 12, where points are no longer clustered either. Tens of thousands of pipes a few
- * pixels long tell an operator nothing at city scale and cost every frame. Pipes in alarm are in every tier.
- */
-export function minimumPipeTier(z: number): 0 | 1 | 2 {
-  if (z <= 10) return 2;
-  if (z < CLUSTER_BELOW_ZOOM) return 1;
-  return 0;
-}
-
-/**
  * An emitted feature's tags as ',tag,tag,' so a style can filter by substring (',key,' or ',key:' or
  * ',key:value,'); read only for the features a tile holds, not for the clustered or filtered-out rows.
  */
@@ -132,8 +120,9 @@ const networkTileSql = `
 /**
  * A zoomed-out tile: points as clusters per cell, read from the counts kept in map_point_cells (never from the
  * points themselves, which at city scale are hundreds of thousands), each cluster coloured by its worst alarm; a
- * point alone in its cell and every point in alarm drawn on its own; the pipes of the zoom's tier and every pipe
- * in alarm. Parameters: z, x, y, zones, the smallest pipe diameter drawn.
+ * point alone in its cell and every point in alarm drawn on its own; the pipes drawn from this zoom (kept in
+ * map_pipe_zooms: trunk mains, then from zoom 11 mains of 200 mm and up, at most 2,000 a tile, larger first) and
+ * every pipe in alarm. Parameters: z, x, y, zones.
  */
 const clusteredTileSql = `
   WITH ${boundsSql}
@@ -152,7 +141,7 @@ const clusteredTileSql = `
   ),
   -- The assets in alarm under the tile: as many as there are open alerts, not as many as there are assets.
   alarmed AS MATERIALIZED (
-    SELECT a.id, a.kind, a.diameter_mm, w.level AS alarm, coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
+    SELECT a.id, a.kind, w.level AS alarm, coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
            ST_Transform(a.geom, 3857) AS merc
       FROM worst w JOIN assets a ON a.id = w.asset_id CROSS JOIN bounds b
      WHERE a.archived_at IS NULL AND a.geom && b.area AND ${inZones('a')}
@@ -195,12 +184,17 @@ const clusteredTileSql = `
       LEFT JOIN worst w ON w.asset_id = a.id
       CROSS JOIN bounds b
   ),
-  -- The zoom's tier from the pipes' own index, and the smaller pipes in alarm.
+  -- The pipes drawn from this zoom (map_pipe_zooms: the larger mains first, at most 2,000 a tile), and every other
+  -- pipe in alarm.
   pipe_rows AS (
-    SELECT a.* FROM bounds b JOIN assets a ON a.geom && b.area
-     WHERE a.kind = 'pipeline' AND a.archived_at IS NULL AND a.diameter_mm >= $5::int AND ${inZones('a')}
+    SELECT a.* FROM bounds b
+      JOIN map_pipe_zooms m ON m.geom && b.area AND m.min_zoom <= $1::int
+      JOIN assets a ON a.id = m.asset_id
+     WHERE a.kind = 'pipeline' AND a.archived_at IS NULL AND ${inZones('a')}
     UNION ALL
-    SELECT a.* FROM alarmed p JOIN assets a ON a.id = p.id WHERE p.kind = 'pipeline' AND p.diameter_mm < $5::int
+    SELECT a.* FROM alarmed p JOIN assets a ON a.id = p.id
+     WHERE p.kind = 'pipeline'
+       AND NOT EXISTS (SELECT 1 FROM map_pipe_zooms m WHERE m.asset_id = p.id AND m.min_zoom <= $1::int)
   ),
   pipe_features AS (${pipeFeatureSql(true)}),
   ${zoneFeaturesSql}
@@ -220,7 +214,7 @@ export async function renderMapTile(
     ? await client.query<{ tile: Buffer }>({
         name: 'map-tile-clustered',
         text: clusteredTileSql,
-        values: [tile.z, tile.x, tile.y, zones, PIPE_TIER_DIAMETERS[minimumPipeTier(tile.z)]],
+        values: [tile.z, tile.x, tile.y, zones],
       })
     : await client.query<{ tile: Buffer }>({
         name: 'map-tile-network',

@@ -115,7 +115,3 @@ ALTER TABLE map_point_cells ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON map_point_cells USING (tenant_id = app_tenant_id());
 GRANT SELECT ON map_point_cells TO tidewatch_app;
 
--- A zoomed-out tile draws the pipes of its tier (200 mm and up at zoom 11, 450 mm and up further out): this index
--- finds them without visiting the points and small pipes under the tile.
-CREATE INDEX assets_pipes_by_size_idx ON assets USING gist (tenant_id, diameter_mm, geom)
-  WHERE kind = 'pipeline' AND archived_at IS NULL;
