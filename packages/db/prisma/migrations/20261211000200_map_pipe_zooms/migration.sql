@@ -54,7 +54,7 @@ CREATE FUNCTION map_pipe_zooms_take_sql(source text) RETURNS text
   LANGUAGE sql IMMUTABLE
   RETURN format($sql$
     WITH candidates AS (
-      SELECT s.id, s.tenant_id, s.geom, s.diameter_mm, ST_Length(s.geom) AS length,
+      SELECT s.id, s.tenant_id, s.diameter_mm, ST_Length(s.geom) AS length,
              CASE WHEN s.diameter_mm >= 450 THEN 0 ELSE 11 END AS first_zoom,
              map_cell_column(ST_X(m.mid)) >> 4 AS tx, map_cell_row(ST_Y(m.mid)) >> 4 AS ty
         FROM (%s) s
@@ -63,24 +63,26 @@ CREATE FUNCTION map_pipe_zooms_take_sql(source text) RETURNS text
        WHERE s.diameter_mm >= 200 AND ST_YMin(s.geom) >= -85.0511287798 AND ST_YMax(s.geom) <= 85.0511287798
     ),
     ranked AS (
-      SELECT c.id, z.zoom, c.tenant_id, c.tx >> (11 - z.zoom) AS ztx, c.ty >> (11 - z.zoom) AS zty,
+      SELECT c.id, c.tenant_id, c.tx, c.ty, z.zoom, c.tx >> (11 - z.zoom) AS ztx, c.ty >> (11 - z.zoom) AS zty,
              row_number() OVER (PARTITION BY c.tenant_id, z.zoom, c.tx >> (11 - z.zoom), c.ty >> (11 - z.zoom)
                                 ORDER BY c.diameter_mm DESC, c.length DESC, c.id) AS rank
         FROM candidates c JOIN generate_series(0, 11) AS z (zoom) ON z.zoom >= c.first_zoom
     ),
     judged AS (
-      SELECT r.id, r.zoom, coalesce(s.taken, 0) + r.rank <= 2000 AS room
+      SELECT r.id, r.tenant_id, r.tx, r.ty, r.zoom, coalesce(s.taken, 0) + r.rank <= 2000 AS room
         FROM ranked r
         LEFT JOIN map_pipe_slots s ON s.tenant_id = r.tenant_id AND s.zoom = r.zoom AND s.tx = r.ztx AND s.ty = r.zty
     ),
     zooms AS (
-      SELECT j.id, coalesce(max(j.zoom) FILTER (WHERE NOT j.room) + 1, min(j.zoom)) AS min_zoom
-        FROM judged j GROUP BY j.id
+      SELECT j.id, j.tenant_id, j.tx, j.ty, coalesce(max(j.zoom) FILTER (WHERE NOT j.room) + 1, min(j.zoom)) AS min_zoom
+        FROM judged j GROUP BY j.id, j.tenant_id, j.tx, j.ty
     ),
+    -- Nothing here joins back to the candidates: a transition table has no statistics, and a plan that guessed
+    -- it small would compare every pair (25 s for 50,000 pipes). The geometry comes from the row by its key.
     drawn AS (
       INSERT INTO map_pipe_zooms (asset_id, tenant_id, min_zoom, tx, ty, geom)
-      SELECT c.id, c.tenant_id, z.min_zoom, c.tx, c.ty, c.geom
-        FROM zooms z JOIN candidates c ON c.id = z.id
+      SELECT z.id, z.tenant_id, z.min_zoom, z.tx, z.ty, a.geom
+        FROM zooms z JOIN assets a ON a.id = z.id
        WHERE z.min_zoom <= 11
       RETURNING tenant_id, min_zoom, tx, ty
     ),
@@ -95,26 +97,26 @@ CREATE FUNCTION map_pipe_zooms_take_sql(source text) RETURNS text
   $sql$, source);
 
 -- Runs with the owner's rights. An UPDATE re-places only the pipes it moved, resized, archived or turned into or
--- out of pipes; a rename or maintenance keeps a pipe's zoom.
+-- out of pipes; a rename or maintenance keeps a pipe's zoom. Old and new versions are compared as sets (EXCEPT),
+-- never joined: transition tables have no statistics, and a join of the two was planned as a nested loop.
 CREATE FUNCTION update_map_pipe_zooms() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
   DECLARE
-    pipe CONSTANT text := $p$ %1$s.kind = 'pipeline' AND %1$s.archived_at IS NULL $p$;
-    same CONSTANT text := $s$ n.id = o.id AND n.kind = o.kind AND n.archived_at IS NOT DISTINCT FROM o.archived_at
-                              AND n.diameter_mm IS NOT DISTINCT FROM o.diameter_mm AND ST_OrderingEquals(n.geom, o.geom) $s$;
+    version CONSTANT text := $v$ SELECT %1$s.id, %1$s.tenant_id, %1$s.kind, %1$s.archived_at, %1$s.diameter_mm,
+                                        ST_AsEWKB(%1$s.geom) AS line FROM %2$s %1$s $v$;
+    placed CONSTANT text := $p$ SELECT d.id, d.tenant_id, ST_GeomFromEWKB(d.line) AS geom, d.diameter_mm
+                                  FROM (%s) d WHERE d.kind = 'pipeline' AND d.archived_at IS NULL $p$;
   BEGIN
     IF TG_OP = 'DELETE' THEN
       EXECUTE map_pipe_zooms_release_sql('SELECT o.id FROM old_rows o');
     ELSIF TG_OP = 'INSERT' THEN
-      EXECUTE map_pipe_zooms_take_sql(
-        'SELECT n.id, n.tenant_id, n.geom, n.diameter_mm FROM new_rows n WHERE ' || format(pipe, 'n'));
+      EXECUTE map_pipe_zooms_take_sql(format(placed, format(version, 'n', 'new_rows')));
     ELSE
-      EXECUTE map_pipe_zooms_release_sql(
-        'SELECT o.id FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE ' || same || ')');
-      EXECUTE map_pipe_zooms_take_sql(
-        'SELECT n.id, n.tenant_id, n.geom, n.diameter_mm FROM new_rows n WHERE ' || format(pipe, 'n')
-        || ' AND NOT EXISTS (SELECT 1 FROM old_rows o WHERE ' || same || ')');
+      EXECUTE map_pipe_zooms_release_sql(format('SELECT d.id FROM (%s EXCEPT %s) d',
+                                                format(version, 'o', 'old_rows'), format(version, 'n', 'new_rows')));
+      EXECUTE map_pipe_zooms_take_sql(format(placed, format('%s EXCEPT %s',
+                                             format(version, 'n', 'new_rows'), format(version, 'o', 'old_rows'))));
     END IF;
     DELETE FROM map_pipe_slots WHERE taken = 0;
     RETURN NULL;
