@@ -106,6 +106,10 @@ try {
     wireBytes: firstViewTiles.reduce((sum, tile) => sum + Math.max(0, tile.wireBytes), 0),
     tileMs: tileSummary(firstViewTiles.map((tile) => tile.ms)),
     zooms: [...new Set(firstViewTiles.map((tile) => /tiles\/(\d+)\//.exec(tile.url)?.[1] ?? '?'))],
+    // When the page asked for the first tile and when the last answer came, from navigation: where the first
+    // render's time goes (before the tiles, waiting for them, or drawing them after).
+    firstAskedMs: round(Math.min(...firstViewTiles.map((tile) => tile.startedAt)) - navigated, 0),
+    lastAnsweredMs: round(Math.max(...firstViewTiles.map((tile) => tile.startedAt + tile.ms)) - navigated, 0),
   };
 
   // Measured before the frames are: a busy page may not answer a locator within its timeout.
