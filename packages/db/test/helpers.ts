@@ -53,3 +53,13 @@ export async function asTenant<T>(
     await app.query('ROLLBACK');
   }
 }
+
+/** Runs `work` on `client` inside a transaction and rolls it back, so the seeded data stays as it was. */
+export async function rolledBack(client: pg.Client, work: () => Promise<void>): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await work();
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}

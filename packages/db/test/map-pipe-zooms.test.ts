@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, demoTenantIds, disconnect, type Connections, type TenantIds } from './helpers.ts';
+import {
+  connect,
+  demoTenantIds,
+  disconnect,
+  rolledBack,
+  type Connections,
+  type TenantIds,
+} from './helpers.ts';
 
 const BUDGET = 2000;
 
@@ -44,15 +51,6 @@ describe('map pipe zooms', () => {
     expect(rows[0]?.most ?? 0).toBeLessThanOrEqual(BUDGET);
   }
 
-  async function rolledBack(work: () => Promise<void>): Promise<void> {
-    await db.admin.query('BEGIN');
-    try {
-      await work();
-    } finally {
-      await db.admin.query('ROLLBACK');
-    }
-  }
-
   /** `count` pipes of `diameter` mm in a 0.01° square at the tenant's town, codes `prefix`1.. */
   const insertPipes = (prefix: string, count: number, diameter: number, lengthDegrees = 0.0003) =>
     db.admin.query(
@@ -93,7 +91,7 @@ describe('map pipe zooms', () => {
   });
 
   it('hold no tile past its budget, the larger and longer mains first, as pipes are added, edited and removed', async () => {
-    await rolledBack(async () => {
+    await rolledBack(db.admin, async () => {
       // More trunk mains in one spot than a tile may hold: the longer ones are drawn from zoom 0.
       await insertPipes('ZOOM-LONG-', 1200, 600, 0.0004);
       await insertPipes('ZOOM-SHORT-', 1200, 600, 0.0001);

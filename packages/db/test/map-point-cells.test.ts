@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asTenant, connect, demoTenantIds, disconnect, type Connections, type TenantIds } from './helpers.ts';
+import {
+  asTenant,
+  connect,
+  demoTenantIds,
+  disconnect,
+  rolledBack,
+  type Connections,
+  type TenantIds,
+} from './helpers.ts';
 
 interface CellRow {
   readonly key: string;
@@ -51,16 +59,6 @@ describe('map point cells', () => {
     expect(kept.rows).toEqual(counted.rows);
   }
 
-  /** Runs `work` on the owner connection and rolls it back, so the seeded network stays as it was. */
-  async function rolledBack(work: () => Promise<void>): Promise<void> {
-    await db.admin.query('BEGIN');
-    try {
-      await work();
-    } finally {
-      await db.admin.query('ROLLBACK');
-    }
-  }
-
   it('count every drawn point of the seeded network at every level', async () => {
     await expectCellsCurrent();
     // Each level holds every point once.
@@ -74,7 +72,7 @@ describe('map point cells', () => {
   });
 
   it('follow inserts, moves, re-zoning, archiving and deletes, one row or thousands at a time', async () => {
-    await rolledBack(async () => {
+    await rolledBack(db.admin, async () => {
       const tenant = tenants.b;
       const { rows: zones } = await db.admin.query<{ id: string }>(
         'SELECT id FROM zones WHERE tenant_id = $1 ORDER BY code LIMIT 2',
