@@ -162,7 +162,9 @@ export type TileParams = z.infer<typeof tileParamsSchema>;
  * A Mapbox Vector Tile of the tenant's network: layers `zones` (id, code, name, kind), `pipes` (id, code,
  * diameterMm, tier 0 below 200 mm, 1 below 450 mm, 2 trunk mains; alarm; directed: the line runs in the
  * direction of flow), `points` (id, code, kind, alarm 0-4, unacknowledged, inMaintenance) and, below
- * CLUSTER_BELOW_ZOOM, `clusters` (count, alarm, unacknowledged). 204 when nothing is there.
+ * CLUSTER_BELOW_ZOOM, `clusters` (count, alarm, unacknowledged). Below CLUSTER_BELOW_ZOOM a tile holds trunk mains
+ * (and from zoom 11 mains of 200 mm and more), at most 2,000 pipes by midpoint, the larger and longer first, plus
+ * every pipe in alarm. 204 when nothing is there.
  */
 export const vectorTileSchema = z
   .string()

@@ -3,11 +3,13 @@ import type * as maplibregl from 'maplibre-gl';
 /**
  * Text and arrows drawn by the console itself, as images made when MapLibre first asks for them: labels need no
  * font server (glyphs), so the offline basemap and a tile server without fonts show codes and counts alike.
+ * A resolver, not a `styleimagemissing` listener: MapLibre fires that event only after it has laid the symbols
+ * out without the image (and warned), so every cluster count and label was laid out twice.
  */
 export function provideMapSymbols(map: maplibregl.Map): void {
-  map.on('styleimagemissing', (event: { id: string }) => {
-    const image = symbolImage(event.id, Math.min(2, Math.max(1, Math.round(window.devicePixelRatio))));
-    if (image && !map.hasImage(event.id)) map.addImage(event.id, image.data, { pixelRatio: image.ratio });
+  map.setMissingStyleImageResolver((id) => {
+    const image = symbolImage(id, Math.min(2, Math.max(1, Math.round(window.devicePixelRatio))));
+    if (image && !map.hasImage(id)) map.addImage(id, image.data, { pixelRatio: image.ratio });
   });
 }
 
