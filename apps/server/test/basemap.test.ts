@@ -122,3 +122,46 @@ describe('the offline street basemap (MAP_TILES_FILE)', () => {
     }
   });
 });
+
+describe('the Natural Earth basemap, cut into tiles by this server', () => {
+  let server: RunningServer;
+  const tileUrl = (z: number, x: number, y: number) =>
+    `${server.url}/api/v1/basemap/natural-earth/${String(z)}/${String(x)}/${String(y)}.pbf`;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('serves land and borders to zoom 8, gzipped or plain, public and kept by browsers', async () => {
+    const world = await fetch(tileUrl(0, 0, 0), { headers: { 'accept-encoding': 'gzip' } });
+    expect(world.status).toBe(200);
+    expect(world.headers.get('content-encoding')).toBe('gzip');
+    expect(world.headers.get('content-type')).toBe('application/vnd.mapbox-vector-tile');
+    expect(world.headers.get('cache-control')).toBe('public, max-age=86400');
+    const decoded = decodeVectorTile(new Uint8Array(await world.arrayBuffer()));
+    expect(decoded.land?.length).toBeGreaterThan(0);
+    expect(decoded.land?.every((f) => f.type === 'polygon')).toBe(true);
+    expect(decoded.borders?.every((f) => f.type === 'line')).toBe(true);
+
+    const plain = await fetch(tileUrl(0, 0, 0), { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(decodeVectorTile(new Uint8Array(await plain.arrayBuffer()))).toEqual(decoded);
+
+    // Hyderabad at zoom 8: inland, so land without a border.
+    const city = decodeVectorTile(new Uint8Array(await (await fetch(tileUrl(8, 183, 115))).arrayBuffer()));
+    expect(city.land?.length).toBe(1);
+    expect(city.borders).toBeUndefined();
+  });
+
+  it('answers 204 at sea and past zoom 8 (the console scales zoom 8), 400 for a tile that does not exist', async () => {
+    // The Atlantic west of the Canaries.
+    expect((await fetch(tileUrl(8, 106, 105))).status).toBe(204);
+    expect((await fetch(tileUrl(9, 367, 230))).status).toBe(204);
+    const outside = await fetch(tileUrl(2, 4, 0));
+    expect(outside.status).toBe(400);
+    expect(outside.headers.get('content-type')).toContain('application/problem+json');
+  });
+});

@@ -1,27 +1,42 @@
 import type { MapStyle } from '@tidewatch/shared';
 import type { StyleSpecification } from 'maplibre-gl';
-import { feature, mesh } from 'topojson-client';
-import type { GeometryCollection, Topology } from 'topojson-specification';
+
+/** The deepest zoom of the server's Natural Earth tiles (NATURAL_EARTH_MAX_ZOOM); deeper views scale them. */
+const NATURAL_EARTH_MAX_ZOOM = 8;
 
 /**
- * A basemap that needs no network: land and country borders from Natural Earth (the world-atlas package,
- * bundled with the console). Loaded on demand, so the alert console does not pay for it.
+ * A basemap that needs no internet: land and country borders from Natural Earth, as vector tiles of the
+ * console's own server (a city's view is a few tiles of a few hundred bytes; the whole world as GeoJSON was
+ * 4.7 MB to build and index in the page before the network's first tile could be read).
  */
-export async function offlineBasemapStyle(): Promise<StyleSpecification> {
-  const atlas = (await import('world-atlas/countries-50m.json')).default as unknown as Topology<{
-    countries: GeometryCollection;
-  }>;
-  const countries = atlas.objects.countries;
+export function offlineBasemapStyle(serverUrl: string): StyleSpecification {
+  const origin = serverUrl.replace(/\/+$/, '');
   return {
     version: 8,
     sources: {
-      land: { type: 'geojson', data: feature(atlas, countries) },
-      borders: { type: 'geojson', data: mesh(atlas, countries, (a, b) => a !== b) },
+      naturalEarth: {
+        type: 'vector',
+        tiles: [`${origin}/api/v1/basemap/natural-earth/{z}/{x}/{y}.pbf`],
+        minzoom: 0,
+        maxzoom: NATURAL_EARTH_MAX_ZOOM,
+      },
     },
     layers: [
       { id: 'water', type: 'background', paint: { 'background-color': '#c9dbe6' } },
-      { id: 'land', type: 'fill', source: 'land', paint: { 'fill-color': '#eeece6' } },
-      { id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#9c948a', 'line-width': 1 } },
+      {
+        id: 'land',
+        type: 'fill',
+        source: 'naturalEarth',
+        'source-layer': 'land',
+        paint: { 'fill-color': '#eeece6' },
+      },
+      {
+        id: 'borders',
+        type: 'line',
+        source: 'naturalEarth',
+        'source-layer': 'borders',
+        paint: { 'line-color': '#9c948a', 'line-width': 1 },
+      },
     ],
   };
 }
@@ -55,5 +70,5 @@ export async function basemapStyle(style: MapStyle, serverUrl: string): Promise<
       console.warn(`The map style ${url} could not be loaded; trying the next basemap.`, error);
     }
   }
-  return { style: await offlineBasemapStyle(), kind: 'natural-earth' };
+  return { style: offlineBasemapStyle(serverUrl), kind: 'natural-earth' };
 }
