@@ -1,4 +1,4 @@
-import type { MapVersion } from '@tidewatch/shared';
+import type { MapExtent, MapVersion } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { adminQuery, Api, startTestServer, tenantA, tenantB, tenantId } from './harness.ts';
@@ -259,6 +259,60 @@ describe('network vector tiles', () => {
     }
     // The same tiles do hold those features for an operator of the whole tenant.
     expect(seenOutside).toBeGreaterThan(0);
+  });
+
+  it("gives each caller the extent of the assets they see, and follows an edit that moves the network's edge", async () => {
+    const extentFor = async (token: string) =>
+      (await api.request<MapExtent>('GET', '/api/v1/map/extent', { token })).body.bbox;
+    const computed = async (tenant: string, zones: readonly string[] | null) => {
+      const [row] = await adminQuery<{ w: number; s: number; e: number; n: number }>(
+        `SELECT ST_XMin(x) AS w, ST_YMin(x) AS s, ST_XMax(x) AS e, ST_YMax(x) AS n
+           FROM (SELECT ST_Extent(geom) AS x FROM assets
+                  WHERE tenant_id = $1 AND archived_at IS NULL AND ($2::uuid[] IS NULL OR zone_id = ANY($2::uuid[]))) b`,
+        [tenant, zones],
+      );
+      return row ? [row.w, row.s, row.e, row.n] : null;
+    };
+    const tenant = await tenantId(tenantA.slug);
+    const email = tenantA.email('zone-operator');
+    const zones = (
+      await adminQuery<{ zone_id: string }>(
+        'SELECT uz.zone_id FROM user_zones uz JOIN users u ON u.id = uz.user_id WHERE u.email = $1',
+        [email],
+      )
+    ).map((row) => row.zone_id);
+    const admin = await api.tokenFor(tenantA.email('admin'));
+    const zoneOperator = await api.tokenFor(email);
+
+    const whole = await extentFor(admin);
+    expect(whole).toEqual(await computed(tenant, null));
+    const limited = await extentFor(zoneOperator);
+    expect(limited).toEqual(await computed(tenant, zones));
+    expect(limited).not.toEqual(whole);
+    // Another tenant's network lies elsewhere: never part of this one's extent.
+    expect(await extentFor(await api.tokenFor(tenantB.email('admin')))).toEqual(
+      await computed(await tenantId(tenantB.slug), null),
+    );
+
+    // A valve placed east of everything widens the extent; moved back inside, the extent shrinks again.
+    const [west = 0, south = 0, east = 0, north = 0] = whole ?? [];
+    const created = await api.request<{ id: string }>('POST', '/api/v1/assets', {
+      token: admin,
+      body: {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [east + 0.2, (south + north) / 2] },
+        properties: { code: 'EXTENT-EDGE-1', name: 'Placed for the extent test', kind: 'valve' },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(await extentFor(admin)).toEqual([west, south, east + 0.2, north]);
+    const moved = await api.request('PATCH', `/api/v1/assets/${created.body.id}`, {
+      token: admin,
+      body: { geometry: { type: 'Point', coordinates: [(west + east) / 2, (south + north) / 2] } },
+    });
+    expect(moved.status).toBe(200);
+    expect(await extentFor(admin)).toEqual(whole);
+    expect(await extentFor(zoneOperator)).toEqual(limited);
   });
 
   it('answers 304 to the current ETag, and a new tile after an edit or an import', async () => {

@@ -3,7 +3,7 @@ import type pg from 'pg';
 
 /**
  * The extent of the assets the caller sees (row-level security keeps it to the tenant in context; `zones`
- * limits it further). One pass over the tenant's assets: the caller caches it per network version.
+ * limits it further), from the boxes map_zone_extents keeps per zone: a row per zone, not a pass over the assets.
  */
 export async function readMapExtent(
   client: pg.PoolClient,
@@ -11,9 +11,8 @@ export async function readMapExtent(
 ): Promise<MapExtent> {
   const { rows } = await client.query<{ west: number | null; south: number; east: number; north: number }>({
     name: 'map-extent',
-    text: `SELECT ST_XMin(e) AS west, ST_YMin(e) AS south, ST_XMax(e) AS east, ST_YMax(e) AS north
-             FROM (SELECT ST_Extent(geom) AS e FROM assets
-                    WHERE archived_at IS NULL AND ($1::uuid[] IS NULL OR zone_id = ANY($1::uuid[]))) x`,
+    text: `SELECT min(west) AS west, min(south) AS south, max(east) AS east, max(north) AS north
+             FROM map_zone_extents WHERE $1::uuid[] IS NULL OR zone_id = ANY($1::uuid[])`,
     values: [zones],
   });
   const row = rows[0];
