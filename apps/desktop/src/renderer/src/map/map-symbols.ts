@@ -20,13 +20,23 @@ function symbolImage(id: string, ratio: number): { data: ImageData; ratio: numbe
   return null;
 }
 
+/**
+ * One canvas draws every symbol, read back at once: a canvas of its own per image (hundreds of cluster counts at
+ * city scale) was a GPU-backed context each, created, drawn and read back through the GPU process in turn.
+ * `willReadFrequently` keeps it in memory, where reading it back is a copy.
+ */
+let shared: CanvasRenderingContext2D | null = null;
 function canvasOf(width: number, height: number): CanvasRenderingContext2D {
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext('2d');
-  if (!context) throw new Error('no 2D canvas');
-  return context;
+  if (!shared) {
+    const context = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+    if (!context) throw new Error('no 2D canvas');
+    shared = context;
+  }
+  const { canvas } = shared;
+  // Setting the size clears the canvas and resets its state (transform, font, styles).
+  canvas.width = Math.max(1, width);
+  canvas.height = Math.max(1, height);
+  return shared;
 }
 
 /** A chevron pointing along the line (east in the image: MapLibre turns it with the line). */
@@ -56,6 +66,7 @@ function text(value: string, ratio: number, fill: string, halo: string | null, w
   const measure = canvasOf(1, 1);
   measure.font = font;
   const pad = 3;
+  // Measured before the canvas is sized for the image, which resets it.
   const width = Math.ceil(measure.measureText(value).width) + pad * 2;
   const height = FONT_PX + pad * 2;
   const c = canvasOf(width * ratio, height * ratio);
