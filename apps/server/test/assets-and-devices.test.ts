@@ -169,6 +169,48 @@ describe('assets and devices', () => {
     expect(audit.map((a) => a.action)).toEqual(['device.provision', 'device.rotate_secret']);
   });
 
+  it('keeps a device named with a lone surrogate as a text column stores it (U+FFFD), and its provisioning on record', async () => {
+    const created = await api.request<{ device: Device }>('POST', '/api/v1/devices', {
+      token: admin,
+      body: { name: 'Logger \uD800 north', transport: 'http', tags: ['site:north', 'battery'] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.device.name).toBe('Logger \uFFFD north');
+    // Tags are a set, shown sorted.
+    expect(created.body.device.tags).toEqual(['battery', 'site:north']);
+    const [entry] = await adminQuery<{ details: { name: string } }>(
+      `SELECT details FROM audit_log WHERE resource_id = $1 AND action = 'device.provision'`,
+      [created.body.device.id],
+    );
+    expect(entry?.details.name).toBe('Logger \uFFFD north');
+  });
+
+  it('refuses a user limited to the same zone twice (400), instead of failing on the stored pair (500)', async () => {
+    const [zone] = await adminQuery<{ id: string }>('SELECT id FROM zones WHERE tenant_id = $1 LIMIT 1', [
+      tenant,
+    ]);
+    if (!zone) throw new Error('the seed has zones');
+    const body = {
+      email: 'twice-zoned@pune-east.example',
+      displayName: 'Zoned twice',
+      role: 'viewer',
+      password: 'a-long-enough-password',
+      zoneIds: [zone.id, zone.id],
+    };
+    const refused = await api.request<{ status: number }>('POST', '/api/v1/users', { token: admin, body });
+    expect(refused.status).toBe(400);
+    const created = await api.request<{ id: string }>('POST', '/api/v1/users', {
+      token: admin,
+      body: { ...body, zoneIds: [zone.id] },
+    });
+    expect(created.status).toBe(201);
+    const patched = await api.request('PATCH', `/api/v1/users/${created.body.id}`, {
+      token: admin,
+      body: { zoneIds: [zone.id, zone.id.toUpperCase()] },
+    });
+    expect(patched.status).toBe(400);
+  });
+
   it('records who did what, from where, under which request id', async () => {
     const response = await api.request<AssetFeature>('POST', '/api/v1/assets', {
       token: admin,

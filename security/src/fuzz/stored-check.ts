@@ -14,6 +14,9 @@ const NOT_ECHOED = new Set([
   'id',
 ]);
 
+/** Lists the API keeps as sets and shows sorted (tags: "each once, sorted when read"): compared as such. */
+const SETS = new Set(['tags']);
+
 interface Geometry {
   readonly type: string;
   readonly coordinates: unknown[];
@@ -79,6 +82,16 @@ export function storedMismatches(input: unknown, answer: unknown): string[] {
     if (Array.isArray(sent)) {
       if (!Array.isArray(shown)) return;
       const list = shown as unknown[];
+      if (SETS.has(path.slice(path.lastIndexOf('.') + 1))) {
+        const shownSorted = list.map(String).sort();
+        (sent as unknown[])
+          .map(String)
+          .sort()
+          .forEach((item, i) => {
+            walk(item, shownSorted[i], `${path}[${String(i)}]`);
+          });
+        return;
+      }
       sent.forEach((item, i) => {
         // Items with a `field` (ThingSpeak mappings) come back in field order, not in the order sent.
         const key = keyOf(item);

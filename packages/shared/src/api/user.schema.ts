@@ -24,13 +24,19 @@ export type User = z.infer<typeof userSchema>;
 const passwordSchema = newPasswordSchema;
 const tenantRoleSchema = z.enum(roles).exclude(['super_admin']);
 
+/** The zones a user is limited to, each once (sorted when read); empty: every zone of the tenant. */
+const userZoneIdsSchema = z
+  .array(z.uuid())
+  .max(500)
+  .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, 'each zone once');
+
 export const createUserSchema = z
   .strictObject({
     email: z.email().max(320),
     displayName: safeTextSchema(200),
     role: tenantRoleSchema,
     password: passwordSchema,
-    zoneIds: z.array(z.uuid()).max(500).default([]),
+    zoneIds: userZoneIdsSchema.default([]),
   })
   .meta({ id: 'CreateUser' });
 
@@ -39,7 +45,7 @@ export const updateUserSchema = z
     displayName: safeTextSchema(200).optional(),
     role: tenantRoleSchema.optional(),
     password: passwordSchema.optional(),
-    zoneIds: z.array(z.uuid()).max(500).optional(),
+    zoneIds: userZoneIdsSchema.optional(),
     disabled: z.boolean().optional(),
   })
   .meta({ id: 'UpdateUser' });

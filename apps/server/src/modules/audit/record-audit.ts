@@ -33,8 +33,21 @@ function auditValues(ctx: RequestContext, entry: AuditEntry): unknown[] {
     ctx.requestId,
     ctx.ip,
     ctx.userAgent,
-    JSON.stringify(entry.details ?? {}),
+    auditDetailsJson(entry.details ?? {}),
   ];
+}
+
+const NOT_IN_JSONB = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The details as jsonb takes them: a lone surrogate or a NUL in a text the request carried (JSON can hold both,
+ * jsonb neither) is recorded as U+FFFD, as a text column stores a lone surrogate, instead of failing the change
+ * the entry records.
+ */
+export function auditDetailsJson(details: Record<string, unknown>): string {
+  return JSON.stringify(details, (_key, value: unknown) =>
+    typeof value === 'string' ? value.replace(NOT_IN_JSONB, '\uFFFD') : value,
+  );
 }
 
 /**
