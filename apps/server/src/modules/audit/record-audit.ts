@@ -37,7 +37,7 @@ function auditValues(ctx: RequestContext, entry: AuditEntry): unknown[] {
   ];
 }
 
-const NOT_IN_JSONB = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * The details as jsonb takes them: a lone surrogate or a NUL in a text the request carried (JSON can hold both,
@@ -46,7 +46,9 @@ const NOT_IN_JSONB = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDB
  */
 export function auditDetailsJson(details: Record<string, unknown>): string {
   return JSON.stringify(details, (_key, value: unknown) =>
-    typeof value === 'string' ? value.replace(NOT_IN_JSONB, '\uFFFD') : value,
+    typeof value === 'string'
+      ? value.replace(LONE_SURROGATE, '\uFFFD').replaceAll('\u0000', '\uFFFD')
+      : value,
   );
 }
 
