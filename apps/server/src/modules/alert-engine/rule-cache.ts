@@ -288,11 +288,15 @@ export async function loadDeviceRows(client: pg.PoolClient): Promise<DeviceRow[]
  * Each tenant's rules and targets, loaded on first use and kept for `ttlMs`. A rule change on this instance drops
  * the tenant's entry at once (the routes emit `alert_rule.changed`); changes made on another instance are seen
  * when the entry expires. A reading of a series the cache does not know (a device just provisioned) reloads it,
- * at most once a second.
+ * at most once a second. A load that was already under way when the tenant's rules changed may have read them
+ * before the change: it answers the callers that were waiting for it, but is neither kept nor given to later
+ * callers, who load afresh (else a rule created meanwhile went unevaluated until the entry expired).
  */
 export class RuleCache {
   private readonly entries = new Map<string, TenantRules>();
   private readonly loading = new Map<string, Promise<TenantRules>>();
+  /** Changes seen per tenant: a load keeps its result only if none came while it read. */
+  private readonly changes = new Map<string, number>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -301,6 +305,8 @@ export class RuleCache {
 
   invalidate(tenantId: string): void {
     this.entries.delete(tenantId);
+    this.loading.delete(tenantId);
+    this.changes.set(tenantId, (this.changes.get(tenantId) ?? 0) + 1);
   }
 
   async get(tenantId: string, seriesIds: readonly number[] = []): Promise<TenantRules> {
@@ -313,12 +319,15 @@ export class RuleCache {
     if (!stale) return entry;
     const pending = this.loading.get(tenantId);
     if (pending) return pending;
-    const load = this.load(tenantId).finally(() => this.loading.delete(tenantId));
+    const load = this.load(tenantId).finally(() => {
+      if (this.loading.get(tenantId) === load) this.loading.delete(tenantId);
+    });
     this.loading.set(tenantId, load);
     return load;
   }
 
   private async load(tenantId: string): Promise<TenantRules> {
+    const changesBefore = this.changes.get(tenantId) ?? 0;
     const { rules, rows } = await withTenantClient(
       this.pool,
       { tenantId, userId: null, role: null },
@@ -333,7 +342,7 @@ export class RuleCache {
       },
     );
     const resolved = resolveRules(rules, rows, Date.now());
-    this.entries.set(tenantId, resolved);
+    if ((this.changes.get(tenantId) ?? 0) === changesBefore) this.entries.set(tenantId, resolved);
     return resolved;
   }
 }
