@@ -61,10 +61,14 @@ describe('the field app on a phone: alerts, offline notes with photos, work logs
 
     await openFieldTab(phone, 'Incidents');
     await phone.getByRole('link', { name: new RegExp(incident.title) }).click();
+    // The crew opened the incident while online; the connection drops once it is on screen (offline sooner, the
+    // page's own request for it would fail instead).
+    const noteBox = phone.getByRole('textbox', { name: 'Note', exact: true });
+    await noteBox.waitFor();
     await phone.context().setOffline(true);
     await expect.poll(() => phone.getByTestId('connection').innerText()).toBe('Offline');
     const noteText = `Valve V-12 closed, burst isolated (${String(Date.now())})`;
-    await phone.getByRole('textbox', { name: 'Note', exact: true }).fill(noteText);
+    await noteBox.fill(noteText);
     await phone.getByLabel('Photos').setInputFiles(photo);
     await phone.getByText('1 photo(s) with this note').waitFor();
     await phone.getByRole('button', { name: 'Add note' }).click();
