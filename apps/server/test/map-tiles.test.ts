@@ -367,6 +367,131 @@ describe('network vector tiles', () => {
     expect(afterImport.tile.points?.map((f) => f.properties.code)).toContain('TILE-IMPORT-1');
   });
 
+  it('clusters a tile of zoom 12 or 13 only where it holds more points than are drawn one by one', async () => {
+    // A tenant of its own, so the other tests never see its crowd: two zones side by side, an operator of the
+    // whole tenant and one limited to the western zone.
+    const [tenant] = await adminQuery<{ id: string }>(
+      `INSERT INTO tenants (slug, name) VALUES ('dense-map', 'Dense map') RETURNING id`,
+    );
+    if (!tenant) throw new Error('no tenant');
+    const [demoUser] = await adminQuery<{ password_hash: string }>(
+      'SELECT password_hash FROM users WHERE email = $1',
+      [tenantA.email('operator')],
+    );
+    // A zoom-12 tile in central Europe, and its north-western quarter (a zoom-13 tile) crowded: the western and
+    // eastern halves of that quarter are the two zones.
+    const tile12 = tileOf(10.03, 50.03, 12);
+    const tile13 = { z: 13, x: tile12.x * 2, y: tile12.y * 2 };
+    const lngOf = (x: number) => (x / 2 ** 13) * 360 - 180;
+    const latOf = (y: number) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * y) / 2 ** 13))) * 180) / Math.PI;
+    const [west, east, north, south] = [
+      lngOf(tile13.x),
+      lngOf(tile13.x + 1),
+      latOf(tile13.y),
+      latOf(tile13.y + 1),
+    ];
+    const middle = (west + east) / 2;
+    const zones = await adminQuery<{ id: string }>(
+      `INSERT INTO zones (tenant_id, code, name, geom)
+       SELECT $1, 'Z' || i, 'Zone ' || i, ST_Multi(ST_MakeEnvelope(w, $4, e, $5, 4326))
+         FROM (VALUES (1, $2::float8, $6::float8), (2, $6::float8, $3::float8)) AS v (i, w, e)
+       ORDER BY i RETURNING id`,
+      [tenant.id, west, east, south, north, middle],
+    );
+    const [westZone, eastZone] = zones.map((zone) => zone.id);
+    await adminQuery(
+      `INSERT INTO users (tenant_id, email, display_name, role, password_hash)
+       VALUES ($1, 'operator@dense-map.example', 'Operator', 'operator', $2),
+              ($1, 'zone-operator@dense-map.example', 'Zone operator', 'operator', $2)`,
+      [tenant.id, demoUser?.password_hash],
+    );
+    await adminQuery(
+      `INSERT INTO user_zones (tenant_id, user_id, zone_id)
+       SELECT $1, id, $2 FROM users WHERE email = 'zone-operator@dense-map.example'`,
+      [tenant.id, westZone],
+    );
+    // 3,000 points in the western half and 2,000 in the eastern (5,000 in the tile, past the 4,096 drawn one by
+    // one), kept off the tile's edges; a trunk main and a service pipe across the middle.
+    const inset = (east - west) * 0.02;
+    await adminQuery(
+      `INSERT INTO assets (tenant_id, zone_id, code, name, kind, geom)
+       SELECT $1, CASE WHEN g <= 3000 THEN $2::uuid ELSE $3::uuid END, 'DENSE-' || g, 'Dense ' || g, 'valve',
+              ST_SetSRID(ST_MakePoint(
+                CASE WHEN g <= 3000 THEN $4::float8 + random() * ($5::float8 - $4::float8)
+                     ELSE $5::float8 + random() * ($6::float8 - $5::float8) END,
+                $7::float8 + random() * ($8::float8 - $7::float8)), 4326)
+         FROM generate_series(1, 5000) AS g`,
+      [
+        tenant.id,
+        westZone,
+        eastZone,
+        west + inset,
+        middle - inset,
+        east - inset,
+        south + inset,
+        north - inset,
+      ],
+    );
+    const midLat = (north + south) / 2;
+    const pipes = await adminQuery<{ id: string; code: string }>(
+      `INSERT INTO assets (tenant_id, zone_id, code, name, kind, diameter_mm, geom)
+       VALUES ($1, $2, 'DENSE-MAIN', 'Trunk main', 'pipeline', 600,
+               ST_SetSRID(ST_MakeLine(ST_MakePoint($3::float8, $5::float8), ST_MakePoint($4::float8, $5::float8 + 0.001)), 4326)),
+              ($1, $2, 'DENSE-SERVICE', 'Service pipe', 'pipeline', 100,
+               ST_SetSRID(ST_MakeLine(ST_MakePoint($3::float8, $5::float8 - 0.002), ST_MakePoint($4::float8, $5::float8 - 0.001)), 4326))
+       RETURNING id, code`,
+      [tenant.id, westZone, west + inset * 2, middle - inset * 2, midLat],
+    );
+    const main = pipes.find((pipe) => pipe.code === 'DENSE-MAIN')?.id;
+    const service = pipes.find((pipe) => pipe.code === 'DENSE-SERVICE')?.id;
+    try {
+      const full = await api.tokenFor('operator@dense-map.example');
+      const limited = await api.tokenFor('zone-operator@dense-map.example');
+      const points = (await assetsOf(tenant.id)).filter((a) => a.kind !== 'pipeline');
+
+      // The whole tenant at zoom 12 and 13: clusters of the cells of zoom z + 4, counted here from the points.
+      for (const at of [tile12, tile13]) {
+        const z = at.z;
+        const cells = new Map<string, number>();
+        for (const point of points) {
+          const cell = tileOf(point.lng, point.lat, z + 4);
+          if (cell.x >> 4 !== at.x || cell.y >> 4 !== at.y) continue;
+          const key = `${String(cell.x)}/${String(cell.y)}`;
+          cells.set(key, (cells.get(key) ?? 0) + 1);
+        }
+        const { status, tile } = await fetchTile(full, at);
+        expect(status).toBe(200);
+        const counts = (tile.clusters ?? []).map((c) => Number(c.properties.count)).sort((a, b) => a - b);
+        expect(counts).toEqual([...cells.values()].filter((n) => n > 1).sort((a, b) => a - b));
+        expect(ids(tile, 'points').length).toBe([...cells.values()].filter((n) => n === 1).length);
+        // The mains of the zoomed-out map, not every pipe.
+        expect(ids(tile, 'pipes')).toContain(main);
+        expect(ids(tile, 'pipes')).not.toContain(service);
+      }
+
+      // The zone-limited operator sees 3,000 of them in the same zoom-12 tile: drawn one by one, every pipe.
+      const sparse = await fetchTile(limited, tile12);
+      expect(sparse.status).toBe(200);
+      expect(sparse.tile.clusters).toBeUndefined();
+      const westPoints = points.filter((p) => p.zone_id === westZone).map((p) => p.id);
+      expect(ids(sparse.tile, 'points').sort()).toEqual(westPoints.sort());
+      expect(ids(sparse.tile, 'pipes').sort()).toEqual([main, service].sort());
+
+      // From zoom 14 every tile is drawn one by one, however full.
+      const close = await fetchTile(full, { z: 14, x: tile13.x * 2, y: tile13.y * 2 });
+      expect(close.tile.clusters).toBeUndefined();
+      expect(ids(close.tile, 'points').length).toBeGreaterThan(500);
+
+      // Archiving the eastern half leaves 3,000: the whole tenant's tile is drawn one by one again.
+      await adminQuery(`UPDATE assets SET archived_at = now() WHERE zone_id = $1`, [eastZone]);
+      const thinned = await fetchTile(full, tile12);
+      expect(thinned.tile.clusters).toBeUndefined();
+      expect(ids(thinned.tile, 'points').sort()).toEqual(westPoints.sort());
+    } finally {
+      await adminQuery('DELETE FROM assets WHERE tenant_id = $1', [tenant.id]);
+    }
+  });
+
   it('cuts the clustered tiles again after an alert transition, and keeps the close-up tiles, which hold none', async () => {
     const token = await api.tokenFor(tenantB.email('operator'));
     const tenant = await tenantId(tenantB.slug);

@@ -148,6 +148,20 @@ export const MAX_TILE_ZOOM = 22;
 /** Below this zoom point assets come as clusters per cell (alarmed ones and lone ones stay single points). */
 export const CLUSTER_BELOW_ZOOM = 12;
 
+/**
+ * Dense tiles are clustered up to this zoom (exclusive): from CLUSTER_BELOW_ZOOM a tile is drawn asset by asset
+ * only when it holds at most MAX_DETAILED_TILE_POINTS points, so a city of a million assets is not a carpet of
+ * points cut and drawn for seconds. Up close (from this zoom) every tile is detailed.
+ */
+export const DENSE_CLUSTER_BELOW_ZOOM = 14;
+
+/**
+ * The most points a tile is drawn with one by one between CLUSTER_BELOW_ZOOM and DENSE_CLUSTER_BELOW_ZOOM: one an
+ * 8 × 8 pixel square of a 512-pixel tile, where symbols of 8 pixels touch (a carpet, not assets). A detailed tile
+ * costs about 25 µs a feature to cut, so this also keeps one near 100 ms.
+ */
+export const MAX_DETAILED_TILE_POINTS = 4096;
+
 /** One tile of the slippy-map grid: x and y run from 0 to 2^z - 1. */
 export const tileParamsSchema = z
   .strictObject({
@@ -164,7 +178,8 @@ export type TileParams = z.infer<typeof tileParamsSchema>;
  * direction of flow), `points` (id, code, kind, alarm 0-4, unacknowledged, inMaintenance) and, below
  * CLUSTER_BELOW_ZOOM, `clusters` (count, alarm, unacknowledged). Below CLUSTER_BELOW_ZOOM a tile holds trunk mains
  * (and from zoom 11 mains of 200 mm and more), at most 2,000 pipes by midpoint, the larger and longer first, plus
- * every pipe in alarm. 204 when nothing is there.
+ * every pipe in alarm. A tile of zoom 12 or 13 holding more than MAX_DETAILED_TILE_POINTS points is clustered the
+ * same way (the mains of zoom 11, clusters, alarmed assets and pipes). 204 when nothing is there.
  */
 export const vectorTileSchema = z
   .string()

@@ -1,4 +1,9 @@
-import { CLUSTER_BELOW_ZOOM, type TileParams } from '@tidewatch/shared';
+import {
+  CLUSTER_BELOW_ZOOM,
+  DENSE_CLUSTER_BELOW_ZOOM,
+  MAX_DETAILED_TILE_POINTS,
+  type TileParams,
+} from '@tidewatch/shared';
 import type pg from 'pg';
 import { tagTextSql } from '../tags/tag.queries.ts';
 
@@ -7,14 +12,16 @@ const EXTENT = 4096;
 const BUFFER = 64;
 /**
  * Clusters gather the points of a cell, 1/16 of a tile a side (32 screen pixels on 512-pixel tiles): the cells of
- * a tile at zoom z are the tiles of zoom z + 4, as map_point_cells counts them (levels 4 to 15).
+ * a tile at zoom z are the tiles of zoom z + 4, as map_point_cells counts them (levels 4 to 17).
  */
 const CELL_LEVELS = 4;
 const CELLS_PER_SIDE = 2 ** CELL_LEVELS;
-/** The deepest clustered zoom, whose cells are map_point_cells' finest level (15). */
-const DEEPEST_CLUSTER_ZOOM = CLUSTER_BELOW_ZOOM - 1;
-if (DEEPEST_CLUSTER_ZOOM + CELL_LEVELS !== 15) {
-  throw new Error('map_point_cells counts levels 4 to 15: its migration must follow CLUSTER_BELOW_ZOOM');
+/** The deepest zoom a dense tile is clustered at, whose cells are map_point_cells' finest level (17). */
+const DEEPEST_CLUSTER_ZOOM = DENSE_CLUSTER_BELOW_ZOOM - 1;
+if (DEEPEST_CLUSTER_ZOOM + CELL_LEVELS !== 17) {
+  throw new Error(
+    'map_point_cells counts levels 4 to 17: its migration must follow DENSE_CLUSTER_BELOW_ZOOM',
+  );
 }
 /** The smallest diameter (mm) of each pipe tier. */
 const PIPE_TIER_DIAMETERS = [0, 200, 450] as const;
@@ -32,14 +39,42 @@ const tagListsSql = (ids: string) => `
      GROUP BY lk.asset_id
   ),`;
 
+/** Whether a tile at zoom `z` is clustered depends on how many points it holds (tilePointCount). */
+export function clusteringDependsOnDensity(z: number): boolean {
+  return z >= CLUSTER_BELOW_ZOOM && z < DENSE_CLUSTER_BELOW_ZOOM;
+}
+
 /**
- * Whether a tile at zoom `z` holds alarm states. Zoomed out it must: clusters carry their worst alarm and alarmed
- * assets are kept out of them. Up close every asset is in the tile whatever its alarms, and the console colours
- * them from its live alert feed (feature state), so those tiles hold the network alone and stay valid, cached
- * and `304` to the browser, across alert transitions: at a busy site they change many times a second.
+ * Whether a tile is clustered, and so holds alarm states: zoomed out always (clusters carry their worst alarm and
+ * alarmed assets are kept out of them), at zoom 12 and 13 where it holds more than MAX_DETAILED_TILE_POINTS
+ * points. Otherwise every asset is in the tile whatever its alarms, and the console colours them from its live
+ * alert feed (feature state), so those tiles hold the network alone and stay valid, cached and `304` to the
+ * browser, across alert transitions: at a busy site they change many times a second. `points` is needed only
+ * where clusteringDependsOnDensity.
  */
-export function tileCarriesAlarms(z: number): boolean {
-  return z < CLUSTER_BELOW_ZOOM;
+export function isClusteredTile(z: number, points: number | null): boolean {
+  if (z < CLUSTER_BELOW_ZOOM) return true;
+  if (!clusteringDependsOnDensity(z)) return false;
+  if (points === null) throw new Error(`a tile of zoom ${String(z)} is clustered by its point count`);
+  return points > MAX_DETAILED_TILE_POINTS;
+}
+
+/**
+ * The drawn points under a tile the caller may see, from the counts kept in map_point_cells (the tile of zoom z
+ * is the cell of level z; levels 4 to 17).
+ */
+export async function tilePointCount(
+  client: pg.PoolClient,
+  tile: TileParams,
+  zones: readonly string[] | null,
+): Promise<number> {
+  const { rows } = await client.query<{ points: number }>({
+    name: 'map-tile-points',
+    text: `SELECT coalesce(sum(c.count), 0)::int AS points FROM map_point_cells c
+            WHERE c.level = $1::int AND c.cx = $2::int AND c.cy = $3::int AND ${inZones('c')}`,
+    values: [tile.z, tile.x, tile.y, zones],
+  });
+  return rows[0]?.points ?? 0;
 }
 
 // The same alerts colour the map as in map-layers.query.ts: open, neither shelved, suppressed nor out of service.
@@ -105,8 +140,8 @@ const layersSql = (clusters: boolean) => `
       AS tile`;
 
 /**
- * A tile from zoom CLUSTER_BELOW_ZOOM in: every point and pipe under it, no alarm states (the console colours
- * them from its alert feed). Parameters: z, x, y, zones.
+ * A detailed tile (from zoom CLUSTER_BELOW_ZOOM in, unless dense): every point and pipe under it, no alarm states
+ * (the console colours them from its alert feed). Parameters: z, x, y, zones.
  */
 const networkTileSql = `
   WITH ${boundsSql}
@@ -127,11 +162,11 @@ const networkTileSql = `
   ${layersSql(false)}`;
 
 /**
- * A zoomed-out tile: points as clusters per cell, read from the counts kept in map_point_cells (never from the
+ * A zoomed-out or dense tile: points as clusters per cell, read from the counts kept in map_point_cells (never from the
  * points themselves, which at city scale are hundreds of thousands), each cluster coloured by its worst alarm; a
  * point alone in its cell and every point in alarm drawn on its own; the pipes drawn from this zoom (kept in
- * map_pipe_zooms: trunk mains, then from zoom 11 mains of 200 mm and up, at most 2,000 a tile, larger first) and
- * every pipe in alarm. Parameters: z, x, y, zones.
+ * map_pipe_zooms: trunk mains, then from zoom 11 mains of 200 mm and up, at most 2,000 a tile, larger first; a
+ * dense tile of zoom 12 or 13 draws those of zoom 11) and every pipe in alarm. Parameters: z, x, y, zones.
  */
 const clusteredTileSql = `
   WITH ${boundsSql}
@@ -156,8 +191,8 @@ const clusteredTileSql = `
      WHERE a.archived_at IS NULL AND a.geom && b.area AND ${inZones('a')}
   ),
   alarmed_cells AS (
-    SELECT map_cell_column(ST_X(p.merc)) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) AS cx,
-           map_cell_row(ST_Y(p.merc)) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) AS cy,
+    SELECT map_cell_column_at(ST_X(p.merc), $1::int + ${String(CELL_LEVELS)}) AS cx,
+           map_cell_row_at(ST_Y(p.merc), $1::int + ${String(CELL_LEVELS)}) AS cy,
            max(p.alarm) AS alarm, bool_or(p.unacknowledged) AS unacknowledged
       FROM alarmed p WHERE p.kind <> 'pipeline' GROUP BY 1, 2
   ),
@@ -177,8 +212,8 @@ const clusteredTileSql = `
        SELECT a.id FROM assets a
         WHERE a.geom && c.area
           AND a.kind <> 'pipeline' AND a.archived_at IS NULL AND ${inZones('a')}
-          AND map_cell_column(ST_X(ST_Transform(a.geom, 3857))) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) = c.cx
-          AND map_cell_row(ST_Y(ST_Transform(a.geom, 3857))) >> (${String(DEEPEST_CLUSTER_ZOOM)} - $1::int) = c.cy
+          AND map_cell_column_at(ST_X(ST_Transform(a.geom, 3857)), $1::int + ${String(CELL_LEVELS)}) = c.cx
+          AND map_cell_row_at(ST_Y(ST_Transform(a.geom, 3857)), $1::int + ${String(CELL_LEVELS)}) = c.cy
         LIMIT 1
      ) s
      WHERE c.count = 1
@@ -214,15 +249,16 @@ const clusteredTileSql = `
 
 /**
  * One vector tile of the network the caller may see (row-level security keeps it to the tenant in context;
- * `zones` limits it further), as uncompressed MVT bytes; empty when nothing is in the tile. Alarm states only
- * where `tileCarriesAlarms`.
+ * `zones` limits it further), as uncompressed MVT bytes; empty when nothing is in the tile. Clustered, with alarm
+ * states, where `isClusteredTile`.
  */
 export async function renderMapTile(
   client: pg.PoolClient,
   tile: TileParams,
   zones: readonly string[] | null,
+  clustered: boolean,
 ): Promise<Buffer> {
-  const { rows } = tileCarriesAlarms(tile.z)
+  const { rows } = clustered
     ? await client.query<{ tile: Buffer }>({
         name: 'map-tile-clustered',
         text: clusteredTileSql,

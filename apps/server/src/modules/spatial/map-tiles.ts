@@ -7,7 +7,13 @@ import type pg from 'pg';
 import { dbContext, type TenantContext } from '../../http/request-context.ts';
 import { zoneLimit } from '../../http/zone-scope.ts';
 import { readMapExtent } from './map-extent.query.ts';
-import { renderMapTile, tileCarriesAlarms, withoutJit } from './map-tile.query.ts';
+import {
+  clusteringDependsOnDensity,
+  isClusteredTile,
+  renderMapTile,
+  tilePointCount,
+  withoutJit,
+} from './map-tile.query.ts';
 import { readMapVersion } from './map-version.query.ts';
 import type { TileCache } from './tile-cache.ts';
 
@@ -34,9 +40,10 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
 
 /**
  * Vector tiles of the tenant's network, cut by PostGIS and kept gzipped in a bounded cache. A tile is cut once
- * per tenant, zone set and network version (and alarm version, for the clustered zooms whose tiles hold alarm
- * states); the versions are read on every request (one indexed row each from two small tables), so an edit, an
- * import or an alert transition is seen by the next request without any timer.
+ * per tenant, zone set and network version (and alarm version, for the clustered tiles, which hold alarm
+ * states); the versions are read on every request (one indexed row each from two small tables), and at zoom 12
+ * and 13 the tile's point count with them (whether it is clustered), so an edit, an import or an alert transition
+ * is seen by the next request without any timer.
  */
 export class MapTiles {
   private readonly cutting = new Map<string, Promise<Buffer>>();
@@ -55,20 +62,23 @@ export class MapTiles {
   ): Promise<MapTileAnswer> {
     const zones = zoneLimit(ctx);
     const context = dbContext(ctx);
-    const version = await withTenantClient(this.pool, context, readMapVersion);
+    const { version, points } = await withTenantClient(this.pool, context, async (client) => ({
+      version: await readMapVersion(client),
+      points: clusteringDependsOnDensity(tile.z) ? await tilePointCount(client, tile, zones) : null,
+    }));
+    const clustered = isClusteredTile(tile.z, points);
     const key = [
       ctx.tenantId,
       zones ? [...zones].sort().join(',') : '*',
       `${String(tile.z)}/${String(tile.x)}/${String(tile.y)}`,
-      tileCarriesAlarms(tile.z)
-        ? `${String(version.network)}.${String(version.alarms)}`
-        : String(version.network),
+      clustered ? `clustered ${String(version.network)}.${String(version.alarms)}` : String(version.network),
     ].join('|');
     const etag = `W/"${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`;
     if (matchesEtag(request.ifNoneMatch, etag)) {
       return { status: 304, etag, body: Buffer.alloc(0), gzipped: false };
     }
-    const gzipped = this.cache.get(key) ?? (await this.cut(key, () => this.render(context, tile, zones)));
+    const gzipped =
+      this.cache.get(key) ?? (await this.cut(key, () => this.render(context, tile, zones, clustered)));
     if (gzipped.length === 0) return { status: 204, etag, body: gzipped, gzipped: false };
     if (request.acceptsGzip) return { status: 200, etag, body: gzipped, gzipped: true };
     return { status: 200, etag, body: await gunzipAsync(gzipped), gzipped: false };
@@ -111,10 +121,11 @@ export class MapTiles {
     context: ReturnType<typeof dbContext>,
     tile: TileParams,
     zones: readonly string[] | null,
+    clustered: boolean,
   ): Promise<Buffer> {
     const mvt = await withTenantClient(this.pool, context, async (client) => {
       await withoutJit(client);
-      return renderMapTile(client, tile, zones);
+      return renderMapTile(client, tile, zones, clustered);
     });
     return mvt.length === 0 ? mvt : gzipAsync(mvt);
   }

@@ -1,4 +1,4 @@
-import { CLUSTER_BELOW_ZOOM, MAX_TILE_ZOOM, type MapVersion } from '@tidewatch/shared';
+import { DENSE_CLUSTER_BELOW_ZOOM, MAX_TILE_ZOOM, type MapVersion } from '@tidewatch/shared';
 import type {
   DataDrivenPropertyValueSpecification,
   ExpressionSpecification,
@@ -227,7 +227,7 @@ export function networkLayers(h: Highlights): LayerSpecification[] {
       type: 'circle',
       ...s,
       'source-layer': 'clusters',
-      maxzoom: CLUSTER_BELOW_ZOOM,
+      maxzoom: DENSE_CLUSTER_BELOW_ZOOM,
       paint: {
         'circle-radius': ['min', 22, ['+', 7, ['*', 4, ['log10', ['get', 'count']]]]],
         'circle-color': [
@@ -252,7 +252,7 @@ export function networkLayers(h: Highlights): LayerSpecification[] {
       type: 'symbol',
       ...s,
       'source-layer': 'clusters',
-      maxzoom: CLUSTER_BELOW_ZOOM,
+      maxzoom: DENSE_CLUSTER_BELOW_ZOOM,
       layout: {
         'icon-image': ['concat', 'count:', ['to-string', ['get', 'count']]],
         'icon-allow-overlap': true,

@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import {
   CLUSTER_BELOW_ZOOM,
+  DENSE_CLUSTER_BELOW_ZOOM,
   MAX_TILE_ZOOM,
   type Alert,
   type AssetFeature,
@@ -78,6 +79,17 @@ function boundsOf(geometries: readonly GeoJSON.Geometry[]): maplibregl.LngLatBou
 }
 
 /** Sets each changed asset's alarm state on both layers an asset id may be in (a point or a pipe). */
+/**
+ * Whether the map may be showing clustered tiles, whose colours come from the tile (the worst alarm of each
+ * cluster): always zoomed out; at zoom 12 and 13 where a dense tile's clusters are loaded.
+ */
+function showsClusters(map: maplibregl.Map): boolean {
+  const zoom = map.getZoom();
+  if (zoom < CLUSTER_BELOW_ZOOM) return true;
+  if (zoom >= DENSE_CLUSTER_BELOW_ZOOM) return false;
+  return map.querySourceFeatures(NETWORK_SOURCE, { sourceLayer: 'clusters' }).length > 0;
+}
+
 function applyStates(map: maplibregl.Map, changed: ReadonlyMap<string, AlarmState>): void {
   for (const [id, state] of changed) {
     for (const sourceLayer of ['points', 'pipes']) {
@@ -295,9 +307,10 @@ export function TenantMap({
       if (held) map.refreshTiles(NETWORK_SOURCE);
       return;
     }
-    // Up close the tiles hold no alarm colour the console uses: wait until the operator zooms out.
+    // Up close the tiles hold no alarm colour the console uses: wait until the operator zooms out (or, at zoom 12
+    // and 13, where only dense tiles are clustered, until clusters are on the map).
     const refreshClusters = () => {
-      if (map.getZoom() >= CLUSTER_BELOW_ZOOM) return;
+      if (!showsClusters(map)) return;
       map.off('zoomend', refreshClusters);
       loaded.current = { network: version.network, alarms: version.alarms };
       map.refreshTiles(NETWORK_SOURCE);
