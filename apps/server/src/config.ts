@@ -353,6 +353,15 @@ const envSchema = z.object({
   DB_POOL_API: z.coerce.number().int().min(1).max(200).default(12),
   DB_POOL_INGEST: z.coerce.number().int().min(1).max(200).default(6),
   DB_POOL_JOBS: z.coerce.number().int().min(1).max(200).default(4),
+  /**
+   * How long a pooled connection may sit idle before it is closed. A connection's first statements cost several
+   * times its later ones (plans, catalog caches, PostGIS and PROJ set up, shared memory mapped page by page: a
+   * first map tile 240 ms where the same tile takes 75 ms after), so a lull of a few seconds must not empty the
+   * pools; pg's own default closed them after 10 s.
+   */
+  DB_POOL_IDLE_MS: z.coerce.number().int().min(1000).default(600_000),
+  /** How long a pooled connection lives at most, so a backend's caches and memory are renewed now and then. */
+  DB_POOL_MAX_LIFETIME_S: z.coerce.number().int().min(60).default(3600),
   /** How long a caller waits for a pooled connection before the answer is 503 (ingest: retried). */
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Overrides of the application role's timeouts (5 s, 2 s, 10 s, set by migration), for every connection. */

@@ -29,6 +29,10 @@ export interface PoolOptions {
    * queueing without end behind a held lock. 0: no limit.
    */
   readonly connectTimeoutMs?: number;
+  /** How long an idle connection is kept before it is closed (pg's default: 10 s). */
+  readonly idleTimeoutMs?: number;
+  /** How long a connection lives at most; 0 or unset: no limit. */
+  readonly maxLifetimeSeconds?: number;
   readonly timeouts?: SessionTimeouts;
   /** Told when an idle pooled connection dies (server restart, failover, terminated backend). */
   readonly onConnectionError?: (error: Error) => void;
@@ -47,6 +51,8 @@ export function createPool(options: PoolOptions): pg.Pool {
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? 'tidewatch',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 0,
+    ...(options.idleTimeoutMs !== undefined && { idleTimeoutMillis: options.idleTimeoutMs }),
+    ...(options.maxLifetimeSeconds !== undefined && { maxLifetimeSeconds: options.maxLifetimeSeconds }),
     // Sent with the start-up packet, so they hold from the connection's first statement.
     ...(timeouts.statementTimeoutMs !== undefined && { statement_timeout: timeouts.statementTimeoutMs }),
     ...(timeouts.lockTimeoutMs !== undefined && { lock_timeout: timeouts.lockTimeoutMs }),

@@ -23,6 +23,8 @@ export function openDatabasePools(config: Config, log: Logger): DatabasePools {
     maxConnections,
     applicationName: `tidewatch-server-${name}`,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: config.DB_POOL_IDLE_MS,
+    maxLifetimeSeconds: config.DB_POOL_MAX_LIFETIME_S,
     timeouts: {
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
