@@ -21,6 +21,21 @@ interface TileResponse {
   readonly tile: DecodedTile;
 }
 
+/** The points of each cluster cell of a tile (1/16 of it a side: the tiles of zoom z + 4), counted here. */
+function cellsOf<P extends { lng: number; lat: number }>(
+  points: readonly P[],
+  at: { z: number; x: number; y: number },
+): Map<string, P[]> {
+  const cells = new Map<string, P[]>();
+  for (const point of points) {
+    const cell = tileOf(point.lng, point.lat, at.z + 4);
+    if (cell.x >> 4 !== at.x || cell.y >> 4 !== at.y) continue;
+    const key = `${String(cell.x)}/${String(cell.y)}`;
+    cells.set(key, [...(cells.get(key) ?? []), point]);
+  }
+  return cells;
+}
+
 const ids = (tile: DecodedTile, layer: string): string[] =>
   (tile[layer] ?? []).map((feature) => String(feature.properties.id));
 
@@ -161,13 +176,7 @@ describe('network vector tiles', () => {
       const points = (await assetsOf(tenant)).filter((a) => a.kind !== 'pipeline');
       const alarmed = await alarmedIds();
       for (const viewer of viewers) {
-        const cells = new Map<string, AssetRow[]>();
-        for (const point of points.filter(viewer.sees)) {
-          const cell = tileOf(point.lng, point.lat, at.z + 4);
-          if (cell.x >> 4 !== at.x || cell.y >> 4 !== at.y) continue;
-          const key = `${String(cell.x)}/${String(cell.y)}`;
-          cells.set(key, [...(cells.get(key) ?? []), point]);
-        }
+        const cells = cellsOf(points.filter(viewer.sees), at);
         const { tile } = await fetchTile(viewer.token, at);
         const counts = (tile.clusters ?? []).map((c) => Number(c.properties.count)).sort((a, b) => a - b);
         const expectedCounts = [...cells.values()]
@@ -451,19 +460,12 @@ describe('network vector tiles', () => {
 
       // The whole tenant at zoom 12 and 13: clusters of the cells of zoom z + 4, counted here from the points.
       for (const at of [tile12, tile13]) {
-        const z = at.z;
-        const cells = new Map<string, number>();
-        for (const point of points) {
-          const cell = tileOf(point.lng, point.lat, z + 4);
-          if (cell.x >> 4 !== at.x || cell.y >> 4 !== at.y) continue;
-          const key = `${String(cell.x)}/${String(cell.y)}`;
-          cells.set(key, (cells.get(key) ?? 0) + 1);
-        }
+        const cells = [...cellsOf(points, at).values()].map((members) => members.length);
         const { status, tile } = await fetchTile(full, at);
         expect(status).toBe(200);
         const counts = (tile.clusters ?? []).map((c) => Number(c.properties.count)).sort((a, b) => a - b);
-        expect(counts).toEqual([...cells.values()].filter((n) => n > 1).sort((a, b) => a - b));
-        expect(ids(tile, 'points').length).toBe([...cells.values()].filter((n) => n === 1).length);
+        expect(counts).toEqual(cells.filter((n) => n > 1).sort((a, b) => a - b));
+        expect(ids(tile, 'points').length).toBe(cells.filter((n) => n === 1).length);
         // The mains of the zoomed-out map, not every pipe.
         expect(ids(tile, 'pipes')).toContain(main);
         expect(ids(tile, 'pipes')).not.toContain(service);

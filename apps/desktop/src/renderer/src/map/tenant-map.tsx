@@ -78,7 +78,6 @@ function boundsOf(geometries: readonly GeoJSON.Geometry[]): maplibregl.LngLatBou
   return any ? bounds : null;
 }
 
-/** Sets each changed asset's alarm state on both layers an asset id may be in (a point or a pipe). */
 /**
  * Whether the map may be showing clustered tiles, whose colours come from the tile (the worst alarm of each
  * cluster): always zoomed out; at zoom 12 and 13 where a dense tile's clusters are loaded.
@@ -90,6 +89,7 @@ function showsClusters(map: maplibregl.Map): boolean {
   return map.querySourceFeatures(NETWORK_SOURCE, { sourceLayer: 'clusters' }).length > 0;
 }
 
+/** Sets each changed asset's alarm state on both layers an asset id may be in (a point or a pipe). */
 function applyStates(map: maplibregl.Map, changed: ReadonlyMap<string, AlarmState>): void {
   for (const [id, state] of changed) {
     for (const sourceLayer of ['points', 'pipes']) {
