@@ -17,7 +17,7 @@ import { machineInfo, percentile, round } from './stats.ts';
 const assetCount = Number(process.env.BENCH_MAP_ASSETS ?? 100_000);
 const segmentCount = Number(process.env.BENCH_MAP_SEGMENTS ?? 50_000);
 const tilesPerZoom = Number(process.env.BENCH_TILES_PER_ZOOM ?? 120);
-const ZOOMS = [8, 10, 11, 12, 13, 14, 16];
+const ZOOMS = [8, 10, 11, 12, 13, 14, 15, 16];
 const FIRST_VIEW = { zoom: 11, width: 1600, height: 900 };
 /** MapLibre draws vector tiles 512 pixels wide. */
 const TILE_PIXELS = 512;
@@ -188,7 +188,7 @@ try {
       `${String(segmentCount)} pipeline segments (plus the seeded network) in a 0.3° square, as a supervisor of the ` +
       'whole tenant; per zoom up to ' +
       `${String(tilesPerZoom)} tiles spread over the network, fetched one at a time: cold = cut by PostGIS ` +
-      '(ST_AsMVT, clustered below zoom 12, and at zoom 12 and 13 where a tile holds over 4,096 points), ' +
+      '(ST_AsMVT, clustered below zoom 12, and at zoom 12 to 14 where a tile holds over 4,096 points), ' +
       'warm = from the tile cache (the version check is still a query). ' +
       `First view: the ${String(viewTiles.length)} tiles of a 1600×900 console at zoom ${String(FIRST_VIEW.zoom)}, ` +
       'six at a time, bytes gzipped on the wire. Server, PostgreSQL and client share a loaded 2-core machine: ' +

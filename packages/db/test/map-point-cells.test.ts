@@ -32,7 +32,7 @@ const COUNTED = `
   SELECT concat_ws('/', d.tenant_id, l.level, t.cx, t.cy, d.zone_id) AS key, count(*)::int AS count,
          round(sum(ST_X(d.merc))::numeric, 2)::float8 AS x, round(sum(ST_Y(d.merc))::numeric, 2)::float8 AS y
     FROM drawn d
-   CROSS JOIN generate_series(4, 17) AS l (level)
+   CROSS JOIN generate_series(4, 18) AS l (level)
    CROSS JOIN LATERAL (
      SELECT floor((ST_X(d.merc) + 20037508.342789244) / (40075016.68557849 / 2 ^ l.level))::int AS cx,
             floor((20037508.342789244 - ST_Y(d.merc)) / (40075016.68557849 / 2 ^ l.level))::int AS cy
@@ -68,7 +68,7 @@ describe('map point cells', () => {
     const { rows: drawn } = await db.admin.query<{ points: number }>(
       `SELECT count(*)::int AS points FROM assets WHERE kind <> 'pipeline' AND archived_at IS NULL`,
     );
-    expect(rows).toEqual(Array.from({ length: 14 }, (_, i) => ({ level: i + 4, points: drawn[0]?.points })));
+    expect(rows).toEqual(Array.from({ length: 15 }, (_, i) => ({ level: i + 4, points: drawn[0]?.points })));
   });
 
   it('follow inserts, moves, re-zoning, archiving and deletes, one row or thousands at a time', async () => {

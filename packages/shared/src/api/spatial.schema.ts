@@ -153,7 +153,7 @@ export const CLUSTER_BELOW_ZOOM = 12;
  * only when it holds at most MAX_DETAILED_TILE_POINTS points, so a city of a million assets is not a carpet of
  * points cut and drawn for seconds. Up close (from this zoom) every tile is detailed.
  */
-export const DENSE_CLUSTER_BELOW_ZOOM = 14;
+export const DENSE_CLUSTER_BELOW_ZOOM = 15;
 
 /**
  * The most points a tile is drawn with one by one between CLUSTER_BELOW_ZOOM and DENSE_CLUSTER_BELOW_ZOOM: one an
@@ -178,7 +178,7 @@ export type TileParams = z.infer<typeof tileParamsSchema>;
  * direction of flow), `points` (id, code, kind, alarm 0-4, unacknowledged, inMaintenance) and, below
  * CLUSTER_BELOW_ZOOM, `clusters` (count, alarm, unacknowledged). Below CLUSTER_BELOW_ZOOM a tile holds trunk mains
  * (and from zoom 11 mains of 200 mm and more), at most 2,000 pipes by midpoint, the larger and longer first, plus
- * every pipe in alarm. A tile of zoom 12 or 13 holding more than MAX_DETAILED_TILE_POINTS points is clustered the
+ * every pipe in alarm. A tile of zoom 12 to 14 holding more than MAX_DETAILED_TILE_POINTS points is clustered the
  * same way (the mains of zoom 11, clusters, alarmed assets and pipes). 204 when nothing is there.
  */
 export const vectorTileSchema = z

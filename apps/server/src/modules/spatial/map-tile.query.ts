@@ -12,15 +12,15 @@ const EXTENT = 4096;
 const BUFFER = 64;
 /**
  * Clusters gather the points of a cell, 1/16 of a tile a side (32 screen pixels on 512-pixel tiles): the cells of
- * a tile at zoom z are the tiles of zoom z + 4, as map_point_cells counts them (levels 4 to 17).
+ * a tile at zoom z are the tiles of zoom z + 4, as map_point_cells counts them (levels 4 to 18).
  */
 const CELL_LEVELS = 4;
 const CELLS_PER_SIDE = 2 ** CELL_LEVELS;
-/** The deepest zoom a dense tile is clustered at, whose cells are map_point_cells' finest level (17). */
+/** The deepest zoom a dense tile is clustered at, whose cells are map_point_cells' finest level (18). */
 const DEEPEST_CLUSTER_ZOOM = DENSE_CLUSTER_BELOW_ZOOM - 1;
-if (DEEPEST_CLUSTER_ZOOM + CELL_LEVELS !== 17) {
+if (DEEPEST_CLUSTER_ZOOM + CELL_LEVELS !== 18) {
   throw new Error(
-    'map_point_cells counts levels 4 to 17: its migration must follow DENSE_CLUSTER_BELOW_ZOOM',
+    'map_point_cells counts levels 4 to 18: its migration must follow DENSE_CLUSTER_BELOW_ZOOM',
   );
 }
 /** The smallest diameter (mm) of each pipe tier. */
@@ -46,7 +46,7 @@ export function clusteringDependsOnDensity(z: number): boolean {
 
 /**
  * Whether a tile is clustered, and so holds alarm states: zoomed out always (clusters carry their worst alarm and
- * alarmed assets are kept out of them), at zoom 12 and 13 where it holds more than MAX_DETAILED_TILE_POINTS
+ * alarmed assets are kept out of them), at zoom 12 to 14 where it holds more than MAX_DETAILED_TILE_POINTS
  * points. Otherwise every asset is in the tile whatever its alarms, and the console colours them from its live
  * alert feed (feature state), so those tiles hold the network alone and stay valid, cached and `304` to the
  * browser, across alert transitions: at a busy site they change many times a second. `points` is needed only
@@ -61,7 +61,7 @@ export function isClusteredTile(z: number, points: number | null): boolean {
 
 /**
  * The drawn points under a tile the caller may see, from the counts kept in map_point_cells (the tile of zoom z
- * is the cell of level z; levels 4 to 17).
+ * is the cell of level z; levels 4 to 18).
  */
 export async function tilePointCount(
   client: pg.PoolClient,
@@ -166,7 +166,7 @@ const networkTileSql = `
  * points themselves, which at city scale are hundreds of thousands), each cluster coloured by its worst alarm; a
  * point alone in its cell and every point in alarm drawn on its own; the pipes drawn from this zoom (kept in
  * map_pipe_zooms: trunk mains, then from zoom 11 mains of 200 mm and up, at most 2,000 a tile, larger first; a
- * dense tile of zoom 12 or 13 draws those of zoom 11) and every pipe in alarm. Parameters: z, x, y, zones.
+ * dense tile of zoom 12 to 14 draws those of zoom 11) and every pipe in alarm. Parameters: z, x, y, zones.
  */
 const clusteredTileSql = `
   WITH ${boundsSql}

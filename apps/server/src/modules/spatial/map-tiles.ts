@@ -42,7 +42,7 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
  * Vector tiles of the tenant's network, cut by PostGIS and kept gzipped in a bounded cache. A tile is cut once
  * per tenant, zone set and network version (and alarm version, for the clustered tiles, which hold alarm
  * states); the versions are read on every request (one indexed row each from two small tables), and at zoom 12
- * and 13 the tile's point count with them (whether it is clustered), so an edit, an import or an alert transition
+ * to 14 the tile's point count with them (whether it is clustered), so an edit, an import or an alert transition
  * is seen by the next request without any timer.
  */
 export class MapTiles {

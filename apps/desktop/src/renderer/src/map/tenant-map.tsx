@@ -80,7 +80,7 @@ function boundsOf(geometries: readonly GeoJSON.Geometry[]): maplibregl.LngLatBou
 
 /**
  * Whether the map may be showing clustered tiles, whose colours come from the tile (the worst alarm of each
- * cluster): always zoomed out; at zoom 12 and 13 where a dense tile's clusters are loaded.
+ * cluster): always zoomed out; at zoom 12 to 14 where a dense tile's clusters are loaded.
  */
 function showsClusters(map: maplibregl.Map): boolean {
   const zoom = map.getZoom();
