@@ -69,30 +69,59 @@ export function featureIds(tile: DecodedTile, layer: string): string[] {
 
 const decoders = new WeakMap<Browser, Promise<Page>>();
 
-/** Decodes a PNG in a blank page of the same browser (one per browser, kept): its pixels as RGBA, by rows. */
-async function pixelsOf(
-  browser: Browser,
-  png: Buffer,
-): Promise<{ width: number; height: number; data: number[] }> {
+/** A blank page of the same browser to decode screenshots in (one per browser, kept). */
+function decoderOf(browser: Browser): Promise<Page> {
   let decoder = decoders.get(browser);
   if (!decoder) {
     decoder = browser.newPage();
     decoders.set(browser, decoder);
   }
-  const page = await decoder;
-  return page.evaluate(async (data) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${data}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext('2d');
-    if (!context) throw new Error('no 2D canvas');
-    context.drawImage(image, 0, 0);
-    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-    return { width: image.width, height: image.height, data: Array.from(pixels) };
-  }, png.toString('base64'));
+  return decoder;
+}
+
+/** What the decoder page returns: every pixel (small images only), or the share of those near a colour. */
+type Decoded = { readonly pixels: number[] } | { readonly share: number };
+
+/**
+ * Decodes a PNG in the decoder page and returns its RGBA pixels by rows, or, given a colour, the share of pixels
+ * within `tolerance` of it per channel, counted there: a whole screen's pixels copied out took half a minute.
+ */
+async function decode(
+  browser: Browser,
+  png: Buffer,
+  match?: { readonly rgb: readonly [number, number, number]; readonly tolerance: number },
+): Promise<Decoded> {
+  const page = await decoderOf(browser);
+  return page.evaluate(
+    async ({ data, match }) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${data}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d');
+      if (!context) throw new Error('no 2D canvas');
+      context.drawImage(image, 0, 0);
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      if (!match) return { pixels: Array.from(pixels) };
+      const [r, g, b] = match.rgb;
+      const close = (a: number, b: number) => Math.abs(a - b) < match.tolerance;
+      let matching = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        if (close(pixels[i] ?? 0, r) && close(pixels[i + 1] ?? 0, g) && close(pixels[i + 2] ?? 0, b))
+          matching += 1;
+      }
+      return { share: matching / (pixels.length / 4) };
+    },
+    {
+      data: png.toString('base64'),
+      match: match && {
+        rgb: [match.rgb[0], match.rgb[1], match.rgb[2]] as const,
+        tolerance: match.tolerance,
+      },
+    },
+  );
 }
 
 const near = (a: number, b: number, tolerance: number) => Math.abs(a - b) < tolerance;
@@ -101,20 +130,12 @@ const near = (a: number, b: number, tolerance: number) => Math.abs(a - b) < tole
 export async function colourShare(
   browser: Browser,
   png: Buffer,
-  [r, g, b]: readonly [number, number, number],
+  rgb: readonly [number, number, number],
   tolerance = 12,
 ): Promise<number> {
-  const { data } = await pixelsOf(browser, png);
-  let matching = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (
-      near(data[i] ?? 0, r, tolerance) &&
-      near(data[i + 1] ?? 0, g, tolerance) &&
-      near(data[i + 2] ?? 0, b, tolerance)
-    )
-      matching += 1;
-  }
-  return matching / (data.length / 4);
+  const decoded = await decode(browser, png, { rgb, tolerance });
+  if (!('share' in decoded)) throw new Error('the decoder page returned no share');
+  return decoded.share;
 }
 
 /** The colour at the middle of an element on screen (where the map's camera is), from a 3×3 screenshot. */
@@ -145,7 +166,9 @@ export async function centreProbe(
   };
   const png = await page.screenshot({ clip });
   const shotAt = Date.now();
-  const { data } = await pixelsOf(browser, png);
+  const decoded = await decode(browser, png);
+  if (!('pixels' in decoded)) throw new Error('the decoder page returned no pixels');
+  const data = decoded.pixels;
   const at = (1 * 3 + 1) * 4;
   return { rgb: [data[at] ?? 0, data[at + 1] ?? 0, data[at + 2] ?? 0], shotAt };
 }

@@ -1,4 +1,6 @@
 import { demoEmail, demoTenants } from '@tidewatch/db/testing';
+import { tileBounds, tileOf } from '@tidewatch/server/testing/slippy-tiles';
+import { MAX_DETAILED_TILE_POINTS } from '@tidewatch/shared';
 import { describe, expect, it } from 'vitest';
 import { accessToken, adminRows, createHighRule } from '../src/api.ts';
 import { screenshot } from '../src/browser.ts';
@@ -8,6 +10,7 @@ import { signIn } from '../src/console.ts';
 import {
   centrePixel,
   centreProbe,
+  colourShare,
   featureIds,
   isColour,
   openMap,
@@ -17,6 +20,8 @@ import {
 const [hyderabad, puneTenant] = demoTenants;
 /** The map's colour of a `high` alarm (network-style.ts). */
 const HIGH_RGB = [240, 130, 30] as const;
+/** The map's colour of a cluster, or an asset, without alarms (network-style.ts, drawn at 0.86 opacity). */
+const CLUSTER_RGB = [46, 125, 160] as const;
 const RECOLOURED_WITHIN_MS = 1000;
 
 /** The camera of a map address: zoom, then latitude and longitude, as MapLibre writes it. */
@@ -105,6 +110,92 @@ describe('the map drawn from vector tiles', () => {
     const drawn = (await ownTiles.answers()).flatMap(({ tile }) => featureIds(tile, 'points'));
     expect(drawn.length).toBeGreaterThan(0);
     await own.context().close();
+  });
+
+  it('draws a dense district as clusters up to zoom 14 and asset by asset from zoom 15', async () => {
+    // A tenant of its own, so no other test sees its crowd, with one operator.
+    const [tenant] = await adminRows<{ id: string }>(
+      `INSERT INTO tenants (slug, name) VALUES ('dense-district', 'Dense district') RETURNING id`,
+    );
+    const [demoUser] = await adminRows<{ password_hash: string }>(
+      'SELECT password_hash FROM users WHERE email = $1',
+      [demoEmail('operator', hyderabad)],
+    );
+    if (!tenant || !demoUser) throw new Error('no tenant or demo user');
+    const email = 'operator@dense-district.example';
+    await adminRows(
+      `INSERT INTO users (tenant_id, email, display_name, role, password_hash)
+       VALUES ($1, $2, 'Operator', 'operator', $3)`,
+      [tenant.id, email, demoUser.password_hash],
+    );
+    // More valves than a tile draws one by one, in one zoom-15 tile east of the city (on land), kept off its edges.
+    const crowdSize = MAX_DETAILED_TILE_POINTS + 1000;
+    const { west, east, north, south } = tileBounds(
+      tileOf(hyderabad.center[0] + 0.3, hyderabad.center[1], 15),
+    );
+    const inset = (east - west) * 0.05;
+    await adminRows(
+      `INSERT INTO assets (tenant_id, code, name, kind, geom)
+       SELECT $1, 'CROWD-' || g, 'Crowd ' || g, 'valve',
+              ST_SetSRID(ST_MakePoint($2::float8 + random() * ($3::float8 - $2::float8),
+                                      $4::float8 + random() * ($5::float8 - $4::float8)), 4326)
+         FROM generate_series(1, $6::int) AS g`,
+      [tenant.id, west + inset, east - inset, south + inset, north - inset, crowdSize],
+    );
+    const centre = [(west + east) / 2, (north + south) / 2] as const;
+    const tileZoom = (url: string) => Number(/\/map\/tiles\/(\d+)\//.exec(url)?.[1]);
+    try {
+      const page = await signIn(suite.browser, suite.server.url, email);
+      const map = page.getByTestId('tenant-map');
+
+      // Zoom 14: clusters, which between them count every valve, and nothing drawn valve by valve.
+      const clustered = watchNetworkTiles(page);
+      await openMap(page, `${suite.server.url}/?view=map${mapAt(14.3, centre)}`);
+      await clustered.settled();
+      // One answer per tile (the page may ask again, as when the map's version arrives after its first tiles).
+      const at14 = [
+        ...new Map((await clustered.answers()).map((answer) => [answer.url, answer])).values(),
+      ].filter(({ url }) => tileZoom(url) === 14);
+      expect(at14.length).toBeGreaterThan(0);
+      const counted = at14.reduce(
+        (sum, { tile }) =>
+          sum +
+          (tile.clusters ?? []).reduce((n, cluster) => n + Number(cluster.properties.count), 0) +
+          (tile.points ?? []).length,
+        0,
+      );
+      expect(counted).toBe(crowdSize);
+      expect(at14.some(({ tile }) => (tile.clusters ?? []).length > 0)).toBe(true);
+      // On screen: the cluster layers are drawn at this zoom (a tenth of the crowd's square at least).
+      const clusterShare = await colourShare(suite.browser, await map.screenshot(), CLUSTER_RGB, 40);
+      await screenshot(page, 'map-dense-clusters');
+      expect(clusterShare).toBeGreaterThan(0.005);
+
+      // Zoom 15: the same district valve by valve, no clusters.
+      const detailed = watchNetworkTiles(page);
+      await page.evaluate(
+        (hash) => {
+          window.location.hash = hash;
+        },
+        mapAt(15.3, centre),
+      );
+      await detailed.settled();
+      const at15 = (await detailed.answers()).filter(({ url }) => tileZoom(url) === 15);
+      expect(at15.length).toBeGreaterThan(0);
+      expect(at15.every(({ tile }) => tile.clusters === undefined)).toBe(true);
+      expect(new Set(at15.flatMap(({ tile }) => featureIds(tile, 'points'))).size).toBe(crowdSize);
+      // Drawn: thousands of symbols take SwiftShader a second or two after the tiles are in.
+      let pointShare = 0;
+      for (const deadline = Date.now() + 15_000; pointShare < 0.005 && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        pointShare = await colourShare(suite.browser, await map.screenshot(), CLUSTER_RGB, 40);
+      }
+      await screenshot(page, 'map-dense-detailed');
+      expect(pointShare).toBeGreaterThan(0.005);
+      await page.context().close();
+    } finally {
+      await adminRows('DELETE FROM assets WHERE tenant_id = $1', [tenant.id]);
+    }
   });
 
   it('recolours an asset within a second of an alarm raised over MQTT, without fetching a tile', async () => {

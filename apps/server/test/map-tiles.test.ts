@@ -2,18 +2,8 @@ import type { MapExtent, MapVersion } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { adminQuery, Api, startTestServer, tenantA, tenantB, tenantId } from './harness.ts';
+import { descendantAt, tileBounds, tileOf } from '../src/testing/slippy-tiles.ts';
 import { decodeVectorTile, type DecodedTile } from '../src/testing/vector-tile-decode.ts';
-
-/** The slippy-map tile holding a longitude and latitude at zoom z. */
-function tileOf(lng: number, lat: number, z: number): { z: number; x: number; y: number } {
-  const n = 2 ** z;
-  const rad = (lat * Math.PI) / 180;
-  return {
-    z,
-    x: Math.floor(((lng + 180) / 360) * n),
-    y: Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n),
-  };
-}
 
 interface TileResponse {
   readonly status: number;
@@ -390,20 +380,9 @@ describe('network vector tiles', () => {
     // A zoom-12 tile in central Europe, and its north-western zoom-15 tile crowded (so are the zoom-13 and zoom-14
     // tiles over it): the western and eastern halves of that tile are the two zones.
     const tile12 = tileOf(10.03, 50.03, 12);
-    const [tile13, tile14, tile15] = [13, 14, 15].map((z) => ({
-      z,
-      x: tile12.x * 2 ** (z - 12),
-      y: tile12.y * 2 ** (z - 12),
-    }));
+    const [tile13, tile14, tile15] = [13, 14, 15].map((z) => descendantAt(tile12, z));
     if (!tile13 || !tile14 || !tile15) throw new Error('no tiles');
-    const lngOf = (x: number) => (x / 2 ** 15) * 360 - 180;
-    const latOf = (y: number) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * y) / 2 ** 15))) * 180) / Math.PI;
-    const [west, east, north, south] = [
-      lngOf(tile15.x),
-      lngOf(tile15.x + 1),
-      latOf(tile15.y),
-      latOf(tile15.y + 1),
-    ];
+    const { west, east, north, south } = tileBounds(tile15);
     const middle = (west + east) / 2;
     const zones = await adminQuery<{ id: string }>(
       `INSERT INTO zones (tenant_id, code, name, geom)

@@ -1,5 +1,6 @@
 import type { AlertRulePreview, AssetCollection, AssetFeature, Device, Page } from '@tidewatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tileOf } from '../src/testing/slippy-tiles.ts';
 import { decodeVectorTile } from '../src/testing/vector-tile-decode.ts';
 import { AlertTestKit } from './alert-fixtures.ts';
 import { adminQuery, tenantA, tenantB, tenantId } from './harness.ts';
@@ -226,14 +227,3 @@ describe('tags on assets and devices: lists, map tiles and alert rules', () => {
     expect(after?.properties.tags).toBe(`,alpha,${tag}:north,`);
   });
 });
-
-/** The slippy-map tile holding a longitude and latitude at zoom z. */
-function tileOf(lng: number, lat: number, z: number): { z: number; x: number; y: number } {
-  const n = 2 ** z;
-  const rad = (lat * Math.PI) / 180;
-  return {
-    z,
-    x: Math.floor(((lng + 180) / 360) * n),
-    y: Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n),
-  };
-}

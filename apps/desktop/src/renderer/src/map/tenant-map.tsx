@@ -308,7 +308,7 @@ export function TenantMap({
       return;
     }
     // Up close the tiles hold no alarm colour the console uses: wait until the operator zooms out (or, at zoom 12
-    // and 13, where only dense tiles are clustered, until clusters are on the map).
+    // to 14, where only dense tiles are clustered, until clusters are on the map).
     const refreshClusters = () => {
       if (!showsClusters(map)) return;
       map.off('zoomend', refreshClusters);
