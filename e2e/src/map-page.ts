@@ -16,6 +16,13 @@ export interface NetworkTile {
   readonly tile: DecodedTile;
 }
 
+/** Moves the map's camera as a shared link would: `#map=zoom/lat/lng` in the address. */
+export async function moveCamera(page: Page, hash: string): Promise<void> {
+  await page.evaluate((value) => {
+    window.location.hash = value;
+  }, hash);
+}
+
 /** Every network tile the page asks for, and every answer, decoded; `pending` counts those in flight. */
 export function watchNetworkTiles(page: Page) {
   const requested: string[] = [];

@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser, screenshot } from '../src/browser.ts';
 import { DEMO_PASSWORD } from '../src/console.ts';
+import { colourShare } from '../src/map-page.ts';
 import { freePort } from '../src/ports.ts';
 import { startTileServer, TILE_RGB, type TileServer } from '../src/tile-server.ts';
 
@@ -33,36 +34,6 @@ function watchProblems(page: Page): string[] {
     if (reason !== 'net::ERR_ABORTED') problems.push(`failed: ${request.url()} ${reason}`);
   });
   return problems;
-}
-
-/** Share of the screenshot's pixels that are the tile colour, counted in a blank page of the same browser. */
-async function tileShare(browser: Browser, png: Buffer): Promise<number> {
-  const page = await browser.newPage();
-  try {
-    return await page.evaluate(
-      async ({ data, rgb }) => {
-        const image = new Image();
-        image.src = `data:image/png;base64,${data}`;
-        await image.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = image.width;
-        canvas.height = image.height;
-        const context = canvas.getContext('2d');
-        if (!context) return 0;
-        context.drawImage(image, 0, 0);
-        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-        let matching = 0;
-        for (let i = 0; i < pixels.length; i += 4) {
-          const near = (j: number) => Math.abs((pixels[i + j] ?? 0) - (rgb[j] ?? 0)) < 12;
-          if (near(0) && near(1) && near(2)) matching += 1;
-        }
-        return matching / (pixels.length / 4);
-      },
-      { data: png.toString('base64'), rgb: [...TILE_RGB] },
-    );
-  } finally {
-    await page.close();
-  }
 }
 
 describe('the console opened by the LAN address, with a tile server of its own', () => {
@@ -132,7 +103,7 @@ describe('the console opened by the LAN address, with a tile server of its own',
       .toBeGreaterThan(0);
     // Drawn, not only fetched: most of the map is the tiles' colour.
     await expect
-      .poll(async () => tileShare(browser, await map.screenshot()), { timeout: 30_000 })
+      .poll(async () => colourShare(browser, await map.screenshot(), TILE_RGB), { timeout: 30_000 })
       .toBeGreaterThan(0.3);
     await screenshot(page, 'lan-console-tile-server-map');
 
