@@ -86,8 +86,20 @@ describe('cached principals across instances', () => {
 
   it('disabling a user or suspending their tenant in SQL ends their access on the other instance', async () => {
     const disabled = await viewerCachedOnTwo();
-    const suspended = await viewerCachedOnTwo();
-    const tenant = await tenantId(tenantA.slug);
+    // Suspended: a tenant of its own, never the demo tenant other test files work in at the same time.
+    const [ownTenant] = await adminQuery<{ id: string }>(
+      `INSERT INTO tenants (slug, name) VALUES ('suspended-cache', 'Suspended cache') RETURNING id`,
+    );
+    const tenant = ownTenant?.id;
+    await adminQuery(
+      `INSERT INTO users (tenant_id, email, display_name, role, password_hash)
+       SELECT $1, 'viewer@suspended-cache.example', 'Viewer', 'viewer', password_hash FROM users WHERE email = $2`,
+      [tenant, tenantA.email('viewer')],
+    );
+    const suspended = { tokens: await apiOne.login('viewer@suspended-cache.example') };
+    expect((await apiTwo.request('GET', '/api/v1/me', { token: suspended.tokens.accessToken })).status).toBe(
+      200,
+    );
 
     await adminQuery('UPDATE users SET disabled_at = now() WHERE id = $1', [disabled.id]);
     const afterDisable = await apiTwo.request('GET', '/api/v1/me', { token: disabled.tokens.accessToken });
