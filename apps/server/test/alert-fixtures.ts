@@ -18,6 +18,8 @@ export interface TestDevice {
 export class AlertTestKit {
   readonly events: DomainEvents['alert.changed'][] = [];
   readonly floods: DomainEvents['alert.flood'][] = [];
+  /** Instants already sent per device and metric: a reading at a taken instant is a duplicate and is not stored. */
+  private readonly sentAt = new Map<string, Set<number>>();
 
   private constructor(
     readonly server: RunningServer,
@@ -70,17 +72,27 @@ export class AlertTestKit {
     return response.body;
   }
 
-  /** Posts readings (`[secondsAgo, value]`) of one metric and waits until the engine has evaluated them. */
+  /**
+   * Posts readings (`[secondsAgo, value]`) of one metric and waits until the engine has evaluated them. An instant
+   * this kit already sent for the series moves on by a millisecond: one test's "a second ago" can fall on the
+   * previous test's "now" to the millisecond, and the server skips that reading as a re-sent duplicate.
+   */
   async send(
     device: TestDevice,
     metric: string,
     readings: readonly (readonly [number, number])[],
   ): Promise<void> {
     const now = Date.now();
+    const taken = this.sentAt.get(`${device.id}/${metric}`) ?? new Set<number>();
     await this.sendAt(
       device,
       metric,
-      readings.map(([ago, value]) => [now - ago * 1000, value] as const),
+      readings.map(([ago, value]) => {
+        let at = now - ago * 1000;
+        while (taken.has(at)) at += 1;
+        taken.add(at);
+        return [at, value] as const;
+      }),
     );
   }
 
@@ -90,6 +102,10 @@ export class AlertTestKit {
     metric: string,
     readings: readonly (readonly [number, number])[],
   ): Promise<void> {
+    const key = `${device.id}/${metric}`;
+    const taken = this.sentAt.get(key) ?? new Set<number>();
+    for (const [at] of readings) taken.add(at);
+    this.sentAt.set(key, taken);
     const response = await this.api.request<IngestResult>('POST', '/api/v1/ingest', {
       headers: {
         authorization: `Basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`,
