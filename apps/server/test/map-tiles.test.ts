@@ -366,6 +366,92 @@ describe('network vector tiles', () => {
     expect(afterImport.tile.points?.map((f) => f.properties.code)).toContain('TILE-IMPORT-1');
   });
 
+  it('draws each pipe in its direction of flow, and follows the edits of what a tile draws', async () => {
+    const token = await api.tokenFor(tenantB.email('admin'));
+    // Two valves far from the seeded town, and a main digitised from the second to the first while it flows
+    // from the first to the second: it is drawn reversed, starting at the first valve.
+    const [lng, lat] = [78.9, 17.9];
+    const create = async (properties: Record<string, unknown>, geometry: Record<string, unknown>) => {
+      const response = await api.request<{ id: string }>('POST', '/api/v1/assets', {
+        token,
+        body: { type: 'Feature', geometry, properties },
+      });
+      expect(response.status, JSON.stringify(response.body)).toBe(201);
+      return response.body.id;
+    };
+    const upstream = await create(
+      { code: 'FLOW-UP', name: 'Upstream valve', kind: 'valve' },
+      { type: 'Point', coordinates: [lng, lat] },
+    );
+    const downstream = await create(
+      { code: 'FLOW-DOWN', name: 'Downstream valve', kind: 'valve' },
+      { type: 'Point', coordinates: [lng + 0.001, lat] },
+    );
+    const main = await create(
+      {
+        code: 'FLOW-MAIN',
+        name: 'Main against its digitising',
+        kind: 'pipeline',
+        diameterMm: 300,
+        fromAssetId: upstream,
+        toAssetId: downstream,
+      },
+      {
+        type: 'LineString',
+        coordinates: [
+          [lng + 0.001, lat],
+          [lng, lat],
+        ],
+      },
+    );
+    const at = tileOf(lng + 0.0005, lat, 15);
+    const drawn = async () => {
+      const { tile } = await fetchTile(token, at);
+      const pipe = tile.pipes?.find((f) => f.properties.id === main);
+      const start = tile.points?.find((f) => f.properties.id === upstream)?.first ?? [];
+      const end = tile.points?.find((f) => f.properties.id === downstream)?.first ?? [];
+      return { pipe, start, end, tile };
+    };
+
+    const first = await drawn();
+    expect(first.pipe?.properties).toMatchObject({
+      code: 'FLOW-MAIN',
+      directed: true,
+      tier: 1,
+      inMaintenance: false,
+    });
+    expect(first.pipe?.first).toEqual(first.start);
+
+    // The upstream valve moved past the other end: the main now runs as digitised, from its first vertex.
+    const moved = await api.request('PATCH', `/api/v1/assets/${upstream}`, {
+      token,
+      body: { geometry: { type: 'Point', coordinates: [lng + 0.0012, lat] } },
+    });
+    expect(moved.status).toBe(200);
+    const after = await drawn();
+    expect(after.end).not.toEqual([]);
+    expect(after.pipe?.first).toEqual(after.end);
+
+    const inMaintenance = await api.request('PUT', `/api/v1/assets/${main}/maintenance`, {
+      token,
+      body: { inMaintenance: true, reason: 'Relining' },
+    });
+    expect(inMaintenance.status).toBe(200);
+    const resized = await api.request('PATCH', `/api/v1/assets/${main}`, {
+      token,
+      body: { diameterMm: 500 },
+    });
+    expect(resized.status).toBe(200);
+    expect((await drawn()).pipe?.properties).toMatchObject({ inMaintenance: true, tier: 2, diameterMm: 500 });
+
+    for (const id of [main, upstream, downstream]) {
+      expect((await api.request('DELETE', `/api/v1/assets/${id}`, { token })).status).toBe(204);
+    }
+    const gone = await drawn();
+    expect(gone.pipe).toBeUndefined();
+    expect(gone.start).toEqual([]);
+  });
+
   it('clusters a tile of zoom 12 to 14 only where it holds more points than are drawn one by one', async () => {
     // A tenant of its own, so the other tests never see its crowd: two zones side by side, an operator of the
     // whole tenant and one limited to the western zone.

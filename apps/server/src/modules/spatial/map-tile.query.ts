@@ -98,29 +98,23 @@ const boundsSql = `
 
 const inZones = (alias: string) => `($4::uuid[] IS NULL OR ${alias}.zone_id = ANY($4::uuid[]))`;
 
-/** Whether pipe `p` was digitised against its flow (from_asset to to_asset), so the tile draws it reversed. */
-const againstFlowSql = `
-  CASE WHEN f.geom IS NOT NULL THEN ST_Distance(ST_StartPoint(p.geom), f.geom) > ST_Distance(ST_EndPoint(p.geom), f.geom)
-       WHEN t.geom IS NOT NULL THEN ST_Distance(ST_EndPoint(p.geom), t.geom) > ST_Distance(ST_StartPoint(p.geom), t.geom)
-       ELSE false END`;
-
 const tierSql = (alias: string) =>
   `CASE WHEN ${alias}.diameter_mm >= ${String(PIPE_TIER_DIAMETERS[2])} THEN 2
         WHEN ${alias}.diameter_mm >= ${String(PIPE_TIER_DIAMETERS[1])} THEN 1 ELSE 0 END`;
 
-/** A pipe as a tile feature, drawn in the direction of flow; `alarms` adds its alarm state from `worst`. */
+/**
+ * A pipe (a row of map_features) as a tile feature, drawn in the direction of flow; `alarms` adds its alarm state
+ * from `worst`.
+ */
 const pipeFeatureSql = (alarms: boolean) => `
-    SELECT p.id::text AS id, p.code, p.diameter_mm AS "diameterMm", ${tierSql('p')} AS tier,
+    SELECT p.asset_id::text AS id, p.code, p.diameter_mm AS "diameterMm", ${tierSql('p')} AS tier,
            ${alarms ? 'coalesce(w.level, 0) AS alarm, coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,' : ''}
-           p.maintenance_since IS NOT NULL AS "inMaintenance", coalesce(tl.tags, '') AS tags,
-           (p.from_asset_id IS NOT NULL OR p.to_asset_id IS NOT NULL) AS directed,
-           ST_AsMVTGeom(ST_Transform(CASE WHEN ${againstFlowSql} THEN ST_Reverse(p.geom) ELSE p.geom END, 3857),
+           p.in_maintenance AS "inMaintenance", coalesce(tl.tags, '') AS tags, p.directed,
+           ST_AsMVTGeom(ST_Transform(CASE WHEN p.against_flow THEN ST_Reverse(p.geom) ELSE p.geom END, 3857),
                         b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
       FROM pipe_rows p
-      LEFT JOIN tag_lists tl ON tl.asset_id = p.id
-      ${alarms ? 'LEFT JOIN worst w ON w.asset_id = p.id' : ''}
-      LEFT JOIN assets f ON f.id = p.from_asset_id
-      LEFT JOIN assets t ON t.id = p.to_asset_id
+      LEFT JOIN tag_lists tl ON tl.asset_id = p.asset_id
+      ${alarms ? 'LEFT JOIN worst w ON w.asset_id = p.asset_id' : ''}
       CROSS JOIN bounds b`;
 
 const zoneFeaturesSql = `
@@ -141,19 +135,20 @@ const layersSql = (clusters: boolean) => `
 
 /**
  * A detailed tile (from zoom CLUSTER_BELOW_ZOOM in, unless dense): every point and pipe under it, no alarm states
- * (the console colours them from its alert feed). Parameters: z, x, y, zones.
+ * (the console colours them from its alert feed). Assets are read from map_features, the live assets as a tile
+ * draws them, stored in map order: a tile's rows share pages there. Parameters: z, x, y, zones.
  */
 const networkTileSql = `
   WITH ${boundsSql}
   visible AS MATERIALIZED (
-    SELECT a.* FROM bounds b JOIN assets a ON a.geom && b.area WHERE a.archived_at IS NULL AND ${inZones('a')}
+    SELECT m.* FROM bounds b JOIN map_features m ON m.geom && b.area WHERE ${inZones('m')}
   ),
-  ${tagListsSql('SELECT id FROM visible')}
+  ${tagListsSql('SELECT asset_id FROM visible')}
   point_features AS (
-    SELECT p.id::text AS id, p.code, p.kind::text AS kind, p.maintenance_since IS NOT NULL AS "inMaintenance",
+    SELECT p.asset_id::text AS id, p.code, p.kind::text AS kind, p.in_maintenance AS "inMaintenance",
            coalesce(tl.tags, '') AS tags,
            ST_AsMVTGeom(ST_Transform(p.geom, 3857), b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
-      FROM visible p LEFT JOIN tag_lists tl ON tl.asset_id = p.id CROSS JOIN bounds b
+      FROM visible p LEFT JOIN tag_lists tl ON tl.asset_id = p.asset_id CROSS JOIN bounds b
      WHERE p.kind <> 'pipeline'
   ),
   pipe_rows AS (SELECT * FROM visible WHERE kind = 'pipeline'),
@@ -166,7 +161,8 @@ const networkTileSql = `
  * points themselves, which at city scale are hundreds of thousands), each cluster coloured by its worst alarm; a
  * point alone in its cell and every point in alarm drawn on its own; the pipes drawn from this zoom (kept in
  * map_pipe_zooms: trunk mains, then from zoom 11 mains of 200 mm and up, at most 2,000 a tile, larger first; a
- * dense tile of zoom 12 to 14 draws those of zoom 11) and every pipe in alarm. Parameters: z, x, y, zones.
+ * dense tile of zoom 12 to 14 draws those of zoom 11) and every pipe in alarm. What is drawn of each comes from
+ * map_features (in map order), never from assets. Parameters: z, x, y, zones.
  */
 const clusteredTileSql = `
   WITH ${boundsSql}
@@ -185,10 +181,10 @@ const clusteredTileSql = `
   ),
   -- The assets in alarm under the tile: as many as there are open alerts, not as many as there are assets.
   alarmed AS MATERIALIZED (
-    SELECT a.id, a.kind, w.level AS alarm, coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
+    SELECT a.asset_id AS id, a.kind, w.level AS alarm, coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
            ST_Transform(a.geom, 3857) AS merc
-      FROM worst w JOIN assets a ON a.id = w.asset_id CROSS JOIN bounds b
-     WHERE a.archived_at IS NULL AND a.geom && b.area AND ${inZones('a')}
+      FROM worst w JOIN map_features a ON a.asset_id = w.asset_id CROSS JOIN bounds b
+     WHERE a.geom && b.area AND ${inZones('a')}
   ),
   alarmed_cells AS (
     SELECT map_cell_column_at(ST_X(p.merc), $1::int + ${String(CELL_LEVELS)}) AS cx,
@@ -209,9 +205,9 @@ const clusteredTileSql = `
   singles AS (
     SELECT s.id FROM cells c
      CROSS JOIN LATERAL (
-       SELECT a.id FROM assets a
+       SELECT a.asset_id AS id FROM map_features a
         WHERE a.geom && c.area
-          AND a.kind <> 'pipeline' AND a.archived_at IS NULL AND ${inZones('a')}
+          AND a.kind <> 'pipeline' AND ${inZones('a')}
           AND map_cell_column_at(ST_X(ST_Transform(a.geom, 3857)), $1::int + ${String(CELL_LEVELS)}) = c.cx
           AND map_cell_row_at(ST_Y(ST_Transform(a.geom, 3857)), $1::int + ${String(CELL_LEVELS)}) = c.cy
         LIMIT 1
@@ -224,23 +220,23 @@ const clusteredTileSql = `
   pipe_rows AS (
     SELECT a.* FROM bounds b
       JOIN map_pipe_zooms m ON m.geom && b.area AND m.min_zoom <= $1::int
-      JOIN assets a ON a.id = m.asset_id
-     WHERE a.kind = 'pipeline' AND a.archived_at IS NULL AND ${inZones('a')}
+      JOIN map_features a ON a.asset_id = m.asset_id
+     WHERE a.kind = 'pipeline' AND ${inZones('a')}
     UNION ALL
-    SELECT a.* FROM alarmed p JOIN assets a ON a.id = p.id
+    SELECT a.* FROM alarmed p JOIN map_features a ON a.asset_id = p.id
      WHERE p.kind = 'pipeline'
        AND NOT EXISTS (SELECT 1 FROM map_pipe_zooms m WHERE m.asset_id = p.id AND m.min_zoom <= $1::int)
   ),
-  ${tagListsSql('SELECT id FROM point_ids UNION ALL SELECT id FROM pipe_rows')}
+  ${tagListsSql('SELECT id FROM point_ids UNION ALL SELECT asset_id FROM pipe_rows')}
   point_features AS (
-    SELECT a.id::text AS id, a.code, a.kind::text AS kind, coalesce(w.level, 0) AS alarm,
+    SELECT a.asset_id::text AS id, a.code, a.kind::text AS kind, coalesce(w.level, 0) AS alarm,
            coalesce(w.unacknowledged_level = w.level, false) AS unacknowledged,
-           a.maintenance_since IS NOT NULL AS "inMaintenance", coalesce(tl.tags, '') AS tags,
+           a.in_maintenance AS "inMaintenance", coalesce(tl.tags, '') AS tags,
            ST_AsMVTGeom(ST_Transform(a.geom, 3857), b.tile, ${String(EXTENT)}, ${String(BUFFER)}, true) AS geom
       FROM point_ids p
-      JOIN assets a ON a.id = p.id
-      LEFT JOIN tag_lists tl ON tl.asset_id = a.id
-      LEFT JOIN worst w ON w.asset_id = a.id
+      JOIN map_features a ON a.asset_id = p.id
+      LEFT JOIN tag_lists tl ON tl.asset_id = a.asset_id
+      LEFT JOIN worst w ON w.asset_id = a.asset_id
       CROSS JOIN bounds b
   ),
   pipe_features AS (${pipeFeatureSql(true)}),
