@@ -31,6 +31,14 @@ const DRIFT = `
   UNION ALL
   SELECT 'fresh', d.asset_id::text, d.code FROM ((${FRESH}) EXCEPT (${KEPT})) d`;
 
+/** Drawn mains whose drawing differs from their row in map_features (or that have none). */
+const MAINS_DRIFT = `
+  SELECT z.asset_id::text FROM map_pipe_zooms z LEFT JOIN map_features f ON f.asset_id = z.asset_id
+   WHERE f.asset_id IS NULL
+      OR (z.tenant_id, z.zone_id, z.code, z.in_maintenance, z.diameter_mm, z.directed, z.against_flow, ST_AsEWKB(z.geom))
+         IS DISTINCT FROM
+         (f.tenant_id, f.zone_id, f.code, f.in_maintenance, f.diameter_mm, f.directed, f.against_flow, ST_AsEWKB(f.geom))`;
+
 // The map's copy of the live assets in map order: what a tile reads instead of assets.
 describe('map features', () => {
   let db: Connections;
@@ -44,7 +52,10 @@ describe('map features', () => {
     await disconnect(db);
   });
 
-  const expectCurrent = async () => expect((await db.admin.query(DRIFT)).rows).toEqual([]);
+  const expectCurrent = async () => {
+    expect((await db.admin.query(DRIFT)).rows).toEqual([]);
+    expect((await db.admin.query(MAINS_DRIFT)).rows).toEqual([]);
+  };
 
   it('hold every live asset of the seeded network as the map draws it', async () => {
     await expectCurrent();
@@ -70,7 +81,7 @@ describe('map features', () => {
         `INSERT INTO assets (tenant_id, code, name, kind, geom, diameter_mm, from_asset_id, to_asset_id)
          SELECT $1, 'FEAT-P-' || g, 'Feature pipe', 'pipeline',
                 CASE WHEN g % 2 = 0 THEN ST_MakeLine(f.geom, t.geom) ELSE ST_MakeLine(t.geom, f.geom) END,
-                100 + g, CASE WHEN g % 3 <> 0 THEN f.id END, CASE WHEN g % 3 <> 1 THEN t.id END
+                150 + 2 * g, CASE WHEN g % 3 <> 0 THEN f.id END, CASE WHEN g % 3 <> 1 THEN t.id END
            FROM generate_series(1, 200) AS g
            JOIN assets f ON f.tenant_id = $1 AND f.code = 'FEAT-V-' || g
            JOIN assets t ON t.tenant_id = $1 AND t.code = 'FEAT-V-' || (g + 200)`,
@@ -91,6 +102,18 @@ describe('map features', () => {
       await db.admin.query(
         `UPDATE assets SET maintenance_since = now(), maintenance_reason = 'Test'
           WHERE tenant_id = $1 AND code LIKE 'FEAT-V-2%'`,
+        [tenants.b],
+      );
+      await db.admin.query(`UPDATE assets SET zone_id = $2 WHERE tenant_id = $1 AND code LIKE 'FEAT-P-3%'`, [
+        tenants.b,
+        zones[1]?.id,
+      ]);
+      await db.admin.query(
+        `UPDATE assets SET maintenance_since = now() WHERE tenant_id = $1 AND code LIKE 'FEAT-P-4%'`,
+        [tenants.b],
+      );
+      await db.admin.query(
+        `UPDATE assets SET code = 'FEAT-Q-150' WHERE tenant_id = $1 AND code = 'FEAT-P-150'`,
         [tenants.b],
       );
       await db.admin.query(`UPDATE assets SET code = 'FEAT-X-1' WHERE tenant_id = $1 AND code = 'FEAT-V-3'`, [

@@ -102,8 +102,14 @@ const tierSql = (alias: string) =>
   `CASE WHEN ${alias}.diameter_mm >= ${String(PIPE_TIER_DIAMETERS[2])} THEN 2
         WHEN ${alias}.diameter_mm >= ${String(PIPE_TIER_DIAMETERS[1])} THEN 1 ELSE 0 END`;
 
+/** What a tile draws of a pipe: columns both map_features and map_pipe_zooms hold. */
+const drawnPipeColumns = (alias: string) =>
+  ['asset_id', 'code', 'diameter_mm', 'in_maintenance', 'directed', 'against_flow', 'geom']
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
+
 /**
- * A pipe (a row of map_features) as a tile feature, drawn in the direction of flow; `alarms` adds its alarm state
+ * A pipe (drawnPipeColumns) as a tile feature, drawn in the direction of flow; `alarms` adds its alarm state
  * from `worst`.
  */
 const pipeFeatureSql = (alarms: boolean) => `
@@ -162,7 +168,7 @@ const networkTileSql = `
  * point alone in its cell and every point in alarm drawn on its own; the pipes drawn from this zoom (kept in
  * map_pipe_zooms: trunk mains, then from zoom 11 mains of 200 mm and up, at most 2,000 a tile, larger first; a
  * dense tile of zoom 12 to 14 draws those of zoom 11) and every pipe in alarm. What is drawn of each comes from
- * map_features (in map order), never from assets. Parameters: z, x, y, zones.
+ * map_features and map_pipe_zooms (both in map order), never from assets. Parameters: z, x, y, zones.
  */
 const clusteredTileSql = `
   WITH ${boundsSql}
@@ -218,12 +224,11 @@ const clusteredTileSql = `
   -- The pipes drawn from this zoom (map_pipe_zooms: the larger mains first, at most 2,000 a tile), and every other
   -- pipe in alarm.
   pipe_rows AS (
-    SELECT a.* FROM bounds b
+    SELECT ${drawnPipeColumns('m')} FROM bounds b
       JOIN map_pipe_zooms m ON m.geom && b.area AND m.min_zoom <= $1::int
-      JOIN map_features a ON a.asset_id = m.asset_id
-     WHERE a.kind = 'pipeline' AND ${inZones('a')}
+     WHERE ${inZones('m')}
     UNION ALL
-    SELECT a.* FROM alarmed p JOIN map_features a ON a.asset_id = p.id
+    SELECT ${drawnPipeColumns('a')} FROM alarmed p JOIN map_features a ON a.asset_id = p.id
      WHERE p.kind = 'pipeline'
        AND NOT EXISTS (SELECT 1 FROM map_pipe_zooms m WHERE m.asset_id = p.id AND m.min_zoom <= $1::int)
   ),
