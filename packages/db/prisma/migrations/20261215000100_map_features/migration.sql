@@ -83,10 +83,10 @@ CREATE FUNCTION update_map_features() RETURNS trigger
             SELECT coalesce(array_agg(DISTINCT d.id), '{}') FROM (
               SELECT id FROM (%1$s EXCEPT %2$s) n
               UNION ALL SELECT id FROM (%2$s EXCEPT %1$s) o
-              UNION ALL
-              -- Pipes whose end assets moved: their direction is judged again.
-              SELECT p.id FROM assets p
-               WHERE p.kind = 'pipeline' AND (p.from_asset_id IN (SELECT id FROM moved) OR p.to_asset_id IN (SELECT id FROM moved))
+              -- Pipes whose end assets moved: their direction is judged again. Two joins, not an OR, so each
+              -- probes its index (an OR of two IN lists read every pipe of every tenant on each edit).
+              UNION ALL SELECT p.id FROM moved m JOIN assets p ON p.from_asset_id = m.id
+              UNION ALL SELECT p.id FROM moved m JOIN assets p ON p.to_asset_id = m.id
             ) d $c$,
         format(version, 'n', 'new_rows'), format(version, 'o', 'old_rows'))
         INTO changed;
