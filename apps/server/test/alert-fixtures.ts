@@ -83,7 +83,7 @@ export class AlertTestKit {
     readings: readonly (readonly [number, number])[],
   ): Promise<void> {
     const now = Date.now();
-    const taken = this.sentAt.get(`${device.id}/${metric}`) ?? new Set<number>();
+    const taken = this.instantsSent(device, metric);
     await this.sendAt(
       device,
       metric,
@@ -102,10 +102,8 @@ export class AlertTestKit {
     metric: string,
     readings: readonly (readonly [number, number])[],
   ): Promise<void> {
-    const key = `${device.id}/${metric}`;
-    const taken = this.sentAt.get(key) ?? new Set<number>();
+    const taken = this.instantsSent(device, metric);
     for (const [at] of readings) taken.add(at);
-    this.sentAt.set(key, taken);
     const response = await this.api.request<IngestResult>('POST', '/api/v1/ingest', {
       headers: {
         authorization: `Basic ${Buffer.from(`${device.id}:${device.secret}`).toString('base64')}`,
@@ -115,6 +113,13 @@ export class AlertTestKit {
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     expect(response.body.accepted).toBe(readings.length);
     await this.evaluated();
+  }
+
+  private instantsSent(device: TestDevice, metric: string): Set<number> {
+    const key = `${device.id}/${metric}`;
+    const taken = this.sentAt.get(key) ?? new Set<number>();
+    this.sentAt.set(key, taken);
+    return taken;
   }
 
   /** Waits for the engine to finish what the bus handed it. */

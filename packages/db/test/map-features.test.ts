@@ -52,6 +52,16 @@ describe('map features', () => {
     await disconnect(db);
   });
 
+  /** `count` valves of tenant B, codes `prefix`1.., in random order over a square `span`° a side from `corner`. */
+  const insertValves = (prefix: string, count: number, corner: [number, number], span: number) =>
+    db.admin.query(
+      `INSERT INTO assets (tenant_id, code, name, kind, geom)
+       SELECT $1, $2 || g, 'Map feature test', 'valve',
+              ST_SetSRID(ST_MakePoint($4 + random() * $6, $5 + random() * $6), 4326)
+         FROM generate_series(1, $3::int) AS g`,
+      [tenants.b, prefix, count, corner[0], corner[1], span],
+    );
+
   const expectCurrent = async () => {
     expect((await db.admin.query(DRIFT)).rows).toEqual([]);
     expect((await db.admin.query(MAINS_DRIFT)).rows).toEqual([]);
@@ -70,13 +80,7 @@ describe('map features', () => {
         [tenants.b],
       );
       // 400 valves in random order and 200 pipes, some from a valve to another (so drawn in their flow).
-      await db.admin.query(
-        `INSERT INTO assets (tenant_id, code, name, kind, geom)
-         SELECT $1, 'FEAT-V-' || g, 'Feature valve', 'valve',
-                ST_SetSRID(ST_MakePoint(78.45 + random() * 0.02, 17.40 + random() * 0.02), 4326)
-           FROM generate_series(1, 400) AS g`,
-        [tenants.b],
-      );
+      await insertValves('FEAT-V-', 400, [78.45, 17.4], 0.02);
       await db.admin.query(
         `INSERT INTO assets (tenant_id, code, name, kind, geom, diameter_mm, from_asset_id, to_asset_id)
          SELECT $1, 'FEAT-P-' || g, 'Feature pipe', 'pipeline',
@@ -158,13 +162,7 @@ describe('map features', () => {
 
   it('write an import in map order, so neighbours on the map share pages', async () => {
     await rolledBack(db.admin, async () => {
-      await db.admin.query(
-        `INSERT INTO assets (tenant_id, code, name, kind, geom)
-         SELECT $1, 'ORDER-' || g, 'Order test', 'valve',
-                ST_SetSRID(ST_MakePoint(78.3 + random() * 0.4, 17.3 + random() * 0.4), 4326)
-           FROM generate_series(1, 20000) AS g`,
-        [tenants.b],
-      );
+      await insertValves('ORDER-', 20000, [78.3, 17.3], 0.4);
       // The imported rows in one small corner of the area (about 1/400 of them): a handful of pages here, one page
       // nearly each in assets, where they lie in the order they came.
       const pages = async (table: string, id: string) =>
