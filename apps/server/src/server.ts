@@ -17,6 +17,7 @@ import type { SecretBox } from './modules/secrets/secret-box.ts';
 import { startSecrets } from './modules/secrets/start-secrets.ts';
 import { AccessTokens } from './modules/auth/access-token.ts';
 import { AccessListener } from './modules/auth/access-listener.ts';
+import { warmMapConnections } from './modules/spatial/map-warm-up.ts';
 import { PrincipalCache } from './modules/auth/principal-cache.ts';
 import { startRealtimeGateway, type RealtimeGateway } from './modules/realtime/realtime-gateway.ts';
 import { EventBus } from './events/event-bus.ts';
@@ -332,6 +333,8 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url = `${https ? 'https' : 'http'}://127.0.0.1:${String(port)}`;
     log.info({ url }, 'tidewatch server listening');
+    // In the background: a request that comes first opens its own connection, as it would have anyway.
+    void warmMapConnections(db.pool, log);
     const thingSpeak = config.thingSpeakEnabled
       ? new ThingSpeakPoller(pools.jobs, ingest, metrics.registry, log, secrets, {
           baseUrl: config.THINGSPEAK_URL,
