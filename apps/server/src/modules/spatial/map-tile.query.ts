@@ -132,11 +132,13 @@ const zoneFeaturesSql = `
      WHERE z.archived_at IS NULL AND ($4::uuid[] IS NULL OR z.id = ANY($4::uuid[]))
   )`;
 
+// ST_AsMVT skips a feature whose geometry is NULL (clipped away entirely). No `WHERE geom IS NOT NULL` here: the
+// planner would push it down and cut every feature's geometry twice, once for the filter and once for the tile.
 const layersSql = (clusters: boolean) => `
-  SELECT coalesce((SELECT ST_AsMVT(f, 'zones', ${String(EXTENT)}, 'geom') FROM zone_features f WHERE f.geom IS NOT NULL), '')
-      || coalesce((SELECT ST_AsMVT(f, 'pipes', ${String(EXTENT)}, 'geom') FROM pipe_features f WHERE f.geom IS NOT NULL), '')
-      ${clusters ? `|| coalesce((SELECT ST_AsMVT(f, 'clusters', ${String(EXTENT)}, 'geom') FROM cluster_features f WHERE f.geom IS NOT NULL), '')` : ''}
-      || coalesce((SELECT ST_AsMVT(f, 'points', ${String(EXTENT)}, 'geom') FROM point_features f WHERE f.geom IS NOT NULL), '')
+  SELECT coalesce((SELECT ST_AsMVT(f, 'zones', ${String(EXTENT)}, 'geom') FROM zone_features f), '')
+      || coalesce((SELECT ST_AsMVT(f, 'pipes', ${String(EXTENT)}, 'geom') FROM pipe_features f), '')
+      ${clusters ? `|| coalesce((SELECT ST_AsMVT(f, 'clusters', ${String(EXTENT)}, 'geom') FROM cluster_features f), '')` : ''}
+      || coalesce((SELECT ST_AsMVT(f, 'points', ${String(EXTENT)}, 'geom') FROM point_features f), '')
       AS tile`;
 
 /**

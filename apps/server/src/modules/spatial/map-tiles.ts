@@ -19,6 +19,11 @@ import type { TileCache } from './tile-cache.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
+/**
+ * zlib's level for a cut tile: a tile is compressed once, while its first caller waits. Level 3 compresses a 600 KB
+ * detailed tile in 9 ms where the default (6) takes 15, for 2 % more bytes.
+ */
+const TILE_GZIP_LEVEL = 3;
 /** Extents kept at the most (a few bytes each); past it the memo starts again. */
 const MAX_EXTENTS = 1024;
 
@@ -127,6 +132,6 @@ export class MapTiles {
       await withoutJit(client);
       return renderMapTile(client, tile, zones, clustered);
     });
-    return mvt.length === 0 ? mvt : gzipAsync(mvt);
+    return mvt.length === 0 ? mvt : gzipAsync(mvt, { level: TILE_GZIP_LEVEL });
   }
 }
