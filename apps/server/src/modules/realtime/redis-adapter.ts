@@ -62,8 +62,14 @@ export async function connectRedisAdapter(
       }
     });
   }
+  // A client that is connected waits for its replies and quits; one that is reconnecting (Redis away) is cut at
+  // once: closing it would wait for a Redis that may never come back, and hold up the server's shutdown.
+  const closeClient = async (client: typeof pub): Promise<void> => {
+    if (client.isReady) await client.close();
+    else if (client.isOpen) client.destroy();
+  };
   const close = async (): Promise<void> => {
-    await Promise.allSettled([pub.isOpen ? pub.close() : undefined, sub.isOpen ? sub.close() : undefined]);
+    await Promise.allSettled([closeClient(pub), closeClient(sub)]);
   };
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -90,6 +96,9 @@ export async function connectRedisAdapter(
     clearTimeout(timer);
     failStart = undefined;
   }
+  handleFailures(pub, 'publish');
+  handleFailures(sub, 'unsubscribe');
+  handleFailures(sub, 'pUnsubscribe');
   return {
     adapter: createAdapter(pub, sub, { key: prefix, publishOnSpecificResponseChannel: true }),
     onRestored: (listener) => {
@@ -97,6 +106,26 @@ export async function connectRedisAdapter(
     },
     close,
   };
+}
+
+type Unawaited = (...args: never[]) => Promise<unknown>;
+
+/**
+ * The adapter does not wait for what it asks of Redis: every broadcast is a publish, and closing unsubscribes. When
+ * Redis goes away with such commands in flight (or queued meanwhile) each of them fails with nobody listening, and
+ * an unhandled rejection ends the process: a Redis outage would take every instance down with it. Each call keeps
+ * its promise for a caller that waits, with a handler attached. What the other instances missed is the outage's,
+ * reported by the 'error' listener and made good by the clients' resync once the subscription is back
+ * (`onRestored`).
+ */
+function handleFailures<K extends string>(client: Record<K, Unawaited>, method: K): void {
+  const call = client[method].bind(client);
+  const handled: Unawaited = (...args) => {
+    const result = call(...args);
+    result.catch(() => undefined);
+    return result;
+  };
+  client[method] = handled;
 }
 
 /** Retrying cannot fix these at start-up: a refused password, a certificate this server does not trust. */
